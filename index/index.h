@@ -1,0 +1,51 @@
+// Index: the owner of the current IndexView and the only place that makes new
+// ones.
+//
+// Reads: view() is one atomic load of a shared_ptr; never blocks on writers.
+// Writes: apply(), restore() and the BulkLoader must be serialised by the
+// caller (Store holds the writer lock); each publishes one new view, cloning
+// only the tag bitmaps the write touches.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "index/index_view.h"
+#include "index/write_batch.h"
+
+namespace crowd {
+
+class Index {
+ public:
+  Index();
+
+  // The current version. Any thread; wait-free for practical purposes.
+  [[nodiscard]] std::shared_ptr<const IndexView> view() const { return current_.load(std::memory_order_acquire); }
+
+  // Applies a batch in order and publishes the result. Fails (returning
+  // false, changing nothing) only when the user table is full.
+  [[nodiscard]] bool apply(const WriteBatch& batch, WriteResult& result);
+
+  // Replaces the whole index (snapshot restore). tags[i] belongs to
+  // dictionary id i.
+  void restore(std::shared_ptr<UserTable> users, std::shared_ptr<const TagDictionary> dictionary,
+               std::vector<Bitmap> tags, Bitmap universe);
+
+  // Merges bulk-built bitmaps (BulkLoader): OR each into its tag, creating
+  // tags as needed, and adds `members` to the universe. One new view.
+  // `names` must be distinct; bitmaps[i] belongs to names[i].
+  void merge(const std::vector<std::string>& names, std::vector<Bitmap> bitmaps, const Bitmap& members);
+
+  // Writer side: the user table, for loaders that hand out ordinals.
+  [[nodiscard]] UserTable& users() { return *users_; }
+
+ private:
+  void publish(IndexView::Parts parts);
+
+  std::shared_ptr<UserTable> users_;
+  std::atomic<std::shared_ptr<const IndexView>> current_;
+};
+
+}  // namespace crowd

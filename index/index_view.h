@@ -1,0 +1,79 @@
+// IndexView: one immutable, consistent version of the whole index.
+//
+// Readers take a view (Index::view(): one atomic load) and evaluate against it
+// for as long as they like; writers never change a published view, they
+// publish a new one that shares every untouched tag bitmap with the old (copy
+// on write per tag). So a query never blocks behind a write and never sees
+// half of one.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "index/bitmap.h"
+#include "index/ids.h"
+#include "index/tag_dictionary.h"
+#include "index/user_table.h"
+
+namespace crowd {
+
+// A tag's users with the numbers that are asked for all the time, computed
+// once when the bitmap is built.
+struct TagBits {
+  explicit TagBits(Bitmap b) : bits(std::move(b)), cardinality(bits.cardinality()), bytes(bits.bytes()) {}
+  Bitmap bits;
+  uint64_t cardinality;
+  uint64_t bytes;
+};
+
+// One field (the part of a tag before the first ':'): how many tags it has and
+// how many users hold at least one of them.
+struct FieldStat {
+  std::string field;
+  uint64_t tags = 0;
+  uint64_t users = 0;
+};
+
+class IndexView {
+ public:
+  struct Parts {
+    std::shared_ptr<const TagDictionary> dictionary;
+    std::vector<std::shared_ptr<const TagBits>> tags;  // by TagId
+    std::shared_ptr<const TagBits> universe;
+    std::shared_ptr<const UserTable> users;
+    uint32_t ordinal_count = 0;  // ordinals handed out when this view was made
+    uint64_t bitmap_bytes = 0;   // sum of tags' bytes (the universe excluded)
+    uint64_t version = 0;        // counts published writes
+  };
+
+  explicit IndexView(Parts parts) : p_(std::move(parts)) {}
+  IndexView(const IndexView&) = delete;
+  IndexView& operator=(const IndexView&) = delete;
+
+  [[nodiscard]] const TagDictionary& dictionary() const { return *p_.dictionary; }
+  [[nodiscard]] std::size_t tag_count() const { return p_.tags.size(); }
+  // id < tag_count().
+  [[nodiscard]] const TagBits& tag(TagId id) const { return *p_.tags[id]; }
+  [[nodiscard]] const TagBits& universe() const { return *p_.universe; }
+  // The external ID of an ordinal below ordinal_count(). O(1).
+  [[nodiscard]] UserId external(Ordinal o) const { return p_.users->external(o); }
+  [[nodiscard]] uint32_t ordinal_count() const { return p_.ordinal_count; }
+  [[nodiscard]] uint64_t bitmap_bytes() const { return p_.bitmap_bytes; }
+  [[nodiscard]] uint64_t version() const { return p_.version; }
+  [[nodiscard]] const Parts& parts() const { return p_; }
+
+  // Per-field tag counts and union sizes, in byte order of field names.
+  // Computed on first call (a union over every tag: O(total bitmap size)) and
+  // kept for the life of the view.
+  [[nodiscard]] const std::vector<FieldStat>& field_stats() const;
+
+ private:
+  Parts p_;
+  mutable std::once_flag fields_once_;
+  mutable std::vector<FieldStat> fields_;
+};
+
+}  // namespace crowd

@@ -1,0 +1,58 @@
+// TagDictionary: the immutable map between UTF-8 tag names and dense TagIds.
+//
+// Ids are handed out in creation order and never reused, so a bitmap vector
+// indexed by TagId stays valid as tags are added. Names are also kept sorted
+// by bytes so a prefix ("cat:2520377:*") is one contiguous range found with
+// two binary searches. A new tag produces a new dictionary (with_added); the
+// old one stays valid for readers that hold it.
+#pragma once
+
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "index/ids.h"
+#include "index/string_hash.h"
+
+namespace crowd {
+
+// The field of a tag is the part before the first ':' (the whole tag if none).
+[[nodiscard]] std::string_view tag_field(std::string_view tag);
+
+class TagDictionary {
+ public:
+  TagDictionary() = default;
+
+  // O(1) expected.
+  [[nodiscard]] std::optional<TagId> find(std::string_view name) const;
+  // The tag's name; id must be < size().
+  [[nodiscard]] const std::string& name(TagId id) const { return names_[id]; }
+  [[nodiscard]] std::size_t size() const { return names_.size(); }
+
+  // All tags in byte order of their names.
+  [[nodiscard]] std::span<const TagId> sorted() const { return sorted_; }
+  // Tags whose names start with `prefix`, in byte order. O(log n).
+  [[nodiscard]] std::span<const TagId> with_prefix(std::string_view prefix) const;
+
+  // A new dictionary holding these tags too; names already present are
+  // skipped. O(n log n) in the new size: meant for batches, not per tag.
+  [[nodiscard]] std::shared_ptr<const TagDictionary> with_added(std::span<const std::string> names) const;
+
+  // Builds a dictionary from names in id order (snapshot loading). Duplicate
+  // names are an error (returns nullptr).
+  [[nodiscard]] static std::shared_ptr<const TagDictionary> from_names(std::vector<std::string> names);
+
+ private:
+  void rebuild_sorted();
+
+  std::vector<std::string> names_;  // by TagId
+  std::vector<TagId> sorted_;       // TagIds in byte order of names
+  boost::unordered_flat_map<std::string, TagId, StringHash, StringEq> ids_;
+};
+
+}  // namespace crowd

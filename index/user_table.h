@@ -1,0 +1,51 @@
+// UserTable: the dictionary between external user IDs (u64) and ordinals (u32).
+//
+// Ordinals are dense and handed out in order of first appearance; a deleted
+// user keeps its ordinal (it only leaves every bitmap), so the table is
+// append-only. That lets one table serve every published IndexView: the
+// ordinal->ID side lives in chunks that never move, and a reader of a view
+// only touches ordinals below that view's count, all written before the view
+// was published. The ID->ordinal side is used by the writer alone.
+#pragma once
+
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "index/ids.h"
+#include "index/tuning.h"
+
+namespace crowd {
+
+class UserTable {
+ public:
+  UserTable();
+  ~UserTable();
+  UserTable(const UserTable&) = delete;
+  UserTable& operator=(const UserTable&) = delete;
+
+  // Reader side, any thread: the external ID of an ordinal below the count of
+  // a published view. O(1).
+  [[nodiscard]] UserId external(Ordinal o) const {
+    return chunks_[o >> tuning::kUserChunkBits].load(std::memory_order_relaxed)[o & (tuning::kUserChunkSize - 1)];
+  }
+
+  // Writer side; callers serialise. O(1) expected.
+  [[nodiscard]] std::optional<Ordinal> find(UserId id) const;
+  // The user's ordinal, appending a new one for an unknown user. Returns
+  // nullopt only when all 2^32-1 ordinals are taken.
+  [[nodiscard]] std::optional<Ordinal> find_or_add(UserId id);
+  // Number of ordinals handed out.
+  [[nodiscard]] uint32_t size() const { return size_; }
+  void reserve(std::size_t n) { ordinals_.reserve(n); }
+
+ private:
+  std::unique_ptr<std::atomic<UserId*>[]> chunks_;
+  boost::unordered_flat_map<UserId, Ordinal> ordinals_;
+  uint32_t size_ = 0;
+};
+
+}  // namespace crowd

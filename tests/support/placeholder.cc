@@ -1,0 +1,2 @@
+// Keeps the support library non-empty until helpers land.
+namespace crowd::test {}
