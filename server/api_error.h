@@ -1,0 +1,44 @@
+// ApiError: an error as the API reports it (CONTRACT §4): a status, a stable
+// code, a message, and where known the byte position in the query or the
+// line of a batch.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/reply.h"
+
+namespace crowd::server {
+
+struct ApiError {
+  http::status status = http::status::bad_request;
+  std::string code;
+  std::string message;
+  std::optional<std::size_t> position;
+  std::optional<uint64_t> line;
+  std::vector<std::string> suggestions;  // "did you mean", for unknown_tag
+};
+
+[[nodiscard]] inline ApiError bad_request(std::string message) {
+  return {http::status::bad_request, "bad_request", std::move(message), {}, {}, {}};
+}
+[[nodiscard]] inline ApiError bad_line(uint64_t line, std::string message) {
+  return {http::status::bad_request, "bad_line", std::move(message), {}, line, {}};
+}
+[[nodiscard]] inline ApiError not_found(std::string message) {
+  return {http::status::not_found, "not_found", std::move(message), {}, {}, {}};
+}
+[[nodiscard]] inline ApiError too_large(std::string message) {
+  return {http::status::payload_too_large, "too_large", std::move(message), {}, {}, {}};
+}
+[[nodiscard]] inline ApiError unavailable(std::string message) {
+  return {http::status::service_unavailable, "unavailable", std::move(message), {}, {}, {}};
+}
+
+// {"error": {"code", "message", "position"?, "line"?, "suggestions"?}}
+[[nodiscard]] Reply error_reply(const ApiError& error);
+
+}  // namespace crowd::server

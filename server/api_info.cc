@@ -1,0 +1,84 @@
+// Info routes: /v1/tags, /v1/fields, /healthz, /metrics, /v1/admin/snapshot.
+#include <algorithm>
+
+#include "server/api.h"
+#include "server/json_writer.h"
+#include "server/query_params.h"
+
+namespace crowd::server {
+
+Reply Api::tags(const boost::urls::url_view& url) {
+  const auto prefix = url_param(url, "prefix").value_or("");
+  const auto limit = url_uint(url, "limit", 1000, 1, 100'000);
+  if (const auto* e = std::get_if<ApiError>(&limit)) return error_reply(*e);
+  const auto offset = url_uint(url, "offset", 0, 0, UINT64_MAX);
+  if (const auto* e = std::get_if<ApiError>(&offset)) return error_reply(*e);
+
+  const auto view = store_.view();
+  const auto matching = view->dictionary().with_prefix(prefix);
+  const auto first = std::min<uint64_t>(std::get<uint64_t>(offset), matching.size());
+  const auto last = std::min<uint64_t>(first + std::get<uint64_t>(limit), matching.size());
+  std::string body;
+  body.reserve(64 + (last - first) * 40);
+  JsonWriter w(body);
+  w.raw("{\"tags\":[");
+  for (auto i = first; i < last; ++i) {
+    if (i != first) w.raw(",");
+    const TagId id = matching[i];
+    w.raw("{").key("tag").string(view->dictionary().name(id)).raw(",").key("count").number(
+        view->tag(id).cardinality);
+    w.raw("}");
+  }
+  w.raw("],").key("total").number(matching.size()).raw("}");
+  return json_reply(http::status::ok, std::move(body));
+}
+
+Reply Api::fields() {
+  const auto view = store_.view();
+  std::string body;
+  JsonWriter w(body);
+  w.raw("{\"fields\":[");
+  bool first = true;
+  for (const auto& f : view->field_stats()) {
+    if (!first) w.raw(",");
+    first = false;
+    w.raw("{").key("field").string(f.field).raw(",").key("tags").number(f.tags).raw(",").key("users").number(f.users);
+    w.raw("}");
+  }
+  w.raw("]}");
+  return json_reply(http::status::ok, std::move(body));
+}
+
+Reply Api::health() {
+  const auto view = store_.view();
+  std::string body;
+  JsonWriter w(body);
+  w.raw("{").key("status").string("ok").raw(",").key("users").number(view->universe().cardinality);
+  w.raw(",").key("tags").number(view->tag_count()).raw("}");
+  return json_reply(http::status::ok, std::move(body));
+}
+
+Reply Api::metrics_text() {
+  Reply r;
+  r.message.result(http::status::ok);
+  r.message.set(http::field::content_type, "text/plain; version=0.0.4");
+  r.message.body() = metrics_.render(*store_.view(), store_.wal_bytes());
+  return r;
+}
+
+Reply Api::snapshot() {
+  if (!store_.persistent()) {
+    return error_reply(bad_request("the server runs without --data-dir: there is nowhere to write a snapshot"));
+  }
+  SnapshotInfo info;
+  std::string error;
+  if (!store_.snapshot(info, error)) return error_reply(unavailable("snapshot failed: " + error));
+  std::string body;
+  JsonWriter w(body);
+  w.raw("{").key("bytes").number(info.bytes).raw(",").key("took_us").number(info.micros).raw(",").key("path").string(
+      info.path);
+  w.raw("}");
+  return json_reply(http::status::ok, std::move(body));
+}
+
+}  // namespace crowd::server

@@ -1,0 +1,198 @@
+// Query routes: /v1/count and /v1/ids.
+#include <simdjson.h>
+
+#include <variant>
+#include <vector>
+
+#include "query/query.h"
+#include "server/api.h"
+#include "server/id_export.h"
+#include "server/json_writer.h"
+#include "server/page_cursor.h"
+#include "server/query_params.h"
+#include "server/request_json.h"
+
+namespace crowd::server {
+namespace {
+
+ApiError query_error(const query::Error& e) {
+  ApiError out;
+  switch (e.code) {
+    case query::ErrorCode::kParse:
+      out.status = http::status::bad_request;
+      out.code = "parse_error";
+      break;
+    case query::ErrorCode::kUnknownTag:
+      out.status = http::status::bad_request;
+      out.code = "unknown_tag";
+      break;
+    case query::ErrorCode::kTooLarge:
+      out.status = http::status::payload_too_large;
+      out.code = "too_large";
+      break;
+  }
+  out.message = e.message;
+  if (e.code != query::ErrorCode::kTooLarge) out.position = e.position;
+  out.suggestions = e.suggestions;
+  return out;
+}
+
+query::Evaluator& thread_evaluator() {
+  thread_local query::Evaluator evaluator;
+  return evaluator;
+}
+
+// The fields of a JSON query request: {"q", "lenient"?, "limit"?, "cursor"?}.
+struct QueryRequest {
+  std::string q;
+  bool lenient = false;
+  uint64_t limit = 1000;
+  std::string cursor;
+};
+
+std::variant<QueryRequest, ApiError> read_query_request(std::string_view body, bool paged) {
+  auto parsed = parse_json_object(body);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
+  QueryRequest out;
+  bool saw_q = false;
+  for (const auto field : std::get<simdjson::dom::object>(parsed)) {
+    if (field.key == "q") {
+      std::string_view q;
+      if (field.value.get(q)) return bad_request("\"q\" must be a string");
+      out.q = q;
+      saw_q = true;
+    } else if (field.key == "lenient") {
+      if (field.value.get(out.lenient)) return bad_request("\"lenient\" must be true or false");
+    } else if (paged && field.key == "limit") {
+      int64_t limit = 0;
+      if (field.value.get(limit) || limit < 1 || limit > 1'000'000) {
+        return bad_request("\"limit\" must be an integer in 1..1000000");
+      }
+      out.limit = static_cast<uint64_t>(limit);
+    } else if (paged && field.key == "cursor") {
+      if (field.value.is_null()) continue;
+      std::string_view c;
+      if (field.value.get(c)) return bad_request("\"cursor\" must be a string or null");
+      out.cursor = c;
+    } else {
+      return bad_request("unknown field \"" + std::string(field.key) + "\"");
+    }
+  }
+  if (!saw_q) return bad_request("missing \"q\"");
+  return out;
+}
+
+Reply count_reply(std::string_view q, bool lenient, std::chrono::steady_clock::time_point start, Store& store) {
+  const auto view = store.view();
+  auto compiled = query::compile(q, *view, query::Options{lenient});
+  if (auto* e = std::get_if<query::Error>(&compiled)) return error_reply(query_error(*e));
+  const uint64_t n = thread_evaluator().count(std::get<query::Plan>(compiled), *view);
+  std::string body;
+  body.reserve(96);
+  JsonWriter w(body);
+  w.raw("{").key("count").number(n).raw(",").key("total").number(view->universe().cardinality);
+  w.raw(",").key("took_us").number(micros_since(start)).raw("}");
+  return json_reply(http::status::ok, std::move(body));
+}
+
+}  // namespace
+
+Reply Api::count_get(const boost::urls::url_view& url, Clock::time_point start) {
+  const auto q = url_param(url, "q");
+  if (!q) return error_reply(bad_request("missing query parameter q"));
+  const auto lenient = url_bool(url, "lenient", false);
+  if (const auto* e = std::get_if<ApiError>(&lenient)) return error_reply(*e);
+  return count_reply(*q, std::get<bool>(lenient), start, store_);
+}
+
+Reply Api::count_post(const Request& req, Clock::time_point start) {
+  const auto parsed = read_query_request(req.body(), false);
+  if (const auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
+  const auto& r = std::get<QueryRequest>(parsed);
+  return count_reply(r.q, r.lenient, start, store_);
+}
+
+Reply Api::ids_get(const boost::urls::url_view& url, Clock::time_point start) {
+  const auto q = url_param(url, "q");
+  if (!q) return error_reply(bad_request("missing query parameter q"));
+  const auto lenient = url_bool(url, "lenient", false);
+  if (const auto* e = std::get_if<ApiError>(&lenient)) return error_reply(*e);
+  const auto format = url_param(url, "format").value_or("json");
+  if (format == "csv" || format == "roaring") return ids_export(*q, std::get<bool>(lenient), format);
+  if (format != "json") return error_reply(bad_request("format must be json, csv or roaring"));
+  const auto limit = url_uint(url, "limit", 1000, 1, 1'000'000);
+  if (const auto* e = std::get_if<ApiError>(&limit)) return error_reply(*e);
+  return ids_page(*q, std::get<bool>(lenient), std::get<uint64_t>(limit), url_param(url, "cursor").value_or(""),
+                  start);
+}
+
+Reply Api::ids_post(const Request& req, Clock::time_point start) {
+  const auto parsed = read_query_request(req.body(), true);
+  if (const auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
+  const auto& r = std::get<QueryRequest>(parsed);
+  return ids_page(r.q, r.lenient, r.limit, r.cursor, start);
+}
+
+Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::string_view cursor_text,
+                    Clock::time_point start) {
+  const uint32_t query_hash = PageCursor::hash_query(q);
+  Ordinal from = 0;
+  if (!cursor_text.empty()) {
+    const auto cursor = PageCursor::decode(cursor_text);
+    if (!cursor) return error_reply(bad_request("cursor is not one this server issued"));
+    if (cursor->query_hash != query_hash) return error_reply(bad_request("cursor belongs to a different query"));
+    from = cursor->next;
+  }
+  const auto view = store_.view();
+  auto compiled = query::compile(q, *view, query::Options{lenient});
+  if (auto* e = std::get_if<query::Error>(&compiled)) return error_reply(query_error(*e));
+  const Bitmap crowd = thread_evaluator().materialize(std::get<query::Plan>(compiled), *view);
+
+  // One more than asked for, to learn whether another page follows.
+  std::vector<uint32_t> ordinals(limit + 1);
+  roaring_uint32_iterator_t it;
+  roaring_init_iterator(crowd.get(), &it);
+  uint32_t n = 0;
+  if (roaring_move_uint32_iterator_equalorlarger(&it, from)) {
+    n = roaring_read_uint32_iterator(&it, ordinals.data(), static_cast<uint32_t>(limit + 1));
+  }
+  const bool more = n > limit;
+  if (more) n = static_cast<uint32_t>(limit);
+
+  std::string body;
+  body.reserve(64 + static_cast<std::size_t>(n) * 12);
+  JsonWriter w(body);
+  w.raw("{\"ids\":[");
+  for (uint32_t i = 0; i < n; ++i) {
+    if (i) w.raw(",");
+    w.user_id(view->external(ordinals[i]));
+  }
+  w.raw("],").key("count").number(crowd.cardinality()).raw(",").key("cursor");
+  if (more) {
+    w.string(PageCursor{ordinals[n], query_hash}.encode());
+  } else {
+    w.null();
+  }
+  w.raw(",").key("took_us").number(micros_since(start)).raw("}");
+  return json_reply(http::status::ok, std::move(body));
+}
+
+Reply Api::ids_export(std::string_view q, bool lenient, std::string_view format) {
+  auto view = store_.view();
+  auto compiled = query::compile(q, *view, query::Options{lenient});
+  if (auto* e = std::get_if<query::Error>(&compiled)) return error_reply(query_error(*e));
+  Bitmap crowd = thread_evaluator().materialize(std::get<query::Plan>(compiled), *view);
+  Reply r;
+  r.message.result(http::status::ok);
+  r.message.set("X-Crowd-Count", std::to_string(crowd.cardinality()));
+  if (format == "csv") {
+    r.message.set(http::field::content_type, "text/csv");
+    r.stream = csv_id_source(std::move(view), std::move(crowd));
+  } else {
+    r.message.set(http::field::content_type, "application/octet-stream");
+    r.message.body() = roaring_id_bytes(*view, crowd);
+  }
+  return r;
+}
+
+}  // namespace crowd::server

@@ -1,0 +1,164 @@
+// Write routes: /v1/ingest, /v1/assign, DELETE /v1/users/{id}. Each request is
+// one WriteBatch, parsed completely before anything is applied, so a bad line
+// or entry rejects the whole request and changes nothing (CONTRACT §4).
+#include <boost/beast/core/string.hpp>
+#include <simdjson.h>
+
+#include <vector>
+
+#include "server/api.h"
+#include "server/ingest_parser.h"
+#include "server/json_writer.h"
+#include "server/request_json.h"
+
+namespace crowd::server {
+namespace {
+
+// The media type without parameters, lower-cased: "text/csv; charset=utf-8"
+// is "text/csv".
+std::string media_type(std::string_view content_type) {
+  const auto semi = content_type.find(';');
+  auto type = content_type.substr(0, semi);
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  std::string out(type);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::optional<ApiError> write_failure(WriteStatus status) {
+  switch (status) {
+    case WriteStatus::kOk: return std::nullopt;
+    case WriteStatus::kFull: return unavailable("no user ordinal left (the index holds 2^32-1 users); nothing changed");
+    case WriteStatus::kIoError: return unavailable("could not append to the write-ahead log; nothing changed");
+    case WriteStatus::kNotDurable:
+      return unavailable("the write was applied but the log could not be synced; it may not survive a crash");
+  }
+  return unavailable("unknown write status");
+}
+
+// Reads [{"id": ..., "tags": [...]}, ...] from `list` into the batch; `what`
+// names the list in messages ("add", "remove").
+std::optional<ApiError> read_user_tags(simdjson::dom::element list, std::string_view what, WriteBatch& batch,
+                                       bool adding) {
+  simdjson::dom::array entries;
+  if (list.get(entries)) return bad_request("\"" + std::string(what) + "\" must be an array");
+  std::vector<uint32_t> tags;
+  std::size_t index = 0;
+  for (const auto entry : entries) {
+    const std::string where = std::string(what) + "[" + std::to_string(index++) + "]";
+    simdjson::dom::object obj;
+    if (entry.get(obj)) return bad_request(where + ": expected an object {\"id\", \"tags\"}");
+    std::optional<UserId> id;
+    bool saw_tags = false;
+    tags.clear();
+    for (const auto field : obj) {
+      if (field.key == "id") {
+        id = json_user_id(field.value);
+        if (!id) return bad_request(where + ".id: must be an unsigned 64-bit integer or a decimal string");
+      } else if (field.key == "tags") {
+        simdjson::dom::array arr;
+        if (field.value.get(arr)) return bad_request(where + ".tags: must be an array of strings");
+        saw_tags = true;
+        std::size_t t_index = 0;
+        for (const auto t : arr) {
+          std::string_view name;
+          const std::string t_where = where + ".tags[" + std::to_string(t_index++) + "]";
+          if (t.get(name)) return bad_request(t_where + ": must be a string");
+          if (auto problem = tag_problem(name)) return bad_request(t_where + ": " + *problem);
+          tags.push_back(batch.intern(name));
+        }
+      } else {
+        return bad_request(where + ": unknown field \"" + std::string(field.key) + "\"");
+      }
+    }
+    if (!id) return bad_request(where + ": missing \"id\"");
+    if (!saw_tags) return bad_request(where + ": missing \"tags\"");
+    if (adding) {
+      if (!tags.empty()) batch.add(*id, tags);
+    } else {
+      batch.remove(*id, tags);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Reply Api::ingest(Request& req) {
+  const auto type = media_type(req[http::field::content_type]);
+  WriteBatch batch;
+  BatchSink sink(batch);
+  IngestCounts counts;
+  std::optional<ApiError> error;
+  if (type.empty() || type == "application/x-ndjson") {
+    ensure_padding(req.body());
+    error = parse_ndjson(req.body(), sink, counts);
+  } else if (type == "text/csv") {
+    error = parse_csv(req.body(), sink, counts);
+  } else {
+    return error_reply({http::status::unsupported_media_type, "unsupported_media_type",
+                        "ingest takes application/x-ndjson or text/csv, not " + type, {}, {}, {}});
+  }
+  if (error) return error_reply(*error);
+  WriteResult result;
+  if (!batch.empty()) {
+    if (auto failure = write_failure(store_.write(batch, result))) return error_reply(*failure);
+  }
+  std::string body;
+  JsonWriter w(body);
+  w.raw("{").key("users").number(counts.records).raw(",").key("assignments").number(result.added).raw("}");
+  return json_reply(http::status::ok, std::move(body));
+}
+
+Reply Api::assign(const Request& req) {
+  auto parsed = parse_json_object(req.body());
+  if (const auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
+  WriteBatch batch;
+  simdjson::dom::element add_list;
+  simdjson::dom::element remove_list;
+  bool has_add = false;
+  bool has_remove = false;
+  for (const auto field : std::get<simdjson::dom::object>(parsed)) {
+    if (field.key == "add") {
+      add_list = field.value;
+      has_add = true;
+    } else if (field.key == "remove") {
+      remove_list = field.value;
+      has_remove = true;
+    } else {
+      return error_reply(bad_request("unknown field \"" + std::string(field.key) + "\" (expected add, remove)"));
+    }
+  }
+  // Adds first, then removes: a pair in both ends up cleared.
+  if (has_add) {
+    if (auto e = read_user_tags(add_list, "add", batch, true)) return error_reply(*e);
+  }
+  if (has_remove) {
+    if (auto e = read_user_tags(remove_list, "remove", batch, false)) return error_reply(*e);
+  }
+  WriteResult result;
+  if (!batch.empty()) {
+    if (auto failure = write_failure(store_.write(batch, result))) return error_reply(*failure);
+  }
+  std::string body;
+  JsonWriter w(body);
+  w.raw("{").key("added").number(result.added).raw(",").key("removed").number(result.removed).raw("}");
+  return json_reply(http::status::ok, std::move(body));
+}
+
+Reply Api::delete_user(std::string_view id_text) {
+  const auto id = parse_decimal_id(id_text);
+  if (!id) return error_reply(bad_request("user id must be an unsigned 64-bit decimal integer"));
+  WriteBatch batch;
+  batch.erase(*id);
+  WriteResult result;
+  if (auto failure = write_failure(store_.write(batch, result))) return error_reply(*failure);
+  if (result.erased == 0) return error_reply(not_found("no user " + std::string(id_text)));
+  std::string body;
+  JsonWriter w(body);
+  w.raw("{").key("id").user_id(*id).raw(",").key("deleted").boolean(true).raw("}");
+  return json_reply(http::status::ok, std::move(body));
+}
+
+}  // namespace crowd::server

@@ -1,0 +1,130 @@
+#include "server/config.h"
+
+#include <charconv>
+#include <string_view>
+#include <thread>
+
+namespace crowd::server {
+namespace {
+
+template <class T>
+bool parse_number(std::string_view s, T& out) {
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+}  // namespace
+
+const char* usage() {
+  return R"(usage: crowdd [flags]
+  --host H             listen address (default 127.0.0.1)
+  --port P             listen port (default 8080; 0 picks a free port)
+  --threads N          worker threads (default: hardware concurrency)
+  --data-dir D         keep a snapshot and write-ahead log in D and restore from them at start
+  --fsync MODE         always | batch (default; group commit) | off
+  --load FILE          bulk-load an NDJSON (.ndjson/.jsonl/.json) or CSV (.csv) file at start,
+                       only when the restored index is empty (repeatable)
+  --load-taobao FILE   bulk-load a Taobao UserBehavior CSV log at start (repeatable), same rule
+  --demo [USERS]       generate the synthetic DMP data set (default 1000000 users) when the index is empty
+  --seed S             seed for --demo (default 42)
+  --max-body BYTES     largest request body (default 268435456)
+  --read-timeout SEC   deadline for each read of a request (default 30)
+  --version, --help
+)";
+}
+
+std::optional<Config> parse_config(int argc, const char* const* argv, std::string& error) {
+  Config c;
+  c.http.threads = std::max(1u, std::thread::hardware_concurrency());
+  auto value = [&](int& i, std::string_view flag) -> std::optional<std::string_view> {
+    if (i + 1 >= argc) {
+      error = std::string(flag) + " needs a value";
+      return std::nullopt;
+    }
+    return std::string_view(argv[++i]);
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      c.help = true;
+    } else if (flag == "--version") {
+      c.version = true;
+    } else if (flag == "--host") {
+      const auto v = value(i, flag);
+      if (!v) return std::nullopt;
+      c.http.host = *v;
+    } else if (flag == "--port") {
+      const auto v = value(i, flag);
+      if (!v || !parse_number(*v, c.http.port)) {
+        if (error.empty()) error = "--port must be 0..65535";
+        return std::nullopt;
+      }
+    } else if (flag == "--threads") {
+      const auto v = value(i, flag);
+      if (!v || !parse_number(*v, c.http.threads) || c.http.threads == 0 || c.http.threads > 1024) {
+        if (error.empty()) error = "--threads must be 1..1024";
+        return std::nullopt;
+      }
+    } else if (flag == "--data-dir") {
+      const auto v = value(i, flag);
+      if (!v) return std::nullopt;
+      c.store.data_dir = *v;
+    } else if (flag == "--fsync") {
+      const auto v = value(i, flag);
+      if (!v) return std::nullopt;
+      if (*v == "always") {
+        c.store.fsync = FsyncPolicy::kAlways;
+      } else if (*v == "batch") {
+        c.store.fsync = FsyncPolicy::kBatch;
+      } else if (*v == "off") {
+        c.store.fsync = FsyncPolicy::kOff;
+      } else {
+        error = "--fsync must be always, batch or off";
+        return std::nullopt;
+      }
+    } else if (flag == "--load") {
+      const auto v = value(i, flag);
+      if (!v) return std::nullopt;
+      c.load_files.emplace_back(*v);
+    } else if (flag == "--load-taobao") {
+      const auto v = value(i, flag);
+      if (!v) return std::nullopt;
+      c.taobao_files.emplace_back(*v);
+    } else if (flag == "--demo") {
+      // The user count is optional: take the next argument only if numeric.
+      uint64_t users = kDefaultDemoUsers;
+      if (i + 1 < argc && parse_number(std::string_view(argv[i + 1]), users)) ++i;
+      if (users == 0) {
+        error = "--demo needs at least one user";
+        return std::nullopt;
+      }
+      c.demo_users = users;
+    } else if (flag == "--seed") {
+      const auto v = value(i, flag);
+      if (!v || !parse_number(*v, c.seed)) {
+        if (error.empty()) error = "--seed must be an unsigned integer";
+        return std::nullopt;
+      }
+    } else if (flag == "--max-body") {
+      const auto v = value(i, flag);
+      if (!v || !parse_number(*v, c.http.max_body) || c.http.max_body == 0) {
+        if (error.empty()) error = "--max-body must be a positive number of bytes";
+        return std::nullopt;
+      }
+    } else if (flag == "--read-timeout") {
+      const auto v = value(i, flag);
+      unsigned seconds = 0;
+      if (!v || !parse_number(*v, seconds) || seconds == 0) {
+        if (error.empty()) error = "--read-timeout must be a positive number of seconds";
+        return std::nullopt;
+      }
+      c.http.read_timeout = std::chrono::seconds(seconds);
+    } else {
+      error = "unknown flag " + std::string(flag);
+      return std::nullopt;
+    }
+  }
+  return c;
+}
+
+}  // namespace crowd::server

@@ -1,0 +1,33 @@
+// Config: crowdd's command line (CONTRACT §5 plus our own flags), parsed into
+// one struct with no global state.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "index/store.h"
+#include "server/http_server.h"
+
+namespace crowd::server {
+
+struct Config {
+  HttpOptions http;
+  StoreOptions store;
+  std::vector<std::string> load_files;   // --load FILE (repeatable): .ndjson/.jsonl/.json or .csv
+  std::vector<std::string> taobao_files; // --load-taobao FILE (repeatable)
+  std::optional<uint64_t> demo_users;    // --demo [USERS]
+  uint64_t seed = 42;                    // --seed, for --demo
+  bool help = false;
+  bool version = false;
+};
+
+// Parses argv. On a bad flag returns nullopt with a message in `error`.
+[[nodiscard]] std::optional<Config> parse_config(int argc, const char* const* argv, std::string& error);
+
+[[nodiscard]] const char* usage();
+
+inline constexpr uint64_t kDefaultDemoUsers = 1'000'000;
+
+}  // namespace crowd::server

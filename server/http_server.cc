@@ -1,0 +1,322 @@
+#include "server/http_server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace crowd::server {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+
+class Session;
+
+struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
+  Shared(HttpOptions o, Api& a, Metrics& m)
+      : options(std::move(o)), api(a), metrics(m), acceptor(ioc), signals(ioc, SIGINT, SIGTERM), drain(ioc) {}
+
+  HttpOptions options;
+  Api& api;
+  Metrics& metrics;
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  net::signal_set signals;
+  net::steady_timer drain;
+  std::atomic<bool> stopping{false};
+
+  std::mutex sessions_mutex;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+
+  void accept();
+  void begin_shutdown();
+  void session_closed(Session* s);
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, std::shared_ptr<HttpServer::Shared> shared)
+      : stream_(std::move(socket)), shared_(std::move(shared)) {
+    shared_->metrics.connection_opened();
+  }
+  ~Session() {
+    shared_->metrics.connection_closed();
+    shared_->session_closed(this);
+  }
+
+  void start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+  }
+
+  // Shutdown: a connection waiting for its next request is closed now; one
+  // with a request in flight finishes it and closes after the reply.
+  void close_if_idle() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_) self->close();
+    });
+  }
+
+ private:
+  void read_header() {
+    if (shared_->stopping) return close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(shared_->options.max_header));
+    parser_->body_limit(shared_->options.max_body);
+    idle_ = true;
+    stream_.expires_after(shared_->options.read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    idle_ = false;
+    if (ec) return read_failed(ec);
+    const auto length = parser_->content_length();
+    if (length && *length > shared_->options.max_body) {
+      // Refuse before reading the body; the unread body means the connection
+      // cannot be reused.
+      return reply_and_close(too_large("request body larger than " + std::to_string(shared_->options.max_body) +
+                                       " bytes (--max-body)"));
+    }
+    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+      continue_.emplace(http::status::continue_, parser_->get().version());
+      stream_.expires_after(shared_->options.write_timeout);
+      http::async_write(stream_, *continue_, [self = shared_from_this()](beast::error_code wec, std::size_t) {
+        if (wec) return self->close();
+        self->read_body();
+      });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    stream_.expires_after(shared_->options.read_timeout);
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
+
+  void read_failed(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      return reply_and_close(too_large("request body larger than " + std::to_string(shared_->options.max_body) +
+                                       " bytes (--max-body)"));
+    }
+    if (ec == http::error::header_limit) {
+      return reply_and_close(too_large("request header larger than " + std::to_string(shared_->options.max_header) +
+                                       " bytes"));
+    }
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || ec == net::error::eof) {
+      return close();
+    }
+    // Anything else is a malformed request: say so, then close, since the
+    // stream can no longer be trusted to be at a message boundary.
+    return reply_and_close(bad_request("malformed HTTP request: " + ec.message()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec) return read_failed(ec);
+    Request req = parser_->release();
+    const auto start = std::chrono::steady_clock::now();
+    Route route = Route::kOther;
+    try {
+      reply_ = shared_->api.handle(req, route);
+    } catch (const std::bad_alloc&) {
+      reply_ = error_reply(unavailable("out of memory while answering"));
+    } catch (const std::exception& e) {
+      std::cerr << "crowdd: internal error on " << req.target() << ": " << e.what() << "\n";
+      reply_ = error_reply({http::status::internal_server_error, "internal", "internal error", {}, {}, {}});
+    }
+    keep_alive_ = req.keep_alive() && !shared_->stopping;
+    const auto micros = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count());
+    shared_->metrics.record(route, reply_.message.result_int(), micros);
+    reply_.message.version(req.version());
+    reply_.message.keep_alive(keep_alive_);
+    if (reply_.stream) return write_stream();
+    write_whole();
+  }
+
+  void write_whole() {
+    reply_.message.prepare_payload();
+    stream_.expires_after(shared_->options.write_timeout);
+    http::async_write(stream_, reply_.message, beast::bind_front_handler(&Session::on_written, shared_from_this()));
+  }
+
+  void write_stream() {
+    head_.emplace();
+    head_->base() = reply_.message.base();
+    head_->chunked(true);
+    serializer_.emplace(*head_);
+    stream_.expires_after(shared_->options.write_timeout);
+    http::async_write_header(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->close();
+      self->write_chunk();
+    });
+  }
+
+  void write_chunk() {
+    bool more = false;
+    try {
+      more = reply_.stream->next(chunk_);
+    } catch (const std::exception& e) {
+      // The head is out; all we can do is cut the stream short, which the
+      // client sees as a missing last chunk.
+      std::cerr << "crowdd: export failed mid-stream: " << e.what() << "\n";
+      return close();
+    }
+    stream_.expires_after(shared_->options.write_timeout);
+    if (!more) {
+      net::async_write(stream_, http::make_chunk_last(),
+                       beast::bind_front_handler(&Session::on_written, shared_from_this()));
+      return;
+    }
+    net::async_write(stream_, http::make_chunk(net::buffer(chunk_)),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec) return self->close();
+                       self->write_chunk();
+                     });
+  }
+
+  void on_written(beast::error_code ec, std::size_t) {
+    reply_ = Reply{};
+    serializer_.reset();
+    head_.reset();
+    std::string().swap(chunk_);
+    if (ec || !keep_alive_) return close();
+    read_header();
+  }
+
+  void reply_and_close(const ApiError& error) {
+    keep_alive_ = false;
+    reply_ = error_reply(error);
+    shared_->metrics.record(Route::kOther, reply_.message.result_int(), 0);
+    reply_.message.keep_alive(false);
+    write_whole();
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<HttpServer::Shared> shared_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_;
+  Reply reply_;
+  std::optional<http::response<http::empty_body>> head_;
+  std::optional<http::response_serializer<http::empty_body>> serializer_;
+  std::string chunk_;
+  bool keep_alive_ = false;
+  bool idle_ = false;
+};
+
+void HttpServer::Shared::accept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (!acceptor.is_open()) return;  // shutting down
+      // Out of descriptors and the like: keep serving what we have.
+      std::cerr << "crowdd: accept failed: " << ec.message() << "\n";
+    } else if (!stopping) {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      auto session = std::make_shared<Session>(std::move(socket), shared_from_this());
+      {
+        std::lock_guard lock(sessions_mutex);
+        sessions.emplace(session.get(), session);
+      }
+      session->start();
+    }
+    if (acceptor.is_open()) accept();
+  });
+}
+
+void HttpServer::Shared::begin_shutdown() {
+  if (stopping.exchange(true)) return;
+  beast::error_code ignored;
+  acceptor.close(ignored);
+  signals.cancel(ignored);
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(sessions_mutex);
+    for (auto& [raw, weak] : sessions) {
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+    }
+  }
+  for (auto& s : live) s->close_if_idle();
+  // In-flight requests get drain_timeout to finish; then the workers stop.
+  drain.expires_after(options.drain_timeout);
+  drain.async_wait([this](beast::error_code ec) {
+    if (!ec) ioc.stop();
+  });
+  session_closed(nullptr);  // nothing open at all: stop waiting now
+}
+
+void HttpServer::Shared::session_closed(Session* s) {
+  bool last = false;
+  {
+    std::lock_guard lock(sessions_mutex);
+    if (s != nullptr) sessions.erase(s);
+    last = sessions.empty();
+  }
+  if (last && stopping) net::post(ioc, [self = shared_from_this()] { self->drain.cancel(); });
+}
+
+HttpServer::HttpServer(HttpOptions options, Api& api, Metrics& metrics)
+    : shared_(std::make_shared<Shared>(std::move(options), api, metrics)) {}
+
+HttpServer::~HttpServer() = default;
+
+bool HttpServer::listen(std::string& error) {
+  beast::error_code ec;
+  const auto address = net::ip::make_address(shared_->options.host, ec);
+  if (ec) {
+    error = "bad --host " + shared_->options.host + ": " + ec.message();
+    return false;
+  }
+  const tcp::endpoint endpoint(address, shared_->options.port);
+  auto& acceptor = shared_->acceptor;
+  if (acceptor.open(endpoint.protocol(), ec) || acceptor.set_option(net::socket_base::reuse_address(true), ec) ||
+      acceptor.bind(endpoint, ec) || acceptor.listen(net::socket_base::max_listen_connections, ec)) {
+    error = "cannot listen on " + shared_->options.host + ":" + std::to_string(shared_->options.port) + ": " +
+            ec.message();
+    return false;
+  }
+  return true;
+}
+
+uint16_t HttpServer::port() const { return shared_->acceptor.local_endpoint().port(); }
+
+void HttpServer::run() {
+  auto shared = shared_;
+  shared->signals.async_wait([shared](beast::error_code ec, int) {
+    if (!ec) shared->begin_shutdown();
+  });
+  shared->accept();
+  std::vector<std::thread> workers;
+  const unsigned n = std::max(1u, shared->options.threads);
+  workers.reserve(n - 1);
+  for (unsigned i = 1; i < n; ++i) workers.emplace_back([shared] { shared->ioc.run(); });
+  shared->ioc.run();
+  for (auto& t : workers) t.join();
+}
+
+void HttpServer::stop() {
+  net::post(shared_->ioc, [shared = shared_] { shared->begin_shutdown(); });
+}
+
+}  // namespace crowd::server

@@ -1,0 +1,60 @@
+// HttpServer: the Beast/Asio front end. An acceptor, one Session per
+// connection (on its own strand), `threads` workers running one io_context.
+//
+// Every connection is bounded: a header size limit, a body limit (413), a
+// deadline on every read and write (a slow or silent client is cut off and
+// cannot hold a worker), and keep-alive. Handlers run on the worker that read
+// the request; they are sub-millisecond, and long outputs (CSV exports) are
+// produced chunk by chunk between writes rather than all at once.
+//
+// Shutdown (SIGINT/SIGTERM or stop()): stop accepting, close idle
+// connections, let in-flight requests finish and answer with
+// `Connection: close`, then return from run().
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "server/api.h"
+#include "server/metrics.h"
+
+namespace crowd::server {
+
+struct HttpOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0: any free port (see port())
+  unsigned threads = 1;
+  std::size_t max_body = 256u << 20;  // bytes
+  std::size_t max_header = 64u << 10;  // bytes; a 64 KiB query fits in a GET target
+  std::chrono::seconds read_timeout{30};
+  std::chrono::seconds write_timeout{60};
+  std::chrono::seconds drain_timeout{30};  // shutdown gives in-flight requests this long
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpOptions options, Api& api, Metrics& metrics);
+  ~HttpServer();
+
+  // Binds and listens. Returns false with a message on failure.
+  [[nodiscard]] bool listen(std::string& error);
+  // The bound port (after listen()).
+  [[nodiscard]] uint16_t port() const;
+  // Serves on `threads` workers until SIGINT/SIGTERM or stop(); returns once
+  // in-flight requests are done (or the drain timeout passed).
+  void run();
+  // Begins a graceful shutdown; any thread.
+  void stop();
+
+  struct Shared;  // state shared with sessions
+
+ private:
+  std::shared_ptr<Shared> shared_;
+};
+
+}  // namespace crowd::server

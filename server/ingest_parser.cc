@@ -1,0 +1,105 @@
+#include "server/ingest_parser.h"
+
+#include <simdjson.h>
+
+#include "server/request_json.h"
+
+namespace crowd::server {
+namespace {
+
+bool blank(std::string_view line) {
+  return line.find_first_not_of(" \t\r") == std::string_view::npos;
+}
+
+// Calls fn(line, number) for each line; stops at the first error fn returns.
+template <class Fn>
+std::optional<ApiError> for_each_line(std::string_view body, Fn&& fn) {
+  uint64_t number = 0;
+  std::size_t start = 0;
+  while (start < body.size()) {
+    ++number;
+    std::size_t end = body.find('\n', start);
+    if (end == std::string_view::npos) end = body.size();
+    std::string_view line = body.substr(start, end - start);
+    start = end + 1;
+    if (blank(line)) continue;
+    if (auto err = fn(line, number)) return err;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void ensure_padding(std::string& s) {
+  if (s.capacity() - s.size() < simdjson::SIMDJSON_PADDING) s.reserve(s.size() + simdjson::SIMDJSON_PADDING);
+}
+
+std::optional<ApiError> parse_ndjson(std::string_view body, TagSink& sink, IngestCounts& counts) {
+  auto& parser = thread_json_parser();
+  std::vector<uint32_t> tags;
+  return for_each_line(body, [&](std::string_view line, uint64_t number) -> std::optional<ApiError> {
+    simdjson::dom::element root;
+    // No copy: the caller guarantees padding past every line (the rest of
+    // the body, or spare capacity after the last one).
+    if (const auto err = parser.parse(line.data(), line.size(), false).get(root)) {
+      return bad_line(number, std::string("not valid JSON: ") + simdjson::error_message(err));
+    }
+    simdjson::dom::object obj;
+    if (root.get(obj)) return bad_line(number, "expected a JSON object");
+    std::optional<UserId> id;
+    bool saw_tags = false;
+    tags.clear();
+    for (const auto field : obj) {
+      if (field.key == "id") {
+        id = json_user_id(field.value);
+        if (!id) return bad_line(number, "\"id\" must be an unsigned 64-bit integer or a decimal string");
+      } else if (field.key == "tags") {
+        simdjson::dom::array arr;
+        if (field.value.get(arr)) return bad_line(number, "\"tags\" must be an array of strings");
+        saw_tags = true;
+        for (const auto t : arr) {
+          std::string_view name;
+          if (t.get(name)) return bad_line(number, "\"tags\" must be an array of strings");
+          if (auto problem = tag_problem(name)) return bad_line(number, *problem);
+          tags.push_back(sink.tag(name));
+        }
+      } else {
+        return bad_line(number, "unknown field \"" + std::string(field.key) + "\" (expected \"id\" and \"tags\")");
+      }
+    }
+    if (!id) return bad_line(number, "missing \"id\"");
+    if (!saw_tags) return bad_line(number, "missing \"tags\"");
+    ++counts.records;
+    counts.pairs += tags.size();
+    if (!tags.empty() && !sink.add(*id, tags)) return bad_line(number, "no user ordinal left (2^32-1 users)");
+    return std::nullopt;
+  });
+}
+
+std::optional<ApiError> parse_csv(std::string_view body, TagSink& sink, IngestCounts& counts) {
+  if (!simdjson::validate_utf8(body.data(), body.size())) {
+    // Find the line for the message: validate line by line (error path only).
+    std::optional<ApiError> found;
+    (void)for_each_line(body, [&](std::string_view line, uint64_t number) -> std::optional<ApiError> {
+      if (!simdjson::validate_utf8(line.data(), line.size())) found = bad_line(number, "not valid UTF-8");
+      return found;
+    });
+    if (found) return found;
+  }
+  return for_each_line(body, [&](std::string_view line, uint64_t number) -> std::optional<ApiError> {
+    if (line.back() == '\r') line.remove_suffix(1);
+    const auto comma = line.find(',');
+    if (comma == std::string_view::npos) return bad_line(number, "expected id,tag");
+    const auto id = parse_decimal_id(line.substr(0, comma));
+    if (!id) return bad_line(number, "id must be an unsigned 64-bit decimal integer");
+    const auto name = line.substr(comma + 1);
+    if (auto problem = tag_problem(name)) return bad_line(number, *problem);
+    const uint32_t t = sink.tag(name);
+    ++counts.records;
+    ++counts.pairs;
+    if (!sink.add(*id, std::span<const uint32_t>(&t, 1))) return bad_line(number, "no user ordinal left (2^32-1 users)");
+    return std::nullopt;
+  });
+}
+
+}  // namespace crowd::server

@@ -1,0 +1,70 @@
+// Parsers for ingest bodies and --load files: NDJSON (simdjson, a line at a
+// time) and CSV (`id,tag` lines). They feed a TagSink, so the same parser
+// fills a WriteBatch (HTTP ingest: atomic, nothing applied until the whole
+// body parsed) or a BulkLoader (files loaded at start).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "index/bulk_loader.h"
+#include "index/write_batch.h"
+#include "server/api_error.h"
+
+namespace crowd::server {
+
+class TagSink {
+ public:
+  virtual ~TagSink() = default;
+  virtual uint32_t tag(std::string_view name) = 0;
+  // Returns false when the user cannot be added (no ordinal left).
+  virtual bool add(UserId user, std::span<const uint32_t> tags) = 0;
+};
+
+class BatchSink final : public TagSink {
+ public:
+  explicit BatchSink(WriteBatch& batch) : batch_(batch) {}
+  uint32_t tag(std::string_view name) override { return batch_.intern(name); }
+  bool add(UserId user, std::span<const uint32_t> tags) override {
+    batch_.add(user, tags);
+    return true;
+  }
+
+ private:
+  WriteBatch& batch_;
+};
+
+class BulkSink final : public TagSink {
+ public:
+  explicit BulkSink(BulkLoader& loader) : loader_(loader) {}
+  uint32_t tag(std::string_view name) override { return loader_.tag(name); }
+  bool add(UserId user, std::span<const uint32_t> tags) override { return loader_.add(user, tags); }
+
+ private:
+  BulkLoader& loader_;
+};
+
+struct IngestCounts {
+  uint64_t records = 0;  // non-blank lines
+  uint64_t pairs = 0;    // (user, tag) pairs named
+};
+
+// NDJSON: one object a line, {"id": 7, "tags": ["a", "b"]}; blank lines are
+// skipped. `body` must stay readable for SIMDJSON_PADDING bytes past each
+// line: pass a string whose capacity has that much room (ensure_padding()).
+// On the first bad line returns bad_line with its 1-based number; the sink
+// may then hold part of the input (callers discard it).
+[[nodiscard]] std::optional<ApiError> parse_ndjson(std::string_view body, TagSink& sink, IngestCounts& counts);
+
+// CSV: lines `id,tag`, no header; the tag is everything after the first
+// comma; a trailing \r is dropped; blank lines are skipped.
+[[nodiscard]] std::optional<ApiError> parse_csv(std::string_view body, TagSink& sink, IngestCounts& counts);
+
+// Makes sure `s` has SIMDJSON_PADDING spare bytes of capacity.
+void ensure_padding(std::string& s);
+
+}  // namespace crowd::server

@@ -1,0 +1,59 @@
+// Metrics: request counters by route and status, latency histograms by route,
+// rendered in the Prometheus text format. Recording is a few relaxed atomic
+// increments; no lock.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "index/index_view.h"
+
+namespace crowd::server {
+
+enum class Route : uint8_t {
+  kCount,
+  kIds,
+  kTags,
+  kFields,
+  kIngest,
+  kAssign,
+  kDeleteUser,
+  kHealth,
+  kMetrics,
+  kSnapshot,
+  kOther,  // unknown paths, 405s
+  kRouteCount
+};
+[[nodiscard]] const char* route_name(Route r);
+
+class Metrics {
+ public:
+  void record(Route route, unsigned status, uint64_t micros);
+  void connection_opened() { connections_.fetch_add(1, std::memory_order_relaxed); }
+  void connection_closed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
+
+  // The whole exposition. O(routes × buckets).
+  [[nodiscard]] std::string render(const IndexView& view, uint64_t wal_bytes) const;
+
+  // Upper bounds of the latency buckets in microseconds (the last is +Inf).
+  static constexpr std::array<uint64_t, 17> kBucketsMicros = {50,     100,    250,     500,     1000,    2500,
+                                                              5000,   10000,  25000,   50000,   100000,  250000,
+                                                              500000, 1000000, 2500000, 5000000, 10000000};
+
+ private:
+  static constexpr std::array<unsigned, 12> kStatuses = {200, 400, 401, 403, 404, 405, 413, 415, 429, 500, 503, 0};
+  static constexpr std::size_t kRoutes = static_cast<std::size_t>(Route::kRouteCount);
+  static std::size_t status_slot(unsigned status);
+
+  struct PerRoute {
+    std::array<std::atomic<uint64_t>, kStatuses.size()> by_status{};
+    std::array<std::atomic<uint64_t>, kBucketsMicros.size() + 1> buckets{};  // non-cumulative; last is +Inf
+    std::atomic<uint64_t> sum_micros{0};
+  };
+  std::array<PerRoute, kRoutes> routes_{};
+  std::atomic<int64_t> connections_{0};
+};
+
+}  // namespace crowd::server

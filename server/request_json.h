@@ -1,0 +1,38 @@
+// Reading JSON request bodies with simdjson's DOM parser (one per thread).
+//
+// simdjson validates UTF-8 and JSON in one pass; anything it rejects is a
+// 400 bad_request. These helpers turn DOM values into the API's types with
+// messages that name the offending field.
+#pragma once
+
+#include <simdjson.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "index/ids.h"
+#include "server/api_error.h"
+
+namespace crowd::server {
+
+// The calling thread's parser. Elements it returns live until its next parse.
+[[nodiscard]] simdjson::dom::parser& thread_json_parser();
+
+// Parses a body that must be a JSON object.
+[[nodiscard]] std::variant<simdjson::dom::object, ApiError> parse_json_object(std::string_view body);
+
+// A user ID: a non-negative integer number, or a decimal string of digits
+// with no sign and no leading zeros, below 2^64 (CONTRACT §1).
+[[nodiscard]] std::optional<UserId> json_user_id(simdjson::dom::element value);
+[[nodiscard]] std::optional<UserId> parse_decimal_id(std::string_view text);
+
+// The longest tag accepted in a write, in bytes. Tags are names, not
+// payloads; the cap keeps one bad client from bloating the dictionary.
+inline constexpr std::size_t kMaxTagBytes = 1024;
+
+// Checks a tag name for writing; returns why it is unacceptable, or nothing.
+[[nodiscard]] std::optional<std::string> tag_problem(std::string_view tag);
+
+}  // namespace crowd::server
