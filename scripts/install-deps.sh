@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything crowd needs to build and test on Debian 12, from
+# Debian's archive only, then fetches Debian's CRoaring source so the build
+# can compile it for this CPU (see cmake/CRoaring.cmake). Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then exec sudo -E "$0" "$@"; fi
+  echo "install-deps: run as root (or install sudo)" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  build-essential cmake pkg-config dpkg-dev xz-utils ca-certificates curl
+  libroaring-dev            # CRoaring headers + Debian's generic build (fallback, and the benchmark baseline)
+  libboost1.81-dev          # Asio, Beast, unordered_flat_map, CRC
+  libboost-url1.81-dev      # query-string parsing
+  nlohmann-json3-dev        # JSON at the edges (tests, tools)
+  libsimdjson-dev           # request and NDJSON parsing
+  libgtest-dev libbenchmark-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+./scripts/fetch-croaring.sh
