@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "index/bulk_loader.h"
+#include "index/synthetic_load.h"
 #include "index/synthetic_population.h"
 #include "index/taobao_log.h"
 #include "server/ingest_parser.h"
@@ -64,7 +65,11 @@ bool load_startup_data(const Config& config, Store& store, std::string& error) {
           const auto t = std::chrono::steady_clock::now();
           const synth::Population population(synth::PopulationOptions{*config.demo_users, config.seed});
           BulkLoader loader(index);
-          load_population(population, loader);
+          if (!synth::load_population(population, loader)) {
+            error = "--demo: the user table is full";
+            ok = false;
+            return;
+          }
           const auto assignments = loader.finish();
           std::cerr << "crowdd: demo data: " << *config.demo_users << " users, " << assignments
                     << " assignments, seed " << config.seed << ", in " << seconds_since(t) << " s\n";
