@@ -42,11 +42,17 @@ std::optional<ApiError> write_failure(WriteStatus status) {
 std::optional<ApiError> read_user_tags(simdjson::dom::element list, std::string_view what, WriteBatch& batch,
                                        bool adding) {
   simdjson::dom::array entries;
-  if (list.get(entries)) return bad_request("\"" + std::string(what) + "\" must be an array");
+  if (list.get(entries)) {
+    // Built with append: GCC 12 warns falsely (-Wrestrict) on "lit" + string.
+    std::string message("\"");
+    message.append(what).append("\" must be an array");
+    return bad_request(std::move(message));
+  }
   std::vector<uint32_t> tags;
   std::size_t index = 0;
   for (const auto entry : entries) {
-    const std::string where = std::string(what) + "[" + std::to_string(index++) + "]";
+    std::string where(what);
+    where.append("[").append(std::to_string(index++)).append("]");
     simdjson::dom::object obj;
     if (entry.get(obj)) return bad_request(where + ": expected an object {\"id\", \"tags\"}");
     std::optional<UserId> id;
@@ -63,7 +69,8 @@ std::optional<ApiError> read_user_tags(simdjson::dom::element list, std::string_
         std::size_t t_index = 0;
         for (const auto t : arr) {
           std::string_view name;
-          const std::string t_where = where + ".tags[" + std::to_string(t_index++) + "]";
+          std::string t_where = where;
+          t_where.append(".tags[").append(std::to_string(t_index++)).append("]");
           if (t.get(name)) return bad_request(t_where + ": must be a string");
           if (auto problem = tag_problem(name)) return bad_request(t_where + ": " + *problem);
           tags.push_back(batch.intern(name));
