@@ -1,0 +1,334 @@
+// crowd-gen: writes the synthetic DMP population as NDJSON, one user a line,
+// in the ingest format ({"id": 7, "tags": ["a", "b"]}), deterministic for a
+// given --seed. --stats prints the data set's shape instead.
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "index/synthetic_blocks.h"
+#include "index/synthetic_population.h"
+
+namespace {
+
+constexpr std::string_view kUsage = R"(usage: crowd-gen [--users N] [--seed S] [--out FILE] [--personas FILE]
+                 [--threads N] [--stats]
+
+Writes the synthetic DMP population (the data set of `crowdd --demo`) as
+NDJSON, one user a line: {"id":7,"tags":["gender:female","age:25-29",...]}.
+IDs above 2^53 are written as decimal strings. The output depends only on
+--seed and --users (a smaller population is a prefix of a larger one).
+
+  --users N        users to generate (default 1000000, at most 4294967295)
+  --seed S         population seed (default 42)
+  --out FILE       write here instead of standard output
+  --personas FILE  also write the hidden persona of every user as CSV, with a
+                   header line: id,persona
+  --threads N      threads generating and writing (default 2)
+  --stats          print generation speed, tag densities and the behaviour
+                   mix instead of the data
+  --help           this text
+
+Exit status: 0 done, 1 I/O error, 2 bad command line.
+)";
+
+constexpr std::size_t kFlushBytes = std::size_t{1} << 20;
+constexpr uint64_t kMaxExactJsonInteger = uint64_t{1} << 53;
+
+struct Options {
+  crowd::synth::PopulationOptions population;
+  std::string out;
+  std::string personas;
+  unsigned threads = 2;
+  bool stats = false;
+};
+
+[[noreturn]] void usage_error(const std::string& message) {
+  std::fprintf(stderr, "crowd-gen: %s (see --help)\n", message.c_str());
+  std::exit(2);
+}
+
+template <typename T>
+T parse_number(std::string_view flag, std::string_view text, T max) {
+  T value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty() || value > max) {
+    usage_error(std::string(flag) + " wants a whole number up to " + std::to_string(max) + ", not '" +
+                std::string(text) + "'");
+  }
+  return value;
+}
+
+Options parse_options(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    std::optional<std::string_view> inline_value;
+    if (const auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
+      inline_value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    }
+    const auto value = [&]() -> std::string_view {
+      if (inline_value) return *inline_value;
+      if (i + 1 >= argc) usage_error(std::string(arg) + " needs a value");
+      return argv[++i];
+    };
+    const auto no_value = [&] {
+      if (inline_value) usage_error(std::string(arg) + " takes no value");
+    };
+    if (arg == "--help" || arg == "-h") {
+      no_value();
+      std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
+      std::exit(0);
+    } else if (arg == "--users") {
+      o.population.users = parse_number<uint64_t>(arg, value(), 0xffffffffULL);
+    } else if (arg == "--seed") {
+      o.population.seed = parse_number<uint64_t>(arg, value(), ~uint64_t{0});
+    } else if (arg == "--threads") {
+      o.threads = parse_number<unsigned>(arg, value(), 256);
+      if (o.threads == 0) usage_error("--threads wants at least 1");
+    } else if (arg == "--out") {
+      o.out = value();
+      if (o.out.empty()) usage_error("--out wants a file name");
+    } else if (arg == "--personas") {
+      o.personas = value();
+      if (o.personas.empty()) usage_error("--personas wants a file name");
+    } else if (arg == "--stats") {
+      no_value();
+      o.stats = true;
+    } else {
+      usage_error("unknown argument '" + std::string(arg) + "'");
+    }
+  }
+  return o;
+}
+
+// A JSON string literal for a tag: quotes, backslashes and control bytes
+// escaped; UTF-8 passes through untouched (JSON text is UTF-8).
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+// An output file with a large buffer; remembers the first error.
+class Output {
+ public:
+  explicit Output(const std::string& path) : path_(path.empty() ? "standard output" : path) {
+    file_ = path.empty() ? stdout : std::fopen(path.c_str(), "wb");
+    if (file_ == nullptr) fail();
+    buffer_.reserve(kFlushBytes + 4096);
+  }
+  Output(const Output&) = delete;
+  Output& operator=(const Output&) = delete;
+
+  std::string& buffer() { return buffer_; }
+  // Writes the buffer out once it is large. False after any error.
+  bool maybe_flush() { return buffer_.size() < kFlushBytes || flush(); }
+  bool flush() {
+    if (ok_ && !buffer_.empty() && std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) fail();
+    buffer_.clear();
+    return ok_;
+  }
+  bool close() {
+    flush();
+    if (file_ != nullptr && std::fflush(file_) != 0) fail();
+    if (file_ != nullptr && file_ != stdout && std::fclose(file_) != 0) fail();
+    file_ = nullptr;
+    return ok_;
+  }
+  [[nodiscard]] bool ok() const { return ok_; }
+  [[nodiscard]] const std::string& error() const { return error_; }
+
+ private:
+  void fail() {
+    if (ok_) error_ = path_ + ": " + std::strerror(errno);
+    ok_ = false;
+  }
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  std::string buffer_;
+  bool ok_ = true;
+  std::string error_;
+};
+
+void append_number(std::string& out, uint64_t v) {
+  char buf[24];
+  const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  out.append(buf, end);
+}
+
+int write_ndjson(const Options& o, const crowd::synth::Population& population) {
+  std::vector<std::string> quoted;
+  for (const auto& tag : population.vocabulary()) quoted.push_back(json_string(tag));
+
+  Output out(o.out);
+  std::unique_ptr<Output> personas;
+  if (!o.personas.empty()) {
+    personas = std::make_unique<Output>(o.personas);
+    personas->buffer() += "id,persona\n";
+  }
+  if (!out.ok() || (personas && !personas->ok())) {
+    std::fprintf(stderr, "crowd-gen: %s\n", (out.ok() ? personas->error() : out.error()).c_str());
+    return 1;
+  }
+
+  const bool complete = crowd::synth::generate_in_order(population, o.threads, [&](const auto& block) {
+    for (std::size_t k = 0; k < block.size(); ++k) {
+      std::string& line = out.buffer();
+      const uint64_t id = block.ids[k];
+      line += "{\"id\":";
+      if (id > kMaxExactJsonInteger) line += '"';
+      append_number(line, id);
+      if (id > kMaxExactJsonInteger) line += '"';
+      line += ",\"tags\":[";
+      bool first = true;
+      for (const uint32_t t : block.tags_of(k)) {
+        if (!first) line += ',';
+        first = false;
+        line += quoted[t];
+      }
+      line += "]}\n";
+      if (personas) {
+        std::string& row = personas->buffer();
+        append_number(row, id);
+        row += ',';
+        row += crowd::synth::Population::persona_name(population.persona(block.first + k));
+        row += '\n';
+        if (!personas->maybe_flush()) return false;
+      }
+      if (!out.maybe_flush()) return false;
+    }
+    return true;
+  });
+  const bool out_ok = out.close();
+  const bool personas_ok = !personas || personas->close();
+  if (!complete || !out_ok || !personas_ok) {
+    std::fprintf(stderr, "crowd-gen: %s\n", (out_ok ? personas->error() : out.error()).c_str());
+    return 1;
+  }
+  return 0;
+}
+
+// --stats: one timed single-threaded pass of pure generation, then a pass
+// counting every tag.
+int print_stats(const Options& o, const crowd::synth::Population& population) {
+  using Clock = std::chrono::steady_clock;
+  const auto& vocabulary = population.vocabulary();
+  std::vector<uint32_t> tags;
+  tags.reserve(256);
+  crowd::UserId id = 0;
+  uint64_t checksum = 0;
+  const auto t0 = Clock::now();
+  const std::clock_t c0 = std::clock();
+  for (uint64_t i = 0; i < population.users(); ++i) {
+    population.user(i, id, tags);
+    checksum += id + tags.size();
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  // CPU time too: on a shared machine wall time also counts other processes.
+  const double cpu_seconds = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
+
+  std::vector<uint64_t> count(vocabulary.size());
+  uint64_t assignments = 0;
+  for (uint64_t i = 0; i < population.users(); ++i) {
+    population.user(i, id, tags);
+    for (const uint32_t t : tags) ++count[t];
+    assignments += tags.size();
+  }
+  const double n = static_cast<double>(std::max<uint64_t>(population.users(), 1));
+  std::printf("users            %llu (seed %llu)\n", static_cast<unsigned long long>(population.users()),
+              static_cast<unsigned long long>(population.seed()));
+  std::printf("generation       %.3f s on one thread, %.0f users/s; %.3f s CPU, %.0f users/s (checksum %llx)\n",
+              seconds, population.users() / std::max(seconds, 1e-9), cpu_seconds,
+              population.users() / std::max(cpu_seconds, 1e-9), static_cast<unsigned long long>(checksum));
+  std::printf("assignments      %llu, %.2f tags a user\n", static_cast<unsigned long long>(assignments),
+              assignments / n);
+  const auto used = std::count_if(count.begin(), count.end(), [](uint64_t c) { return c > 0; });
+  std::printf("vocabulary       %zu tags, %lld held by someone\n", vocabulary.size(), static_cast<long long>(used));
+
+  // Per field: tags, densest and rarest held tag.
+  struct Field {
+    uint64_t tags = 0;
+    uint64_t assignments = 0;
+    std::size_t max = 0, min = 0;
+  };
+  std::map<std::string, Field> fields;
+  std::size_t densest = 0, rarest = 0;
+  for (std::size_t t = 0; t < vocabulary.size(); ++t) {
+    if (count[t] == 0) continue;
+    auto& f = fields[vocabulary[t].substr(0, vocabulary[t].find(':'))];
+    f.assignments += count[t];
+    if (f.tags++ == 0 || count[t] > count[f.max]) f.max = t;
+    if (f.tags == 1 || count[t] < count[f.min]) f.min = t;
+    if (count[t] > count[densest] || count[densest] == 0) densest = t;
+    if (count[t] < count[rarest] || count[rarest] == 0) rarest = t;
+  }
+  std::printf("density range    %.4f%% (%s) .. %.6f%% (%s)\n", 100 * count[densest] / n, vocabulary[densest].c_str(),
+              100 * count[rarest] / n, vocabulary[rarest].c_str());
+  std::printf("%-10s %6s %7s  %-28s %9s  %-28s %9s\n", "field", "tags", "a user", "densest", "%", "rarest", "%");
+  for (const auto& [name, f] : fields) {
+    std::printf("%-10s %6llu %7.2f  %-28s %9.4f  %-28s %9.5f\n", name.c_str(), static_cast<unsigned long long>(f.tags),
+                f.assignments / n, vocabulary[f.max].c_str(), 100 * count[f.max] / n, vocabulary[f.min].c_str(),
+                100 * count[f.min] / n);
+  }
+  std::array<uint64_t, 8> decades{};  // tags with density in [10^-(k+1), 10^-k)
+  for (std::size_t t = 0; t < vocabulary.size(); ++t) {
+    if (count[t] == 0) continue;
+    const auto k = static_cast<std::size_t>(std::min(7.0, std::floor(-std::log10(count[t] / n))));
+    ++decades[k];
+  }
+  std::printf("tags by density ");
+  for (std::size_t k = 0; k < decades.size(); ++k) {
+    std::printf(" [1e-%zu,1e-%zu):%llu", k + 1, k, static_cast<unsigned long long>(decades[k]));
+  }
+  std::printf("\n");
+
+  // Behaviour mix of the cat tags (each stands for at least one event).
+  std::map<std::string, uint64_t> mix;
+  uint64_t cat_tags = 0;
+  for (std::size_t t = 0; t < vocabulary.size(); ++t) {
+    if (!vocabulary[t].starts_with("cat:")) continue;
+    mix[vocabulary[t].substr(vocabulary[t].rfind(':') + 1)] += count[t];
+    cat_tags += count[t];
+  }
+  std::printf("behaviour mix   ");
+  for (const auto& [b, c] : mix) std::printf(" %s %.2f%%", b.c_str(), 100.0 * c / std::max<uint64_t>(cat_tags, 1));
+  std::printf(" (log: pv 89.7 cart 5.5 fav 2.9 buy 2.0)\n");
+  (void)o;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse_options(argc, argv);
+  const crowd::synth::Population population(o.population);
+  return o.stats ? print_stats(o, population) : write_ndjson(o, population);
+}

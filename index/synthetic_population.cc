@@ -1,0 +1,450 @@
+#include "index/synthetic_population.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <unordered_set>
+
+namespace crowd::synth {
+namespace {
+
+// The model's constants, each with its reason. Rates were tuned by measuring
+// the output (see the test and crowd-gen --stats), aiming at ~40 tags a user
+// and densities from ~50% down to ~0.001%.
+
+// The world's own seed: the catalogue (category and shop ids, which category
+// is in which vertical) is the same for every population seed.
+constexpr uint64_t kWorldKey = 0x7461'6f62'616f'3137ULL;
+
+// Leaf categories and shops. 2,000 categories x 4 behaviours plus shops,
+// cities and brands make a vocabulary of ~9,900 tags.
+constexpr uint32_t kCategories = 2000;
+constexpr uint32_t kShops = 1300;
+
+// Category popularity: Zipf-Mandelbrot 1/(rank + 20)^1.4. A plain Zipf (1/r)
+// would give the top category 12% of all touches (everyone would have it);
+// the offset flattens the head to ~2.4% while the tail still falls to ~4e-5
+// of touches, so the rarest buy tags land near 0.001% of users (measured at
+// 1M users: 0.0004% .. 51.9%).
+constexpr double kCategoryZipfOffset = 20;
+constexpr double kCategoryZipfExponent = 1.4;
+// Shops within a vertical and cities within a tier: plain Zipf.
+constexpr double kShopZipfExponent = 1.1;
+
+// A persona draws this share of its touches from its favoured categories, the
+// rest from global popularity: strong enough for lift >= 3 on its favoured
+// tags, noisy enough that a persona is not a hard partition of the tags.
+constexpr double kFocus = 0.6;
+// Within a favoured vertical, each persona favours its own ~30% of the
+// categories: personas sharing a vertical (female_student and
+// white_collar_female both favour womenswear) still differ.
+constexpr double kFavouredFraction = 0.3;
+
+// Category draws by shopping depth 1..3 (the count is uniform in
+// [base/2, 1.5 base]); distinct categories run a little lower (repeats).
+constexpr std::array<uint32_t, world::kDepthLevels> kTouches = {10, 26, 56};
+constexpr uint32_t kMaxTouches = kTouches.back() / 2 + kTouches.back() + 1;
+
+// The Taobao UserBehavior event mix: pv 89.7%, cart 5.5%, fav 2.9%, buy 2.0%.
+// Every touched category gets a pv, and fav/cart/buy each with share/89.7,
+// so tag counts keep the log's proportions. 21-bit thresholds: three coins
+// from one 64-bit draw.
+enum Behaviour : uint32_t { kPv, kFav, kCart, kBuy };
+constexpr std::array<const char*, 4> kBehaviourNames = {"pv", "fav", "cart", "buy"};
+constexpr uint64_t kMask21 = (uint64_t{1} << 21) - 1;
+constexpr uint64_t to21(double p) { return static_cast<uint64_t>(p * static_cast<double>(uint64_t{1} << 21)); }
+constexpr uint64_t kFav21 = to21(2.9 / 89.7);
+constexpr uint64_t kCart21 = to21(5.5 / 89.7);
+constexpr uint64_t kBuy21 = to21(2.0 / 89.7);
+
+// 城市:<汉字> for this share of users in cities that have one: a second data
+// source that labels fewer users, in Chinese.
+constexpr uint32_t kHanziCity16 = threshold16(0.30);
+
+// 兴趣 (interest) rates by the vertical's place in the persona's favours, and
+// for every other vertical.
+constexpr std::array<double, 3> kInterestFavoured = {0.60, 0.25, 0.10};
+constexpr double kInterestBackground = 0.02;
+
+// Following a shop, per distinct category touched, by the deepest behaviour
+// there (pv, fav/cart, buy): buyers follow the shop they bought from.
+constexpr std::array<uint32_t, 3> kShopFan16 = {threshold16(0.05), threshold16(0.20), threshold16(0.35)};
+constexpr uint32_t kMaxShops = kMaxTouches;
+
+// Brands the user() loop is sized for, and so the most tags a user can get:
+// 8 demographic, the platform traits, 兴趣, 4 per category, shops, and a state
+// and a membership per brand.
+constexpr std::size_t kMaxBrands = 64;
+constexpr std::size_t kMaxTags =
+    8 + world::kPlatformTraits + world::kVerticals + 4 * kMaxTouches + kMaxShops + 2 * kMaxBrands;
+
+// AIPL and membership. A brand's share of its vertical scales its
+// transitions; the persona's favourite brand converts 3x as often.
+enum Aipl : uint32_t { kAware, kInterest, kPurchase, kLoyal };
+constexpr std::array<const char*, 4> kAiplNames = {"A", "I", "P", "L"};
+constexpr double kFavouriteBrand = 3.0;
+constexpr double kInterestPerShare = 0.8, kAwarePerShare = 0.6, kAdAware = 0.01, kMemberNoState = 0.002;
+constexpr uint32_t kLoyal16 = threshold16(0.40);  // P users who are loyal (L)
+// member:<brand> by AIPL state (A, I, P, L): loyal customers join.
+constexpr std::array<uint32_t, 4> kMember16 = {threshold16(0.01), threshold16(0.03), threshold16(0.25),
+                                               threshold16(0.85)};
+
+// Signature categories: a persona's favoured categories it touches with
+// expected count at most this (more saturates: everyone has it, lift falls),
+// and with an expected lift of at least kSignatureLift.
+constexpr double kSignatureSaturation = 0.3;
+constexpr double kSignatureLift = 4.0;
+constexpr std::size_t kSignatureCategories = 4;
+
+// Sixteen uniform 16-bit lanes from every four 64-bit draws: most of a user's
+// coins are cheap Bernoullis and 1.5e-5 resolution is plenty for them.
+class Lanes {
+ public:
+  explicit Lanes(Rng& rng) : rng_(rng) {}
+  uint32_t next() {
+    if (left_ == 0) {
+      bits_ = rng_.next();
+      left_ = 4;
+    }
+    --left_;
+    const auto v = static_cast<uint32_t>(bits_ & 0xffff);
+    bits_ >>= 16;
+    return v;
+  }
+
+ private:
+  Rng& rng_;
+  uint64_t bits_ = 0;
+  int left_ = 0;
+};
+
+// `count` distinct values in [lo, hi) not in `taken`, which they join.
+std::vector<uint32_t> distinct_ids(Rng& rng, uint32_t count, uint32_t lo, uint32_t hi,
+                                   std::unordered_set<uint32_t>& taken) {
+  std::vector<uint32_t> out;
+  out.reserve(count);
+  while (out.size() < count) {
+    const uint32_t v = lo + rng.below(hi - lo);
+    if (taken.insert(v).second) out.push_back(v);
+  }
+  return out;
+}
+
+}  // namespace
+
+Population::Population(const PopulationOptions& options)
+    : options_(options), key_(mix64(options.seed ^ 0x5553'4552'5300'0000ULL)), id_key_(mix64(options.seed + kGolden)) {
+  if (options.users > 0xffffffffULL) throw std::invalid_argument("synthetic population: at most 2^32-1 users");
+  if (world::brands().size() > kMaxBrands) throw std::logic_error("synthetic world: too many brands");
+  const auto verticals = world::verticals();
+
+  // Categories: the real head ids first, then distinct random 6-7 digit ids
+  // below 5.2 million, like the log's.
+  Rng catalogue(kWorldKey, 0);
+  std::unordered_set<uint32_t> taken(world::head_categories().begin(), world::head_categories().end());
+  category_ids_.assign(world::head_categories().begin(), world::head_categories().end());
+  const auto tail =
+      distinct_ids(catalogue, kCategories - static_cast<uint32_t>(category_ids_.size()), 100'000, 5'162'430, taken);
+  category_ids_.insert(category_ids_.end(), tail.begin(), tail.end());
+
+  std::vector<double> shares;
+  for (const auto& v : verticals) shares.push_back(v.share);
+  const AliasTable vertical_of(shares);
+  double total = 0;
+  for (uint32_t r = 0; r < kCategories; ++r) {
+    category_vertical_.push_back(static_cast<uint8_t>(vertical_of.sample(catalogue)));
+    category_weight_.push_back(std::pow(r + kCategoryZipfOffset, -kCategoryZipfExponent));
+    total += category_weight_.back();
+  }
+  for (double& w : category_weight_) w /= total;
+
+  // Shops, grouped by vertical in proportion to its size.
+  std::unordered_set<uint32_t> taken_shops;
+  for (const auto& v : verticals) {
+    const auto n = static_cast<uint32_t>(std::lround(kShops * v.share));
+    vertical_first_shop_.push_back(static_cast<uint32_t>(shop_ids_.size()));
+    const auto ids = distinct_ids(catalogue, n, 1'000'000, 200'000'000, taken_shops);
+    shop_ids_.insert(shop_ids_.end(), ids.begin(), ids.end());
+    std::vector<double> weights;
+    for (uint32_t r = 0; r < n; ++r) weights.push_back(std::pow(r + 1.0, -kShopZipfExponent));
+    vertical_shops_.emplace_back(weights);
+  }
+
+  for (const auto& c : world::cities()) city_tier_.push_back(static_cast<uint8_t>(c.tier));
+  for (const auto& b : world::brands()) brand_vertical_.push_back(static_cast<uint8_t>(b.vertical));
+
+  build_vocabulary();
+  build_personas();
+}
+
+void Population::build_vocabulary() {
+  auto& v = vocabulary_;
+  const auto add = [&v](std::string name) { v.push_back(std::move(name)); };
+  gender_ = static_cast<uint32_t>(v.size());
+  add("gender:male");
+  add("gender:female");
+  age_ = static_cast<uint32_t>(v.size());
+  for (const auto band : world::kAgeBandNames) add("age:" + std::string(band));
+  city_ = static_cast<uint32_t>(v.size());
+  for (const auto& c : world::cities()) add("city:" + std::string(c.pinyin));
+  for (const auto& c : world::cities()) {
+    city_hanzi_tag_.push_back(c.hanzi.empty() ? kNoTag : static_cast<uint32_t>(v.size()));
+    if (!c.hanzi.empty()) add("城市:" + std::string(c.hanzi));
+  }
+  tier_ = static_cast<uint32_t>(v.size());
+  for (int t = 1; t <= world::kTiers; ++t) add("tier:" + std::to_string(t));
+  power_ = static_cast<uint32_t>(v.size());
+  for (const auto p : world::kPowerNames) add("power:" + std::string(p));
+  depth_ = static_cast<uint32_t>(v.size());
+  for (int d = 1; d <= world::kDepthLevels; ++d) add("depth:" + std::to_string(d));
+  student_ = static_cast<uint32_t>(v.size());
+  add("student:yes");
+  platform_ = static_cast<uint32_t>(v.size());
+  for (const auto p : world::kPlatformNames) add("platform:" + std::string(p));
+  interest_ = static_cast<uint32_t>(v.size());
+  for (const auto& vertical : world::verticals()) add("兴趣:" + std::string(vertical.interest));
+  cat_ = static_cast<uint32_t>(v.size());
+  for (const uint32_t id : category_ids_) {
+    for (const char* b : kBehaviourNames) add("cat:" + std::to_string(id) + ":" + b);
+  }
+  shop_ = static_cast<uint32_t>(v.size());
+  for (const uint32_t id : shop_ids_) add("shop:" + std::to_string(id) + ":fan");
+  member_ = static_cast<uint32_t>(v.size());
+  for (const auto& b : world::brands()) add("member:" + std::string(b.name));
+  aipl_ = static_cast<uint32_t>(v.size());
+  for (const auto& b : world::brands()) {
+    for (const char* s : kAiplNames) add("aipl:" + std::string(b.name) + ":" + s);
+  }
+}
+
+void Population::build_personas() {
+  const auto specs = world::personas();
+  const auto cities = world::cities();
+  const auto brands = world::brands();
+
+  std::vector<double> weights;
+  for (const auto& p : specs) weights.push_back(p.weight);
+  persona_table_ = AliasTable(weights);
+
+  // City weight within a tier: Zipf over the city's overall size rank,
+  // normalised per tier so the persona's tier distribution holds exactly.
+  std::array<double, world::kTiers> tier_mass{};
+  for (std::size_t c = 0; c < cities.size(); ++c) tier_mass[cities[c].tier - 1] += 1.0 / (c + 1.0);
+
+  // Category distribution per persona (kept for choosing signatures).
+  std::vector<std::vector<double>> q(specs.size(), std::vector<double>(kCategories));
+  std::vector<double> mean_touches(specs.size());
+  for (std::size_t p = 0; p < specs.size(); ++p) {
+    const auto& spec = specs[p];
+    std::vector<bool> favoured(kCategories);
+    for (uint32_t c = 0; c < kCategories; ++c) {
+      favoured[c] = mix64(kWorldKey ^ (p << 32) ^ c) < threshold64(kFavouredFraction);
+    }
+    std::array<double, world::kVerticals> favoured_mass{};
+    for (uint32_t c = 0; c < kCategories; ++c) {
+      if (favoured[c]) favoured_mass[category_vertical_[c]] += category_weight_[c];
+    }
+    for (uint32_t c = 0; c < kCategories; ++c) {
+      double w = (1 - kFocus) * category_weight_[c];
+      for (const auto& f : spec.favours) {
+        // (A favoured subset of a vertical is never empty in practice: 30%
+        // of >= 60 categories; the mass check only keeps a bad catalogue
+        // from dividing by zero.)
+        if (favoured[c] && category_vertical_[c] == f.vertical && favoured_mass[f.vertical] > 0) {
+          w += kFocus * f.weight * category_weight_[c] / favoured_mass[f.vertical];
+        }
+      }
+      q[p][c] = w;
+    }
+    for (int d = 0; d < world::kDepthLevels; ++d) mean_touches[p] += spec.depth[d] * kTouches[d];
+  }
+
+  for (std::size_t p = 0; p < specs.size(); ++p) {
+    const auto& spec = specs[p];
+    PersonaModel m;
+    m.age = AliasTable(spec.age);
+    std::vector<double> city_weights;
+    for (std::size_t c = 0; c < cities.size(); ++c) {
+      const int t = cities[c].tier - 1;
+      city_weights.push_back(spec.tier[t] / (c + 1.0) / tier_mass[t]);
+    }
+    m.city = AliasTable(city_weights);
+    m.power = AliasTable(spec.power);
+    m.depth = AliasTable(spec.depth);
+    m.categories = AliasTable(q[p]);
+    m.female = threshold16(spec.female);
+    m.student = {threshold16(spec.student), threshold16(spec.student / 3)};
+    for (int t = 0; t < world::kPlatformTraits; ++t) m.platform[t] = threshold16(spec.platform[t]);
+    m.interest.fill(threshold16(kInterestBackground));
+    for (std::size_t k = 0; k < spec.favours.size(); ++k) {
+      m.interest[spec.favours[k].vertical] = threshold16(kInterestFavoured[k]);
+    }
+    for (const auto& b : brands) {
+      const double a = b.name == spec.brand ? kFavouriteBrand : 1.0;
+      const double s = b.share * a;
+      m.brands.push_back(BrandOdds{threshold16(std::min(0.95, s)), threshold16(std::min(0.95, kInterestPerShare * s)),
+                                   threshold16(std::min(0.95, kAwarePerShare * s)), threshold16(kAdAware * a),
+                                   threshold16(kMemberNoState * a)});
+    }
+    personas_.push_back(std::move(m));
+  }
+
+  // Signatures. The population's category distribution is the persona mix.
+  std::vector<double> mean_q(kCategories);
+  for (std::size_t p = 0; p < specs.size(); ++p) {
+    for (uint32_t c = 0; c < kCategories; ++c) mean_q[c] += specs[p].weight * q[p][c];
+  }
+  for (std::size_t p = 0; p < specs.size(); ++p) {
+    const auto& spec = specs[p];
+    std::vector<uint32_t> sig;
+    sig.push_back(interest_ + static_cast<uint32_t>(spec.favours[0].vertical));
+    for (std::size_t b = 0; b < brands.size(); ++b) {
+      if (brands[b].name == spec.brand) sig.push_back(member_ + static_cast<uint32_t>(b));
+    }
+    std::vector<uint32_t> candidates;
+    for (uint32_t c = 0; c < kCategories; ++c) {
+      if (category_vertical_[c] == spec.favours[0].vertical && mean_touches[p] * q[p][c] <= kSignatureSaturation &&
+          q[p][c] >= kSignatureLift * mean_q[c]) {
+        candidates.push_back(c);
+      }
+    }
+    std::sort(candidates.begin(), candidates.end(), [&](uint32_t a, uint32_t b) { return q[p][a] > q[p][b]; });
+    candidates.resize(std::min(candidates.size(), kSignatureCategories));
+    for (const uint32_t c : candidates) sig.push_back(cat_ + 4 * c + kPv);
+    signatures_.push_back(std::move(sig));
+  }
+}
+
+UserId Population::id(uint64_t i) const {
+  // Low half: a 4-round Feistel network on i's two 16-bit halves, a
+  // permutation of [0, 2^32) for any round function, so distinct users get
+  // distinct low halves, and therefore distinct IDs whatever the high half.
+  uint32_t left = static_cast<uint32_t>(i >> 16) & 0xffff, right = static_cast<uint32_t>(i) & 0xffff;
+  for (uint64_t round = 0; round < 4; ++round) {
+    const auto f = static_cast<uint32_t>(mix64(id_key_ + (round << 32) + right) >> 48);
+    const uint32_t next_right = left ^ f;
+    left = right;
+    right = next_right;
+  }
+  const uint64_t low = (uint64_t{left} << 16) | right;
+  // High half: mostly 0; a few users get big IDs so clients meet them.
+  const uint64_t h = mix64(id_key_ ^ (i * kGolden));
+  const uint64_t roll = (h >> 32) % 1000;
+  uint64_t high = 0;
+  if (roll == 0) {
+    high = 0x0020'0000 | (h & 0xf'ffff);  // [2^53, 2^53 + 2^52): just past exact doubles
+  } else if (roll == 1) {
+    high = 0xffff'ffff - (h & 0xffff);  // near 2^64
+  } else if (roll < 100) {
+    high = 1 + (h & 0xfff);  // [2^32, 2^45)
+  }
+  return (high << 32) | low;
+}
+
+uint32_t Population::persona(uint64_t i) const {
+  Rng rng(key_, i);
+  return persona_table_.sample(rng);  // user()'s first draw
+}
+
+uint32_t Population::persona_count() { return static_cast<uint32_t>(world::personas().size()); }
+
+const char* Population::persona_name(uint32_t p) { return world::personas()[p].name.data(); }
+
+void Population::user(uint64_t i, UserId& id_out, std::vector<uint32_t>& tags) const {
+  id_out = id(i);
+  // Tags go to a stack buffer and are copied out once: push_back's capacity
+  // check on each of ~40 tags cost ~8% of the time.
+  std::array<uint32_t, kMaxTags> out;
+  uint32_t* end = out.data();
+  const auto emit = [&end](uint32_t tag) { *end++ = tag; };
+  const auto emit_if = [&end](uint32_t tag, bool keep) {
+    *end = tag;
+    end += keep;
+  };
+  Rng rng(key_, i);
+  const PersonaModel& m = personas_[persona_table_.sample(rng)];
+  Lanes lanes(rng);
+
+  // Demographics.
+  emit(gender_ + (lanes.next() < m.female ? 1 : 0));
+  const uint32_t age = m.age.sample(rng);
+  emit(age_ + age);
+  const uint32_t city = m.city.sample(rng);
+  emit(city_ + city);
+  emit(tier_ + city_tier_[city] - 1);
+  if (city_hanzi_tag_[city] != kNoTag && lanes.next() < kHanziCity16) emit(city_hanzi_tag_[city]);
+  emit(power_ + m.power.sample(rng));
+  const uint32_t depth = m.depth.sample(rng);
+  emit(depth_ + depth);
+  if (age < m.student.size() && lanes.next() < m.student[age]) emit(student_);
+  for (uint32_t t = 0; t < world::kPlatformTraits; ++t) {
+    if (lanes.next() < m.platform[t]) emit(platform_ + t);
+  }
+  for (uint32_t v = 0; v < world::kVerticals; ++v) {
+    if (lanes.next() < m.interest[v]) emit(interest_ + v);
+  }
+
+  // Category touches, distinct, in draw order. A 2,000-bit set on the stack
+  // dedups in O(1) a draw without sorting. The loops below write every
+  // candidate tag and advance the end only when it is kept: these coins are
+  // unpredictable by design, and a mispredicted branch each cost more than
+  // the store it saves (branchy version: ~20% slower overall).
+  const uint32_t base = kTouches[depth];
+  const uint32_t draws = base / 2 + rng.below(base + 1);
+  std::array<uint64_t, (kCategories + 63) / 64> seen{};
+  std::array<uint16_t, kMaxTouches> touched;
+  uint32_t touched_count = 0;
+  for (uint32_t k = 0; k < draws; ++k) {
+    const uint32_t c = m.categories.sample(rng);
+    const uint64_t bit = uint64_t{1} << (c & 63);
+    touched[touched_count] = static_cast<uint16_t>(c);
+    touched_count += (seen[c >> 6] & bit) == 0;
+    seen[c >> 6] |= bit;
+  }
+
+  // Behaviours per category, the deepest one per vertical, and shop follows.
+  std::array<uint8_t, world::kVerticals> level{};  // 0 none, 1 pv, 2 fav/cart, 3 buy
+  std::array<uint32_t, kMaxShops> shops;
+  uint32_t shop_count = 0;
+  for (uint32_t k = 0; k < touched_count; ++k) {
+    const uint32_t c = touched[k];
+    const uint32_t first = cat_ + 4 * c;
+    const uint64_t r = rng.next();
+    const bool fav = (r & kMask21) < kFav21, cart = ((r >> 21) & kMask21) < kCart21, buy = (r >> 43) < kBuy21;
+    emit(first + kPv);
+    emit_if(first + kFav, fav);
+    emit_if(first + kCart, cart);
+    emit_if(first + kBuy, buy);
+    const uint8_t deepest = buy ? 3 : (fav | cart) ? 2 : 1;
+    const uint32_t v = category_vertical_[c];
+    level[v] = std::max(level[v], deepest);
+    if (lanes.next() < kShopFan16[deepest - 1]) {
+      const uint32_t s = shop_ + vertical_first_shop_[v] + vertical_shops_[v].sample(rng);
+      if (std::find(shops.begin(), shops.begin() + shop_count, s) == shops.begin() + shop_count) {
+        shops[shop_count++] = s;
+        emit(s);
+      }
+    }
+  }
+
+  // Brands: at most one AIPL state each, from the deepest behaviour in the
+  // brand's vertical; membership mostly follows P and L. Four 16-bit lanes
+  // from one draw; on any path each lane decides one thing only.
+  for (uint32_t b = 0; b < brand_vertical_.size(); ++b) {
+    const BrandOdds& o = m.brands[b];
+    const uint8_t deepest = level[brand_vertical_[b]];
+    const uint64_t r = rng.next();
+    const auto u0 = static_cast<uint32_t>(r & 0xffff), u1 = static_cast<uint32_t>((r >> 16) & 0xffff),
+               u2 = static_cast<uint32_t>((r >> 32) & 0xffff), u3 = static_cast<uint32_t>(r >> 48);
+    const bool bought = (deepest >= 3) & (u0 < o.buy);                                  // P, or L when loyal (u1)
+    const bool interested = !bought & (deepest >= 2) & (u2 < o.interest);               // I
+    const bool aware = !bought & !interested & (u3 < (deepest >= 1 ? o.aware : o.ad));  // A
+    const uint32_t state = bought ? (u1 < kLoyal16 ? kLoyal : kPurchase) : interested ? kInterest : kAware;
+    const bool any = bought | interested | aware;
+    emit_if(aipl_ + 4 * b + state, any);
+    emit_if(member_ + b, (bought ? u2 : u1) < (any ? kMember16[state] : o.member));
+  }
+  tags.assign(out.data(), end);
+}
+
+}  // namespace crowd::synth

@@ -1,0 +1,85 @@
+// The fixed catalogue the synthetic population is drawn from: category
+// groups ("verticals"), cities, brands and the hidden personas.
+//
+// This is data, not code: the numbers are hand-set to look like a Chinese
+// e-commerce audience (Taobao's own UserBehavior log for the behaviour mix and
+// category ids, public city-tier lists for the cities). The catalogue does not
+// depend on the seed: a seed draws a different population from the same
+// world, so tag names are stable across seeds and a demo query written for
+// one seed runs on any other.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace crowd::synth::world {
+
+inline constexpr int kVerticals = 16;
+inline constexpr int kAgeBands = 7;
+inline constexpr int kTiers = 5;
+inline constexpr int kPowerLevels = 3;  // low, mid, high
+inline constexpr int kDepthLevels = 3;  // 1, 2, 3
+inline constexpr int kPlatformTraits = 3;
+
+inline constexpr std::array<std::string_view, kAgeBands> kAgeBandNames = {"18-24", "25-29", "30-34", "35-39",
+                                                                          "40-49", "50-59", "60+"};
+inline constexpr std::array<std::string_view, kPowerLevels> kPowerNames = {"low", "mid", "high"};
+inline constexpr std::array<std::string_view, kPlatformTraits> kPlatformNames = {"promo_sensitive", "quality_pref",
+                                                                                 "sharer"};
+
+// A top-level group of leaf categories. `share` is its share of the 2,000
+// leaf categories; `interest` names its 兴趣 tag.
+struct Vertical {
+  std::string_view key;
+  std::string_view interest;
+  double share;
+};
+[[nodiscard]] std::span<const Vertical> verticals();
+
+// Cities in order of size (the Zipf rank). `hanzi` is empty for cities that
+// only get the pinyin tag.
+struct City {
+  std::string_view pinyin;
+  std::string_view hanzi;
+  int tier;  // 1..5
+};
+[[nodiscard]] std::span<const City> cities();
+
+// A (fictional) brand selling in one vertical. `share` is its share of the
+// vertical's buyers, which scales every AIPL transition for the brand.
+struct Brand {
+  std::string_view name;
+  int vertical;
+  double share;
+};
+[[nodiscard]] std::span<const Brand> brands();
+
+// Real Taobao leaf category ids (the most frequent ones in the UserBehavior
+// sample), used as the most popular synthetic categories so demo queries
+// written against the real log find the same ids here.
+[[nodiscard]] std::span<const uint32_t> head_categories();
+
+struct Affinity {
+  int vertical;
+  double weight;  // share of the persona's focused browsing
+};
+
+// A hidden persona: what its members look like and what they shop for.
+struct Persona {
+  std::string_view name;
+  double weight;  // share of the population
+  double female;  // P(gender:female)
+  std::array<double, kAgeBands> age;
+  std::array<double, kTiers> tier;  // city tier; the city is drawn within it
+  std::array<double, kPowerLevels> power;
+  std::array<double, kDepthLevels> depth;  // shopping depth: how many categories a user touches
+  double student;                          // P(student:yes) at 18-24; a third of it at 25-29
+  std::array<double, kPlatformTraits> platform;
+  std::array<Affinity, 3> favours;  // primary vertical first
+  std::string_view brand;           // the persona's favourite brand
+};
+[[nodiscard]] std::span<const Persona> personas();
+
+}  // namespace crowd::synth::world
