@@ -1,0 +1,14 @@
+// Options: per-request switches of query compilation.
+#pragma once
+
+namespace crowd::query {
+
+struct Options {
+  // When true, every name the index does not know — a tag, a prefix matching
+  // no tag, a saved crowd, an attribute — is the empty set instead of an
+  // unknown_tag error (CONTRACT.md §2 "lenient"). Syntax errors and forms
+  // not available yet are errors either way.
+  bool lenient = false;
+};
+
+}  // namespace crowd::query

@@ -1,0 +1,93 @@
+// Plan: a query compiled against one IndexView — every name resolved to a
+// bitmap of that view, rewrites applied — ready to evaluate any number of
+// times on any thread (it is immutable once built).
+//
+// A clean tree of eight node kinds with resolved bitmap pointers and no
+// strings, so evaluators dispatch on `kind` and nothing else (and a later
+// fused per-2^16-chunk evaluator can walk the same tree).
+//
+// Lifetime: a Plan borrows the bitmaps of the IndexView it was compiled
+// against; keep that view (its shared_ptr) alive while the Plan is used.
+#pragma once
+
+#include <roaring/roaring.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "index/ids.h"
+#include "index/index_view.h"
+
+namespace crowd::query {
+
+enum class PlanKind : uint8_t {
+  kEmpty,   // no user
+  kAll,     // the universe
+  kTag,     // one tag: `tag`, `bits`
+  kUnion,   // OR of several tags (an expanded prefix, or ORed tags): `union_tags`, `union_bits`
+  kAnd,     // intersection of `children` (2+)
+  kAndNot,  // AND of children[0, positives) minus each of children[positives, end)
+  kOr,      // union of `children` (2+)
+  kNot,     // universe minus children[0]
+};
+
+struct PlanNode {
+  PlanKind kind = PlanKind::kEmpty;
+  // kTag, kAll, kEmpty: exact cardinality. Others: an estimate (the rewrite
+  // pass `estimate_cardinality` fills it; used only to order operands).
+  uint64_t estimate = 0;
+  // Byte offset in the query text this node came from (diagnostics only).
+  std::size_t position = 0;
+
+  TagId tag = kNoTag;                               // kTag
+  const roaring_bitmap_t* bits = nullptr;           // kTag
+  std::vector<TagId> union_tags;                    // kUnion, parallel to union_bits
+  std::vector<const roaring_bitmap_t*> union_bits;  // kUnion
+  std::size_t positives = 0;                        // kAndNot
+  std::vector<PlanNode> children;                   // kAnd, kAndNot, kOr, kNot
+};
+
+// Node constructors.
+[[nodiscard]] PlanNode make_empty_node(std::size_t position = 0);
+[[nodiscard]] PlanNode make_all_node(const IndexView& view, std::size_t position = 0);
+// id < view.tag_count().
+[[nodiscard]] PlanNode make_tag_node(const IndexView& view, TagId id, std::size_t position = 0);
+// Every id < view.tag_count(); estimate is the sum of their cardinalities.
+[[nodiscard]] PlanNode make_union_node(const IndexView& view, std::vector<TagId> ids, std::size_t position = 0);
+
+class Plan {
+ public:
+  // `root` must have been built against `view`.
+  Plan(PlanNode root, const IndexView& view);
+
+  [[nodiscard]] const PlanNode& root() const { return root_; }
+  // The view the plan was compiled against (evaluators check it in debug builds).
+  [[nodiscard]] const IndexView& view() const { return *view_; }
+  // Deepest chain of nodes (a single tag is 1): evaluators size scratch space by it.
+  [[nodiscard]] std::size_t depth() const { return depth_; }
+
+ private:
+  PlanNode root_;
+  const IndexView* view_;
+  std::size_t depth_;
+};
+
+// The plan as an S-expression with tag names, for tests, logs and EXPLAIN:
+// "and(a, not(b), union(c, d))", "all", "empty". Tags print as query text
+// (quoted when needed). O(nodes); recursion depth = plan depth.
+[[nodiscard]] std::string describe(const PlanNode& node, const TagDictionary& dictionary);
+
+// Deepest chain of nodes from `node` down. O(nodes).
+[[nodiscard]] std::size_t depth(const PlanNode& node);
+
+// Empty when `node` is well formed, else what is wrong with the first bad
+// node: a tag needs its bitmap; a union 1+ members with parallel ids and
+// bitmaps; NOT one operand; AND/OR 2+; an and-not 1+ positives and 1+
+// negatives; leaves no operands. Every pass keeps a plan well formed (except
+// that resolve() may produce a one-member union). For tests and debug
+// builds (Plan's constructor asserts it). O(nodes).
+[[nodiscard]] std::string check_plan(const PlanNode& node);
+
+}  // namespace crowd::query

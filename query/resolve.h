@@ -1,0 +1,31 @@
+// Resolve: Ast -> PlanNode against one IndexView, before any rewrite.
+//
+// Tags become their bitmaps, a prefix becomes the union of every tag whose
+// name starts with its bytes (one range of the dictionary's sorted names),
+// ALL the universe. This is where names meet the index, so it is where
+// unknown names are reported.
+#pragma once
+
+#include <variant>
+
+#include "index/index_view.h"
+#include "query/ast.h"
+#include "query/error.h"
+#include "query/options.h"
+#include "query/plan.h"
+
+namespace crowd::query {
+
+// O(nodes + tags matched by prefixes), each tag an O(1) hash lookup; the
+// error path adds one suggestion scan of the dictionary. Recursion depth =
+// Ast depth.
+//
+// Errors, the leftmost in the text:
+//  - kUnknownTag: a tag not in the dictionary, a prefix no tag starts with
+//    (both with suggestions), a saved crowd ("unknown saved crowd @x") or a
+//    numeric attribute ("unknown attribute x") — none exist in this version.
+//    With options.lenient each of these is the empty set instead.
+//  - kParse: lookalike() and within(), not available yet (lenient or not).
+[[nodiscard]] std::variant<PlanNode, Error> resolve(const Ast& ast, const IndexView& view, const Options& options);
+
+}  // namespace crowd::query

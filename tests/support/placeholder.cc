@@ -1,2 +1,0 @@
-// Keeps the support library non-empty until helpers land.
-namespace crowd::test {}
