@@ -1,13 +1,23 @@
 // Store: the index plus its durability — the one entry point for writes.
 //
-// A write takes the writer lock, appends its batch to the write-ahead log
-// (write(2), no fsync), applies it to the Index (publishing a new view),
-// releases the lock, and only then waits until the log is durable per the
-// fsync policy (group commit: one fsync covers every write that arrived
-// meanwhile). A write whose log append fails changes nothing.
+// A write encodes its batch as a log record (no lock), takes the writer
+// lock, appends the record to the write-ahead log (write(2), no fsync),
+// applies the batch to the Index (publishing a new view), releases the lock,
+// and only then waits until the log is durable per the fsync policy (group
+// commit: one fsync covers every write that arrived meanwhile). A write whose
+// log append fails changes nothing. No lock is held across an fsync on the
+// write path.
 //
 // Snapshots are written from an immutable view outside the writer lock: the
-// lock is held only to rotate the log, so writes go on while it is written.
+// lock is held only to rotate the log and take the view, so writes go on
+// while it is written. Once the snapshot is durable the log segments it
+// covers are deleted.
+//
+// On disk (<data-dir>): snapshot.crowd (snapshot_file.h), wal-<seq>.log
+// segments (wal_format.h), snapshot.crowd.tmp while a snapshot is written,
+// and LOCK, held with flock(2) so two processes never share the directory.
+// Whatever the moment of a crash, open() restores exactly the writes that
+// were acknowledged (and perhaps some that were not yet).
 //
 // Without a data directory the store is memory-only and writes are
 // acknowledged at once.
@@ -19,12 +29,13 @@
 #include <mutex>
 #include <string>
 
+#include "index/durability.h"
 #include "index/index.h"
+#include "index/posix_file.h"
+#include "index/snapshot_file.h"
 #include "index/write_batch.h"
 
 namespace crowd {
-
-enum class FsyncPolicy { kAlways, kBatch, kOff };
 
 struct StoreOptions {
   std::string data_dir;  // empty: memory only
@@ -33,15 +44,9 @@ struct StoreOptions {
 
 enum class WriteStatus {
   kOk,
-  kFull,     // the user table has no ordinal left; nothing changed
-  kIoError,  // the log could not be written; nothing changed
+  kFull,        // the user table has no ordinal left; nothing changed
+  kIoError,     // the log could not be written; nothing changed (last_io_error() says why)
   kNotDurable,  // applied, but the fsync failed: the write may not survive a crash
-};
-
-struct SnapshotInfo {
-  uint64_t bytes = 0;
-  uint64_t micros = 0;
-  std::string path;
 };
 
 class Wal;
@@ -49,42 +54,72 @@ class Wal;
 class Store {
  public:
   // Restores the index from data_dir (snapshot, then log replay) when there is
-  // one. On failure returns nullptr and a message saying what is wrong and
-  // where (a corrupt snapshot or a corrupt record in the middle of the log
-  // refuses to start; a torn tail of the last log is dropped and reported in
-  // `notes`).
+  // one, creating the directory if needed. On failure returns nullptr and a
+  // message saying what is wrong and where (a corrupt snapshot or a corrupt
+  // record in the middle of the log refuses to start; a torn tail of the last
+  // log is dropped and reported in `notes`, one line each, along with what
+  // was restored). O(snapshot size + log size).
   static std::unique_ptr<Store> open(const StoreOptions& options, std::string& error, std::string* notes = nullptr);
+  // Stops the log's flusher and syncs what is pending.
   ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
 
+  // Writer side only (bulk loaders under bulk_load()).
   [[nodiscard]] Index& index() { return index_; }
+  // Any thread; wait-free for practical purposes.
   [[nodiscard]] std::shared_ptr<const IndexView> view() const { return index_.view(); }
 
   // Applies a batch atomically and returns once it is durable per the policy.
+  // Any thread. Cost: encoding the batch, one write(2) and Index::apply under
+  // the writer lock, then the wait for the sync (~1 ms under kBatch).
   [[nodiscard]] WriteStatus write(const WriteBatch& batch, WriteResult& result);
 
   // Runs `load` under the writer lock with direct access to the index (bulk
   // loads into an empty index at start). With a data directory a snapshot is
-  // written afterwards, so the load is durable without logging it.
+  // then written — still under the writer lock, so no write acknowledged
+  // after the load can ever be replayed without it — making the load durable
+  // without logging it. If that snapshot fails the load stays in memory, the
+  // log refuses writes until a snapshot succeeds, and this returns false.
   bool bulk_load(const std::function<void(Index&)>& load, std::string& error);
 
-  // Writes a snapshot of the current view and drops the log it covers.
-  // Memory-only stores fail with a message.
+  // Writes a snapshot of the current view and drops the log it covers. One
+  // snapshot at a time (a second caller waits). O(index size), outside the
+  // writer lock but for a log rotation (an fdatasync of what the last
+  // moments wrote). Memory-only stores fail with a message.
   bool snapshot(SnapshotInfo& info, std::string& error);
 
-  // Flushes and syncs the log (shutdown).
+  // Syncs the log (shutdown). A failure is kept in last_io_error().
   void flush();
 
   [[nodiscard]] bool persistent() const { return !options_.data_dir.empty(); }
+  // Bytes in live log segments (for /metrics). O(1).
   [[nodiscard]] uint64_t wal_bytes() const;
   [[nodiscard]] const StoreOptions& options() const { return options_; }
+  // The most recent log failure behind a kIoError or kNotDurable, for the
+  // server's log. Empty when there was none.
+  [[nodiscard]] std::string last_io_error() const;
 
  private:
   explicit Store(StoreOptions options);
 
+  [[nodiscard]] bool recover(std::string& notes, std::string& error);
+  [[nodiscard]] bool lock_directory(std::string& error);
+  // Writer lock held: whether the batch's new users fit in the user table.
+  [[nodiscard]] bool has_room(const WriteBatch& batch);
+  // Snapshot lock held: writes `view` as the snapshot covering the log below
+  // `first_live`, then deletes those segments.
+  [[nodiscard]] bool write_and_drop(const IndexView& view, uint64_t first_live, SnapshotInfo& info, std::string& error);
+  void note_io_error(const std::string& error);
+
   StoreOptions options_;
+  File lock_file_;  // declared first so the directory stays locked until the log is closed
   Index index_;
   std::mutex writer_;
+  std::mutex snapshot_;  // one snapshot (or bulk load) at a time; taken before writer_
   std::unique_ptr<Wal> wal_;
+  mutable std::mutex io_error_mu_;
+  std::string io_error_;
 };
 
 }  // namespace crowd

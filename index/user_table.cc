@@ -16,11 +16,7 @@ std::optional<Ordinal> UserTable::find(UserId id) const {
   return it->second;
 }
 
-std::optional<Ordinal> UserTable::find_or_add(UserId id) {
-  if (const auto it = ordinals_.find(id); it != ordinals_.end()) return it->second;
-  // Ordinal 2^32-1 is never handed out, so size() fits in a u32.
-  if (size_ == UINT32_MAX) return std::nullopt;
-  const Ordinal o = size_;
+void UserTable::store_external(Ordinal o, UserId id) {
   auto& chunk = chunks_[o >> tuning::kUserChunkBits];
   UserId* slots = chunk.load(std::memory_order_relaxed);
   if (slots == nullptr) {
@@ -29,9 +25,26 @@ std::optional<Ordinal> UserTable::find_or_add(UserId id) {
     chunk.store(slots, std::memory_order_relaxed);
   }
   slots[o & (tuning::kUserChunkSize - 1)] = id;
-  ordinals_.emplace(id, o);
-  size_ = o + 1;
-  return o;
+}
+
+std::optional<Ordinal> UserTable::find_or_add(UserId id) {
+  // Ordinal 2^32-1 is never handed out, so size() fits in a u32.
+  if (size_ == UINT32_MAX) return find(id);
+  // One probe: with millions of users nearly every probe is a cache miss,
+  // and a find() followed by an emplace() paid for two.
+  const auto [it, added] = ordinals_.try_emplace(id, size_);
+  if (!added) return it->second;
+  store_external(size_, id);
+  return size_++;
+}
+
+std::size_t UserTable::append_new(std::span<const UserId> ids) {
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (size_ == UINT32_MAX || !ordinals_.try_emplace(ids[i], size_).second) return i;
+    store_external(size_, ids[i]);
+    ++size_;
+  }
+  return ids.size();
 }
 
 }  // namespace crowd

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 
 #include "index/ids.h"
 #include "index/tuning.h"
@@ -38,11 +39,19 @@ class UserTable {
   // The user's ordinal, appending a new one for an unknown user. Returns
   // nullopt only when all 2^32-1 ordinals are taken.
   [[nodiscard]] std::optional<Ordinal> find_or_add(UserId id);
+  // Appends users that must all be new, giving them the next ordinals in
+  // order (snapshot restore rebuilds the exact table this way). Stops at the
+  // first ID already present, or when ordinals run out, and returns its
+  // index in `ids`; returns ids.size() when all were added. O(n) expected,
+  // one hash probe an ID; reserve() first.
+  [[nodiscard]] std::size_t append_new(std::span<const UserId> ids);
   // Number of ordinals handed out.
   [[nodiscard]] uint32_t size() const { return size_; }
   void reserve(std::size_t n) { ordinals_.reserve(n); }
 
  private:
+  void store_external(Ordinal o, UserId id);
+
   std::unique_ptr<std::atomic<UserId*>[]> chunks_;
   boost::unordered_flat_map<UserId, Ordinal> ordinals_;
   uint32_t size_ = 0;

@@ -72,16 +72,12 @@ std::optional<Config> parse_config(int argc, const char* const* argv, std::strin
     } else if (flag == "--fsync") {
       const auto v = value(i, flag);
       if (!v) return std::nullopt;
-      if (*v == "always") {
-        c.store.fsync = FsyncPolicy::kAlways;
-      } else if (*v == "batch") {
-        c.store.fsync = FsyncPolicy::kBatch;
-      } else if (*v == "off") {
-        c.store.fsync = FsyncPolicy::kOff;
-      } else {
+      const auto policy = parse_fsync_policy(*v);
+      if (!policy) {
         error = "--fsync must be always, batch or off";
         return std::nullopt;
       }
+      c.store.fsync = *policy;
     } else if (flag == "--load") {
       const auto v = value(i, flag);
       if (!v) return std::nullopt;

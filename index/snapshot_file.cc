@@ -1,0 +1,649 @@
+#include "index/snapshot_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <thread>
+
+#include "index/byte_order.h"
+#include "index/crc32c.h"
+#include "index/posix_file.h"
+namespace crowd {
+namespace {
+
+constexpr std::string_view kMagic = "crowdsnp";
+constexpr uint32_t kFormatVersion = 1;
+constexpr std::size_t kHeaderBytes = 40;
+constexpr std::size_t kSectionHeaderBytes = 24;
+constexpr uint32_t kRequired = 1;
+
+std::string section_name(uint32_t type) {
+  switch (static_cast<SnapshotSectionType>(type)) {
+    case SnapshotSectionType::kMeta:
+      return "meta";
+    case SnapshotSectionType::kUsers:
+      return "users";
+    case SnapshotSectionType::kUniverse:
+      return "universe";
+    case SnapshotSectionType::kDictionary:
+      return "dictionary";
+    case SnapshotSectionType::kTags:
+      return "tags";
+  }
+  return "type " + std::to_string(type);
+}
+
+// ---- Writing ---------------------------------------------------------------
+
+// Builds one section at a time in a buffer that has room for the section
+// header in front, so each section is a single write(2).
+class SectionWriter {
+ public:
+  explicit SectionWriter(File& file) : file_(file) {}
+
+  std::string& begin() {
+    buf_.assign(kSectionHeaderBytes, '\0');
+    return buf_;
+  }
+  [[nodiscard]] std::size_t payload_bytes() const { return buf_.size() - kSectionHeaderBytes; }
+
+  [[nodiscard]] bool emit(SnapshotSectionType type, std::string& error) {
+    char* h = buf_.data();
+    const std::size_t n = payload_bytes();
+    le::store_u32(h, static_cast<uint32_t>(type));
+    le::store_u32(h + 4, kRequired);
+    le::store_u64(h + 8, n);
+    le::store_u32(h + 16, crc32c(h + kSectionHeaderBytes, n));
+    le::store_u32(h + 20, crc32c(h, 20));
+    if (!file_.write_all(buf_, error)) return false;
+    bytes_ += buf_.size();
+    ++sections_;
+    return true;
+  }
+
+  [[nodiscard]] uint64_t bytes() const { return bytes_; }
+  [[nodiscard]] uint32_t sections() const { return sections_; }
+
+ private:
+  File& file_;
+  std::string buf_;
+  uint64_t bytes_ = 0;
+  uint32_t sections_ = 0;
+};
+
+void append_bitmap(std::string& out, const Bitmap& b) {
+  const std::size_t n = roaring_bitmap_portable_size_in_bytes(b.get());
+  const std::size_t at = out.size();
+  out.resize(at + n);
+  roaring_bitmap_portable_serialize(b.get(), out.data() + at);
+}
+
+bool write_sections(const IndexView& view, std::size_t section_bytes, SectionWriter& w, std::string& error) {
+  const uint64_t ordinals = view.ordinal_count();
+  const TagDictionary& dict = view.dictionary();
+  const uint64_t tags = view.tag_count();
+  if (dict.size() != tags) {
+    error = "the index view has " + std::to_string(tags) + " tag bitmaps but " + std::to_string(dict.size()) +
+            " dictionary names";
+    return false;
+  }
+
+  auto& meta = w.begin();
+  le::append_u64(meta, ordinals);
+  le::append_u64(meta, tags);
+  if (!w.emit(SnapshotSectionType::kMeta, error)) return false;
+
+  const uint64_t ids_per_section = std::max<uint64_t>(1, section_bytes / sizeof(UserId));
+  for (uint64_t first = 0; first < ordinals; first += ids_per_section) {
+    const uint64_t n = std::min(ids_per_section, ordinals - first);
+    auto& run = w.begin();
+    le::append_u64(run, first);
+    le::append_u64(run, n);
+    const std::size_t at = run.size();
+    run.resize(at + n * sizeof(UserId));
+    char* p = run.data() + at;
+    for (uint64_t i = 0; i < n; ++i, p += sizeof(UserId))
+      le::store_u64(p, view.external(static_cast<Ordinal>(first + i)));
+    if (!w.emit(SnapshotSectionType::kUsers, error)) return false;
+  }
+
+  append_bitmap(w.begin(), view.universe().bits);
+  if (!w.emit(SnapshotSectionType::kUniverse, error)) return false;
+
+  auto& names = w.begin();
+  le::append_u64(names, tags);
+  for (TagId id = 0; id < tags; ++id) {
+    const std::string& name = dict.name(id);
+    le::append_u32(names, static_cast<uint32_t>(name.size()));
+    names += name;
+  }
+  if (!w.emit(SnapshotSectionType::kDictionary, error)) return false;
+
+  // Runs of whole bitmaps, cut once a run passes the section size.
+  TagId id = 0;
+  while (id < tags) {
+    auto& run = w.begin();
+    le::append_u64(run, id);
+    const std::size_t count_at = run.size();
+    le::append_u64(run, 0);
+    const TagId first = id;
+    while (id < tags && w.payload_bytes() < section_bytes) {
+      const Bitmap& b = view.tag(id).bits;
+      le::append_u64(run, roaring_bitmap_portable_size_in_bytes(b.get()));
+      append_bitmap(run, b);
+      ++id;
+    }
+    le::store_u64(run.data() + count_at, id - first);
+    if (!w.emit(SnapshotSectionType::kTags, error)) return false;
+  }
+  return true;
+}
+
+// ---- Reading ---------------------------------------------------------------
+
+// Bounds-checked little-endian reads from a section payload.
+class Cursor {
+ public:
+  explicit Cursor(std::string_view in) : in_(in) {}
+  [[nodiscard]] bool u32(uint32_t& v) {
+    if (remaining() < 4) return false;
+    v = le::load_u32(in_.data() + pos_);
+    pos_ += 4;
+    return true;
+  }
+  [[nodiscard]] bool u64(uint64_t& v) {
+    if (remaining() < 8) return false;
+    v = le::load_u64(in_.data() + pos_);
+    pos_ += 8;
+    return true;
+  }
+  [[nodiscard]] bool bytes(uint64_t n, std::string_view& v) {
+    if (remaining() < n) return false;
+    v = in_.substr(pos_, static_cast<std::size_t>(n));
+    pos_ += static_cast<std::size_t>(n);
+    return true;
+  }
+  [[nodiscard]] std::size_t remaining() const { return in_.size() - pos_; }
+  [[nodiscard]] std::size_t pos() const { return pos_; }
+
+ private:
+  std::string_view in_;
+  std::size_t pos_ = 0;
+};
+
+bool decode_bitmap(std::string_view bytes, uint64_t ordinals, Bitmap& out, std::string& why) {
+  roaring_bitmap_t* r = roaring_bitmap_portable_deserialize_safe(bytes.data(), bytes.size());
+  if (r == nullptr) {
+    why = "not a valid portable Roaring bitmap";
+    return false;
+  }
+  Bitmap b(r);
+  const std::size_t used = roaring_bitmap_portable_size_in_bytes(r);
+  if (used != bytes.size()) {
+    why = "the bitmap takes " + std::to_string(used) + " bytes of a " + std::to_string(bytes.size()) + "-byte slot";
+    return false;
+  }
+  if (!b.empty() && roaring_bitmap_maximum(r) >= ordinals) {
+    why = "holds ordinal " + std::to_string(roaring_bitmap_maximum(r)) + " but only " + std::to_string(ordinals) +
+          " ordinals exist";
+    return false;
+  }
+  out = std::move(b);
+  return true;
+}
+
+// Rebuilds the user table on a second thread while the bitmaps load. With
+// 10M users the ID->ordinal inserts are ~1 s of cache misses (one a user in
+// a 160 MB hash table), about as long as decoding every tag bitmap, so
+// overlapping the two nearly halves a load on two cores.
+class UserRebuild {
+ public:
+  // Collects a run of IDs (bytes of u64s) in ordinal order; `where` locates
+  // the run for error messages.
+  void add(const char* bytes, uint64_t n, std::string where) {
+    runs_.push_back(Run{ids_.size(), std::move(where)});
+    const std::size_t at = ids_.size();
+    ids_.resize(at + static_cast<std::size_t>(n));
+    std::memcpy(ids_.data() + at, bytes, static_cast<std::size_t>(n) * sizeof(UserId));
+  }
+
+  // Starts building from every ID collected. Once.
+  void start() {
+    thread_ = std::jthread([this] {
+      table_ = std::make_shared<UserTable>();
+      table_->reserve(ids_.size());
+      // Handing out ordinals in order rebuilds the exact table; an ID that
+      // is already there is a duplicate.
+      stopped_at_ = table_->append_new(ids_);
+    });
+  }
+  [[nodiscard]] bool started() const { return thread_.joinable(); }
+
+  // Waits for the build. False with the location of the first duplicate ID.
+  [[nodiscard]] bool finish(std::shared_ptr<UserTable>& out, std::string& error) {
+    if (!started()) start();
+    thread_.join();
+    if (stopped_at_ != ids_.size()) {
+      const auto run = std::upper_bound(runs_.begin(), runs_.end(), stopped_at_,
+                                        [](std::size_t at, const Run& r) { return at < r.first_index; }) -
+                       1;
+      const UserId id = ids_[stopped_at_];
+      const auto earlier = table_->find(id);
+      error =
+          run->where + ": external ID " + std::to_string(id) + " at ordinal " + std::to_string(stopped_at_) +
+          (earlier ? " already has ordinal " + std::to_string(*earlier) : std::string(" does not fit the user table"));
+      return false;
+    }
+    out = std::move(table_);
+    return true;
+  }
+
+ private:
+  struct Run {
+    std::size_t first_index;
+    std::string where;
+  };
+  std::vector<UserId> ids_;
+  std::vector<Run> runs_;
+  std::shared_ptr<UserTable> table_;
+  std::size_t stopped_at_ = 0;
+  std::jthread thread_;  // last: joined before the data it uses is destroyed
+};
+
+// Assembles the index from verified sections, checking that they fit
+// together. Each method returns false with `why` (no location: the caller
+// adds file, section and offset).
+class Assembler {
+ public:
+  bool meta(std::string_view p, std::string& why) {
+    Cursor c(p);
+    if (!c.u64(ordinals_) || !c.u64(tags_) || c.remaining() != 0) {
+      why = "malformed (" + std::to_string(p.size()) + " bytes, expected 16)";
+      return false;
+    }
+    if (ordinals_ > UINT32_MAX || tags_ >= kNoTag) {
+      why = "impossible counts: " + std::to_string(ordinals_) + " users, " + std::to_string(tags_) + " tags";
+      return false;
+    }
+    have_meta_ = true;
+    bitmaps_.reserve(static_cast<std::size_t>(tags_));
+    return true;
+  }
+
+  bool users(std::string_view p, const std::string& where, std::string& why) {
+    Cursor c(p);
+    uint64_t first = 0;
+    uint64_t n = 0;
+    if (!c.u64(first) || !c.u64(n) || c.remaining() / sizeof(UserId) != n || c.remaining() % sizeof(UserId) != 0) {
+      why = "malformed run header or length";
+      return false;
+    }
+    if (users_.started()) {
+      why = "a run of users after every ordinal was covered";
+      return false;
+    }
+    if (first != next_ordinal_ || n > ordinals_ - next_ordinal_) {
+      why = "run of " + std::to_string(n) + " users from ordinal " + std::to_string(first) + ", expected ordinal " +
+            std::to_string(next_ordinal_) + " of " + std::to_string(ordinals_);
+      return false;
+    }
+    users_.add(p.data() + c.pos(), n, where);
+    next_ordinal_ += n;
+    if (next_ordinal_ == ordinals_) users_.start();
+    return true;
+  }
+
+  bool universe(std::string_view p, std::string& why) {
+    if (have_universe_) {
+      why = "a second universe section";
+      return false;
+    }
+    if (!decode_bitmap(p, ordinals_, universe_, why)) return false;
+    have_universe_ = true;
+    return true;
+  }
+
+  bool dictionary(std::string_view p, std::string& why) {
+    if (dictionary_) {
+      why = "a second dictionary section";
+      return false;
+    }
+    Cursor c(p);
+    uint64_t n = 0;
+    if (!c.u64(n) || n != tags_) {
+      why = "holds " + std::to_string(n) + " names but the index has " + std::to_string(tags_) + " tags";
+      return false;
+    }
+    std::vector<std::string> names;
+    names.reserve(static_cast<std::size_t>(n));
+    for (uint64_t i = 0; i < n; ++i) {
+      uint32_t len = 0;
+      std::string_view name;
+      if (!c.u32(len) || !c.bytes(len, name)) {
+        why = "name of tag " + std::to_string(i) + " runs past the end of the section";
+        return false;
+      }
+      names.emplace_back(name);
+    }
+    if (c.remaining() != 0) {
+      why = std::to_string(c.remaining()) + " bytes after the last name";
+      return false;
+    }
+    dictionary_ = TagDictionary::from_names(std::move(names));
+    if (!dictionary_) {
+      why = "a tag name appears twice";
+      return false;
+    }
+    return true;
+  }
+
+  bool tags(std::string_view p, std::string& why) {
+    Cursor c(p);
+    uint64_t first = 0;
+    uint64_t n = 0;
+    if (!c.u64(first) || !c.u64(n)) {
+      why = "malformed run header";
+      return false;
+    }
+    if (first != bitmaps_.size() || n > tags_ - bitmaps_.size()) {
+      why = "run of " + std::to_string(n) + " tags from TagId " + std::to_string(first) + ", expected TagId " +
+            std::to_string(bitmaps_.size()) + " of " + std::to_string(tags_);
+      return false;
+    }
+    for (uint64_t i = 0; i < n; ++i) {
+      const uint64_t id = first + i;
+      uint64_t len = 0;
+      std::string_view bytes;
+      if (!c.u64(len) || !c.bytes(len, bytes)) {
+        why = "bitmap of TagId " + std::to_string(id) + " runs past the end of the section";
+        return false;
+      }
+      Bitmap b;
+      if (!decode_bitmap(bytes, ordinals_, b, why)) {
+        why = "TagId " + std::to_string(id) + " (payload offset " + std::to_string(c.pos() - len) + "): " + why;
+        return false;
+      }
+      bitmaps_.push_back(std::move(b));
+    }
+    if (c.remaining() != 0) {
+      why = std::to_string(c.remaining()) + " bytes after the last bitmap";
+      return false;
+    }
+    return true;
+  }
+
+  [[nodiscard]] bool have_meta() const { return have_meta_; }
+
+  // The parts that are missing, or empty when all are there.
+  [[nodiscard]] std::string missing() const {
+    if (!have_meta_) return "the meta section";
+    if (next_ordinal_ != ordinals_) {
+      return "users from ordinal " + std::to_string(next_ordinal_) + " of " + std::to_string(ordinals_);
+    }
+    if (!have_universe_) return "the universe section";
+    if (!dictionary_) return "the dictionary section";
+    if (bitmaps_.size() != tags_)
+      return "tags from TagId " + std::to_string(bitmaps_.size()) + " of " + std::to_string(tags_);
+    return {};
+  }
+
+  // Waits for the user table; false with `error` (located) on a duplicate ID.
+  [[nodiscard]] bool finish(SnapshotContents& out, std::string& error) {
+    if (!users_.finish(out.users, error)) return false;
+    out.dictionary = std::move(dictionary_);
+    out.tags = std::move(bitmaps_);
+    out.universe = std::move(universe_);
+    return true;
+  }
+
+ private:
+  bool have_meta_ = false;
+  uint64_t ordinals_ = 0;
+  uint64_t tags_ = 0;
+  uint64_t next_ordinal_ = 0;
+  bool have_universe_ = false;
+  Bitmap universe_;
+  std::shared_ptr<const TagDictionary> dictionary_;
+  std::vector<Bitmap> bitmaps_;
+  UserRebuild users_;  // last: its thread is joined before the rest is destroyed
+};
+
+struct Header {
+  uint32_t sections = 0;
+  uint64_t first_live_segment = 0;
+};
+
+bool read_header(const File& f, uint64_t size, Header& out, std::string& error) {
+  const std::string& path = f.path();
+  if (size < kHeaderBytes) {
+    error = path + ": the file is " + std::to_string(size) + " bytes, shorter than its " +
+            std::to_string(kHeaderBytes) + "-byte header: truncated";
+    return false;
+  }
+  char h[kHeaderBytes];
+  if (!f.pread_exact(h, sizeof h, 0, error)) return false;
+  if (std::string_view(h, kMagic.size()) != kMagic) {
+    error = path + ": not a crowd snapshot (bad magic at offset 0)";
+    return false;
+  }
+  if (le::load_u32(h + 36) != crc32c(h, 36)) {
+    error = path + ": header checksum mismatch (offset 0)";
+    return false;
+  }
+  const uint32_t version = le::load_u32(h + 8);
+  if (version != kFormatVersion) {
+    error = path + ": snapshot format version " + std::to_string(version) + " is not supported (this build reads " +
+            std::to_string(kFormatVersion) + ")";
+    return false;
+  }
+  const uint64_t declared = le::load_u64(h + 24);
+  if (declared != size) {
+    error = path + ": the file is " + std::to_string(size) + " bytes but its header says " + std::to_string(declared) +
+            (size < declared ? ": truncated" : ": something was appended");
+    return false;
+  }
+  out.sections = le::load_u32(h + 12);
+  out.first_live_segment = le::load_u64(h + 16);
+  return true;
+}
+
+struct SectionHeader {
+  uint32_t type = 0;
+  uint32_t flags = 0;
+  uint64_t length = 0;
+  uint32_t crc = 0;
+};
+
+bool read_section_header(const File& f, uint64_t size, uint64_t offset, uint32_t index, SectionHeader& out,
+                         std::string& error) {
+  const std::string where = f.path() + ": section " + std::to_string(index) + " at offset " + std::to_string(offset);
+  if (size - offset < kSectionHeaderBytes) {
+    error = where + ": the file ends inside the section header";
+    return false;
+  }
+  char h[kSectionHeaderBytes];
+  if (!f.pread_exact(h, sizeof h, offset, error)) return false;
+  if (le::load_u32(h + 20) != crc32c(h, 20)) {
+    error = where + ": section header checksum mismatch";
+    return false;
+  }
+  out.type = le::load_u32(h);
+  out.flags = le::load_u32(h + 4);
+  out.length = le::load_u64(h + 8);
+  out.crc = le::load_u32(h + 16);
+  if (out.length > size - offset - kSectionHeaderBytes) {
+    error = where + " (" + section_name(out.type) + "): a " + std::to_string(out.length) +
+            "-byte payload runs past the end of the file";
+    return false;
+  }
+  return true;
+}
+
+bool known_type(uint32_t type) {
+  return type >= static_cast<uint32_t>(SnapshotSectionType::kMeta) &&
+         type <= static_cast<uint32_t>(SnapshotSectionType::kTags);
+}
+
+}  // namespace
+
+bool write_snapshot(const IndexView& view, uint64_t first_live_segment, const std::string& dir, SnapshotInfo& info,
+                    std::string& error, std::size_t section_bytes) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string final_path = dir + "/" + std::string(kSnapshotFileName);
+  const std::string tmp_path = dir + "/" + std::string(kSnapshotTempFileName);
+  File f;
+  if (!File::open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0644, f, error)) return false;
+
+  auto fail = [&] {
+    ::unlink(tmp_path.c_str());
+    return false;
+  };
+  // The header is written last, once the section count and size are known.
+  std::string header(kHeaderBytes, '\0');
+  if (!f.write_all(header, error)) return fail();
+  SectionWriter w(f);
+  if (!write_sections(view, section_bytes, w, error)) return fail();
+
+  const uint64_t size = kHeaderBytes + w.bytes();
+  header.replace(0, kMagic.size(), kMagic);
+  le::store_u32(header.data() + 8, kFormatVersion);
+  le::store_u32(header.data() + 12, w.sections());
+  le::store_u64(header.data() + 16, first_live_segment);
+  le::store_u64(header.data() + 24, size);
+  le::store_u32(header.data() + 32, 0);
+  le::store_u32(header.data() + 36, crc32c(header.data(), 36));
+  if (!f.pwrite_all(header, 0, error) || !f.datasync(error) || !f.close(error)) return fail();
+  if (::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
+    error = io_error_message(tmp_path, "rename to " + final_path, errno);
+    return fail();
+  }
+  // After the rename the new snapshot is the live one whether or not this
+  // sync succeeds; a failure means only that a crash might bring back the
+  // old one (still consistent: its log segments are deleted only after this
+  // returns true).
+  if (!sync_directory(dir, error)) return false;
+
+  info.bytes = size;
+  info.micros = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
+  info.path = final_path;
+  return true;
+}
+
+bool read_snapshot(const std::string& path, SnapshotContents& out, std::string& error) {
+  File f;
+  if (!File::open(path, O_RDONLY, 0, f, error)) return false;
+  uint64_t size = 0;
+  if (!f.size(size, error)) return false;
+  Header header;
+  if (!read_header(f, size, header, error)) return false;
+
+  Assembler assembler;
+  SnapshotContents result;
+  std::unique_ptr<char[]> buf;
+  std::size_t capacity = 0;
+  uint64_t offset = kHeaderBytes;
+  for (uint32_t i = 0; i < header.sections; ++i) {
+    SectionHeader s;
+    if (!read_section_header(f, size, offset, i, s, error)) return false;
+    const std::string located =
+        "section " + std::to_string(i) + " (" + section_name(s.type) + ") at offset " + std::to_string(offset);
+    const std::string where = path + ": " + located;
+    const uint64_t payload_at = offset + kSectionHeaderBytes;
+    offset = payload_at + s.length;
+    if (!known_type(s.type)) {
+      if ((s.flags & kRequired) != 0) {
+        error = where + ": required by the file but unknown to this build (written by a newer crowd?)";
+        return false;
+      }
+      result.notes.push_back("skipped optional " + section_name(s.type) + " section at offset " +
+                             std::to_string(payload_at - kSectionHeaderBytes));
+      continue;
+    }
+    if (!assembler.have_meta() && s.type != static_cast<uint32_t>(SnapshotSectionType::kMeta)) {
+      error = where + ": comes before the meta section";
+      return false;
+    }
+    // Sections are cut at tuning::kSnapshotSectionBytes, so one buffer of
+    // about that size serves every section; no zero-filling, it is read over.
+    if (s.length > capacity) {
+      capacity = static_cast<std::size_t>(s.length);
+      buf = std::make_unique_for_overwrite<char[]>(capacity);
+    }
+    if (!f.pread_exact(buf.get(), static_cast<std::size_t>(s.length), payload_at, error)) return false;
+    const std::string_view payload(buf.get(), static_cast<std::size_t>(s.length));
+    if (crc32c(payload.data(), payload.size()) != s.crc) {
+      error = where + ": payload checksum mismatch";
+      return false;
+    }
+    std::string why;
+    bool ok = false;
+    switch (static_cast<SnapshotSectionType>(s.type)) {
+      case SnapshotSectionType::kMeta:
+        if (assembler.have_meta()) {
+          why = "a second meta section";
+        } else {
+          ok = assembler.meta(payload, why);
+        }
+        break;
+      case SnapshotSectionType::kUsers:
+        ok = assembler.users(payload, located, why);
+        break;
+      case SnapshotSectionType::kUniverse:
+        ok = assembler.universe(payload, why);
+        break;
+      case SnapshotSectionType::kDictionary:
+        ok = assembler.dictionary(payload, why);
+        break;
+      case SnapshotSectionType::kTags:
+        ok = assembler.tags(payload, why);
+        break;
+    }
+    if (!ok) {
+      error = where + ": " + why;
+      return false;
+    }
+  }
+  if (offset != size) {
+    error = path + ": " + std::to_string(size - offset) + " bytes after the last of " +
+            std::to_string(header.sections) + " sections (offset " + std::to_string(offset) + ")";
+    return false;
+  }
+  if (const auto missing = assembler.missing(); !missing.empty()) {
+    error = path + ": incomplete snapshot: " + missing + " missing";
+    return false;
+  }
+  if (!assembler.finish(result, error)) {
+    error = path + ": " + error;
+    return false;
+  }
+  result.first_live_segment = header.first_live_segment;
+  out = std::move(result);
+  return true;
+}
+
+bool list_snapshot_sections(const std::string& path, std::vector<SnapshotSection>& out, std::string& error) {
+  out.clear();
+  File f;
+  if (!File::open(path, O_RDONLY, 0, f, error)) return false;
+  uint64_t size = 0;
+  if (!f.size(size, error)) return false;
+  Header header;
+  if (!read_header(f, size, header, error)) return false;
+  uint64_t offset = kHeaderBytes;
+  for (uint32_t i = 0; i < header.sections; ++i) {
+    SectionHeader s;
+    if (!read_section_header(f, size, offset, i, s, error)) return false;
+    out.push_back(SnapshotSection{s.type, s.flags, offset, s.length});
+    offset += kSectionHeaderBytes + s.length;
+  }
+  return true;
+}
+
+}  // namespace crowd

@@ -1,0 +1,271 @@
+#include "index/store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <boost/unordered/unordered_flat_set.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <system_error>
+
+#include "index/tuning.h"
+#include "index/wal.h"
+#include "index/wal_format.h"
+#include "index/wal_recovery.h"
+
+namespace crowd {
+namespace {
+
+// Appends `from` to `into`. Replay applies consecutive records as one batch:
+// Index::apply runs a batch's operations in order, exactly as it runs
+// consecutive batches, and creates tags and hands out ordinals in order of
+// the operations, so the result — TagIds and ordinals included — is the
+// same as applying the records one by one, at a fraction of the cost.
+void concatenate(WriteBatch& into, const WriteBatch& from) {
+  std::vector<uint32_t> local(from.names().size());
+  for (std::size_t i = 0; i < local.size(); ++i) local[i] = into.intern(from.names()[i]);
+  std::vector<uint32_t> tags;
+  for (const auto& op : from.ops()) {
+    tags.clear();
+    for (const uint32_t t : from.tags_of(op)) tags.push_back(local[t]);
+    switch (op.kind) {
+      case WriteBatch::Kind::kAdd:
+        into.add(op.user, tags);
+        break;
+      case WriteBatch::Kind::kRemove:
+        into.remove(op.user, tags);
+        break;
+      case WriteBatch::Kind::kErase:
+        into.erase(op.user);
+        break;
+    }
+  }
+}
+
+uint64_t millis_since(std::chrono::steady_clock::time_point t) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t).count());
+}
+
+}  // namespace
+
+Store::Store(StoreOptions options) : options_(std::move(options)) {}
+
+Store::~Store() = default;
+
+std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string& error, std::string* notes) {
+  std::unique_ptr<Store> store(new Store(options));
+  if (!store->persistent()) return store;
+  std::string found;
+  if (!store->recover(found, error)) return nullptr;
+  if (notes != nullptr) *notes = std::move(found);
+  return store;
+}
+
+bool Store::lock_directory(std::string& error) {
+  const std::string path = options_.data_dir + "/LOCK";
+  if (!File::open(path, O_RDWR | O_CREAT, 0644, lock_file_, error)) return false;
+  if (::flock(lock_file_.fd(), LOCK_EX | LOCK_NB) != 0) {
+    error = errno == EWOULDBLOCK
+                ? options_.data_dir + ": data directory in use by another process (" + path + " is locked)"
+                : io_error_message(path, "flock", errno);
+    return false;
+  }
+  return true;
+}
+
+bool Store::recover(std::string& notes, std::string& error) {
+  const std::string& dir = options_.data_dir;
+  auto note = [&notes](const std::string& line) {
+    notes += line;
+    notes += '\n';
+  };
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    error = dir + ": cannot create the data directory: " + ec.message();
+    return false;
+  }
+  if (!lock_directory(error)) return false;
+
+  // A snapshot that was being written when the process died.
+  const std::string tmp = dir + "/" + std::string(kSnapshotTempFileName);
+  if (::unlink(tmp.c_str()) == 0) note("removed an unfinished snapshot (" + tmp + ")");
+
+  const auto started = std::chrono::steady_clock::now();
+  const std::string snapshot_path = dir + "/" + std::string(kSnapshotFileName);
+  const bool have_snapshot = std::filesystem::exists(snapshot_path, ec);
+  if (ec) {
+    error = snapshot_path + ": " + ec.message();
+    return false;
+  }
+  uint64_t first_seq = 1;
+  if (have_snapshot) {
+    SnapshotContents snap;
+    if (!read_snapshot(snapshot_path, snap, error)) return false;
+    first_seq = snap.first_live_segment;
+    for (const auto& n : snap.notes) note(snapshot_path + ": " + n);
+    const auto users = snap.universe.cardinality();
+    const auto tags = snap.tags.size();
+    index_.restore(std::move(snap.users), std::move(snap.dictionary), std::move(snap.tags), std::move(snap.universe));
+    note("restored " + snapshot_path + ": " + std::to_string(users) + " users, " + std::to_string(tags) + " tags in " +
+         std::to_string(millis_since(started)) + " ms");
+  }
+
+  const auto replay_started = std::chrono::steady_clock::now();
+  WriteBatch pending;
+  auto apply_pending = [&](std::string& why) {
+    if (pending.empty()) return true;
+    WriteResult ignored;
+    if (!index_.apply(pending, ignored)) {
+      why = "the user table filled up while replaying the log";
+      return false;
+    }
+    pending = WriteBatch();
+    return true;
+  };
+  const RecordSink sink = [&](std::string_view payload, uint64_t, std::string& why) {
+    WriteBatch batch;
+    if (!batch.decode(payload)) {
+      why = "the record's checksum is right but it does not decode as a write batch";
+      return false;
+    }
+    concatenate(pending, batch);
+    return pending.ops().size() < tuning::kReplayBatchOps || apply_pending(why);
+  };
+  LogRecovery log;
+  if (!recover_log(dir, first_seq, have_snapshot, sink, log, error)) return false;
+  if (!apply_pending(error)) return false;
+  for (const auto& n : log.notes) note(n);
+  if (log.records > 0) {
+    note("replayed " + std::to_string(log.records) + " log records from " + std::to_string(log.live.size()) +
+         " segment(s) in " + std::to_string(millis_since(replay_started)) + " ms");
+  }
+
+  wal_ = Wal::start(dir, log.next_seq, options_.fsync, std::move(log.live), error);
+  return wal_ != nullptr;
+}
+
+bool Store::has_room(const WriteBatch& batch) {
+  const uint64_t used = index_.users().size();
+  if (used + batch.ops().size() <= UINT32_MAX) return true;
+  // Within a batch's size of 2^32 users: count the new ones exactly.
+  boost::unordered_flat_set<UserId> fresh;
+  for (const auto& op : batch.ops()) {
+    if (op.kind == WriteBatch::Kind::kAdd && !index_.users().find(op.user)) fresh.insert(op.user);
+  }
+  return used + fresh.size() <= UINT32_MAX;
+}
+
+WriteStatus Store::write(const WriteBatch& batch, WriteResult& result) {
+  if (batch.empty()) {
+    result = WriteResult();
+    return WriteStatus::kOk;
+  }
+  if (!wal_) {
+    std::lock_guard lock(writer_);
+    return index_.apply(batch, result) ? WriteStatus::kOk : WriteStatus::kFull;
+  }
+
+  // Encoded before taking the lock: it needs nothing but the batch, so
+  // concurrent writers encode in parallel.
+  std::string record;
+  const std::size_t start = wal::begin_record(record);
+  batch.encode(record);
+  if (record.size() - wal::kRecordHeaderBytes > tuning::kMaxLogRecordBytes) {
+    note_io_error("a write batch of " + std::to_string(record.size()) + " bytes exceeds the log record limit of " +
+                  std::to_string(tuning::kMaxLogRecordBytes));
+    return WriteStatus::kIoError;
+  }
+  wal::seal_record(record, start);
+
+  uint64_t ticket = 0;
+  {
+    std::lock_guard lock(writer_);
+    if (!has_room(batch)) return WriteStatus::kFull;
+    std::string error;
+    if (!wal_->append(record, ticket, error)) {
+      note_io_error(error);
+      return WriteStatus::kIoError;
+    }
+    // Cannot fail: has_room() checked the only way it can.
+    const bool applied = index_.apply(batch, result);
+    (void)applied;
+  }
+  if (!wal_->wait_durable(ticket)) {
+    note_io_error("a write was applied but its log record could not be synced (see the log's earlier failure)");
+    return WriteStatus::kNotDurable;
+  }
+  return WriteStatus::kOk;
+}
+
+bool Store::write_and_drop(const IndexView& view, uint64_t first_live, SnapshotInfo& info, std::string& error) {
+  if (!write_snapshot(view, first_live, options_.data_dir, info, error)) return false;
+  wal_->drop_covered(first_live);
+  return true;
+}
+
+bool Store::snapshot(SnapshotInfo& info, std::string& error) {
+  if (!persistent()) {
+    error = "snapshot: the store is memory-only (started without a data directory)";
+    return false;
+  }
+  std::lock_guard snapshot_lock(snapshot_);
+  // File creation and the bulk of the sync happen before the writer lock.
+  if (!wal_->prepare_rotation(error)) return false;
+  wal_->presync();
+  std::shared_ptr<const IndexView> view;
+  uint64_t first_live = 0;
+  {
+    std::lock_guard lock(writer_);
+    if (!wal_->rotate(first_live, error)) return false;
+    // Every write in the view is in a segment below first_live, and every
+    // later write goes to first_live or above.
+    view = index_.view();
+  }
+  return write_and_drop(*view, first_live, info, error);
+}
+
+bool Store::bulk_load(const std::function<void(Index&)>& load, std::string& error) {
+  if (!persistent()) {
+    std::lock_guard lock(writer_);
+    load(index_);
+    return true;
+  }
+  std::lock_guard snapshot_lock(snapshot_);
+  if (!wal_->prepare_rotation(error)) return false;  // before the load: failing here changes nothing
+  std::lock_guard lock(writer_);
+  load(index_);
+  uint64_t first_live = 0;
+  SnapshotInfo info;
+  if (!wal_->rotate(first_live, error) || !write_and_drop(*index_.view(), first_live, info, error)) {
+    // The loaded data is in memory only; a write logged now would be
+    // replayed after a crash onto an index without it.
+    wal_->fail("a bulk load could not be made durable: " + error);
+    return false;
+  }
+  return true;
+}
+
+void Store::flush() {
+  if (!wal_) return;
+  std::string error;
+  if (!wal_->flush(error)) note_io_error(error);
+}
+
+uint64_t Store::wal_bytes() const { return wal_ ? wal_->bytes() : 0; }
+
+void Store::note_io_error(const std::string& error) {
+  std::lock_guard lock(io_error_mu_);
+  io_error_ = error;
+}
+
+std::string Store::last_io_error() const {
+  std::lock_guard lock(io_error_mu_);
+  return io_error_;
+}
+
+}  // namespace crowd

@@ -1,0 +1,414 @@
+// The write-ahead log: the record and segment format, the writer and its
+// durability, and recovery's line between a torn tail and corruption.
+#include "index/wal.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "index/byte_order.h"
+#include "index/crc32c.h"
+#include "index/wal_format.h"
+#include "index/wal_reader.h"
+#include "index/wal_recovery.h"
+#include "tests/support/index_test_util.h"
+
+namespace crowd {
+namespace {
+
+void write_all(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string payload_of(int i) {
+  WriteBatch b;
+  const uint32_t t = b.intern("tag:" + std::to_string(i % 5));
+  b.add(static_cast<UserId>(i), std::vector<uint32_t>{t});
+  std::string out;
+  b.encode(out);
+  return out;
+}
+
+std::string record_of(std::string_view payload) {
+  std::string r;
+  const auto start = wal::begin_record(r);
+  r += payload;
+  wal::seal_record(r, start);
+  return r;
+}
+
+// A segment file built by hand: header and the records of payloads 0..n-1.
+// `starts` receives each record's offset.
+std::string segment_bytes(uint64_t seq, int n, std::vector<uint64_t>* starts = nullptr) {
+  std::string s = wal::encode_segment_header(seq);
+  for (int i = 0; i < n; ++i) {
+    if (starts != nullptr) starts->push_back(s.size());
+    s += record_of(payload_of(i));
+  }
+  return s;
+}
+
+struct Collected {
+  std::vector<std::string> payloads;
+  std::vector<uint64_t> offsets;
+  RecordSink sink() {
+    return [this](std::string_view p, uint64_t offset, std::string&) {
+      payloads.emplace_back(p);
+      offsets.push_back(offset);
+      return true;
+    };
+  }
+};
+
+TEST(WalFormat, SegmentFileNamesSortInLogOrder) {
+  EXPECT_EQ(wal::segment_file_name(42), "wal-00000000000000000042.log");
+  EXPECT_EQ(wal::segment_file_name(UINT64_MAX), "wal-18446744073709551615.log");
+  EXPECT_LT(wal::segment_file_name(9), wal::segment_file_name(10));
+  for (const uint64_t seq : {uint64_t{0}, uint64_t{1}, uint64_t{123456789}, UINT64_MAX}) {
+    EXPECT_EQ(wal::parse_segment_file_name(wal::segment_file_name(seq)), std::optional<uint64_t>(seq));
+  }
+  for (const char* other : {"wal-1.log", "wal-00000000000000000001.log.tmp", "wal-0000000000000000000a.log",
+                            "snapshot.crowd", "LOCK", "xal-00000000000000000001.log", "wal-99999999999999999999.log"}) {
+    EXPECT_FALSE(wal::parse_segment_file_name(other)) << other;
+  }
+}
+
+TEST(WalFormat, SegmentHeaderChecksEverything) {
+  const std::string h = wal::encode_segment_header(7);
+  ASSERT_EQ(h.size(), wal::kSegmentHeaderBytes);
+  std::string why;
+  EXPECT_TRUE(wal::check_segment_header(h, 7, why)) << why;
+  EXPECT_FALSE(wal::check_segment_header(h, 8, why));
+  EXPECT_NE(why.find("file name"), std::string::npos);
+  EXPECT_FALSE(wal::check_segment_header(h.substr(0, 31), 7, why));
+  for (std::size_t i = 0; i < 28; ++i) {
+    std::string bad = h;
+    bad[i] ^= 0x04;
+    EXPECT_FALSE(wal::check_segment_header(bad, 7, why)) << i;
+  }
+}
+
+TEST(WalFormat, RecordHeaderCheckCatchesAnyFlip) {
+  const std::string r = record_of("payload");
+  wal::RecordHeader h;
+  ASSERT_TRUE(wal::decode_record_header(r.data(), h));
+  EXPECT_EQ(h.length, 7u);
+  EXPECT_EQ(h.payload_crc, crc32c("payload", 7));
+  for (std::size_t bit = 0; bit < wal::kRecordHeaderBytes * 8; ++bit) {
+    std::string bad = r;
+    bad[bit / 8] ^= static_cast<char>(1 << (bit % 8));
+    EXPECT_FALSE(wal::decode_record_header(bad.data(), h)) << bit;
+  }
+}
+
+TEST(WalReader, ReadsEveryRecordInOrder) {
+  test::TempDir dir;
+  std::vector<uint64_t> starts;
+  write_all(dir.file("seg"), segment_bytes(3, 50, &starts));
+  Collected got;
+  SegmentScan scan;
+  std::string error;
+  ASSERT_TRUE(scan_segment(dir.file("seg"), 3, false, got.sink(), scan, error)) << error;
+  EXPECT_EQ(scan.records, 50u);
+  EXPECT_FALSE(scan.torn);
+  EXPECT_EQ(scan.valid_bytes, scan.file_bytes);
+  ASSERT_EQ(got.payloads.size(), 50u);
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(got.payloads[i], payload_of(i));
+  EXPECT_EQ(got.offsets, starts);
+}
+
+TEST(WalReader, ATornLastRecordIsDroppedAtEveryCut) {
+  test::TempDir dir;
+  std::vector<uint64_t> starts;
+  const std::string full = segment_bytes(1, 4, &starts);
+  const uint64_t last = starts.back();
+  for (uint64_t cut = last + 1; cut < full.size(); ++cut) {
+    write_all(dir.file("seg"), full.substr(0, cut));
+    Collected got;
+    SegmentScan scan;
+    std::string error;
+    ASSERT_TRUE(scan_segment(dir.file("seg"), 1, true, got.sink(), scan, error)) << cut << ": " << error;
+    EXPECT_EQ(scan.records, 3u) << cut;
+    EXPECT_TRUE(scan.torn) << cut;
+    EXPECT_EQ(scan.valid_bytes, last) << cut;
+    EXPECT_NE(scan.torn_reason.find("offset " + std::to_string(last)), std::string::npos) << scan.torn_reason;
+    // The same file is corrupt when it is not the last segment.
+    EXPECT_FALSE(scan_segment(dir.file("seg"), 1, false, got.sink(), scan, error)) << cut;
+    EXPECT_NE(error.find(dir.file("seg")), std::string::npos) << error;
+    EXPECT_NE(error.find("corrupt"), std::string::npos) << error;
+  }
+}
+
+TEST(WalReader, AFlippedLastPayloadIsATornTail) {
+  test::TempDir dir;
+  std::vector<uint64_t> starts;
+  std::string bytes = segment_bytes(1, 4, &starts);
+  bytes.back() ^= 0x40;
+  write_all(dir.file("seg"), bytes);
+  SegmentScan scan;
+  std::string error;
+  ASSERT_TRUE(scan_segment(dir.file("seg"), 1, true, Collected().sink(), scan, error)) << error;
+  EXPECT_TRUE(scan.torn);
+  EXPECT_EQ(scan.records, 3u);
+}
+
+TEST(WalReader, AZeroFilledTailIsTorn) {
+  test::TempDir dir;
+  write_all(dir.file("seg"), segment_bytes(1, 4) + std::string(5000, '\0'));
+  SegmentScan scan;
+  std::string error;
+  ASSERT_TRUE(scan_segment(dir.file("seg"), 1, true, Collected().sink(), scan, error)) << error;
+  EXPECT_TRUE(scan.torn);
+  EXPECT_EQ(scan.records, 4u);
+  EXPECT_NE(scan.torn_reason.find("5000 bytes dropped"), std::string::npos) << scan.torn_reason;
+}
+
+TEST(WalReader, AFlippedLastHeaderOrGarbageAtTheEndIsATornTail) {
+  test::TempDir dir;
+  std::vector<uint64_t> starts;
+  const std::string good = segment_bytes(1, 4, &starts);
+  for (const std::string& bad :
+       {good + std::string(40, '\x5a'), good.substr(0, starts[3] + 2) + "\x7f" + good.substr(starts[3] + 3)}) {
+    write_all(dir.file("seg"), bad);
+    SegmentScan scan;
+    std::string error;
+    ASSERT_TRUE(scan_segment(dir.file("seg"), 1, true, Collected().sink(), scan, error)) << error;
+    EXPECT_TRUE(scan.torn);
+    EXPECT_NE(scan.torn_reason.find("header checksum"), std::string::npos) << scan.torn_reason;
+  }
+}
+
+TEST(WalReader, GarbageFollowedByAGoodRecordIsCorruption) {
+  test::TempDir dir;
+  std::vector<uint64_t> starts;
+  const std::string good = segment_bytes(1, 2, &starts);
+  const std::string garbage(37, '\x33');
+  write_all(dir.file("seg"), good + garbage + record_of(payload_of(9)));
+  SegmentScan scan;
+  std::string error;
+  ASSERT_FALSE(scan_segment(dir.file("seg"), 1, true, Collected().sink(), scan, error));
+  EXPECT_NE(error.find("at offset " + std::to_string(good.size())), std::string::npos) << error;
+  EXPECT_NE(error.find("good record follows at offset " + std::to_string(good.size() + garbage.size())),
+            std::string::npos)
+      << error;
+}
+
+TEST(WalReader, ABadRecordFollowedByGoodOnesIsCorruption) {
+  test::TempDir dir;
+  std::vector<uint64_t> starts;
+  const std::string good = segment_bytes(1, 5, &starts);
+  // Every byte of the second record, header and payload: a flip there is
+  // never a torn write, since good records follow it.
+  for (uint64_t at = starts[1]; at < starts[2]; ++at) {
+    std::string bad = good;
+    bad[at] ^= 0x01;
+    write_all(dir.file("seg"), bad);
+    SegmentScan scan;
+    std::string error;
+    ASSERT_FALSE(scan_segment(dir.file("seg"), 1, true, Collected().sink(), scan, error)) << at;
+    EXPECT_NE(error.find(dir.file("seg") + " at offset " + std::to_string(starts[1])), std::string::npos) << error;
+    EXPECT_NE(error.find("corrupt"), std::string::npos) << error;
+  }
+}
+
+TEST(WalReader, AnUndecodablePayloadIsCorruption) {
+  test::TempDir dir;
+  std::vector<uint64_t> starts;
+  write_all(dir.file("seg"), segment_bytes(1, 3, &starts));
+  int seen = 0;
+  const RecordSink picky = [&](std::string_view, uint64_t, std::string& why) {
+    if (++seen == 2) {
+      why = "does not decode";
+      return false;
+    }
+    return true;
+  };
+  SegmentScan scan;
+  std::string error;
+  EXPECT_FALSE(scan_segment(dir.file("seg"), 1, true, picky, scan, error));
+  EXPECT_NE(error.find("offset " + std::to_string(starts[1]) + ": does not decode"), std::string::npos) << error;
+}
+
+TEST(WalReader, APartialSegmentHeaderIsTornOnlyAtTheEnd) {
+  test::TempDir dir;
+  write_all(dir.file("seg"), wal::encode_segment_header(1).substr(0, 10));
+  SegmentScan scan;
+  std::string error;
+  ASSERT_TRUE(scan_segment(dir.file("seg"), 1, true, Collected().sink(), scan, error)) << error;
+  EXPECT_TRUE(scan.torn);
+  EXPECT_FALSE(scan_segment(dir.file("seg"), 1, false, Collected().sink(), scan, error));
+}
+
+class WalWriter : public ::testing::TestWithParam<FsyncPolicy> {};
+
+TEST_P(WalWriter, AppendsFromManyThreadsAreAllDurableAndReadable) {
+  test::TempDir dir;
+  std::string error;
+  auto wal = Wal::start(dir.path(), 1, GetParam(), {}, error);
+  ASSERT_TRUE(wal) << error;
+  std::mutex writer;  // the Store's writer lock
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 200;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        uint64_t ticket = 0;
+        std::string e;
+        {
+          std::lock_guard lock(writer);
+          ASSERT_TRUE(wal->append(record_of(payload_of(t * kPerThread + i)), ticket, e)) << e;
+        }
+        ASSERT_TRUE(wal->wait_durable(ticket));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const uint64_t bytes = wal->bytes();
+  wal.reset();
+  const std::string path = dir.file(wal::segment_file_name(1));
+  EXPECT_EQ(bytes, std::filesystem::file_size(path));
+  Collected got;
+  SegmentScan scan;
+  ASSERT_TRUE(scan_segment(path, 1, false, got.sink(), scan, error)) << error;
+  EXPECT_EQ(scan.records, uint64_t{kThreads * kPerThread});
+  std::set<std::string> distinct(got.payloads.begin(), got.payloads.end());
+  EXPECT_EQ(distinct.size(), got.payloads.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, WalWriter,
+                         ::testing::Values(FsyncPolicy::kAlways, FsyncPolicy::kBatch, FsyncPolicy::kOff),
+                         [](const auto& param) { return std::string(fsync_policy_name(param.param)); });
+
+TEST(WalRotation, MovesOnAndDropsWhatASnapshotCovers) {
+  test::TempDir dir;
+  std::string error;
+  auto wal = Wal::start(dir.path(), 5, FsyncPolicy::kBatch, {}, error);
+  ASSERT_TRUE(wal) << error;
+  uint64_t ticket = 0;
+  ASSERT_TRUE(wal->append(record_of(payload_of(1)), ticket, error)) << error;
+  ASSERT_TRUE(wal->prepare_rotation(error)) << error;
+  ASSERT_TRUE(wal->prepare_rotation(error)) << error;  // idempotent
+  wal->presync();
+  uint64_t first_live = 0;
+  ASSERT_TRUE(wal->rotate(first_live, error)) << error;
+  EXPECT_EQ(first_live, 6u);
+  EXPECT_EQ(wal->current_seq(), 6u);
+  EXPECT_TRUE(wal->wait_durable(ticket));  // rotation synced it
+  ASSERT_TRUE(wal->append(record_of(payload_of(2)), ticket, error)) << error;
+  EXPECT_TRUE(wal->wait_durable(ticket));
+  const std::string old_path = dir.file(wal::segment_file_name(5));
+  const std::string new_path = dir.file(wal::segment_file_name(6));
+  EXPECT_EQ(wal->bytes(), std::filesystem::file_size(old_path) + std::filesystem::file_size(new_path));
+  wal->drop_covered(6);
+  EXPECT_FALSE(std::filesystem::exists(old_path));
+  EXPECT_EQ(wal->bytes(), std::filesystem::file_size(new_path));
+  // Rotating without preparing still works (the segment is made on the spot).
+  ASSERT_TRUE(wal->rotate(first_live, error)) << error;
+  EXPECT_EQ(first_live, 7u);
+}
+
+TEST(WalRotation, AFailureRefusesAppendsUntilASnapshotCoversIt) {
+  test::TempDir dir;
+  std::string error;
+  auto wal = Wal::start(dir.path(), 1, FsyncPolicy::kAlways, {}, error);
+  ASSERT_TRUE(wal) << error;
+  wal->fail("disk on fire");
+  uint64_t ticket = 0;
+  EXPECT_FALSE(wal->append(record_of(payload_of(1)), ticket, error));
+  EXPECT_NE(error.find("disk on fire"), std::string::npos) << error;
+  EXPECT_FALSE(wal->flush(error));
+  uint64_t first_live = 0;
+  ASSERT_TRUE(wal->rotate(first_live, error)) << error;
+  // Not yet: the snapshot is not durable until drop_covered says so.
+  EXPECT_FALSE(wal->append(record_of(payload_of(1)), ticket, error));
+  wal->drop_covered(first_live);
+  ASSERT_TRUE(wal->append(record_of(payload_of(1)), ticket, error)) << error;
+  EXPECT_TRUE(wal->wait_durable(ticket));
+}
+
+TEST(WalRotation, StartRefusesAnExistingSegment) {
+  test::TempDir dir;
+  write_all(dir.file(wal::segment_file_name(1)), segment_bytes(1, 1));
+  std::string error;
+  EXPECT_FALSE(Wal::start(dir.path(), 1, FsyncPolicy::kOff, {}, error));
+  EXPECT_NE(error.find(wal::segment_file_name(1)), std::string::npos) << error;
+}
+
+class Recovery : public ::testing::Test {
+ protected:
+  std::string seg(uint64_t seq) const { return dir_.file(wal::segment_file_name(seq)); }
+  bool recover(uint64_t first_seq, bool have_snapshot = true) {
+    got_ = Collected();
+    return recover_log(dir_.path(), first_seq, have_snapshot, got_.sink(), out_, error_);
+  }
+  test::TempDir dir_;
+  Collected got_;
+  LogRecovery out_;
+  std::string error_;
+};
+
+TEST_F(Recovery, ReplaysConsecutiveSegmentsAndDeletesStaleOnes) {
+  write_all(seg(2), segment_bytes(2, 3));  // below the snapshot's first live segment
+  write_all(seg(3), segment_bytes(3, 4));
+  write_all(seg(4), segment_bytes(4, 5));
+  ASSERT_TRUE(recover(3)) << error_;
+  EXPECT_EQ(out_.records, 9u);
+  EXPECT_EQ(out_.next_seq, 5u);
+  ASSERT_EQ(out_.live.size(), 2u);
+  EXPECT_EQ(out_.live[1].bytes, std::filesystem::file_size(seg(4)));
+  EXPECT_FALSE(std::filesystem::exists(seg(2)));
+}
+
+TEST_F(Recovery, AMissingSegmentRefusesToStart) {
+  write_all(seg(3), segment_bytes(3, 1));
+  write_all(seg(5), segment_bytes(5, 1));
+  ASSERT_FALSE(recover(3));
+  EXPECT_NE(error_.find(seg(4) + " is missing"), std::string::npos) << error_;
+  // Without a snapshot the log must start at segment 1.
+  ASSERT_FALSE(recover(1, false));
+  EXPECT_NE(error_.find("no snapshot"), std::string::npos) << error_;
+}
+
+TEST_F(Recovery, EmptySegmentsAtTheEndAreRemovedAndTheTornTailIsCut) {
+  std::vector<uint64_t> starts;
+  const std::string full = segment_bytes(1, 3, &starts);
+  write_all(seg(1), full.substr(0, full.size() - 2));
+  write_all(seg(2), wal::encode_segment_header(2));               // created, never used
+  write_all(seg(3), wal::encode_segment_header(3).substr(0, 9));  // creation interrupted
+  ASSERT_TRUE(recover(1)) << error_;
+  EXPECT_EQ(out_.records, 2u);
+  EXPECT_EQ(out_.next_seq, 2u);
+  ASSERT_EQ(out_.notes.size(), 1u);
+  EXPECT_NE(out_.notes[0].find("torn"), std::string::npos);
+  EXPECT_EQ(std::filesystem::file_size(seg(1)), starts.back());
+  EXPECT_FALSE(std::filesystem::exists(seg(2)));
+  EXPECT_FALSE(std::filesystem::exists(seg(3)));
+  // A second recovery finds a clean log.
+  ASSERT_TRUE(recover(1)) << error_;
+  EXPECT_EQ(out_.records, 2u);
+  EXPECT_TRUE(out_.notes.empty());
+}
+
+TEST_F(Recovery, ATornRecordInAnEarlierSegmentIsCorruption) {
+  const std::string full = segment_bytes(1, 3);
+  write_all(seg(1), full.substr(0, full.size() - 2));
+  write_all(seg(2), segment_bytes(2, 1));
+  ASSERT_FALSE(recover(1));
+  EXPECT_NE(error_.find(seg(1)), std::string::npos) << error_;
+  EXPECT_NE(error_.find("not the last segment"), std::string::npos) << error_;
+}
+
+TEST_F(Recovery, NothingToReplayStartsAtTheSnapshotsSegment) {
+  ASSERT_TRUE(recover(17)) << error_;
+  EXPECT_EQ(out_.next_seq, 17u);
+  EXPECT_TRUE(out_.live.empty());
+}
+
+}  // namespace
+}  // namespace crowd
