@@ -194,12 +194,33 @@ class Session : public std::enable_shared_from_this<Session> {
     serializer_.reset();
     head_.reset();
     std::string().swap(chunk_);
+    if (!ec && linger_) return linger();
     if (ec || !keep_alive_) return close();
     read_header();
   }
 
+  // After refusing a request whose body we did not read: stop sending, then
+  // read and discard what the client is still sending (bounded in bytes and
+  // time) before closing. Closing at once would reset the connection under a
+  // client still writing, and it would never see the error reply.
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLingerTime);
+    drain_.resize(64 * 1024);
+    drain_some();
+  }
+  void drain_some() {
+    stream_.async_read_some(net::buffer(drain_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->drained_ += n;
+      if (ec || self->drained_ > kLingerBytes) return self->close();
+      self->drain_some();
+    });
+  }
+
   void reply_and_close(const ApiError& error) {
     keep_alive_ = false;
+    linger_ = true;
     reply_ = error_reply(error);
     shared_->metrics.record(Route::kOther, reply_.message.result_int(), 0);
     reply_.message.keep_alive(false);
@@ -223,6 +244,12 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string chunk_;
   bool keep_alive_ = false;
   bool idle_ = false;
+  bool linger_ = false;
+  std::string drain_;
+  std::size_t drained_ = 0;
+  // How long and how much a lingering close reads before giving up.
+  static constexpr std::chrono::seconds kLingerTime{2};
+  static constexpr std::size_t kLingerBytes = 64u << 20;
 };
 
 void HttpServer::Shared::accept() {
