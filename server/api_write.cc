@@ -10,6 +10,7 @@
 #include "server/ingest_parser.h"
 #include "server/json_writer.h"
 #include "server/request_json.h"
+#include "server/user_tags_json.h"
 
 namespace crowd::server {
 namespace {
@@ -39,7 +40,7 @@ std::optional<ApiError> write_failure(WriteStatus status) {
 
 // Reads [{"id": ..., "tags": [...]}, ...] from `list` into the batch; `what`
 // names the list in messages ("add", "remove").
-std::optional<ApiError> read_user_tags(simdjson::dom::element list, std::string_view what, WriteBatch& batch,
+std::optional<ApiError> read_assign_list(simdjson::dom::element list, std::string_view what, WriteBatch& batch,
                                        bool adding) {
   simdjson::dom::array entries;
   if (list.get(entries)) {
@@ -55,36 +56,15 @@ std::optional<ApiError> read_user_tags(simdjson::dom::element list, std::string_
     where.append("[").append(std::to_string(index++)).append("]");
     simdjson::dom::object obj;
     if (entry.get(obj)) return bad_request(where + ": expected an object {\"id\", \"tags\"}");
-    std::optional<UserId> id;
-    bool saw_tags = false;
-    tags.clear();
-    for (const auto field : obj) {
-      if (field.key == "id") {
-        id = json_user_id(field.value);
-        if (!id) return bad_request(where + ".id: must be an unsigned 64-bit integer or a decimal string");
-      } else if (field.key == "tags") {
-        simdjson::dom::array arr;
-        if (field.value.get(arr)) return bad_request(where + ".tags: must be an array of strings");
-        saw_tags = true;
-        std::size_t t_index = 0;
-        for (const auto t : arr) {
-          std::string_view name;
-          std::string t_where = where;
-          t_where.append(".tags[").append(std::to_string(t_index++)).append("]");
-          if (t.get(name)) return bad_request(t_where + ": must be a string");
-          if (auto problem = tag_problem(name)) return bad_request(t_where + ": " + *problem);
-          tags.push_back(batch.intern(name));
-        }
-      } else {
-        return bad_request(where + ": unknown field \"" + std::string(field.key) + "\"");
-      }
+    UserId id = 0;
+    if (auto problem = read_user_tags(obj, id, tags, [&](std::string_view name) { return batch.intern(name); })) {
+      where.append(".").append(*problem);
+      return bad_request(std::move(where));
     }
-    if (!id) return bad_request(where + ": missing \"id\"");
-    if (!saw_tags) return bad_request(where + ": missing \"tags\"");
     if (adding) {
-      if (!tags.empty()) batch.add(*id, tags);
+      if (!tags.empty()) batch.add(id, tags);
     } else {
-      batch.remove(*id, tags);
+      batch.remove(id, tags);
     }
   }
   return std::nullopt;
@@ -139,10 +119,10 @@ Reply Api::assign(const Request& req) {
   }
   // Adds first, then removes: a pair in both ends up cleared.
   if (has_add) {
-    if (auto e = read_user_tags(add_list, "add", batch, true)) return error_reply(*e);
+    if (auto e = read_assign_list(add_list, "add", batch, true)) return error_reply(*e);
   }
   if (has_remove) {
-    if (auto e = read_user_tags(remove_list, "remove", batch, false)) return error_reply(*e);
+    if (auto e = read_assign_list(remove_list, "remove", batch, false)) return error_reply(*e);
   }
   WriteResult result;
   if (!batch.empty()) {

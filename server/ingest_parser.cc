@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include "server/request_json.h"
+#include "server/user_tags_json.h"
 
 namespace crowd::server {
 namespace {
@@ -46,32 +47,13 @@ std::optional<ApiError> parse_ndjson(std::string_view body, TagSink& sink, Inges
     }
     simdjson::dom::object obj;
     if (root.get(obj)) return bad_line(number, "expected a JSON object");
-    std::optional<UserId> id;
-    bool saw_tags = false;
-    tags.clear();
-    for (const auto field : obj) {
-      if (field.key == "id") {
-        id = json_user_id(field.value);
-        if (!id) return bad_line(number, "\"id\" must be an unsigned 64-bit integer or a decimal string");
-      } else if (field.key == "tags") {
-        simdjson::dom::array arr;
-        if (field.value.get(arr)) return bad_line(number, "\"tags\" must be an array of strings");
-        saw_tags = true;
-        for (const auto t : arr) {
-          std::string_view name;
-          if (t.get(name)) return bad_line(number, "\"tags\" must be an array of strings");
-          if (auto problem = tag_problem(name)) return bad_line(number, *problem);
-          tags.push_back(sink.tag(name));
-        }
-      } else {
-        return bad_line(number, "unknown field \"" + std::string(field.key) + "\" (expected \"id\" and \"tags\")");
-      }
+    UserId id = 0;
+    if (auto problem = read_user_tags(obj, id, tags, [&](std::string_view name) { return sink.tag(name); })) {
+      return bad_line(number, std::move(*problem));
     }
-    if (!id) return bad_line(number, "missing \"id\"");
-    if (!saw_tags) return bad_line(number, "missing \"tags\"");
     ++counts.records;
     counts.pairs += tags.size();
-    if (!tags.empty() && !sink.add(*id, tags)) return bad_line(number, "no user ordinal left (2^32-1 users)");
+    if (!tags.empty() && !sink.add(id, tags)) return bad_line(number, "no user ordinal left (2^32-1 users)");
     return std::nullopt;
   });
 }
