@@ -13,20 +13,8 @@ namespace crowd {
 namespace {
 
 // One-operation batches, named for readability.
-WriteBatch add(UserId user, const std::vector<std::string>& tags) {
-  WriteBatch b;
-  std::vector<uint32_t> local;
-  for (const auto& t : tags) local.push_back(b.intern(t));
-  b.add(user, local);
-  return b;
-}
-WriteBatch remove(UserId user, const std::vector<std::string>& tags) {
-  WriteBatch b;
-  std::vector<uint32_t> local;
-  for (const auto& t : tags) local.push_back(b.intern(t));
-  b.remove(user, local);
-  return b;
-}
+WriteBatch add(UserId user, const std::vector<std::string>& tags) { return test::add_batch(user, tags); }
+WriteBatch remove(UserId user, const std::vector<std::string>& tags) { return test::remove_batch(user, tags); }
 WriteBatch erase(UserId user) {
   WriteBatch b;
   b.erase(user);

@@ -19,15 +19,8 @@
 namespace crowd {
 namespace {
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_all(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using test::read_all;
+using test::write_all;
 
 std::unique_ptr<Index> random_index(uint64_t seed, int batches) {
   auto index = std::make_unique<Index>();

@@ -25,15 +25,8 @@
 namespace crowd {
 namespace {
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_all(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using test::read_all;
+using test::write_all;
 
 std::unique_ptr<Store> open_store(const std::string& dir, FsyncPolicy policy = FsyncPolicy::kBatch,
                                   std::string* notes = nullptr) {
@@ -57,13 +50,7 @@ void write(Store& store, const WriteBatch& b) {
   ASSERT_EQ(store.write(b, r), WriteStatus::kOk) << store.last_io_error();
 }
 
-WriteBatch add(UserId user, const std::vector<std::string>& tags) {
-  WriteBatch b;
-  std::vector<uint32_t> local;
-  for (const auto& t : tags) local.push_back(b.intern(t));
-  b.add(user, local);
-  return b;
-}
+WriteBatch add(UserId user, const std::vector<std::string>& tags) { return test::add_batch(user, tags); }
 
 // Record offsets of a segment file, in order.
 std::vector<uint64_t> record_offsets(const std::string& path) {

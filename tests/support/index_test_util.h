@@ -6,6 +6,8 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <ostream>
 #include <random>
@@ -26,6 +28,32 @@ inline void PrintTo(FsyncPolicy p, std::ostream* os) { *os << fsync_policy_name(
 }  // namespace crowd
 
 namespace crowd::test {
+
+// The whole content of a file, and writing one, for corrupting files in tests.
+inline std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+inline void write_all(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// One-operation batches, named for readability.
+inline WriteBatch add_batch(UserId user, const std::vector<std::string>& tags) {
+  WriteBatch b;
+  std::vector<uint32_t> local;
+  for (const auto& t : tags) local.push_back(b.intern(t));
+  b.add(user, local);
+  return b;
+}
+inline WriteBatch remove_batch(UserId user, const std::vector<std::string>& tags) {
+  WriteBatch b;
+  std::vector<uint32_t> local;
+  for (const auto& t : tags) local.push_back(b.intern(t));
+  b.remove(user, local);
+  return b;
+}
 
 // A fresh directory under /tmp, removed with everything in it.
 class TempDir {
