@@ -1,8 +1,9 @@
 #include "server/id_export.h"
 
+#include <boost/sort/spreadsort/integer_sort.hpp>
+
 #include <charconv>
 #include <cstring>
-#include <map>
 #include <vector>
 
 namespace crowd::server {
@@ -48,44 +49,43 @@ std::unique_ptr<ChunkSource> csv_id_source(std::shared_ptr<const IndexView> view
 }
 
 std::string roaring_id_bytes(const IndexView& view, const Bitmap& crowd) {
-  // Externals are collected per high half; the common case (every ID below
-  // 2^32) has one bucket and ends up in the 32-bit format.
-  std::map<uint32_t, Bitmap> buckets;
-  std::map<uint32_t, std::vector<uint32_t>> pending;
-  constexpr std::size_t kFlush = 4096;
+  // External IDs are a permutation of ordinals, so they arrive in no order.
+  // Handing them to add_many unsorted inserts each new container into the
+  // middle of the key array (quadratic in containers: measured 0.5M IDs/s).
+  // So they are radix-sorted once, and each high half's run of low halves is
+  // added in ascending order, which only ever appends containers.
+  std::vector<UserId> ids;
+  ids.reserve(crowd.cardinality());
   roaring_uint32_iterator_t it;
   roaring_init_iterator(crowd.get(), &it);
   std::vector<uint32_t> ordinals(kCsvChunkIds);
   while (const uint32_t n = roaring_read_uint32_iterator(&it, ordinals.data(), kCsvChunkIds)) {
-    for (uint32_t i = 0; i < n; ++i) {
-      const UserId id = view.external(ordinals[i]);
-      auto& buf = pending[static_cast<uint32_t>(id >> 32)];
-      buf.push_back(static_cast<uint32_t>(id));
-      if (buf.size() >= kFlush) {
-        buckets[static_cast<uint32_t>(id >> 32)].add_many(buf);
-        buf.clear();
-      }
-    }
+    for (uint32_t i = 0; i < n; ++i) ids.push_back(view.external(ordinals[i]));
   }
-  for (auto& [high, buf] : pending) buckets[high].add_many(buf);
+  boost::sort::spreadsort::integer_sort(ids.begin(), ids.end());
 
   std::string out;
-  const bool narrow = buckets.empty() || (buckets.size() == 1 && buckets.begin()->first == 0);
-  if (narrow) {
-    if (buckets.empty()) {
-      append_portable(out, Bitmap());
-    } else {
-      buckets.begin()->second.optimize();
-      append_portable(out, buckets.begin()->second);
-    }
-    return out;
+  const bool narrow = ids.empty() || (ids.back() >> 32) == 0;
+  if (!narrow) {
+    uint64_t buckets = 0;
+    for (std::size_t i = 0; i < ids.size(); ++i) buckets += (i == 0 || (ids[i] >> 32) != (ids[i - 1] >> 32));
+    out.append(reinterpret_cast<const char*>(&buckets), sizeof buckets);
   }
-  const uint64_t count = buckets.size();
-  out.append(reinterpret_cast<const char*>(&count), sizeof count);
-  for (auto& [high, b] : buckets) {
+  std::vector<uint32_t> lows;
+  for (std::size_t first = 0; first < ids.size() || (narrow && first == 0);) {
+    // One bucket: the run of IDs sharing a high half (the whole list when
+    // narrow, possibly empty).
+    const uint32_t high = ids.empty() ? 0 : static_cast<uint32_t>(ids[first] >> 32);
+    std::size_t last = first;
+    lows.clear();
+    while (last < ids.size() && (ids[last] >> 32) == high) lows.push_back(static_cast<uint32_t>(ids[last++]));
+    Bitmap b;
+    b.add_many(lows);
     b.optimize();
-    out.append(reinterpret_cast<const char*>(&high), sizeof high);
+    if (!narrow) out.append(reinterpret_cast<const char*>(&high), sizeof high);
     append_portable(out, b);
+    if (last == first) break;  // the empty crowd
+    first = last;
   }
   return out;
 }
