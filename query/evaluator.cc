@@ -30,6 +30,9 @@ void Evaluator::release() {
 }
 
 uint64_t Evaluator::count(const Plan& plan, const IndexView& view) {
+  if (path_ == CountPath::kFused || (path_ == CountPath::kAuto && prefers_fused(plan))) {
+    return fused_count(plan, view, fused_);
+  }
   prepare(plan, view);
   const uint64_t n = count_node(plan.root());
   release();

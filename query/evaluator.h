@@ -18,13 +18,26 @@
 
 #include "index/bitmap.h"
 #include "index/index_view.h"
+#include "query/fused_evaluator.h"
 #include "query/plan.h"
 
 namespace crowd::query {
 
+// Which algorithm count() uses. kAuto: fused_count for the plans
+// prefers_fused() picks (3+ operands or nesting), CRoaring's *_cardinality
+// calls for the rest. The forced paths exist so tests and benchmarks can
+// compare the two on any plan.
+//
+// The default is kOperator for now: fused_count is exact on every plan (see
+// tests/query_fused_evaluator_test.cc) but bench/evaluator_bench.cc does not
+// yet show it faster at 10M users — array members (1-5% tags) cost ~1.5 ns
+// each either way, and run containers are far cheaper in CRoaring's run
+// kernels than scattered into bitsets. Switch the default to kAuto when it is.
+enum class CountPath : uint8_t { kAuto, kOperator, kFused };
+
 class Evaluator {
  public:
-  Evaluator() = default;
+  explicit Evaluator(CountPath path = CountPath::kOperator) : path_(path) {}
   Evaluator(const Evaluator&) = delete;
   Evaluator& operator=(const Evaluator&) = delete;
   Evaluator(Evaluator&&) = default;
@@ -32,15 +45,19 @@ class Evaluator {
 
   // Size of the plan's set. `view` must be the view the plan was compiled
   // against. Cost: O(1) for a single tag, ALL or empty; one *_cardinality
-  // call for two operands; otherwise every step but the last materialises
-  // into scratch (O(size of the operands) each) and the last is counted.
-  // Allocates only the result containers of materialised steps.
+  // call for two operands; otherwise (kAuto, kFused) one fused pass over the
+  // plan's chunks (see fused_evaluator.h), allocating nothing once warm, or
+  // (kOperator) every step but the last materialised into scratch
+  // (O(size of the operands) each) and the last counted.
   [[nodiscard]] uint64_t count(const Plan& plan, const IndexView& view);
 
   // The plan's set as ordinals of `view` (IndexView::external maps them to
   // user IDs). Same cost as count() plus the last step, and one copy when the
   // whole plan is a single tag or ALL (the result is owned by the caller).
   [[nodiscard]] Bitmap materialize(const Plan& plan, const IndexView& view);
+
+  [[nodiscard]] CountPath count_path() const { return path_; }
+  void set_count_path(CountPath path) { path_ = path; }
 
  private:
   // A node's set: borrowed from the view (a leaf), or scratch_[slot].
@@ -70,6 +87,8 @@ class Evaluator {
   void own(Operand acc, std::size_t slot);
 
   std::vector<Bitmap> scratch_;
+  FusedScratch fused_;
+  CountPath path_ = CountPath::kOperator;
   Bitmap empty_;
   const IndexView* view_ = nullptr;
   const roaring_bitmap_t* universe_ = nullptr;

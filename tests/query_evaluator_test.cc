@@ -153,6 +153,16 @@ class QueryGenerator {
   bool unknowns_;
 };
 
+// Both count paths forced (the fused pass and operator at a time) must give
+// the model's answer on every plan, whichever one count() would choose.
+void check_count_paths(const Plan& plan, const IndexView& view, std::size_t expected, const std::string& what) {
+  thread_local Evaluator fused(CountPath::kFused);
+  thread_local Evaluator by_operator(CountPath::kOperator);
+  ASSERT_EQ(fused.count(plan, view), expected) << what << " (fused)\n  plan: " << describe(plan.root(), view.dictionary());
+  ASSERT_EQ(by_operator.count(plan, view), expected)
+      << what << " (operator)\n  plan: " << describe(plan.root(), view.dictionary());
+}
+
 // Compiles `text` and checks count and materialize against `expected`,
 // through compile() and through every prefix of the rewrite pipeline.
 void check_against_model(const std::string& text, const std::vector<UserId>& expected, const IndexView& view,
@@ -164,6 +174,7 @@ void check_against_model(const std::string& text, const std::vector<UserId>& exp
   ASSERT_EQ(evaluator.count(plan, view), expected.size())
       << text << "\n  plan: " << describe(plan.root(), view.dictionary());
   ASSERT_EQ(externals(evaluator.materialize(plan, view), view), expected) << text;
+  check_count_paths(plan, view, expected.size(), text);
   if (!every_pass) return;
 
   // The same query with no rewrites, then with each pass added in turn: the
@@ -196,6 +207,7 @@ void check_against_model(const std::string& text, const std::vector<UserId>& exp
     const Plan partial(node, view);
     ASSERT_EQ(evaluator.count(partial, view), expected.size())
         << text << "\n  after " << names[pass] << ": " << describe(node, view.dictionary());
+    check_count_paths(partial, view, expected.size(), text + " after " + names[pass]);
     if (pass == 0) {
       ASSERT_EQ(externals(evaluator.materialize(partial, view), view), expected) << text;
     }
@@ -227,6 +239,7 @@ TEST_P(QueryEvaluatorRandom, MatchesTheNaiveModel) {
     auto compiled = compile(text, *view);
     ASSERT_TRUE(std::holds_alternative<Plan>(compiled)) << text;
     EXPECT_EQ(evaluator.count(std::get<Plan>(compiled), *view), data.model.holders(name)) << text;
+    check_count_paths(std::get<Plan>(compiled), *view, data.model.holders(name), text);
   }
 
   QueryGenerator generator(scenario.spec.seed * 7919 + 1, data.tag_names, /*unknowns=*/true);
