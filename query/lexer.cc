@@ -1,5 +1,7 @@
 #include "query/lexer.h"
 
+#include <optional>
+
 #include <array>
 #include <utility>
 
@@ -157,7 +159,7 @@ Token Lexer::next() {
   }
 }
 
-Token Lexer::word(std::size_t start) {
+std::optional<std::size_t> Lexer::skip_bare_run() {
   while (at_ < text_.size()) {
     const auto c = static_cast<unsigned char>(text_[at_]);
     if (!is_bare_tag_byte(c)) break;
@@ -166,9 +168,14 @@ Token Lexer::word(std::size_t start) {
       continue;
     }
     const auto length = utf8_sequence_length(text_, at_);
-    if (length == 0) return error(at_, "invalid UTF-8");
+    if (length == 0) return at_;
     at_ += length;
   }
+  return std::nullopt;
+}
+
+Token Lexer::word(std::size_t start) {
+  if (const auto bad = skip_bare_run()) return error(*bad, "invalid UTF-8");
   std::string_view text = text_.substr(start, at_ - start);
   const bool starred = at_ < text_.size() && text_[at_] == '*';
   if (const auto kind = keyword(text)) {
@@ -226,17 +233,7 @@ Token Lexer::quoted(std::size_t start) {
 Token Lexer::saved(std::size_t start) {
   ++at_;  // '@'
   const std::size_t name_start = at_;
-  while (at_ < text_.size()) {
-    const auto c = static_cast<unsigned char>(text_[at_]);
-    if (!is_bare_tag_byte(c)) break;
-    if (c < 0x80) {
-      ++at_;
-      continue;
-    }
-    const auto length = utf8_sequence_length(text_, at_);
-    if (length == 0) return error(at_, "invalid UTF-8");
-    at_ += length;
-  }
+  if (const auto bad = skip_bare_run()) return error(*bad, "invalid UTF-8");
   if (at_ == name_start) return error(start, "expected a saved crowd name after '@'");
   return Token{TokenKind::kSaved, start, std::string(text_.substr(name_start, at_ - name_start))};
 }

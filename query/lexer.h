@@ -39,6 +39,9 @@ class Lexer {
   [[nodiscard]] Token next();
 
  private:
+  // Advances over a run of bare-tag bytes (UTF-8 checked); returns the
+  // offset of an ill-formed sequence, if any.
+  [[nodiscard]] std::optional<std::size_t> skip_bare_run();
   [[nodiscard]] Token word(std::size_t start);
   [[nodiscard]] Token quoted(std::size_t start);
   [[nodiscard]] Token saved(std::size_t start);
