@@ -20,6 +20,8 @@ packages=(
   nlohmann-json3-dev        # JSON at the edges (tests, tools)
   libsimdjson-dev           # request and NDJSON parsing
   libgtest-dev libbenchmark-dev
+  libhiredis-dev            # the Redis baseline client (bench/)
+  python3 gnuplot-nox       # the capacity report and its plots (bench/)
 )
 missing=()
 for p in "${packages[@]}"; do
