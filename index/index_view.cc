@@ -2,7 +2,14 @@
 
 #include <map>
 
+#include "index/tuning.h"
+
 namespace crowd {
+
+const DenseChunks& TagBits::dense() const {
+  std::call_once(dense_once_, [this] { dense_ = std::make_unique<const DenseChunks>(bits.get(), tuning::kDenseMinMembers); });
+  return *dense_;
+}
 
 const std::vector<FieldStat>& IndexView::field_stats() const {
   std::call_once(fields_once_, [this] {

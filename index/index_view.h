@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "index/bitmap.h"
+#include "index/dense_chunks.h"
 #include "index/ids.h"
 #include "index/tag_dictionary.h"
 #include "index/user_table.h"
@@ -27,6 +28,14 @@ struct TagBits {
   Bitmap bits;
   uint64_t cardinality;
   uint64_t bytes;
+
+  // The larger array containers as bitsets (see dense_chunks.h), built on the
+  // first call from any thread; later calls are one atomic check. Never null.
+  [[nodiscard]] const DenseChunks& dense() const;
+
+ private:
+  mutable std::once_flag dense_once_;
+  mutable std::unique_ptr<const DenseChunks> dense_;
 };
 
 // One field (the part of a tag before the first ':'): how many tags it has and

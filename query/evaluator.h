@@ -28,16 +28,18 @@ namespace crowd::query {
 // calls for the rest. The forced paths exist so tests and benchmarks can
 // compare the two on any plan.
 //
-// The default is kOperator for now: fused_count is exact on every plan (see
-// tests/query_fused_evaluator_test.cc) but bench/evaluator_bench.cc does not
-// yet show it faster at 10M users — array members (1-5% tags) cost ~1.5 ns
-// each either way, and run containers are far cheaper in CRoaring's run
-// kernels than scattered into bitsets. Switch the default to kAuto when it is.
+// The default is kAuto. On the demo population at 10M users (tags above
+// 6.25% are bitsets, few-percent ones are expanded by DenseChunks) a 3-term
+// AND of bitset tags went from 2.2 ms to 0.2 ms: the operator path ordered by
+// cardinality intersects the sparsest pair first and pays for extracting an
+// array result from two bitsets (bitset_extract_intersection_setbits_uint16,
+// 53% of the profile). On run-heavy data CRoaring's run kernels still win
+// (bench/evaluator_bench.cc); the demo and Taobao data have no runs.
 enum class CountPath : uint8_t { kAuto, kOperator, kFused };
 
 class Evaluator {
  public:
-  explicit Evaluator(CountPath path = CountPath::kOperator) : path_(path) {}
+  explicit Evaluator(CountPath path = CountPath::kAuto) : path_(path) {}
   Evaluator(const Evaluator&) = delete;
   Evaluator& operator=(const Evaluator&) = delete;
   Evaluator(Evaluator&&) = default;
@@ -55,6 +57,13 @@ class Evaluator {
   // user IDs). Same cost as count() plus the last step, and one copy when the
   // whole plan is a single tag or ALL (the result is owned by the caller).
   [[nodiscard]] Bitmap materialize(const Plan& plan, const IndexView& view);
+
+  // A page of the plan's set: its first `limit` members >= `from`, ascending,
+  // into `out` (cleared first). Costs the chunks up to the page's last member
+  // (see fused_collect), not the whole set.
+  void collect(const Plan& plan, const IndexView& view, Ordinal from, std::size_t limit, std::vector<Ordinal>& out) {
+    fused_collect(plan, view, fused_, from, limit, out);
+  }
 
   [[nodiscard]] CountPath count_path() const { return path_; }
   void set_count_path(CountPath path) { path_ = path; }
@@ -88,7 +97,7 @@ class Evaluator {
 
   std::vector<Bitmap> scratch_;
   FusedScratch fused_;
-  CountPath path_ = CountPath::kOperator;
+  CountPath path_ = CountPath::kAuto;
   Bitmap empty_;
   const IndexView* view_ = nullptr;
   const roaring_bitmap_t* universe_ = nullptr;

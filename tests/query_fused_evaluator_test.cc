@@ -4,6 +4,7 @@
 // each tag is chosen to be missing, an array, a bitset, a run container, a
 // full run, or a copy-on-write shared container; on empty universes; and on
 // random plans of every node kind.
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <roaring/containers/containers.h>
@@ -75,7 +76,7 @@ Kinds container_kinds(const IndexView& view) {
 // One chunk of a tag, of a random kind.
 void fill_chunk(roaring_bitmap_t* b, uint32_t chunk, std::mt19937_64& rng) {
   const uint32_t base = chunk << 16;
-  switch (rng() % 6) {
+  switch (rng() % 7) {
     case 0:  // missing
       break;
     case 1:  // sparse: array
@@ -96,6 +97,9 @@ void fill_chunk(roaring_bitmap_t* b, uint32_t chunk, std::mt19937_64& rng) {
     }
     case 4:  // full
       roaring_bitmap_add_range(b, base, base + 65536);
+      break;
+    case 5:  // a few percent: an array big enough for DenseChunks to expand
+      for (int i = 0, n = 1024 + static_cast<int>(rng() % 3000); i < n; ++i) roaring_bitmap_add(b, base + rng() % 65536);
       break;
     default:  // a single value at an edge
       roaring_bitmap_add(b, base + (rng() % 2 ? 0 : 65535));
@@ -144,11 +148,42 @@ class PlanGenerator {
     return n;
   }
 
+  // Where a page starts: 0, a member, just past one, or past the end.
+  uint32_t page_start(const Bitmap& members) {
+    const uint64_t n = members.cardinality();
+    switch (pick(4)) {
+      case 0:
+        return 0;
+      case 1:
+      case 2: {
+        if (n == 0) return 0;
+        uint32_t v = 0;
+        roaring_bitmap_select(members.get(), static_cast<uint32_t>(pick(n)), &v);
+        return v + static_cast<uint32_t>(pick(2));
+      }
+      default:
+        return n == 0 ? 1 : roaring_bitmap_maximum(members.get()) + 1;
+    }
+  }
+
  private:
   std::size_t pick(std::size_t n) { return static_cast<std::size_t>(rng_() % n); }
   std::mt19937_64 rng_;
   const IndexView& view_;
 };
+
+// A page by Evaluator::collect against the same page cut from the
+// materialised set.
+void expect_page(Evaluator& evaluator, const Plan& plan, const IndexView& view, const Bitmap& members, uint32_t from,
+                 std::size_t limit) {
+  std::vector<uint32_t> all(members.cardinality());
+  roaring_bitmap_to_uint32_array(members.get(), all.data());
+  const auto first = std::lower_bound(all.begin(), all.end(), from);
+  const std::vector<uint32_t> expected(first, first + std::min<std::ptrdiff_t>(all.end() - first, limit));
+  std::vector<uint32_t> page;
+  evaluator.collect(plan, view, from, limit, page);
+  ASSERT_EQ(page, expected) << describe(plan.root(), view.dictionary()) << " from " << from << " limit " << limit;
+}
 
 void expect_paths_agree(const IndexView& view, uint64_t seed, int plans) {
   PlanGenerator generator(seed, view);
@@ -160,7 +195,10 @@ void expect_paths_agree(const IndexView& view, uint64_t seed, int plans) {
     const uint64_t expected = by_operator.count(plan, view);
     ASSERT_EQ(fused.count(plan, view), expected) << describe(plan.root(), view.dictionary());
     ASSERT_EQ(automatic.count(plan, view), expected) << describe(plan.root(), view.dictionary());
-    ASSERT_EQ(expected, by_operator.materialize(plan, view).cardinality());
+    const Bitmap members = by_operator.materialize(plan, view);
+    ASSERT_EQ(expected, members.cardinality());
+    expect_page(fused, plan, view, members, generator.page_start(members), 1 + i % 1500);
+    if (::testing::Test::HasFatalFailure()) return;
   }
 }
 
@@ -190,6 +228,7 @@ TEST(FusedEvaluator, EveryContainerKindInEveryPosition) {
     EXPECT_GT(k.full_run, 0u);
     expect_paths_agree(*hv.view, seed * 31, 1500);
     if (HasFatalFailure()) return;
+    EXPECT_GT(DenseChunks::total_bytes(), 0u) << "no array was big enough to be expanded";
   }
 }
 
