@@ -1,6 +1,8 @@
 #include "index/index.h"
 
+#include <algorithm>
 #include <optional>
+#include <span>
 
 namespace crowd {
 namespace {
@@ -79,7 +81,55 @@ bool Index::apply(const WriteBatch& batch, WriteResult& result) {
   };
 
   WriteResult r;
-  for (const auto& op : batch.ops()) {
+  const auto& ops = batch.ops();
+  const bool adds_only =
+      std::all_of(ops.begin(), ops.end(), [](const WriteBatch::Op& op) { return op.kind == WriteBatch::Kind::kAdd; });
+  if (adds_only) {
+    // Ingest: every op adds. Group the pairs by tag (a counting sort) and set
+    // each tag's ordinals with one add_many, counting what is new from the
+    // cardinality before and after: a few ns a pair instead of a contains()
+    // and an add() (two binary searches, ~0.1 us each). Order does not
+    // matter when nothing is removed.
+    std::vector<uint32_t> ordinals;
+    ordinals.reserve(ops.size());
+    std::vector<std::size_t> starts(tag_count + 1, 0);
+    for (const auto& op : ops) {
+      const auto ordinal = users_->find_or_add(op.user);
+      if (!ordinal) return false;
+      ordinals.push_back(*ordinal);
+      for (const uint32_t t : batch.tags_of(op)) ++starts[resolved[t] + 1];
+    }
+    for (std::size_t id = 0; id < tag_count; ++id) starts[id + 1] += starts[id];
+    std::vector<uint32_t> by_tag(starts[tag_count]);
+    std::vector<std::size_t> next(starts.begin(), starts.end() - 1);
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      for (const uint32_t t : batch.tags_of(ops[i])) by_tag[next[resolved[t]]++] = ordinals[i];
+    }
+    for (TagId id = 0; id < tag_count; ++id) {
+      const std::size_t n = starts[id + 1] - starts[id];
+      if (n == 0) continue;
+      const std::span<const uint32_t> members(by_tag.data() + starts[id], n);
+      const uint64_t before = current(id).cardinality();
+      // Re-ingesting known pairs must not copy the tag: look first when few.
+      if (n <= 64 && std::all_of(members.begin(), members.end(), [&](uint32_t o) { return current(id).contains(o); })) {
+        continue;
+      }
+      Bitmap& bits = touch(id);
+      bits.add_many(members);
+      const uint64_t after = bits.cardinality();
+      if (after == before) {  // nothing new after all: publish the old bitmap
+        working[id].reset();
+        touched.pop_back();
+      }
+      r.added += after - before;
+    }
+    const uint64_t members_before = universe_now().cardinality();
+    Bitmap& all = touch_universe();
+    all.add_many(ordinals);
+    if (all.cardinality() == members_before) universe.reset();
+    r.users = ops.size();
+  }
+  for (const auto& op : adds_only ? std::span<const WriteBatch::Op>() : std::span<const WriteBatch::Op>(ops)) {
     ++r.users;
     switch (op.kind) {
       case WriteBatch::Kind::kAdd: {
