@@ -2,9 +2,10 @@
 
 #include <boost/sort/spreadsort/integer_sort.hpp>
 
-#include <charconv>
 #include <cstring>
 #include <vector>
+
+#include "server/decimal.h"
 
 namespace crowd::server {
 namespace {
@@ -19,10 +20,14 @@ class CsvIdSource final : public ChunkSource {
   bool next(std::string& out) override {
     const uint32_t n = roaring_read_uint32_iterator(&it_, ordinals_.data(), kCsvChunkIds);
     if (n == 0) return false;
-    out.resize(static_cast<std::size_t>(n) * 21);  // 20 digits + newline at most
+    // 20 digits + a newline at most, and write_decimal's 24-byte slack.
+    // resize_and_overwrite (C++23) is not in GCC 12's library, so the buffer
+    // keeps its size between chunks and only the first chunk zero-fills it.
+    const std::size_t room = static_cast<std::size_t>(n) * 21 + 24;
+    if (out.size() < room) out.resize(room);
     char* p = out.data();
     for (uint32_t i = 0; i < n; ++i) {
-      p = std::to_chars(p, p + 20, view_->external(ordinals_[i])).ptr;
+      p = write_decimal(p, view_->external(ordinals_[i]));
       *p++ = '\n';
     }
     out.resize(static_cast<std::size_t>(p - out.data()));
