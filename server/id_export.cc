@@ -41,10 +41,32 @@ class CsvIdSource final : public ChunkSource {
   std::vector<uint32_t> ordinals_;
 };
 
-void append_portable(std::string& out, const Bitmap& b) {
+// Appends the sorted values as one portable 32-bit Roaring bitmap.
+void append_portable(std::string& out, const std::vector<uint32_t>& sorted) {
+  Bitmap b;
+  b.add_many(sorted);
+  b.optimize();
   const std::size_t at = out.size();
   out.resize(at + roaring_bitmap_portable_size_in_bytes(b.get()));
   roaring_bitmap_portable_serialize(b.get(), out.data() + at);
+}
+
+// Sorts by two 16-bit counting passes (LSD radix): O(n + 2^16), a few ns a
+// value, against ~40 ns for a comparison or spread sort of random IDs.
+void radix_sort(std::vector<uint32_t>& v) {
+  std::vector<std::size_t> low(65537, 0);
+  std::vector<std::size_t> high(65537, 0);
+  for (const uint32_t x : v) {
+    ++low[(x & 0xFFFF) + 1];
+    ++high[(x >> 16) + 1];
+  }
+  for (std::size_t i = 1; i < low.size(); ++i) {
+    low[i] += low[i - 1];
+    high[i] += high[i - 1];
+  }
+  std::vector<uint32_t> by_low(v.size());
+  for (const uint32_t x : v) by_low[low[x & 0xFFFF]++] = x;
+  for (const uint32_t x : by_low) v[high[x >> 16]++] = x;
 }
 
 }  // namespace
@@ -56,40 +78,52 @@ std::unique_ptr<ChunkSource> csv_id_source(std::shared_ptr<const IndexView> view
 std::string roaring_id_bytes(const IndexView& view, const Bitmap& crowd) {
   // External IDs are a permutation of ordinals, so they arrive in no order.
   // Handing them to add_many unsorted inserts each new container into the
-  // middle of the key array (quadratic in containers: measured 0.5M IDs/s).
-  // So they are radix-sorted once, and each high half's run of low halves is
-  // added in ascending order, which only ever appends containers.
-  std::vector<UserId> ids;
-  ids.reserve(crowd.cardinality());
+  // middle of the key array (quadratic in containers: measured 0.5M IDs/s),
+  // so they are sorted first, and each high half's run of low halves is
+  // added in ascending order, which only ever appends containers. IDs below
+  // 2^32 (the common case) take a two-pass radix sort; the rest, spreadsort
+  // (it was 45% of an export when it sorted everything).
+  std::vector<uint32_t> narrow;
+  std::vector<UserId> wide;
+  narrow.reserve(crowd.cardinality());
   roaring_uint32_iterator_t it;
   roaring_init_iterator(crowd.get(), &it);
   std::vector<uint32_t> ordinals(kCsvChunkIds);
   while (const uint32_t n = roaring_read_uint32_iterator(&it, ordinals.data(), kCsvChunkIds)) {
-    for (uint32_t i = 0; i < n; ++i) ids.push_back(view.external(ordinals[i]));
+    for (uint32_t i = 0; i < n; ++i) {
+      const UserId id = view.external(ordinals[i]);
+      if ((id >> 32) == 0) {
+        narrow.push_back(static_cast<uint32_t>(id));
+      } else {
+        wide.push_back(id);
+      }
+    }
   }
-  boost::sort::spreadsort::integer_sort(ids.begin(), ids.end());
+  radix_sort(narrow);
+  boost::sort::spreadsort::integer_sort(wide.begin(), wide.end());
 
   std::string out;
-  const bool narrow = ids.empty() || (ids.back() >> 32) == 0;
-  if (!narrow) {
-    uint64_t buckets = 0;
-    for (std::size_t i = 0; i < ids.size(); ++i) buckets += (i == 0 || (ids[i] >> 32) != (ids[i - 1] >> 32));
-    out.append(reinterpret_cast<const char*>(&buckets), sizeof buckets);
+  if (wide.empty()) {  // the 32-bit format
+    append_portable(out, narrow);
+    return out;
+  }
+  uint64_t buckets = narrow.empty() ? 0 : 1;
+  for (std::size_t i = 0; i < wide.size(); ++i) buckets += (i == 0 || (wide[i] >> 32) != (wide[i - 1] >> 32));
+  out.append(reinterpret_cast<const char*>(&buckets), sizeof buckets);
+  if (!narrow.empty()) {
+    const uint32_t high = 0;
+    out.append(reinterpret_cast<const char*>(&high), sizeof high);
+    append_portable(out, narrow);
   }
   std::vector<uint32_t> lows;
-  for (std::size_t first = 0; first < ids.size() || (narrow && first == 0);) {
-    // One bucket: the run of IDs sharing a high half (the whole list when
-    // narrow, possibly empty).
-    const uint32_t high = ids.empty() ? 0 : static_cast<uint32_t>(ids[first] >> 32);
-    std::size_t last = first;
+  for (std::size_t first = 0; first < wide.size();) {
+    // One bucket: the run of IDs sharing a high half.
+    const auto high = static_cast<uint32_t>(wide[first] >> 32);
     lows.clear();
-    while (last < ids.size() && (ids[last] >> 32) == high) lows.push_back(static_cast<uint32_t>(ids[last++]));
-    Bitmap b;
-    b.add_many(lows);
-    b.optimize();
-    if (!narrow) out.append(reinterpret_cast<const char*>(&high), sizeof high);
-    append_portable(out, b);
-    if (last == first) break;  // the empty crowd
+    std::size_t last = first;
+    while (last < wide.size() && (wide[last] >> 32) == high) lows.push_back(static_cast<uint32_t>(wide[last++]));
+    out.append(reinterpret_cast<const char*>(&high), sizeof high);
+    append_portable(out, lows);
     first = last;
   }
   return out;
