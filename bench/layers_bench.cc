@@ -334,7 +334,6 @@ std::unique_ptr<Index> copy_population_index() {
   std::vector<UserId> ids(view->ordinal_count());
   for (Ordinal o = 0; o < ids.size(); ++o) ids[o] = view->external(o);
   auto users = std::make_shared<UserTable>();
-  users->reserve(ids.size());
   if (users->append_new(ids) != ids.size()) {
     std::fprintf(stderr, "bench-layers: copying the user table failed\n");
     std::exit(2);

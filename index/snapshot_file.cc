@@ -217,7 +217,6 @@ class UserRebuild {
   void start() {
     thread_ = std::jthread([this] {
       table_ = std::make_shared<UserTable>();
-      table_->reserve(ids_.size());
       // Handing out ordinals in order rebuilds the exact table; an ID that
       // is already there is a duplicate.
       stopped_at_ = table_->append_new(ids_);

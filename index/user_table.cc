@@ -1,5 +1,7 @@
 #include "index/user_table.h"
 
+#include <algorithm>
+
 namespace crowd {
 
 UserTable::UserTable() : chunks_(new std::atomic<UserId*>[tuning::kUserChunkCount]) {
@@ -11,9 +13,7 @@ UserTable::~UserTable() {
 }
 
 std::optional<Ordinal> UserTable::find(UserId id) const {
-  const auto it = ordinals_.find(id);
-  if (it == ordinals_.end()) return std::nullopt;
-  return it->second;
+  return ordinals_.find(id, [this](Ordinal o) { return external(o); });
 }
 
 void UserTable::store_external(Ordinal o, UserId id) {
@@ -31,20 +31,23 @@ std::optional<Ordinal> UserTable::find_or_add(UserId id) {
   // Ordinal 2^32-1 is never handed out, so size() fits in a u32.
   if (size_ == UINT32_MAX) return find(id);
   // One probe: with millions of users nearly every probe is a cache miss,
-  // and a find() followed by an emplace() paid for two.
-  const auto [it, added] = ordinals_.try_emplace(id, size_);
-  if (!added) return it->second;
+  // and a find() followed by an insert paid for two. The new ordinal's ID is
+  // stored first so the table can read it back.
   store_external(size_, id);
-  return size_++;
+  const Ordinal o = ordinals_.find_or_insert(id, size_, [this](Ordinal k) { return external(k); });
+  if (o == size_) ++size_;
+  return o;
 }
 
 std::size_t UserTable::append_new(std::span<const UserId> ids) {
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (size_ == UINT32_MAX || !ordinals_.try_emplace(ids[i], size_).second) return i;
-    store_external(size_, ids[i]);
-    ++size_;
-  }
-  return ids.size();
+  const std::size_t fit = std::min<std::size_t>(ids.size(), UINT32_MAX - size_);
+  // The IDs go into the ordinal->ID chunks first (the hash reads them back
+  // to compare), then into the hash in one prefetched pass. A duplicate's
+  // ID is left past size_, where no reader looks and the next add overwrites.
+  for (std::size_t i = 0; i < fit; ++i) store_external(static_cast<Ordinal>(size_ + i), ids[i]);
+  const std::size_t added = ordinals_.insert_new(ids.first(fit), size_, [this](Ordinal k) { return external(k); });
+  size_ += static_cast<uint32_t>(added);
+  return added;
 }
 
 }  // namespace crowd

@@ -8,8 +8,6 @@
 // was published. The ID->ordinal side is used by the writer alone.
 #pragma once
 
-#include <boost/unordered/unordered_flat_map.hpp>
-
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -17,6 +15,7 @@
 #include <span>
 
 #include "index/ids.h"
+#include "index/ordinal_hash.h"
 #include "index/tuning.h"
 
 namespace crowd {
@@ -43,17 +42,18 @@ class UserTable {
   // order (snapshot restore rebuilds the exact table this way). Stops at the
   // first ID already present, or when ordinals run out, and returns its
   // index in `ids`; returns ids.size() when all were added. O(n) expected,
-  // one hash probe an ID; reserve() first.
+  // one hash probe an ID, prefetched ahead.
   [[nodiscard]] std::size_t append_new(std::span<const UserId> ids);
   // Number of ordinals handed out.
   [[nodiscard]] uint32_t size() const { return size_; }
-  void reserve(std::size_t n) { ordinals_.reserve(n); }
+  // Heap bytes of the ID->ordinal side (the ordinal->ID side is 8 a user).
+  [[nodiscard]] std::size_t index_bytes() const { return ordinals_.bytes(); }
 
  private:
   void store_external(Ordinal o, UserId id);
 
   std::unique_ptr<std::atomic<UserId*>[]> chunks_;
-  boost::unordered_flat_map<UserId, Ordinal> ordinals_;
+  OrdinalHash ordinals_;
   uint32_t size_ = 0;
 };
 
