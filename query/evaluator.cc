@@ -52,6 +52,14 @@ Bitmap Evaluator::materialize(const Plan& plan, const IndexView& view) {
     case PlanKind::kTag:
       result = Bitmap(roaring_bitmap_copy(root.bits));
       break;
+    case PlanKind::kUnion:
+      if (root.cached_union) {
+        result = root.cached_union->bits.clone();
+        break;
+      }
+      build(root, 0);
+      result = std::exchange(scratch_[0], Bitmap());
+      break;
     default:
       build(root, 0);
       result = std::exchange(scratch_[0], Bitmap());
@@ -70,6 +78,7 @@ uint64_t Evaluator::count_node(const PlanNode& node) {
     case PlanKind::kTag:
       return view_->tag(node.tag).cardinality;
     case PlanKind::kUnion: {
+      if (node.cached_union) return node.cached_union->cardinality;
       const std::size_t n = node.union_bits.size();
       if (n == 0) return 0;
       if (n == 1) return view_->tag(node.union_tags.front()).cardinality;
@@ -111,6 +120,10 @@ Evaluator::Operand Evaluator::operand(const PlanNode& node, std::size_t slot) {
       return {universe_, false};
     case PlanKind::kTag:
       return {node.bits, false};
+    case PlanKind::kUnion:
+      if (node.cached_union) return {node.cached_union->bits.get(), false};
+      build(node, slot);
+      return {scratch_[slot].get(), true};
     default:
       build(node, slot);
       return {scratch_[slot].get(), true};
@@ -129,6 +142,10 @@ void Evaluator::build(const PlanNode& node, std::size_t slot) {
       own(operand(node, slot), slot);
       return;
     case PlanKind::kUnion:
+      if (node.cached_union) {
+        scratch_[slot] = node.cached_union->bits.clone();
+        return;
+      }
       scratch_[slot] = Bitmap(union_of(node.union_bits, node.union_bits.size()));
       return;
     case PlanKind::kNot: {

@@ -285,7 +285,8 @@ bool prefers_fused(const Plan& plan) {
     case PlanKind::kTag:
       return false;  // a cached cardinality
     case PlanKind::kUnion:
-      return root.union_bits.size() > 2;  // 1-2 tags: cached or one or_cardinality
+      // 1-2 tags: cached or one or_cardinality; a cached union: its cardinality.
+      return root.union_bits.size() > 2 && !root.cached_union;
     case PlanKind::kNot:
       return !is_leaf(root.children.front());  // one andnot_cardinality against the universe
     case PlanKind::kAnd:
@@ -327,6 +328,13 @@ class FusedRun {
         s_.cursors_.push_back({&p.bits->high_low_container, 0, &view_.tag(p.tag).dense()});
         break;
       case PlanKind::kUnion:
+        if (p.cached_union) {  // read like one tag
+          n.kind = PlanKind::kTag;
+          n.first = static_cast<uint32_t>(s_.cursors_.size());
+          n.count = 1;
+          s_.cursors_.push_back({&p.cached_union->bits.get()->high_low_container, 0, &p.cached_union->dense()});
+          break;
+        }
         n.first = static_cast<uint32_t>(s_.cursors_.size());
         n.count = static_cast<uint32_t>(p.union_bits.size());
         for (std::size_t i = 0; i < p.union_bits.size(); ++i) {

@@ -3,12 +3,17 @@
 
 namespace crowd::query {
 
+class UnionCache;
+
 struct Options {
   // When true, every name the index does not know — a tag, a prefix matching
   // no tag, a saved crowd, an attribute — is the empty set instead of an
   // unknown_tag error (CONTRACT.md §2 "lenient"). Syntax errors and forms
   // not available yet are errors either way.
   bool lenient = false;
+  // Where unions of many tags are materialised and reused across queries
+  // (union_cache.h); nullptr computes every union per query.
+  UnionCache* union_cache = nullptr;
 };
 
 }  // namespace crowd::query

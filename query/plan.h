@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ struct PlanNode {
   const roaring_bitmap_t* bits = nullptr;           // kTag
   std::vector<TagId> union_tags;                    // kUnion, parallel to union_bits
   std::vector<const roaring_bitmap_t*> union_bits;  // kUnion
+  // kUnion, optional: the whole union from the UnionCache (union_cache.h).
+  // When set, evaluators read it as one tag; it lives as long as the plan.
+  std::shared_ptr<const TagBits> cached_union;
   std::size_t positives = 0;                        // kAndNot
   std::vector<PlanNode> children;                   // kAnd, kAndNot, kOr, kNot
 };

@@ -1,5 +1,9 @@
 #include "query/query.h"
 
+#include <algorithm>
+
+#include "query/union_cache.h"
+
 #include <string>
 #include <utility>
 
@@ -8,6 +12,22 @@
 #include "query/rewrite.h"
 
 namespace crowd::query {
+namespace {
+
+// Every union of UnionCache::kMinMembers or more tags reads its bitmap from
+// the cache. The cache is keyed by ascending ids; the node keeps its own
+// (cardinality) order for the per-query path.
+void attach_cached_unions(PlanNode& node, const IndexView& view, UnionCache& cache) {
+  if (node.kind == PlanKind::kUnion && node.union_tags.size() >= UnionCache::kMinMembers) {
+    std::vector<TagId> ids = node.union_tags;
+    std::sort(ids.begin(), ids.end());
+    node.cached_union = cache.get(view, ids);
+    return;
+  }
+  for (PlanNode& child : node.children) attach_cached_unions(child, view, cache);
+}
+
+}  // namespace
 
 std::variant<Plan, Error> compile(std::string_view text, const IndexView& view, const Options& options) {
   // Before lexing: an oversized request costs O(1).
@@ -23,6 +43,7 @@ std::variant<Plan, Error> compile(std::string_view text, const IndexView& view, 
   if (auto* error = std::get_if<Error>(&resolved)) return std::move(*error);
   auto& root = std::get<PlanNode>(resolved);
   rewrite(root, view);
+  if (options.union_cache != nullptr) attach_cached_unions(root, view, *options.union_cache);
   return Plan(std::move(root), view);
 }
 

@@ -19,11 +19,18 @@
 #include "server/metrics.h"
 #include "server/reply.h"
 
+namespace crowd::query {
+class UnionCache;
+}  // namespace crowd::query
+
 namespace crowd::server {
 
 class Api {
  public:
-  Api(Store& store, Metrics& metrics) : store_(store), metrics_(metrics) {}
+  // `unions` (optional, outlives the Api): where unions of many tags are kept
+  // between queries (query/union_cache.h).
+  Api(Store& store, Metrics& metrics, query::UnionCache* unions = nullptr)
+      : store_(store), metrics_(metrics), unions_(unions) {}
 
   // Answers one request; `route` says which route it was, for metrics.
   // `req` may be modified (the ingest body is padded for simdjson in place).
@@ -54,6 +61,7 @@ class Api {
 
   Store& store_;
   Metrics& metrics_;
+  query::UnionCache* unions_;
 };
 
 // Microseconds since `start`.

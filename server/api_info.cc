@@ -2,6 +2,8 @@
 #include <algorithm>
 
 #include "server/api.h"
+
+#include "query/union_cache.h"
 #include "server/json_writer.h"
 #include "server/query_params.h"
 
@@ -63,6 +65,16 @@ Reply Api::metrics_text() {
   r.message.result(http::status::ok);
   r.message.set(http::field::content_type, "text/plain; version=0.0.4");
   r.message.body() = metrics_.render(*store_.view(), store_.wal_bytes());
+  if (unions_ != nullptr) {
+    const auto s = unions_->stats();
+    auto& b = r.message.body();
+    b += "# HELP crowd_union_cache_lookups Unions of 3+ tags looked up in the cache.\n"
+         "# TYPE crowd_union_cache_lookups counter\n";
+    b += "crowd_union_cache_lookups{result=\"hit\"} " + std::to_string(s.hits) + "\n";
+    b += "crowd_union_cache_lookups{result=\"miss\"} " + std::to_string(s.misses) + "\n";
+    b += "# HELP crowd_union_cache_bytes Bytes of cached unions.\n# TYPE crowd_union_cache_bytes gauge\n";
+    b += "crowd_union_cache_bytes " + std::to_string(s.bytes) + "\n";
+  }
   return r;
 }
 

@@ -82,9 +82,10 @@ std::variant<QueryRequest, ApiError> read_query_request(std::string_view body, b
   return out;
 }
 
-Reply count_reply(std::string_view q, bool lenient, std::chrono::steady_clock::time_point start, Store& store) {
+Reply count_reply(std::string_view q, bool lenient, std::chrono::steady_clock::time_point start, Store& store,
+                  query::UnionCache* unions) {
   const auto view = store.view();
-  auto compiled = query::compile(q, *view, query::Options{lenient});
+  auto compiled = query::compile(q, *view, query::Options{lenient, unions});
   if (auto* e = std::get_if<query::Error>(&compiled)) return error_reply(query_error(*e));
   const uint64_t n = thread_evaluator().count(std::get<query::Plan>(compiled), *view);
   std::string body;
@@ -102,14 +103,14 @@ Reply Api::count_get(const boost::urls::url_view& url, Clock::time_point start) 
   if (!q) return error_reply(bad_request("missing query parameter q"));
   const auto lenient = url_bool(url, "lenient", false);
   if (const auto* e = std::get_if<ApiError>(&lenient)) return error_reply(*e);
-  return count_reply(*q, std::get<bool>(lenient), start, store_);
+  return count_reply(*q, std::get<bool>(lenient), start, store_, unions_);
 }
 
 Reply Api::count_post(const Request& req, Clock::time_point start) {
   const auto parsed = read_query_request(req.body(), false);
   if (const auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
   const auto& r = std::get<QueryRequest>(parsed);
-  return count_reply(r.q, r.lenient, start, store_);
+  return count_reply(r.q, r.lenient, start, store_, unions_);
 }
 
 Reply Api::ids_get(const boost::urls::url_view& url, Clock::time_point start) {
@@ -144,7 +145,7 @@ Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::strin
     from = cursor->next;
   }
   const auto view = store_.view();
-  auto compiled = query::compile(q, *view, query::Options{lenient});
+  auto compiled = query::compile(q, *view, query::Options{lenient, unions_});
   if (auto* e = std::get_if<query::Error>(&compiled)) return error_reply(query_error(*e));
   const auto& plan = std::get<query::Plan>(compiled);
   // The size by a count pass and the page by a pass that stops where it
@@ -179,7 +180,7 @@ Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::strin
 
 Reply Api::ids_export(std::string_view q, bool lenient, std::string_view format) {
   auto view = store_.view();
-  auto compiled = query::compile(q, *view, query::Options{lenient});
+  auto compiled = query::compile(q, *view, query::Options{lenient, unions_});
   if (auto* e = std::get_if<query::Error>(&compiled)) return error_reply(query_error(*e));
   Bitmap crowd = thread_evaluator().materialize(std::get<query::Plan>(compiled), *view);
   Reply r;

@@ -27,6 +27,8 @@ const char* usage() {
   --load-taobao FILE   bulk-load a Taobao UserBehavior CSV log at start (repeatable), same rule
   --demo [USERS]       generate the synthetic DMP data set (default 1000000 users) when the index is empty
   --seed S             seed for --demo (default 42)
+  --union-cache-mb N   memory for unions of 3+ tags kept between queries
+                       (prefixes, city lists; default 256, 0 = off)
   --max-body BYTES     largest request body (default 268435456)
   --read-timeout SEC   deadline for each read of a request (default 30)
   --version, --help
@@ -99,6 +101,12 @@ std::optional<Config> parse_config(int argc, const char* const* argv, std::strin
       const auto v = value(i, flag);
       if (!v || !parse_number(*v, c.seed)) {
         if (error.empty()) error = "--seed must be an unsigned integer";
+        return std::nullopt;
+      }
+    } else if (flag == "--union-cache-mb") {
+      const auto v = value(i, flag);
+      if (!v || !parse_number(*v, c.union_cache_mb)) {
+        if (error.empty()) error = "--union-cache-mb must be an unsigned integer (0 turns the cache off)";
         return std::nullopt;
       }
     } else if (flag == "--max-body") {

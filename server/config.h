@@ -19,6 +19,7 @@ struct Config {
   std::vector<std::string> taobao_files; // --load-taobao FILE (repeatable)
   std::optional<uint64_t> demo_users;    // --demo [USERS]
   uint64_t seed = 42;                    // --seed, for --demo
+  uint64_t union_cache_mb = 256;         // --union-cache-mb (0: off)
   bool help = false;
   bool version = false;
 };

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "index/store.h"
+#include "query/union_cache.h"
 #include "server/api.h"
 #include "server/config.h"
 #include "server/http_server.h"
@@ -50,7 +51,9 @@ int main(int argc, char** argv) {
             << " MiB\n";
 
   Metrics metrics;
-  Api api(*store, metrics);
+  std::unique_ptr<query::UnionCache> unions;
+  if (config->union_cache_mb > 0) unions = std::make_unique<query::UnionCache>(config->union_cache_mb << 20);
+  Api api(*store, metrics, unions.get());
   HttpServer server(config->http, api, metrics);
   if (!server.listen(error)) {
     std::cerr << "crowdd: " << error << "\n";

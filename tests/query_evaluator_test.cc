@@ -19,6 +19,7 @@
 #include "query/resolve.h"
 #include "query/rewrite.h"
 #include "query/suggest.h"
+#include "query/union_cache.h"
 #include "query/utf8.h"
 #include "tests/support/random_index.h"
 
@@ -175,6 +176,16 @@ void check_against_model(const std::string& text, const std::vector<UserId>& exp
       << text << "\n  plan: " << describe(plan.root(), view.dictionary());
   ASSERT_EQ(externals(evaluator.materialize(plan, view), view), expected) << text;
   check_count_paths(plan, view, expected.size(), text);
+
+  // Again with unions of 3+ tags read from a cache shared by every query of
+  // the test (entries of earlier views must never leak into this one).
+  static UnionCache unions(64 << 20);
+  auto cached = compile(text, view, Options{.lenient = true, .union_cache = &unions});
+  ASSERT_TRUE(std::holds_alternative<Plan>(cached)) << text;
+  const Plan& cached_plan = std::get<Plan>(cached);
+  ASSERT_EQ(evaluator.count(cached_plan, view), expected.size()) << text << " (union cache)";
+  ASSERT_EQ(externals(evaluator.materialize(cached_plan, view), view), expected) << text << " (union cache)";
+  check_count_paths(cached_plan, view, expected.size(), text + " (union cache)");
   if (!every_pass) return;
 
   // The same query with no rewrites, then with each pass added in turn: the

@@ -1,0 +1,75 @@
+// UnionCache: materialised unions of many tags — an expanded prefix
+// (`cat:1003774:*`), a list of cities ORed together — shared by every query.
+//
+// Such unions are the expensive class of count (PERFORMANCE-NOTES: an OR of
+// 30 city tags at 10M users is milliseconds, bound by scattering array
+// members), and interactive sizing repeats them: a marketer edits the
+// demographic part of a crowd and keeps its city list or category. So the
+// union is built once as a bitmap and later queries read it like one tag.
+//
+// Invalidation is by identity, not by time or version: an entry remembers
+// the TagBits object of every member (weakly), and is used only while the
+// current view still holds those very objects. A write that changes a member
+// publishes a new TagBits for it, so the next lookup misses and rebuilds; a
+// write elsewhere leaves the entry valid. weak_ptr rather than raw pointers,
+// so an address reused by a new TagBits can never pass for the old one.
+//
+// Bounded by bytes; the least recently used entries go first. Thread-safe:
+// the lock covers lookups and inserts, never the union itself.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "index/ids.h"
+#include "index/index_view.h"
+
+namespace crowd::query {
+
+class UnionCache {
+ public:
+  // Unions of fewer tags than this are computed per query: one or_cardinality
+  // or a short scatter costs less than a cached bitmap's memory.
+  static constexpr std::size_t kMinMembers = 3;
+
+  explicit UnionCache(std::size_t budget_bytes) : budget_(budget_bytes) {}
+
+  // The union of the tags `ids` (ascending, each < view.tag_count()) of
+  // `view`. Never null. Cost: a hash lookup and one weak_ptr check a member
+  // on a hit; the union (or_many) on a miss. A union bigger than the whole
+  // budget is returned but not kept.
+  [[nodiscard]] std::shared_ptr<const TagBits> get(const IndexView& view, std::span<const TagId> ids);
+
+  struct Stats {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+    uint64_t bytes = 0;
+    uint64_t entries = 0;
+  };
+  [[nodiscard]] Stats stats() const;
+
+ private:
+  struct Entry {
+    std::vector<std::weak_ptr<const TagBits>> members;
+    std::shared_ptr<const TagBits> bits;
+    uint64_t last_used = 0;
+  };
+  [[nodiscard]] static bool still_valid(const Entry& e, const IndexView& view, std::span<const TagId> ids);
+  void evict_to(std::size_t budget);  // mu_ held
+
+  const std::size_t budget_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;  // key: the member ids' bytes
+  std::size_t bytes_ = 0;
+  uint64_t clock_ = 0;
+  uint64_t hits_ = 0;
+  uint64_t misses_ = 0;
+};
+
+}  // namespace crowd::query
