@@ -1,5 +1,6 @@
 #include "query/fused_evaluator.h"
 
+#include <roaring/array_util.h>
 #include <roaring/containers/containers.h>
 
 #include <cassert>
@@ -196,7 +197,7 @@ inline uint64_t combine(uint64_t* dst, const uint64_t* a, const uint64_t* b) {
 
 // Sorted-list filters for an AND driven by an array container: out gets the
 // members of src[0, n) that are (keep) or are not (!keep) in the operand;
-// out may be src. Return the new length.
+// out must not be src and has room for n + 8. Return the new length.
 inline int32_t filter_words(const uint16_t* src, int32_t n, uint16_t* out, const uint64_t* words, bool keep) {
   // Branchless compaction: members of a 5% tag survive a 10% one at random,
   // which a branch would mispredict.
@@ -215,17 +216,27 @@ inline int32_t filter(const uint16_t* src, int32_t n, uint16_t* out, Container c
     case BITSET_CONTAINER_TYPE_CODE:
       return filter_words(src, n, out, static_cast<const bitset_container_t*>(c.c)->array, keep);
     case ARRAY_CONTAINER_TYPE_CODE: {
+      // Sorted-list intersection or difference, as CRoaring does it for two
+      // arrays: galloping when one side is 64x smaller, else SIMD. A scalar
+      // merge mispredicts on every other member (it made an AND of two
+      // ~1% tags and a bitset 3x slower than CRoaring operator by operator).
       const auto* a = static_cast<const array_container_t*>(c.c);
-      int32_t j = 0;
-      int32_t k = 0;
-      for (int32_t i = 0; i < n; ++i) {
-        const uint16_t v = src[i];
-        while (j < a->cardinality && a->array[j] < v) ++j;
-        const bool member = j < a->cardinality && a->array[j] == v;
-        out[k] = v;
-        k += member == keep;
+      const auto ns = static_cast<std::size_t>(n);
+      const auto na = static_cast<std::size_t>(a->cardinality);
+      if (keep) {
+        if (ns * 64 < na) return intersect_skewed_uint16(src, ns, a->array, na, out);
+        if (na * 64 < ns) return intersect_skewed_uint16(a->array, na, src, ns, out);
+#if CROWD_ROARING_NATIVE && defined(USEAVX)
+        return intersect_vector16(src, ns, a->array, na, out);
+#else
+        return intersect_uint16(src, ns, a->array, na, out);
+#endif
       }
-      return k;
+#if CROWD_ROARING_NATIVE && defined(USEAVX)
+      return difference_vector16(src, ns, a->array, na, out);
+#else
+      return difference_uint16(src, n, a->array, a->cardinality, out);
+#endif
     }
     default: {
       assert(c.type == RUN_CONTAINER_TYPE_CODE);
@@ -553,7 +564,9 @@ class FusedRun {
   // nothing survives.
   const uint64_t* and_from_array(const FusedScratch::Node& n, uint16_t key, std::size_t level, uint32_t driver,
                                  const array_container_t* driver_array, uint64_t* count, uint64_t* or_into) {
-    uint16_t* list = s_.lists_[level].data();
+    // Survivors go back and forth between the level's two lists.
+    uint16_t* lists[2] = {s_.lists_[level][0].data(), s_.lists_[level][1].data()};
+    std::size_t next = 0;
     const uint16_t* src = driver_array->array;
     int32_t size = driver_array->cardinality;
     const uint32_t negatives = n.first + n.positives;
@@ -564,7 +577,7 @@ class FusedRun {
       if (child.kind == PlanKind::kTag) {
         const Container c = container_at(s_.cursors_[child.first], key);
         if (c.type == 0) continue;  // a positive tag was checked to be here
-        size = filter(src, size, list, c, keep);
+        size = filter(src, size, lists[next], c, keep);
       } else {
         const uint64_t* r = eval(i, key, level + 1);
         if (r == nullptr) {
@@ -575,9 +588,10 @@ class FusedRun {
           if (!keep) return nullptr;
           continue;
         }
-        size = filter_words(src, size, list, r, keep);
+        size = filter_words(src, size, lists[next], r, keep);
       }
-      src = list;
+      src = lists[next];
+      next ^= 1;
     }
     if (size == 0) return nullptr;
     if (count != nullptr) {

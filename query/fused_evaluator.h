@@ -63,9 +63,11 @@ class FusedScratch {
   friend class FusedRun;
   std::vector<Block> blocks_;
   std::vector<uint64_t*> slots_;  // permutable views of blocks_, one per level
-  // One per level: the surviving members of an AND driven by an array
-  // container (at most 4,096).
-  std::vector<std::array<uint16_t, 4096>> lists_;
+  // Two per level: the surviving members of an AND driven by an array
+  // container (at most 4,096), filtered from one into the other (CRoaring's
+  // SIMD intersections need distinct input and output, and 8 spare slots).
+  using List = std::array<uint16_t, 4096 + 16>;
+  std::vector<std::array<List, 2>> lists_;
   std::vector<Node> nodes_;
   std::vector<Cursor> cursors_;  // cursors_[0] is the universe
 };
