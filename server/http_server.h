@@ -1,5 +1,6 @@
 // HttpServer: the Beast/Asio front end. An acceptor, one Session per
-// connection (on its own strand), `threads` workers running one io_context.
+// connection, `threads` workers each running its own io_context; connections
+// are dealt to them round robin and stay on theirs.
 //
 // Every connection is bounded: a header size limit, a body limit (413), a
 // deadline on every read and write (a slow or silent client is cut off and
