@@ -38,4 +38,5 @@ def main():
         took.sort()
         print(f"{name:18} {count:>10} {statistics.median(took):>8.0f} {took[int(0.99 * (len(took) - 1))]:>8}")
 
-main()
+if __name__ == "__main__":
+    main()
