@@ -34,9 +34,11 @@ namespace crowd::query {
 
 class UnionCache {
  public:
-  // Unions of fewer tags than this are computed per query: one or_cardinality
-  // or a short scatter costs less than a cached bitmap's memory.
-  static constexpr std::size_t kMinMembers = 3;
+  // Unions of two or more tags are cached. Even two: `(age:25-29 OR
+  // age:30-34)` inside an AND costs two dense tags of memory traffic per
+  // query instead of one (at 10M users an 8-term count with two such pairs
+  // reads 10 MB, and memory bandwidth is the bound).
+  static constexpr std::size_t kMinMembers = 2;
 
   explicit UnionCache(std::size_t budget_bytes) : budget_(budget_bytes) {}
 

@@ -68,7 +68,7 @@ Reply Api::metrics_text() {
   if (unions_ != nullptr) {
     const auto s = unions_->stats();
     auto& b = r.message.body();
-    b += "# HELP crowd_union_cache_lookups Unions of 3+ tags looked up in the cache.\n"
+    b += "# HELP crowd_union_cache_lookups Unions of 2+ tags looked up in the cache.\n"
          "# TYPE crowd_union_cache_lookups counter\n";
     b += "crowd_union_cache_lookups{result=\"hit\"} " + std::to_string(s.hits) + "\n";
     b += "crowd_union_cache_lookups{result=\"miss\"} " + std::to_string(s.misses) + "\n";

@@ -27,7 +27,7 @@ const char* usage() {
   --load-taobao FILE   bulk-load a Taobao UserBehavior CSV log at start (repeatable), same rule
   --demo [USERS]       generate the synthetic DMP data set (default 1000000 users) when the index is empty
   --seed S             seed for --demo (default 42)
-  --union-cache-mb N   memory for unions of 3+ tags kept between queries
+  --union-cache-mb N   memory for unions of 2+ tags kept between queries
                        (prefixes, city lists; default 256, 0 = off)
   --max-body BYTES     largest request body (default 268435456)
   --read-timeout SEC   deadline for each read of a request (default 30)
