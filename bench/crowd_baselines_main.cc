@@ -321,16 +321,7 @@ class CrowdHttp {
 
   // GET target; the response's count and took_us. Dies on any error.
   void count(const std::string& target, uint64_t& count, double& took_us) {
-    http::request<http::empty_body> req(http::verb::get, target, 11);
-    req.set(http::field::host, host_);
-    req.keep_alive(true);
-    http::response<http::string_body> res;
-    try {
-      http::write(socket_, req);
-      http::read(socket_, buffer_, res);
-    } catch (const std::exception& e) {
-      die("crowd over HTTP: " + std::string(e.what()));
-    }
+    const auto res = get(target);
     if (res.result_int() != 200)
       die("crowd over HTTP: " + target + " answered " + std::to_string(res.result_int()) + ": " + res.body());
     const auto body = json::parse(res.body(), nullptr, false);
@@ -343,7 +334,11 @@ class CrowdHttp {
   }
 
   // GET target as JSON (for /healthz and /v1/tags).
-  json get_json(const std::string& target) {
+  json get_json(const std::string& target) { return json::parse(get(target).body(), nullptr, false); }
+
+ private:
+  // One keep-alive GET. Dies on a transport error.
+  http::response<http::string_body> get(const std::string& target) {
     http::request<http::empty_body> req(http::verb::get, target, 11);
     req.set(http::field::host, host_);
     req.keep_alive(true);
@@ -354,10 +349,9 @@ class CrowdHttp {
     } catch (const std::exception& e) {
       die("crowd over HTTP: " + std::string(e.what()));
     }
-    return json::parse(res.body(), nullptr, false);
+    return res;
   }
 
- private:
   net::io_context ioc_;
   net::ip::tcp::socket socket_{ioc_};
   beast::flat_buffer buffer_;

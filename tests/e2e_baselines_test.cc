@@ -16,6 +16,7 @@
 #include <string>
 
 #include "tests/support/server_process.h"
+#include "tests/support/tool_process.h"
 
 namespace crowd::test {
 namespace {
@@ -25,39 +26,10 @@ using json = nlohmann::json;
 constexpr const char* kRedis = "/usr/bin/redis-server";
 constexpr const char* kUsers = "20003";  // not a multiple of 8: Redis NOT has tail bits
 
-// A fresh directory under /tmp, removed with everything in it at scope exit.
-struct ScratchDir {
-  std::string path = temp_dir("crowd-baselines-test");
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-};
-
-struct ToolRun {
-  int status = -1;  // exit code, or 128 + signal
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Runs crowd-baselines with `flags` (already shell-quoted where needed).
-ToolRun run_baselines(const std::string& dir, const std::string& flags) {
-  const std::string cmd = std::string("'") + CROWD_BINARY_DIR + "/crowd-baselines' " + flags + " >'" + dir +
-                          "/stdout' 2>'" + dir + "/stderr'";
-  const int raw = std::system(cmd.c_str());
-  ToolRun r;
-  if (WIFEXITED(raw)) r.status = WEXITSTATUS(raw);
-  if (WIFSIGNALED(raw)) r.status = 128 + WTERMSIG(raw);
-  r.out = slurp(dir + "/stdout");
-  r.err = slurp(dir + "/stderr");
-  return r;
+// Runs crowd-baselines with `args`.
+ToolRun run_baselines(std::vector<std::string> args) {
+  args.insert(args.begin(), std::string(CROWD_BINARY_DIR) + "/crowd-baselines");
+  return run_tool(args);
 }
 
 std::string write_mix(const std::string& dir, const std::string& text) {
@@ -86,13 +58,12 @@ TEST(BaselinesTest, CountsAgreeAcrossCrowdRawCRoaringHttpAndRedis) {
   const std::string& dir = scratch.path;
   const std::string mix = write_mix(dir, kTinyMix);
 
-  const ToolRun r =
-      run_baselines(dir, std::string("--users ") + kUsers + " --seed 7 --mix '" + mix +
-                             "' --crowd-url http://127.0.0.1:" + std::to_string(server.port()) +
-                             " --samples 5 --redis-connections 4 --duration 0.5 --json '" + dir + "/out.json'");
-  ASSERT_EQ(r.status, 0) << r.err << r.out;
+  const ToolRun r = run_baselines({"--users", kUsers, "--seed", "7", "--mix", mix, "--crowd-url",
+                                   "http://127.0.0.1:" + std::to_string(server.port()), "--samples", "5",
+                                   "--redis-connections", "4", "--duration", "0.5", "--json", dir + "/out.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
 
-  const auto result = json::parse(slurp(dir + "/out.json"));
+  const auto result = json::parse(read_file(dir + "/out.json"));
   EXPECT_EQ(result["counts_equal"], true);
   ASSERT_EQ(result["queries"].size(), 6u);  // ids and get lines ignored
   for (const auto& q : result["queries"]) {
@@ -129,10 +100,9 @@ TEST(BaselinesTest, ACountMismatchAbortsLoudly) {
   const ScratchDir scratch;
   const std::string& dir = scratch.path;
   const std::string mix = write_mix(dir, "1 count gender:female AND age:25-29\n");
-  const ToolRun r =
-      run_baselines(dir, std::string("--users ") + kUsers + " --seed 7 --mix '" + mix +
-                             "' --no-redis --samples 3 --crowd-url http://127.0.0.1:" + std::to_string(server.port()));
-  EXPECT_EQ(r.status, 3) << r.err << r.out;
+  const ToolRun r = run_baselines({"--users", kUsers, "--seed", "7", "--mix", mix, "--no-redis", "--samples", "3",
+                                   "--crowd-url", "http://127.0.0.1:" + std::to_string(server.port())});
+  EXPECT_EQ(r.exit_code, 3) << r.err << r.out;
   EXPECT_NE(r.err.find("COUNT MISMATCH"), std::string::npos) << r.err;
 }
 
@@ -140,8 +110,8 @@ TEST(BaselinesTest, AQueryCrowdRejectsIsAnError) {
   const ScratchDir scratch;
   const std::string& dir = scratch.path;
   const std::string mix = write_mix(dir, "1 count gender:female AND no:such:tag\n");
-  const ToolRun r = run_baselines(dir, std::string("--users ") + kUsers + " --seed 7 --no-redis --mix '" + mix + "'");
-  EXPECT_EQ(r.status, 2) << r.err << r.out;
+  const ToolRun r = run_baselines({"--users", kUsers, "--seed", "7", "--no-redis", "--mix", mix});
+  EXPECT_EQ(r.exit_code, 2) << r.err << r.out;
   EXPECT_NE(r.err.find("unknown_tag"), std::string::npos) << r.err;
 }
 

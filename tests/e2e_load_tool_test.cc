@@ -18,63 +18,20 @@
 #include <vector>
 
 #include "tests/support/server_process.h"
+#include "tests/support/tool_process.h"
 
 namespace crowd::test {
 namespace {
 
 using json = nlohmann::json;
 
-// A temp_dir() that is removed again when the test is done with it.
-struct ScratchDir {
-  std::string path = temp_dir("crowd-bench-e2e");
-  ScratchDir() = default;
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-};
-
-struct BenchRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using BenchRun = ToolRun;
 
 // Runs build/crowd-bench with `args`, capturing its output.
 BenchRun run_bench(const std::vector<std::string>& args) {
-  const ScratchDir dir;
-  const auto out_path = dir.path + "/stdout";
-  const auto err_path = dir.path + "/stderr";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(out, STDOUT_FILENO);
-    dup2(err, STDERR_FILENO);
-    std::vector<std::string> full = {CROWD_BENCH_BINARY};
-    full.insert(full.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : full) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  BenchRun r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = read_file(out_path);
-  r.err = read_file(err_path);
-  return r;
+  std::vector<std::string> argv = {CROWD_BENCH_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_tool(argv);
 }
 
 // Sums the server's crowd_requests_total counters for `route` (all statuses,
