@@ -123,10 +123,12 @@ bool Index::apply(const WriteBatch& batch, WriteResult& result) {
       }
       r.added += after - before;
     }
-    const uint64_t members_before = universe_now().cardinality();
-    Bitmap& all = touch_universe();
-    all.add_many(ordinals);
-    if (all.cardinality() == members_before) universe.reset();
+    // The universe is copied only when a user is new to it (a re-ingest of
+    // known users must not copy 1.25 MB at 10M users).
+    const Bitmap& members = universe_now();
+    if (!std::all_of(ordinals.begin(), ordinals.end(), [&](uint32_t o) { return members.contains(o); })) {
+      touch_universe().add_many(ordinals);
+    }
     r.users = ops.size();
   }
   for (const auto& op : adds_only ? std::span<const WriteBatch::Op>() : std::span<const WriteBatch::Op>(ops)) {
