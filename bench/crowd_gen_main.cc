@@ -1,6 +1,8 @@
 // crowd-gen: writes the synthetic DMP population as NDJSON, one user a line,
-// in the ingest format ({"id": 7, "tags": ["a", "b"]}), deterministic for a
-// given --seed. --stats prints the data set's shape instead.
+// in the ingest format ({"id": 7, "tags": ["a", "b"], "values": {...},
+// "events": [...]}, server/user_tags_json.h), deterministic for a given
+// --seed: ingesting it builds the same index as `crowdd --demo`. --stats
+// prints the data set's shape instead.
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -15,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,9 +31,12 @@ constexpr std::string_view kUsage = R"(usage: crowd-gen [--users N] [--seed S] [
                  [--threads N] [--stats]
 
 Writes the synthetic DMP population (the data set of `crowdd --demo`) as
-NDJSON, one user a line: {"id":7,"tags":["gender:female","age:25-29",...]}.
-IDs above 2^53 are written as decimal strings. The output depends only on
---seed and --users (a smaller population is a prefix of a larger one).
+NDJSON, one user a line: {"id":7,"tags":["gender:female","age:25-29",...]},
+and for buyers "values":{"orders_365d":4,"spend_90d":310,"recency_days":12,
+"clv":2150}, and for users in a brand's AIPL funnel on the snapshot days
+"events":[{"tag":"aipl_daily:brand_x:A","day":"2026-10-15"},...]. IDs above
+2^53 are written as decimal strings. The output depends only on --seed and
+--users (a smaller population is a prefix of a larger one).
 
   --users N        users to generate (default 1000000, at most 4294967295)
   --seed S         population seed (default 42)
@@ -38,8 +44,8 @@ IDs above 2^53 are written as decimal strings. The output depends only on
   --personas FILE  also write the hidden persona of every user as CSV, with a
                    header line: id,persona
   --threads N      threads generating and writing (default 2)
-  --stats          print generation speed, tag densities and the behaviour
-                   mix instead of the data
+  --stats          print generation speed, tag densities, the behaviour
+                   mix, value ranges and AIPL flows instead of the data
   --help           this text
 
 Exit status: 0 done, 1 I/O error, 2 bad command line.
@@ -178,10 +184,44 @@ class Output {
   std::string error_;
 };
 
-void append_number(std::string& out, uint64_t v) {
+template <typename Int>
+void append_number(std::string& out, Int v) {
   char buf[24];
   const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
   out.append(buf, end);
+}
+
+// A user's facts as the ingest format's "values" and "events" fields (each
+// left out when empty), starting with a comma. `quoted` holds the JSON
+// literal of every vocabulary tag.
+void append_facts(std::string& line, std::span<const int64_t> values,
+                  std::span<const crowd::synth::UserFacts::Event> events, const std::vector<std::string>& quoted) {
+  namespace world = crowd::synth::world;
+  if (!values.empty()) {
+    line += ",\"values\":{";
+    for (std::size_t a = 0; a < values.size(); ++a) {
+      if (a) line += ',';
+      line += '"';
+      line += world::kAttributeNames[a];
+      line += "\":";
+      append_number(line, values[a]);
+    }
+    line += '}';
+  }
+  if (!events.empty()) {
+    line += ",\"events\":[";
+    bool first = true;
+    for (const auto& e : events) {
+      if (!first) line += ',';
+      first = false;
+      line += "{\"tag\":";
+      line += quoted[e.tag];
+      line += ",\"day\":\"";
+      line += world::kSnapshotDays[e.snapshot].date;
+      line += "\"}";
+    }
+    line += ']';
+  }
 }
 
 int write_ndjson(const Options& o, const crowd::synth::Population& population) {
@@ -214,7 +254,9 @@ int write_ndjson(const Options& o, const crowd::synth::Population& population) {
         first = false;
         line += quoted[t];
       }
-      line += "]}\n";
+      line += ']';
+      append_facts(line, block.values_of(k), block.events_of(k), quoted);
+      line += "}\n";
       if (personas) {
         std::string& row = personas->buffer();
         append_number(row, id);
@@ -237,12 +279,15 @@ int write_ndjson(const Options& o, const crowd::synth::Population& population) {
 }
 
 // --stats: one timed single-threaded pass of pure generation, then a pass
-// counting every tag.
+// counting every tag (an event's plain tag once a user, as ingest sets it)
+// and the facts.
 int print_stats(const Options& o, const crowd::synth::Population& population) {
+  namespace world = crowd::synth::world;
   using Clock = std::chrono::steady_clock;
   const auto& vocabulary = population.vocabulary();
   std::vector<uint32_t> tags;
   tags.reserve(256);
+  crowd::synth::UserFacts facts;
   crowd::UserId id = 0;
   uint64_t checksum = 0;
   const auto t0 = Clock::now();
@@ -254,13 +299,56 @@ int print_stats(const Options& o, const crowd::synth::Population& population) {
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   // CPU time too: on a shared machine wall time also counts other processes.
   const double cpu_seconds = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
+  // Again with facts() (given the tags, as generate_block calls it): the
+  // difference is the facts' cost.
+  const std::clock_t f0 = std::clock();
+  for (uint64_t i = 0; i < population.users(); ++i) {
+    population.user(i, id, tags);
+    population.facts(i, tags, facts);
+    checksum += facts.events.size() + static_cast<uint64_t>(facts.values[0]);
+  }
+  const double facts_cpu_seconds =
+      std::max(0.0, static_cast<double>(std::clock() - f0) / CLOCKS_PER_SEC - cpu_seconds);
 
   std::vector<uint64_t> count(vocabulary.size());
-  uint64_t assignments = 0;
+  uint64_t assignments = 0, buyers = 0, events = 0, zero_spend = 0;
+  // Per attribute, users by value: exact percentiles in memory bounded by the
+  // distinct values (a few hundred thousand), not by the users.
+  std::array<std::map<int64_t, uint64_t>, world::kAttributes> values;
+  // AIPL flow over all brands: [earlier][later], state 0 none, 1..4 A I P L.
+  std::array<std::array<uint64_t, 5>, 5> flow{};
   for (uint64_t i = 0; i < population.users(); ++i) {
     population.user(i, id, tags);
     for (const uint32_t t : tags) ++count[t];
     assignments += tags.size();
+    population.facts(i, tags, facts);
+    uint32_t last = UINT32_MAX;
+    for (const auto& e : facts.events) {
+      if (e.tag != last) {
+        ++count[e.tag];
+        ++assignments;
+        last = e.tag;
+      }
+    }
+    events += facts.events.size();
+    if (facts.has_values) {
+      ++buyers;
+      for (int a = 0; a < world::kAttributes; ++a) ++values[a][facts.values[a]];
+      zero_spend += facts.values[1] == 0;
+    }
+    // Events come brand by brand, the earlier day first: pair them up.
+    for (std::size_t k = 0; k < facts.events.size();) {
+      const auto& e = facts.events[k];
+      const std::string_view name = vocabulary[e.tag];
+      const std::string_view brand = name.substr(0, name.rfind(':'));
+      std::array<uint8_t, 2> st{};
+      for (; k < facts.events.size(); ++k) {
+        const std::string_view n2 = vocabulary[facts.events[k].tag];
+        if (n2.substr(0, n2.rfind(':')) != brand) break;
+        st[facts.events[k].snapshot] = static_cast<uint8_t>(1 + std::string_view("AIPL").find(n2.back()));
+      }
+      ++flow[st[0]][st[1]];
+    }
   }
   const double n = static_cast<double>(std::max<uint64_t>(population.users(), 1));
   std::printf("users            %llu (seed %llu)\n", static_cast<unsigned long long>(population.users()),
@@ -268,8 +356,10 @@ int print_stats(const Options& o, const crowd::synth::Population& population) {
   std::printf("generation       %.3f s on one thread, %.0f users/s; %.3f s CPU, %.0f users/s (checksum %llx)\n",
               seconds, population.users() / std::max(seconds, 1e-9), cpu_seconds,
               population.users() / std::max(cpu_seconds, 1e-9), static_cast<unsigned long long>(checksum));
-  std::printf("assignments      %llu, %.2f tags a user\n", static_cast<unsigned long long>(assignments),
-              assignments / n);
+  std::printf("facts            %.3f s CPU more with facts(), %.3f us a user\n", facts_cpu_seconds,
+              1e6 * facts_cpu_seconds / std::max<double>(population.users(), 1));
+  std::printf("assignments      %llu, %.2f tags a user (users' tags, as ingest counts them)\n",
+              static_cast<unsigned long long>(assignments), assignments / n);
   const auto used = std::count_if(count.begin(), count.end(), [](uint64_t c) { return c > 0; });
   std::printf("vocabulary       %zu tags, %lld held by someone\n", vocabulary.size(), static_cast<long long>(used));
 
@@ -321,6 +411,49 @@ int print_stats(const Options& o, const crowd::synth::Population& population) {
   std::printf("behaviour mix   ");
   for (const auto& [b, c] : mix) std::printf(" %s %.2f%%", b.c_str(), 100.0 * c / std::max<uint64_t>(cat_tags, 1));
   std::printf(" (log: pv 89.7 cart 5.5 fav 2.9 buy 2.0)\n");
+
+  // Values: buyers only; percentiles per attribute.
+  std::printf("values           %llu buyers (%.2f%%) hold all %d attributes; spend_90d 0 for %.2f%% of them\n",
+              static_cast<unsigned long long>(buyers), 100 * buyers / n, world::kAttributes,
+              100.0 * zero_spend / std::max<uint64_t>(buyers, 1));
+  std::printf("%-13s %8s %8s %8s %8s %8s %8s %8s %10s\n", "attribute", "min", "p10", "p25", "p50", "p75", "p90", "p99",
+              "max");
+  for (int a = 0; a < world::kAttributes && buyers > 0; ++a) {
+    // The value of rank q * (buyers - 1), counting from 0.
+    const auto at = [&](double q) {
+      const auto rank = static_cast<uint64_t>(q * static_cast<double>(buyers - 1));
+      uint64_t seen = 0;
+      for (const auto& [v, users] : values[a]) {
+        seen += users;
+        if (seen > rank) return static_cast<long long>(v);
+      }
+      return static_cast<long long>(values[a].rbegin()->first);
+    };
+    std::printf("%-13s %8lld %8lld %8lld %8lld %8lld %8lld %8lld %10lld\n", world::kAttributeNames[a].data(), at(0),
+                at(0.10), at(0.25), at(0.50), at(0.75), at(0.90), at(0.99), at(1.0));
+  }
+
+  // AIPL flow between the snapshot days, over all brands: (user, brand)
+  // pairs with a state on either day.
+  std::printf("aipl_daily       %llu events; (user, brand) flow %.*s -> %.*s (rows earlier, columns later)\n",
+              static_cast<unsigned long long>(events), static_cast<int>(world::kSnapshotDays[0].date.size()),
+              world::kSnapshotDays[0].date.data(), static_cast<int>(world::kSnapshotDays[1].date.size()),
+              world::kSnapshotDays[1].date.data());
+  constexpr std::array<const char*, 5> kState = {"none", "A", "I", "P", "L"};
+  std::printf("%-8s", "");
+  for (const char* s : kState) std::printf(" %10s", s);
+  std::printf("\n");
+  for (std::size_t from = 0; from < 5; ++from) {
+    std::printf("%-8s", kState[from]);
+    for (std::size_t to = 0; to < 5; ++to) {
+      if (from == 0 && to == 0) {
+        std::printf(" %10s", "-");
+      } else {
+        std::printf(" %10llu", static_cast<unsigned long long>(flow[from][to]));
+      }
+    }
+    std::printf("\n");
+  }
   (void)o;
   return 0;
 }

@@ -28,6 +28,8 @@ class BulkLoader {
 
   // The loader-local number of a tag name, interning it on first use.
   uint32_t tag(std::string_view name);
+  // The name behind a loader-local number.
+  [[nodiscard]] const std::string& name(uint32_t local) const { return names_[local]; }
   // Sets loader tags on a user. Returns false when the user table is full.
   [[nodiscard]] bool add(UserId user, std::span<const uint32_t> tags);
 

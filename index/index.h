@@ -31,7 +31,7 @@ class Index {
   // Replaces the whole index (snapshot restore). tags[i] belongs to
   // dictionary id i.
   void restore(std::shared_ptr<UserTable> users, std::shared_ptr<const TagDictionary> dictionary,
-               std::vector<Bitmap> tags, Bitmap universe);
+               std::vector<Bitmap> tags, Bitmap universe, IndexView::Entries entries = {});
 
   // Merges bulk-built bitmaps (BulkLoader): OR each into its tag, creating
   // tags as needed, and adds `members` to the universe. One new view.

@@ -18,6 +18,7 @@ const std::vector<FieldStat>& IndexView::field_stats() const {
     const auto& dict = dictionary();
     std::map<std::string, std::vector<const roaring_bitmap_t*>, std::less<>> members;
     for (TagId id = 0; id < dict.size(); ++id) {
+      if (dict.is_system(id)) continue;
       const auto field = tag_field(dict.name(id));
       auto it = members.find(field);
       if (it == members.end()) it = members.emplace(std::string(field), std::vector<const roaring_bitmap_t*>{}).first;

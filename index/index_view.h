@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -48,6 +50,7 @@ struct FieldStat {
 
 class IndexView {
  public:
+  using Entries = std::map<std::string, std::string, std::less<>>;
   struct Parts {
     std::shared_ptr<const TagDictionary> dictionary;
     std::vector<std::shared_ptr<const TagBits>> tags;  // by TagId
@@ -56,9 +59,15 @@ class IndexView {
     uint32_t ordinal_count = 0;  // ordinals handed out when this view was made
     uint64_t bitmap_bytes = 0;   // sum of tags' bytes (the universe excluded)
     uint64_t version = 0;        // counts published writes
+    // Metadata entries (WriteBatch::set_entry): saved crowds' definitions.
+    std::shared_ptr<const Entries> entries;
+    // The newest day with a non-empty day tag (system_tags.h), if any.
+    std::optional<int64_t> newest_day;
   };
 
-  explicit IndexView(Parts parts) : p_(std::move(parts)) {}
+  explicit IndexView(Parts parts) : p_(std::move(parts)) {
+    if (!p_.entries) p_.entries = std::make_shared<const Entries>();
+  }
   IndexView(const IndexView&) = delete;
   IndexView& operator=(const IndexView&) = delete;
 
@@ -72,6 +81,9 @@ class IndexView {
   [[nodiscard]] uint32_t ordinal_count() const { return p_.ordinal_count; }
   [[nodiscard]] uint64_t bitmap_bytes() const { return p_.bitmap_bytes; }
   [[nodiscard]] uint64_t version() const { return p_.version; }
+  // Never null.
+  [[nodiscard]] const Entries& entries() const { return *p_.entries; }
+  [[nodiscard]] std::optional<int64_t> newest_day() const { return p_.newest_day; }
   [[nodiscard]] const Parts& parts() const { return p_; }
 
   // Per-field tag counts and union sizes, in byte order of field names.

@@ -35,6 +35,8 @@ std::string section_name(uint32_t type) {
       return "dictionary";
     case SnapshotSectionType::kTags:
       return "tags";
+    case SnapshotSectionType::kEntries:
+      return "entries";
   }
   return "type " + std::to_string(type);
 }
@@ -142,6 +144,18 @@ bool write_sections(const IndexView& view, std::size_t section_bytes, SectionWri
     le::store_u64(run.data() + count_at, id - first);
     if (!w.emit(SnapshotSectionType::kTags, error)) return false;
   }
+
+  if (!view.entries().empty()) {
+    auto& entries = w.begin();
+    le::append_u64(entries, view.entries().size());
+    for (const auto& [key, text] : view.entries()) {
+      le::append_u32(entries, static_cast<uint32_t>(key.size()));
+      entries += key;
+      le::append_u32(entries, static_cast<uint32_t>(text.size()));
+      entries += text;
+    }
+    if (!w.emit(SnapshotSectionType::kEntries, error)) return false;
+  }
   return true;
 }
 
@@ -168,6 +182,11 @@ class Cursor {
     v = in_.substr(pos_, static_cast<std::size_t>(n));
     pos_ += static_cast<std::size_t>(n);
     return true;
+  }
+  // A u32 length and that many bytes.
+  [[nodiscard]] bool string(std::string_view& v) {
+    uint32_t n = 0;
+    return u32(n) && bytes(n, v);
   }
   [[nodiscard]] std::size_t remaining() const { return in_.size() - pos_; }
   [[nodiscard]] std::size_t pos() const { return pos_; }
@@ -398,6 +417,33 @@ class Assembler {
     out.dictionary = std::move(dictionary_);
     out.tags = std::move(bitmaps_);
     out.universe = std::move(universe_);
+    out.entries = std::move(entries_);
+    return true;
+  }
+
+  bool entries(std::string_view p, std::string& why) {
+    Cursor c(p);
+    uint64_t n = 0;
+    if (!entries_.empty() || !c.u64(n)) {
+      why = entries_.empty() ? "malformed count" : "a second entries section";
+      return false;
+    }
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string_view key;
+      std::string_view text;
+      if (!c.string(key) || !c.string(text)) {
+        why = "entry " + std::to_string(i) + " of " + std::to_string(n) + " runs past the section";
+        return false;
+      }
+      if (!entries_.emplace(std::string(key), std::string(text)).second) {
+        why = "entry " + std::to_string(i) + " repeats a key";
+        return false;
+      }
+    }
+    if (c.remaining() != 0) {
+      why = std::to_string(c.remaining()) + " bytes after the last entry";
+      return false;
+    }
     return true;
   }
 
@@ -408,6 +454,7 @@ class Assembler {
   uint64_t next_ordinal_ = 0;
   bool have_universe_ = false;
   Bitmap universe_;
+  IndexView::Entries entries_;
   std::shared_ptr<const TagDictionary> dictionary_;
   std::vector<Bitmap> bitmaps_;
   UserRebuild users_;  // last: its thread is joined before the rest is destroyed
@@ -486,7 +533,7 @@ bool read_section_header(const File& f, uint64_t size, uint64_t offset, uint32_t
 
 bool known_type(uint32_t type) {
   return type >= static_cast<uint32_t>(SnapshotSectionType::kMeta) &&
-         type <= static_cast<uint32_t>(SnapshotSectionType::kTags);
+         type <= static_cast<uint32_t>(SnapshotSectionType::kEntries);
 }
 
 }  // namespace
@@ -602,6 +649,9 @@ bool read_snapshot(const std::string& path, SnapshotContents& out, std::string& 
         break;
       case SnapshotSectionType::kTags:
         ok = assembler.tags(payload, why);
+        break;
+      case SnapshotSectionType::kEntries:
+        ok = assembler.entries(payload, why);
         break;
     }
     if (!ok) {

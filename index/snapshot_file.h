@@ -30,6 +30,11 @@
 //   4 dictionary  u64 n, n x (u32 length, bytes): tag names in TagId order
 //   5 tags        u64 first TagId, u64 n, n x (u64 length, portable bitmap);
 //                 one or more runs in TagId order covering every tag
+// Added later (the format version stays 1: an older reader refuses these
+// files by the "required" flag rather than misreading them):
+//   6 entries     u64 n, n x (u32 length, key bytes, u32 length, text bytes):
+//                 the index's metadata entries (saved crowds' definitions);
+//                 written only when there are any, required
 // User IDs and tags are cut into sections of about
 // tuning::kSnapshotSectionBytes so a reader verifies a CRC with one section,
 // not the whole file, in memory. Later versions add section types (saved
@@ -57,7 +62,14 @@ namespace crowd {
 inline constexpr std::string_view kSnapshotFileName = "snapshot.crowd";
 inline constexpr std::string_view kSnapshotTempFileName = "snapshot.crowd.tmp";
 
-enum class SnapshotSectionType : uint32_t { kMeta = 1, kUsers = 2, kUniverse = 3, kDictionary = 4, kTags = 5 };
+enum class SnapshotSectionType : uint32_t {
+  kMeta = 1,
+  kUsers = 2,
+  kUniverse = 3,
+  kDictionary = 4,
+  kTags = 5,
+  kEntries = 6,
+};
 
 struct SnapshotInfo {
   uint64_t bytes = 0;   // file size
@@ -72,6 +84,7 @@ struct SnapshotContents {
   std::shared_ptr<const TagDictionary> dictionary;
   std::vector<Bitmap> tags;  // by TagId
   Bitmap universe;
+  IndexView::Entries entries;
   std::vector<std::string> notes;  // optional sections skipped
 };
 

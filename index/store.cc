@@ -19,11 +19,21 @@
 namespace crowd {
 namespace {
 
-// Appends `from` to `into`. Replay applies consecutive records as one batch:
-// Index::apply runs a batch's operations in order, exactly as it runs
-// consecutive batches, and creates tags and hands out ordinals in order of
-// the operations, so the result — TagIds and ordinals included — is the
-// same as applying the records one by one, at a fraction of the cost.
+// Whether a batch holds only users' tag operations (add, remove, erase).
+bool tag_ops_only(const WriteBatch& batch) {
+  return std::all_of(batch.ops().begin(), batch.ops().end(), [](const WriteBatch::Op& op) {
+    return op.kind == WriteBatch::Kind::kAdd || op.kind == WriteBatch::Kind::kRemove ||
+           op.kind == WriteBatch::Kind::kErase;
+  });
+}
+
+// Appends `from` (tag operations only) to `into`. Replay applies consecutive
+// such records as one batch: Index::apply runs a batch's tag operations in
+// order, exactly as it runs consecutive batches, and creates tags and hands
+// out ordinals in order of the operations, so the result — TagIds and
+// ordinals included — is the same as applying the records one by one, at a
+// fraction of the cost. Records with other operations (values apply after a
+// batch's tag operations) are applied alone, as they were written.
 void concatenate(WriteBatch& into, const WriteBatch& from) {
   std::vector<uint32_t> local(from.names().size());
   for (std::size_t i = 0; i < local.size(); ++i) local[i] = into.intern(from.names()[i]);
@@ -41,6 +51,8 @@ void concatenate(WriteBatch& into, const WriteBatch& from) {
       case WriteBatch::Kind::kErase:
         into.erase(op.user);
         break;
+      default:
+        break;  // not concatenated (tag_ops_only)
     }
   }
 }
@@ -110,7 +122,8 @@ bool Store::recover(std::string& notes, std::string& error) {
     for (const auto& n : snap.notes) note(snapshot_path + ": " + n);
     const auto users = snap.universe.cardinality();
     const auto tags = snap.tags.size();
-    index_.restore(std::move(snap.users), std::move(snap.dictionary), std::move(snap.tags), std::move(snap.universe));
+    index_.restore(std::move(snap.users), std::move(snap.dictionary), std::move(snap.tags), std::move(snap.universe),
+                   std::move(snap.entries));
     note("restored " + snapshot_path + ": " + std::to_string(users) + " users, " + std::to_string(tags) + " tags in " +
          std::to_string(millis_since(started)) + " ms");
   }
@@ -132,6 +145,11 @@ bool Store::recover(std::string& notes, std::string& error) {
     if (!batch.decode(payload)) {
       why = "the record's checksum is right but it does not decode as a write batch";
       return false;
+    }
+    if (!tag_ops_only(batch)) {
+      if (!apply_pending(why)) return false;
+      pending = std::move(batch);
+      return apply_pending(why);
     }
     concatenate(pending, batch);
     return pending.ops().size() < tuning::kReplayBatchOps || apply_pending(why);
@@ -155,7 +173,8 @@ bool Store::has_room(const WriteBatch& batch) {
   // Within a batch's size of 2^32 users: count the new ones exactly.
   boost::unordered_flat_set<UserId> fresh;
   for (const auto& op : batch.ops()) {
-    if (op.kind == WriteBatch::Kind::kAdd && !index_.users().find(op.user)) fresh.insert(op.user);
+    const bool adds_user = op.kind == WriteBatch::Kind::kAdd || op.kind == WriteBatch::Kind::kSetValue;
+    if (adds_user && !index_.users().find(op.user)) fresh.insert(op.user);
   }
   return used + fresh.size() <= UINT32_MAX;
 }

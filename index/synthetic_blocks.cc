@@ -23,12 +23,22 @@ void generate_block(const Population& population, uint64_t first, uint64_t count
   block.ids.resize(count);
   block.offsets.assign(1, 0);
   block.tags.clear();
+  block.has_values.resize(count);
+  block.values.resize(count * world::kAttributes);
+  block.event_offsets.assign(1, 0);
+  block.events.clear();
   std::vector<uint32_t> one;
   one.reserve(256);
+  UserFacts facts;
   for (uint64_t k = 0; k < count; ++k) {
     population.user(first + k, block.ids[k], one);
     block.tags.insert(block.tags.end(), one.begin(), one.end());
     block.offsets.push_back(static_cast<uint32_t>(block.tags.size()));
+    population.facts(first + k, one, facts);
+    block.has_values[k] = facts.has_values ? 1 : 0;
+    std::copy(facts.values.begin(), facts.values.end(), block.values.begin() + k * world::kAttributes);
+    block.events.insert(block.events.end(), facts.events.begin(), facts.events.end());
+    block.event_offsets.push_back(static_cast<uint32_t>(block.events.size()));
   }
 }
 

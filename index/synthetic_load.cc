@@ -1,25 +1,61 @@
 #include "index/synthetic_load.h"
 
+#include <bit>
+#include <string>
 #include <vector>
 
 #include "index/synthetic_blocks.h"
+#include "index/system_tags.h"
 
 namespace crowd::synth {
 
 std::optional<uint64_t> load_population(const Population& population, BulkLoader& loader, unsigned threads) {
   const auto& vocabulary = population.vocabulary();
-  std::vector<uint32_t> loader_tag(vocabulary.size(), kNoTag);  // vocabulary index -> loader tag
+  // Loader numbers, kNoTag until first use: vocabulary tags; each
+  // attribute's exists tag (slice -1) and slices 0..63; each vocabulary tag's
+  // day tag on each snapshot day. Names are built once, on first use.
+  constexpr int kSlots = system_tags::kValueBits + 1;
+  std::vector<uint32_t> loader_tag(vocabulary.size(), kNoTag);
+  std::vector<uint32_t> value_tag(std::size_t{world::kAttributes} * kSlots, kNoTag);
+  std::vector<uint32_t> day_tag(vocabulary.size() * world::kSnapshots, kNoTag);
+  const auto slice = [&](int attribute, int b) {
+    uint32_t& id = value_tag[std::size_t(attribute) * kSlots + std::size_t(b + 1)];
+    if (id == kNoTag) id = loader.tag(system_tags::attribute(world::kAttributeNames[attribute], b));
+    return id;
+  };
+  const auto plain = [&](uint32_t t) {
+    if (loader_tag[t] == kNoTag) loader_tag[t] = loader.tag(vocabulary[t]);
+    return loader_tag[t];
+  };
+
   std::vector<uint32_t> mapped;
   uint64_t assignments = 0;
   const bool complete = generate_in_order(population, threads, [&](const UserBlock& block) {
     for (std::size_t k = 0; k < block.size(); ++k) {
       mapped.clear();
-      for (const uint32_t t : block.tags_of(k)) {
-        if (loader_tag[t] == kNoTag) loader_tag[t] = loader.tag(vocabulary[t]);
-        mapped.push_back(loader_tag[t]);
+      for (const uint32_t t : block.tags_of(k)) mapped.push_back(plain(t));
+      uint32_t last_plain = kNoTag;
+      for (const auto& e : block.events_of(k)) {
+        if (e.tag != last_plain) {  // a brand's two events are adjacent
+          mapped.push_back(plain(e.tag));
+          last_plain = e.tag;
+        }
+      }
+      const std::size_t users_tags = mapped.size();
+      for (const auto& e : block.events_of(k)) {
+        uint32_t& id = day_tag[std::size_t(e.tag) * world::kSnapshots + e.snapshot];
+        if (id == kNoTag) id = loader.tag(system_tags::day(vocabulary[e.tag], world::kSnapshotDays[e.snapshot].day));
+        mapped.push_back(id);
+      }
+      const auto values = block.values_of(k);
+      for (int a = 0; a < static_cast<int>(values.size()); ++a) {
+        mapped.push_back(slice(a, -1));
+        for (uint64_t bits = system_tags::to_offset_binary(values[a]); bits != 0; bits &= bits - 1) {
+          mapped.push_back(slice(a, std::countr_zero(bits)));
+        }
       }
       if (!loader.add(block.ids[k], mapped)) return false;
-      assignments += mapped.size();
+      assignments += users_tags;
     }
     return true;
   });

@@ -11,12 +11,23 @@ namespace crowd::synth {
 
 // Feeds every user of the population into `loader`, in user order, from the
 // calling thread (the loader is single-writer); with threads > 1, threads - 1
-// workers generate ahead (see generate_in_order). Vocabulary tags are
-// interned on first use, so tags no user has never reach the index. Does not
-// call loader.finish(). Returns the (user, tag) assignments handed in, or
-// nullopt when the user table filled up (users before that were added).
-// Cost: generation is ~0.7 us a user, the loader's add() (user table insert,
-// ~40 per-tag buffer appends) 2-3 us; with 2 threads they overlap.
+// workers generate ahead (see generate_in_order). With each user's tags go
+// its facts, as the write path would store them (index/system_tags.h), so the
+// index equals one built by ingesting crowd-gen's NDJSON:
+//  - values as bit slices: the attribute's "has a value" tag and the slices
+//    of its offset-binary value that are 1 (a user has at most one value an
+//    attribute, so a value is a plain set of tags, no last-write-wins);
+//  - events as their plain aipl_daily tag (once, when both days name the
+//    same tag) and the tag's day tag.
+// Tags, users' and system, are interned on first use, so tags no user has
+// never reach the index (as on the write path: a slice no value sets a bit in
+// is never created). Does not call loader.finish(). Returns the (user, tag)
+// assignments of users' tags handed in (user() tags and the distinct plain
+// aipl_daily tags; ingest's "assignments" counts the same, without system
+// tags), or nullopt when the user table filled up (users before that were
+// added). Cost: generation is ~0.9 us a user with facts, the loader's add()
+// (user table insert, ~60 per-tag buffer appends) 2-3 us; with 2 threads
+// they overlap.
 [[nodiscard]] std::optional<uint64_t> load_population(const Population& population, BulkLoader& loader,
                                                       unsigned threads = 2);
 

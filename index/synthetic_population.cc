@@ -1,6 +1,7 @@
 #include "index/synthetic_population.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <stdexcept>
 #include <unordered_set>
@@ -89,6 +90,60 @@ constexpr uint32_t kLoyal16 = threshold16(0.40);  // P users who are loyal (L)
 constexpr std::array<uint32_t, 4> kMember16 = {threshold16(0.01), threshold16(0.03), threshold16(0.25),
                                                threshold16(0.85)};
 
+// facts(), values. Orders in the last 365 days: one per distinct bought
+// category (each buy tag stands for at least one order) plus repeat orders,
+// exponential with a mean by shopping depth (deeper shoppers reorder more)
+// that grows a quarter with each further bought category; at most 100 (or
+// the bought categories, if more). Mean orders a buyer come out at 2.7,
+// 7.2 and 16.8 for depth 1, 2, 3 (seed 42), and the longest tails reach the
+// cap.
+constexpr std::array<double, world::kDepthLevels> kRepeatOrders = {2.0, 6.0, 14.0};
+constexpr double kRepeatPerBuy = 0.25;
+constexpr uint32_t kMaxOrders = 100;
+// Order value in yuan: lognormal around a median set by power:low|mid|high
+// (e-commerce order values are heavy-tailed; sigma 0.8 puts the 99th
+// percentile at ~6.4 x the median).
+constexpr std::array<double, world::kPowerLevels> kMedianOrderValue = {45, 110, 260};
+constexpr double kOrderValueSigma = 0.8;
+// clv = a year's orders x order value x retention x loyalty x noise.
+// Retention falls from 3 (ordered today) to 0.62 (no order for a year):
+// 0.5 + 2.5 e^(-recency / 120 days). Loyalty: +0.3 a brand membership
+// (at most 5 count), +0.5 a brand the user is loyal (L) to (at most 4).
+constexpr double kRetentionFloor = 0.5, kRetentionGain = 2.5, kRetentionDays = 120;
+constexpr double kLoyaltyPerMember = 0.3, kLoyaltyPerLoyal = 0.5;
+constexpr uint32_t kMaxLoyaltyMembers = 5, kMaxLoyaltyLoyal = 4;
+constexpr double kClvSigma = 0.3;
+
+// facts(), AIPL a month before the current state. Rows: current state A, I,
+// P, L; columns: the earlier state none (new to the brand's funnel), A, I, P,
+// L. The diagonal dominates. A holds most (user, brand) pairs, so its rate
+// of regressions (from I, P, L) is kept low: over the population, forward
+// moves (an earlier column) outnumber regressions (a later one) about 3 to 1.
+constexpr std::array<std::array<double, 5>, 4> kEarlier = {{
+    {0.25, 0.730, 0.015, 0.004, 0.001},  // A now: a quarter new
+    {0.15, 0.270, 0.550, 0.025, 0.005},  // I now: a quarter came from A
+    {0.10, 0.060, 0.160, 0.630, 0.050},  // P now
+    {0.03, 0.010, 0.020, 0.220, 0.720},  // L now: mostly promoted from P
+}};
+// The same as 16-bit cumulative thresholds of none, A, I and P (L is the rest).
+constexpr std::array<std::array<uint32_t, 4>, 4> earlier_thresholds() {
+  std::array<std::array<uint32_t, 4>, 4> out{};
+  for (std::size_t now = 0; now < 4; ++now) {
+    double sum = 0;
+    for (std::size_t before = 0; before < 4; ++before) {
+      sum += kEarlier[now][before];
+      out[now][before] = threshold16(sum);
+    }
+  }
+  return out;
+}
+constexpr auto kEarlier16 = earlier_thresholds();
+// Users with no state for a brand now who had one a month ago (left): per
+// unit of the brand's share among users browsing its vertical (brand_x, share
+// 0.3: 1.8% of them; its leavers come to ~7% of its A users), and flat for
+// the others (ad reach); three in four of them were A, the rest I.
+constexpr double kLeftPerShare = 0.06, kLeftOther = 0.002, kLeftAware = 0.75;
+
 // Signature categories: a persona's favoured categories it touches with
 // expected count at most this (more saturates: everyone has it, lift falls),
 // and with an expected lift of at least kSignatureLift.
@@ -118,6 +173,21 @@ class Lanes {
   int left_ = 0;
 };
 
+// Uniform in [0, 1), 53 bits.
+double uniform(Rng& rng) { return static_cast<double>(rng.next() >> 11) * 0x1p-53; }
+
+// Roughly standard normal: the sum of eight uniform 16-bit lanes (Irwin-Hall),
+// centred and scaled; tails end at +-4.9 sigma. Two draws, no log or sine.
+double normal(Rng& rng) {
+  uint64_t sum = 0;
+  for (int k = 0; k < 2; ++k) {
+    const uint64_t r = rng.next();
+    sum += (r & 0xffff) + ((r >> 16) & 0xffff) + ((r >> 32) & 0xffff) + (r >> 48);
+  }
+  constexpr double kScale = 1.224744871391589;  // sqrt(12 / 8): unit variance
+  return (static_cast<double>(sum) / 65536.0 - 4.0) * kScale;
+}
+
 // `count` distinct values in [lo, hi) not in `taken`, which they join.
 std::vector<uint32_t> distinct_ids(Rng& rng, uint32_t count, uint32_t lo, uint32_t hi,
                                    std::unordered_set<uint32_t>& taken) {
@@ -133,7 +203,11 @@ std::vector<uint32_t> distinct_ids(Rng& rng, uint32_t count, uint32_t lo, uint32
 }  // namespace
 
 Population::Population(const PopulationOptions& options)
-    : options_(options), key_(mix64(options.seed ^ 0x5553'4552'5300'0000ULL)), id_key_(mix64(options.seed + kGolden)) {
+    : options_(options),
+      key_(mix64(options.seed ^ 0x5553'4552'5300'0000ULL)),
+      id_key_(mix64(options.seed + kGolden)),
+      values_key_(mix64(options.seed ^ 0x5641'4c55'4553'0000ULL)),
+      snapshot_key_(mix64(options.seed ^ 0x4149'504c'4441'5900ULL)) {
   if (options.users > 0xffffffffULL) throw std::invalid_argument("synthetic population: at most 2^32-1 users");
   if (world::brands().size() > kMaxBrands) throw std::logic_error("synthetic world: too many brands");
   const auto verticals = world::verticals();
@@ -171,7 +245,14 @@ Population::Population(const PopulationOptions& options)
   }
 
   for (const auto& c : world::cities()) city_tier_.push_back(static_cast<uint8_t>(c.tier));
-  for (const auto& b : world::brands()) brand_vertical_.push_back(static_cast<uint8_t>(b.vertical));
+  for (const auto& b : world::brands()) {
+    brand_vertical_.push_back(static_cast<uint8_t>(b.vertical));
+    for (const double p : {kLeftOther, kLeftPerShare * b.share}) {
+      left_.push_back(threshold16(p));
+      left_.push_back(threshold16(p * kLeftAware));
+      left_max_ = std::max(left_max_, left_.end()[-2]);
+    }
+  }
 
   build_vocabulary();
   build_personas();
@@ -214,6 +295,11 @@ void Population::build_vocabulary() {
   aipl_ = static_cast<uint32_t>(v.size());
   for (const auto& b : world::brands()) {
     for (const char* s : kAiplNames) add("aipl:" + std::string(b.name) + ":" + s);
+  }
+  // Last: facts() emits these, user() does not.
+  aipl_daily_ = static_cast<uint32_t>(v.size());
+  for (const auto& b : world::brands()) {
+    for (const char* s : kAiplNames) add("aipl_daily:" + std::string(b.name) + ":" + s);
   }
 }
 
@@ -445,6 +531,100 @@ void Population::user(uint64_t i, UserId& id_out, std::vector<uint32_t>& tags) c
     emit_if(member_ + b, (bought ? u2 : u1) < (any ? kMember16[state] : o.member));
   }
   tags.assign(out.data(), end);
+}
+
+void Population::facts(uint64_t i, UserFacts& out) const {
+  std::vector<uint32_t> tags;
+  UserId id = 0;
+  user(i, id, tags);
+  facts(i, tags, out);
+}
+
+void Population::facts(uint64_t i, std::span<const uint32_t> tags, UserFacts& out) const {
+  // What the tags say: power, depth, bought categories, verticals browsed,
+  // memberships and AIPL states. Tag families are vocabulary ranges.
+  std::array<uint8_t, kMaxBrands> state;  // valid where `held` has the brand's bit
+  uint64_t held = 0;
+  uint32_t power = 0, depth = 0, buys = 0, members = 0, loyal = 0, browsed = 0;
+  for (const uint32_t t : tags) {
+    if (t >= cat_ && t < shop_) {
+      const uint32_t k = t - cat_;
+      buys += (k & 3) == kBuy;
+      browsed |= 1u << category_vertical_[k >> 2];
+    } else if (t >= aipl_ && t < aipl_daily_) {
+      const uint32_t k = t - aipl_;
+      state[k >> 2] = static_cast<uint8_t>(k & 3);
+      held |= uint64_t{1} << (k >> 2);
+      loyal += (k & 3) == kLoyal;
+    } else if (t >= member_ && t < aipl_) {
+      ++members;
+    } else if (t >= power_ && t < power_ + world::kPowerLevels) {
+      power = t - power_;
+    } else if (t >= depth_ && t < depth_ + world::kDepthLevels) {
+      depth = t - depth_;
+    }
+  }
+
+  // Values: buyers only.
+  out.has_values = buys > 0;
+  out.values.fill(0);
+  if (out.has_values) {
+    Rng rng(values_key_, i);
+    const double repeat_mean = kRepeatOrders[depth] * (1.0 + kRepeatPerBuy * (buys - 1));
+    const double repeats = -std::log1p(-uniform(rng)) * repeat_mean;
+    const uint32_t orders =
+        std::max(buys, static_cast<uint32_t>(std::min<double>(kMaxOrders, buys + std::floor(repeats))));
+    // The newest of `orders` days uniform over the last 365: P(recency > r)
+    // = (1 - r/365)^orders, so frequent buyers ordered recently.
+    const double newest = 365.0 * (1.0 - std::pow(1.0 - uniform(rng), 1.0 / orders));
+    const auto recency = std::min<uint32_t>(364, static_cast<uint32_t>(newest));
+    // Orders in the last 90 days: the newest one, and each other order with
+    // the chance that a day uniform in [recency, 365) is within 90 days
+    // (the expectation, randomly rounded).
+    uint32_t recent = 0;
+    const double u = uniform(rng);
+    if (recency < 90) {
+      recent = 1 + static_cast<uint32_t>((orders - 1) * (90.0 - recency) / (365.0 - recency) + u);
+    }
+    const double order_value = kMedianOrderValue[power] * std::exp(kOrderValueSigma * normal(rng));
+    const double retention = kRetentionFloor + kRetentionGain * std::exp(-static_cast<double>(recency) / kRetentionDays);
+    const double loyalty = 1.0 + kLoyaltyPerMember * std::min(members, kMaxLoyaltyMembers) +
+                           kLoyaltyPerLoyal * std::min(loyal, kMaxLoyaltyLoyal);
+    const double clv = orders * order_value * retention * loyalty * std::exp(kClvSigma * normal(rng));
+    out.values = {static_cast<int64_t>(orders), std::llround(recent * order_value), static_cast<int64_t>(recency),
+                  std::llround(clv)};
+  }
+
+  // AIPL snapshots: one 16-bit coin a brand decides the earlier state. Only
+  // brands with a state now, or whose coin is below the highest leaving
+  // threshold, can have an event: a branch-free pass over the coins picks
+  // those (~5 of 40), and only they take the full decision.
+  const auto brands = static_cast<uint32_t>(brand_vertical_.size());
+  std::array<uint16_t, kMaxBrands> coin;
+  Rng rng(snapshot_key_, i);
+  for (uint32_t b = 0; b < brands; b += 4) {
+    const uint64_t r = rng.next();  // four coins, low bits first
+    for (uint32_t j = 0; j < 4; ++j) coin[b + j] = static_cast<uint16_t>(r >> (16 * j));
+  }
+  uint64_t candidates = held;
+  for (uint32_t b = 0; b < brands; ++b) candidates |= uint64_t{coin[b] < left_max_} << b;
+  out.events.clear();
+  for (; candidates != 0; candidates &= candidates - 1) {
+    const auto b = static_cast<uint32_t>(std::countr_zero(candidates));
+    const uint32_t u = coin[b];
+    if ((held >> b & 1) != 0) {
+      // The count of cumulative thresholds at or below u: 0 none (new to
+      // the funnel), 1..4 A, I, P, L.
+      const auto& t = kEarlier16[state[b]];
+      const uint32_t before = (u >= t[0]) + (u >= t[1]) + (u >= t[2]) + (u >= t[3]);
+      if (before != 0) out.events.push_back({aipl_daily_ + 4 * b + before - 1, 0});
+      out.events.push_back({aipl_daily_ + 4 * b + state[b], 1});
+    } else {
+      // No state now: left, as A or I, or not in the funnel either day.
+      const uint32_t* left = &left_[4 * b + 2 * (browsed >> brand_vertical_[b] & 1)];
+      if (u < left[0]) out.events.push_back({aipl_daily_ + 4 * b + (u < left[1] ? kAware : kInterest), 0});
+    }
+  }
 }
 
 }  // namespace crowd::synth

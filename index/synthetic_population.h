@@ -27,6 +27,23 @@
 //    (browsed it, or saw an ad); members are mostly L and P users. The
 //    persona's favourite brand converts three times as often.
 //
+// Besides its tags, a user has facts() (see UserFacts), from a second random
+// stream of (seed, i), so adding them changed nothing user() returns:
+//  - numeric values, for buyers only (a cat:*:buy tag): orders in the last
+//    365 days (at least one per bought category, more for deeper shoppers),
+//    the newest order's recency (the newest of that many days uniform over the
+//    year), orders in the last 90 days (none when the newest is older),
+//    spend_90d = those orders x an order value that is lognormal around a
+//    median set by power:*, and clv = a year's orders x order value x a
+//    retention factor falling with recency x loyalty (memberships, L states);
+//  - dated AIPL snapshots aipl_daily:<brand>:<S> on world::kSnapshotDays: on
+//    the later day exactly the user's aipl:<brand>:<S> state; on the earlier
+//    day the state a month before, drawn given the current one (some users
+//    were not in the funnel yet, most were in the same or an earlier stage, a
+//    few in a later one: forward moves outnumber regressions ~3 to 1), and
+//    for brands with no state now, a small share who were A or I then and
+//    left (more of them among users who browse the brand's vertical).
+//
 // Everything is a pure function of (seed, i): user(i) needs no other user, so
 // tests regenerate any user and generation parallelises by blocks (a
 // Population is immutable after construction: any thread may call its const
@@ -46,6 +63,23 @@
 
 namespace crowd::synth {
 
+// A user's facts beyond its tags (Population::facts).
+struct UserFacts {
+  // Dated tag: an aipl_daily tag (a vocabulary index) held on
+  // world::kSnapshotDays[snapshot].
+  struct Event {
+    uint32_t tag = 0;
+    uint32_t snapshot = 0;
+    bool operator==(const Event&) const = default;
+  };
+  // Buyers have every attribute, others none (then values is all zero).
+  bool has_values = false;
+  std::array<int64_t, world::kAttributes> values{};  // world::kAttributeNames order
+  // Brand by brand, the earlier day's event before the later day's; a brand
+  // has at most one of each.
+  std::vector<Event> events;
+};
+
 struct PopulationOptions {
   uint64_t users = 1'000'000;
   uint64_t seed = 42;
@@ -61,8 +95,10 @@ class Population {
   [[nodiscard]] uint64_t users() const { return options_.users; }
   [[nodiscard]] uint64_t seed() const { return options_.seed; }
 
-  // Every tag name the generator can emit (~9,900); user() returns indices
-  // into it. Fixed for all seeds and sizes.
+  // Every tag name the generator can emit (~10,000); user() and facts()
+  // return indices into it. Fixed for all seeds and sizes. The aipl_daily
+  // tags, which only facts() emits, come last, so user()'s indices are those
+  // of the vocabulary before they were added.
   [[nodiscard]] const std::vector<std::string>& vocabulary() const { return vocabulary_; }
 
   // User i (i < users()): its external ID and its tags (vocabulary indices,
@@ -70,6 +106,15 @@ class Population {
   // a caller looping over users allocates nothing after the first few).
   // O(tags): ~0.7 us on an idle core (~40 tags; 1.4M users/s).
   void user(uint64_t i, UserId& id, std::vector<uint32_t>& tags) const;
+
+  // User i's facts (values and dated AIPL snapshots, see UserFacts).
+  // `tags` must be user(i)'s tags (as user() returned them, in any order):
+  // the facts follow them, and this overload spares regenerating them. `out`
+  // is reused like user()'s `tags`. O(tags + brands): ~0.3 us (a scan of the
+  // tags, a 16-bit coin a brand, and for buyers a log, a pow and three exps).
+  void facts(uint64_t i, std::span<const uint32_t> tags, UserFacts& out) const;
+  // The same from i alone (regenerates the user's tags first: ~0.8 us).
+  void facts(uint64_t i, UserFacts& out) const;
 
   // User i's external ID. A bijection of i: the low 32 bits are a keyed
   // permutation of i, so IDs never collide. About 90% of IDs are below 2^32,
@@ -114,6 +159,8 @@ class Population {
   PopulationOptions options_;
   uint64_t key_;                         // the users' RNG key, from the seed
   uint64_t id_key_;                      // the ID permutation's keys, from the seed
+  uint64_t values_key_;                  // facts(): the values' RNG key, from the seed
+  uint64_t snapshot_key_;                // facts(): the snapshots' RNG key, from the seed
   std::vector<std::string> vocabulary_;  // see build_vocabulary() for the layout
   std::vector<std::vector<uint32_t>> signatures_;
 
@@ -126,13 +173,18 @@ class Population {
   std::vector<uint32_t> vertical_first_shop_;
   std::vector<uint8_t> city_tier_;
   std::vector<uint8_t> brand_vertical_;
+  // Per brand, 16-bit thresholds of "has no state now and was A or I a
+  // month ago" and of "... was A": for users who do not browse the brand's
+  // vertical, then for those who do (4 a brand).
+  std::vector<uint32_t> left_;
+  uint32_t left_max_ = 0;  // the highest of them
 
   AliasTable persona_table_;
   std::vector<PersonaModel> personas_;
 
   // Vocabulary offsets, one per tag family.
   uint32_t gender_ = 0, age_ = 0, city_ = 0, tier_ = 0, power_ = 0, depth_ = 0, student_ = 0, platform_ = 0,
-           interest_ = 0, cat_ = 0, shop_ = 0, member_ = 0, aipl_ = 0;
+           interest_ = 0, cat_ = 0, shop_ = 0, member_ = 0, aipl_ = 0, aipl_daily_ = 0;
   std::vector<uint32_t> city_hanzi_tag_;  // per city: its 城市 tag, or kNoTag
 };
 

@@ -29,6 +29,38 @@ inline constexpr std::array<std::string_view, kPowerLevels> kPowerNames = {"low"
 inline constexpr std::array<std::string_view, kPlatformTraits> kPlatformNames = {"promo_sensitive", "quality_pref",
                                                                                  "sharer"};
 
+// Numeric attributes of buyers (Population::facts): orders in the last 365
+// days, spend in the last 90 days (whole yuan), days since the last order,
+// and a predicted customer lifetime value (whole yuan).
+inline constexpr int kAttributes = 4;
+inline constexpr std::array<std::string_view, kAttributes> kAttributeNames = {"orders_365d", "spend_90d",
+                                                                              "recency_days", "clv"};
+
+// Days since 1970-01-01 of a Gregorian date in year 1970 or later: the day
+// numbers of index/system_tags.h. A plain count (years, then months) is fine
+// at compile time; index/ does not depend on query/date.h, so a test checks
+// the results against query::parse_day.
+[[nodiscard]] constexpr int64_t days_since_1970(int year, int month, int day) {
+  const auto leap = [](int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; };
+  constexpr std::array<int, 12> kMonthDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int64_t days = 0;
+  for (int y = 1970; y < year; ++y) days += leap(y) ? 366 : 365;
+  for (int m = 1; m < month; ++m) days += kMonthDays[m - 1] + (m == 2 && leap(year) ? 1 : 0);
+  return days + day - 1;
+}
+
+// The two days of the dated AIPL snapshots (aipl_daily:<brand>:<A|I|P|L>),
+// a month apart: the later one is the users' current state (their aipl tags),
+// the earlier one the state a month before, for AIPL flow between two dates.
+struct SnapshotDay {
+  std::string_view date;  // YYYY-MM-DD
+  int64_t day;            // days since 1970-01-01
+};
+inline constexpr int kSnapshots = 2;
+inline constexpr std::array<SnapshotDay, kSnapshots> kSnapshotDays = {
+    {{"2026-10-15", days_since_1970(2026, 10, 15)}, {"2026-11-15", days_since_1970(2026, 11, 15)}}};
+static_assert(kSnapshotDays[0].day == 20'741 && kSnapshotDays[1].day == 20'772);
+
 // A top-level group of leaf categories. `share` is its share of the 2,000
 // leaf categories; `interest` names its 兴趣 tag.
 struct Vertical {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "index/system_tags.h"
+
 namespace crowd {
 
 std::string_view tag_field(std::string_view tag) {
@@ -15,15 +17,25 @@ std::optional<TagId> TagDictionary::find(std::string_view name) const {
   return it->second;
 }
 
+bool TagDictionary::is_system(TagId id) const { return system_tags::is_system(names_[id]); }
+
 std::span<const TagId> TagDictionary::with_prefix(std::string_view prefix) const {
+  return prefix_range(sorted(), prefix);
+}
+
+std::span<const TagId> TagDictionary::system_with_prefix(std::string_view prefix) const {
+  return prefix_range(std::span<const TagId>(sorted_).first(system_count_), prefix);
+}
+
+std::span<const TagId> TagDictionary::prefix_range(std::span<const TagId> range, std::string_view prefix) const {
   const auto less_than_prefix = [this](TagId id, std::string_view p) {
     return std::string_view(names_[id]).substr(0, p.size()) < p;
   };
   const auto prefix_less_than = [this](std::string_view p, TagId id) {
     return p < std::string_view(names_[id]).substr(0, p.size());
   };
-  const auto first = std::lower_bound(sorted_.begin(), sorted_.end(), prefix, less_than_prefix);
-  const auto last = std::upper_bound(first, sorted_.end(), prefix, prefix_less_than);
+  const auto first = std::lower_bound(range.begin(), range.end(), prefix, less_than_prefix);
+  const auto last = std::upper_bound(first, range.end(), prefix, prefix_less_than);
   return {first, last};
 }
 
@@ -54,6 +66,9 @@ void TagDictionary::rebuild_sorted() {
   sorted_.resize(names_.size());
   for (TagId id = 0; id < names_.size(); ++id) sorted_[id] = id;
   std::sort(sorted_.begin(), sorted_.end(), [this](TagId a, TagId b) { return names_[a] < names_[b]; });
+  system_count_ = static_cast<std::size_t>(
+      std::partition_point(sorted_.begin(), sorted_.end(), [this](TagId id) { return system_tags::is_system(names_[id]); }) -
+      sorted_.begin());
 }
 
 }  // namespace crowd

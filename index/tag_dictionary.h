@@ -32,12 +32,23 @@ class TagDictionary {
   [[nodiscard]] std::optional<TagId> find(std::string_view name) const;
   // The tag's name; id must be < size().
   [[nodiscard]] const std::string& name(TagId id) const { return names_[id]; }
+  // Every name, system tags included (index/system_tags.h).
   [[nodiscard]] std::size_t size() const { return names_.size(); }
+  // Users' tags only: what listings and counts of tags show.
+  [[nodiscard]] std::size_t user_tag_count() const { return names_.size() - system_count_; }
+  // Whether `id` is a system tag.
+  [[nodiscard]] bool is_system(TagId id) const;
 
-  // All tags in byte order of their names.
-  [[nodiscard]] std::span<const TagId> sorted() const { return sorted_; }
-  // Tags whose names start with `prefix`, in byte order. O(log n).
+  // Users' tags in byte order of their names (system tags excluded).
+  [[nodiscard]] std::span<const TagId> sorted() const {
+    return std::span<const TagId>(sorted_).subspan(system_count_);
+  }
+  // Users' tags whose names start with `prefix`, in byte order (system tags
+  // excluded, even for the empty prefix). O(log n).
   [[nodiscard]] std::span<const TagId> with_prefix(std::string_view prefix) const;
+  // System tags whose names start with `prefix` (which should start with
+  // system_tags::kMark), in byte order. O(log n).
+  [[nodiscard]] std::span<const TagId> system_with_prefix(std::string_view prefix) const;
 
   // A new dictionary holding these tags too; names already present are
   // skipped. O(n log n) in the new size: meant for batches, not per tag.
@@ -49,9 +60,14 @@ class TagDictionary {
 
  private:
   void rebuild_sorted();
+  // Tags in `range` whose names start with `prefix`.
+  [[nodiscard]] std::span<const TagId> prefix_range(std::span<const TagId> range, std::string_view prefix) const;
 
   std::vector<std::string> names_;  // by TagId
   std::vector<TagId> sorted_;       // TagIds in byte order of names
+  // System tags sort first (their names start with a control byte, users'
+  // cannot): sorted_[0, system_count_) are they.
+  std::size_t system_count_ = 0;
   boost::unordered_flat_map<std::string, TagId, StringHash, StringEq> ids_;
 };
 

@@ -1,5 +1,7 @@
 #include "index/taobao_log.h"
 
+#include "index/system_tags.h"
+
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 
@@ -111,15 +113,23 @@ bool load_taobao(std::istream& in, BulkLoader& loader, TaobaoStats& stats, std::
   // One user's tags, handed over when the user changes: the log is grouped by
   // user, so repeats (most rows are a pv of a category already seen) are
   // dropped here instead of flooding the loader's buffers.
+  // Day tags (system_tags.h) by (category, behaviour and day in the window).
+  boost::unordered_flat_map<std::pair<uint64_t, uint32_t>, uint32_t> day_tags;
   std::vector<uint32_t> run;
+  std::vector<uint32_t> day_run;
   UserId run_user = 0;
   const auto flush_run = [&]() -> bool {
     if (run.empty()) return true;
     std::sort(run.begin(), run.end());
     run.erase(std::unique(run.begin(), run.end()), run.end());
-    if (!loader.add(run_user, run)) return false;
     stats.assignments += run.size();
+    std::sort(day_run.begin(), day_run.end());
+    day_run.erase(std::unique(day_run.begin(), day_run.end()), day_run.end());
+    stats.dated_assignments += day_run.size();
+    run.insert(run.end(), day_run.begin(), day_run.end());
+    if (!loader.add(run_user, run)) return false;
     run.clear();
+    day_run.clear();
     return true;
   };
 
@@ -144,6 +154,14 @@ bool load_taobao(std::istream& in, BulkLoader& loader, TaobaoStats& stats, std::
     uint32_t& tag = it->second[static_cast<std::size_t>(row.behavior)];
     if (tag == kNoTag) tag = loader.tag(taobao_tag(row.category, row.behavior));
     run.push_back(tag);
+    if (row.day) {
+      // Days in the window are positive and below 2^24.
+      const auto key =
+          std::make_pair(row.category, static_cast<uint32_t>(row.behavior) << 24 | static_cast<uint32_t>(*row.day));
+      auto [day_it, new_day] = day_tags.try_emplace(key, 0);
+      if (new_day) day_it->second = loader.tag(system_tags::day(taobao_tag(row.category, row.behavior), *row.day));
+      day_run.push_back(day_it->second);
+    }
 
     ++stats.rows;
     ++stats.behaviors[static_cast<std::size_t>(row.behavior)];

@@ -46,8 +46,9 @@ uint32_t WriteBatch::intern(std::string_view name) {
   return id;
 }
 
-void WriteBatch::push(Kind kind, UserId user, std::span<const uint32_t> local_tags) {
-  ops_.push_back(Op{kind, user, static_cast<uint32_t>(tag_refs_.size()), static_cast<uint32_t>(local_tags.size())});
+void WriteBatch::push(Kind kind, UserId user, std::span<const uint32_t> local_tags, int64_t value) {
+  ops_.push_back(
+      Op{kind, user, static_cast<uint32_t>(tag_refs_.size()), static_cast<uint32_t>(local_tags.size()), value});
   tag_refs_.insert(tag_refs_.end(), local_tags.begin(), local_tags.end());
 }
 
@@ -55,8 +56,36 @@ void WriteBatch::add(UserId user, std::span<const uint32_t> local_tags) { push(K
 void WriteBatch::remove(UserId user, std::span<const uint32_t> local_tags) { push(Kind::kRemove, user, local_tags); }
 void WriteBatch::erase(UserId user) { push(Kind::kErase, user, {}); }
 
+void WriteBatch::clear_tag(uint32_t local_tag) { push(Kind::kClearTag, 0, std::span(&local_tag, 1)); }
+
+void WriteBatch::replace_tag(uint32_t local_tag, std::shared_ptr<const Bitmap> ordinals) {
+  bitmaps_.push_back(std::move(ordinals));
+  push(Kind::kReplaceTag, 0, std::span(&local_tag, 1), static_cast<int64_t>(bitmaps_.size() - 1));
+}
+
+void WriteBatch::set_value(UserId user, uint32_t local_attribute, int64_t value) {
+  push(Kind::kSetValue, user, std::span(&local_attribute, 1), value);
+}
+
+void WriteBatch::clear_value(UserId user, uint32_t local_attribute) {
+  push(Kind::kClearValue, user, std::span(&local_attribute, 1));
+}
+
+void WriteBatch::set_entry(std::string key, std::string text) {
+  entries_.push_back(Entry{std::move(key), std::move(text)});
+  push(Kind::kSetEntry, 0, {}, static_cast<int64_t>(entries_.size() - 1));
+}
+
+void WriteBatch::erase_entry(std::string key) {
+  entries_.push_back(Entry{std::move(key), {}});
+  push(Kind::kEraseEntry, 0, {}, static_cast<int64_t>(entries_.size() - 1));
+}
+
 // Layout (little-endian): u32 name count, then per name u32 length + bytes;
-// u32 op count, then per op u8 kind, u64 user, u32 tag count, u32 tags.
+// u32 op count, then per op u8 kind, u64 user, u32 tag count, u32 tags, and
+// after that by kind: kSetValue i64 value; kReplaceTag u64 length + portable
+// Roaring bitmap; kSetEntry u32 + key, u32 + text; kEraseEntry u32 + key.
+// Batches of kinds 1-3 encode exactly as in the first version of the log.
 void WriteBatch::encode(std::string& out) const {
   put_u32(out, static_cast<uint32_t>(names_.size()));
   for (const auto& n : names_) {
@@ -69,6 +98,33 @@ void WriteBatch::encode(std::string& out) const {
     put_u64(out, op.user);
     put_u32(out, op.tag_count);
     out.append(reinterpret_cast<const char*>(tag_refs_.data() + op.first_tag), sizeof(uint32_t) * op.tag_count);
+    switch (op.kind) {
+      case Kind::kSetValue:
+        put_u64(out, static_cast<uint64_t>(op.value));
+        break;
+      case Kind::kReplaceTag: {
+        const roaring_bitmap_t* b = bitmaps_[static_cast<std::size_t>(op.value)]->get();
+        const std::size_t n = roaring_bitmap_portable_size_in_bytes(b);
+        put_u64(out, n);
+        const std::size_t at = out.size();
+        out.resize(at + n);
+        roaring_bitmap_portable_serialize(b, out.data() + at);
+        break;
+      }
+      case Kind::kSetEntry:
+      case Kind::kEraseEntry: {
+        const Entry& e = entries_[static_cast<std::size_t>(op.value)];
+        put_u32(out, static_cast<uint32_t>(e.key.size()));
+        out += e.key;
+        if (op.kind == Kind::kSetEntry) {
+          put_u32(out, static_cast<uint32_t>(e.text.size()));
+          out += e.text;
+        }
+        break;
+      }
+      default:
+        break;
+    }
   }
 }
 
@@ -91,13 +147,53 @@ bool WriteBatch::decode(std::string_view in) {
     uint64_t user = 0;
     uint32_t tag_count = 0;
     if (!r.u8(kind) || !r.u64(user) || !r.u32(tag_count)) return false;
-    if (kind < 1 || kind > 3) return false;
+    if (kind < 1 || kind > 9) return false;
+    const auto k = static_cast<Kind>(kind);
     if (r.remaining() / sizeof(uint32_t) < tag_count) return false;
     tags.resize(tag_count);
     for (auto& t : tags) {
       if (!r.u32(t) || t >= name_count) return false;
     }
-    push(static_cast<Kind>(kind), user, tags);
+    const bool one_name = k == Kind::kClearTag || k == Kind::kReplaceTag || k == Kind::kSetValue ||
+                          k == Kind::kClearValue;
+    const bool no_name = k == Kind::kErase || k == Kind::kSetEntry || k == Kind::kEraseEntry;
+    if ((one_name && tag_count != 1) || (no_name && tag_count != 0)) return false;
+    switch (k) {
+      case Kind::kSetValue: {
+        uint64_t v = 0;
+        if (!r.u64(v)) return false;
+        set_value(user, tags[0], static_cast<int64_t>(v));
+        break;
+      }
+      case Kind::kReplaceTag: {
+        uint64_t n = 0;
+        std::string_view bytes;
+        if (!r.u64(n) || n > r.remaining() || !r.bytes(static_cast<std::size_t>(n), bytes)) return false;
+        roaring_bitmap_t* b = roaring_bitmap_portable_deserialize_safe(bytes.data(), bytes.size());
+        if (b == nullptr) return false;
+        Bitmap owned(b);
+        if (roaring_bitmap_portable_size_in_bytes(b) != n) return false;
+        replace_tag(tags[0], std::make_shared<const Bitmap>(std::move(owned)));
+        break;
+      }
+      case Kind::kSetEntry:
+      case Kind::kEraseEntry: {
+        uint32_t len = 0;
+        std::string_view key;
+        if (!r.u32(len) || !r.bytes(len, key)) return false;
+        if (k == Kind::kEraseEntry) {
+          erase_entry(std::string(key));
+          break;
+        }
+        std::string_view text;
+        if (!r.u32(len) || !r.bytes(len, text)) return false;
+        set_entry(std::string(key), std::string(text));
+        break;
+      }
+      default:
+        push(k, user, tags);
+        break;
+    }
   }
   return r.done();
 }

@@ -76,7 +76,7 @@ uint64_t Evaluator::count_node(const PlanNode& node) {
     case PlanKind::kAll:
       return view_->universe().cardinality;
     case PlanKind::kTag:
-      return view_->tag(node.tag).cardinality;
+      return leaf_bits(node, *view_).cardinality;
     case PlanKind::kUnion: {
       if (node.cached_union) return node.cached_union->cardinality;
       const std::size_t n = node.union_bits.size();

@@ -336,7 +336,7 @@ class FusedRun {
       case PlanKind::kTag:
         n.first = static_cast<uint32_t>(s_.cursors_.size());
         n.count = 1;
-        s_.cursors_.push_back({&p.bits->high_low_container, 0, &view_.tag(p.tag).dense()});
+        s_.cursors_.push_back({&p.bits->high_low_container, 0, &leaf_bits(p, view_).dense()});
         break;
       case PlanKind::kUnion:
         if (p.cached_union) {  // read like one tag

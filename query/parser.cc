@@ -299,7 +299,9 @@ class Parser {
     }
     advance();
     int64_t size = 0;
+    const std::size_t size_position = current_.position;
     if (!ok() || !expect_int(size, "as the lookalike size")) return false;
+    if (size < 1) return fail(size_position, "lookalike size must be at least 1, not " + std::to_string(size));
     if (!expect(TokenKind::kRParen, "')' closing lookalike(")) return false;
     --depth_;
     out = make_lookalike(std::move(seed), size, position);
@@ -325,6 +327,7 @@ class Parser {
         word.front() != '-') {
       const auto days = parse_int(word.substr(0, word.size() - 1));
       if (!days) return fail(current_.position, "integer out of range");
+      if (*days < 1) return fail(current_.position, "within() needs at least 1 day, not " + std::to_string(*days));
       advance();
       if (!ok() || !expect(TokenKind::kRParen, "')' closing within(")) return false;
       --depth_;

@@ -33,6 +33,17 @@ PlanNode make_tag_node(const IndexView& view, TagId id, std::size_t position) {
   return n;
 }
 
+PlanNode make_computed_node(std::shared_ptr<const TagBits> set, std::string label, std::size_t position) {
+  PlanNode n;
+  n.kind = PlanKind::kTag;
+  n.bits = set->bits.get();
+  n.estimate = set->cardinality;
+  n.computed = std::move(set);
+  n.label = std::move(label);
+  n.position = position;
+  return n;
+}
+
 PlanNode make_union_node(const IndexView& view, std::vector<TagId> ids, std::size_t position) {
   PlanNode n;
   n.kind = PlanKind::kUnion;
@@ -76,7 +87,7 @@ void describe_into(const PlanNode& node, const TagDictionary& dictionary, std::s
       out += "all";
       return;
     case PlanKind::kTag:
-      out += quote_tag(dictionary.name(node.tag));
+      out += !node.label.empty() ? node.label : quote_tag(dictionary.name(node.tag));
       return;
     case PlanKind::kUnion:
       out += "union(";
@@ -114,7 +125,7 @@ std::string check_plan(const PlanNode& node) {
   if (leaf && n != 0) return "a leaf with operands";
   switch (node.kind) {
     case PlanKind::kTag:
-      if (node.bits == nullptr || node.tag == kNoTag) return "a tag without its bitmap";
+      if (node.bits == nullptr || (node.tag == kNoTag) == !node.computed) return "a tag without its bitmap";
       break;
     case PlanKind::kUnion:
       if (node.union_tags.empty() || node.union_tags.size() != node.union_bits.size()) return "a malformed union";

@@ -42,8 +42,14 @@ struct PlanNode {
   // Byte offset in the query text this node came from (diagnostics only).
   std::size_t position = 0;
 
-  TagId tag = kNoTag;                               // kTag
+  TagId tag = kNoTag;                               // kTag (kNoTag when `computed`)
   const roaring_bitmap_t* bits = nullptr;           // kTag
+  // kTag, optional: a set the query computed itself rather than a stored
+  // tag (an attribute range, a lookalike expansion); `tag` is then kNoTag
+  // and `bits` points into it. `label`, when set, is how describe() prints
+  // the leaf (computed sets, saved crowds).
+  std::shared_ptr<const TagBits> computed;
+  std::string label;
   std::vector<TagId> union_tags;                    // kUnion, parallel to union_bits
   std::vector<const roaring_bitmap_t*> union_bits;  // kUnion
   // kUnion, optional: the whole union from the UnionCache (union_cache.h).
@@ -58,6 +64,13 @@ struct PlanNode {
 [[nodiscard]] PlanNode make_all_node(const IndexView& view, std::size_t position = 0);
 // id < view.tag_count().
 [[nodiscard]] PlanNode make_tag_node(const IndexView& view, TagId id, std::size_t position = 0);
+// A leaf over a set the query computed (see PlanNode::computed).
+[[nodiscard]] PlanNode make_computed_node(std::shared_ptr<const TagBits> set, std::string label,
+                                          std::size_t position = 0);
+// A kTag leaf's bits and numbers, stored or computed.
+[[nodiscard]] inline const TagBits& leaf_bits(const PlanNode& node, const IndexView& view) {
+  return node.computed ? *node.computed : view.tag(node.tag);
+}
 // Every id < view.tag_count(); estimate is the sum of their cardinalities.
 [[nodiscard]] PlanNode make_union_node(const IndexView& view, std::vector<TagId> ids, std::size_t position = 0);
 

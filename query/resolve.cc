@@ -5,6 +5,11 @@
 #include <utility>
 #include <vector>
 
+#include "index/system_tags.h"
+#include "query/attribute.h"
+#include "query/evaluator.h"
+#include "query/lookalike.h"
+#include "query/rewrite.h"
 #include "query/suggest.h"
 
 namespace crowd::query {
@@ -46,7 +51,7 @@ class Resolver {
   [[gnu::noinline]] bool resolve_leaf(const AstNode& node, PlanNode& out) {
     switch (node.kind) {
       case AstKind::kTag: {
-        if (const auto id = view_.dictionary().find(node.text)) {
+        if (const auto id = find_user_tag(node.text)) {
           out = make_tag_node(view_, *id, node.position);
           return true;
         }
@@ -79,23 +84,13 @@ class Resolver {
         out = make_all_node(view_, node.position);
         return true;
       case AstKind::kSavedCrowd:
-        return unknown(
-            node,
-            [&] {
-              return Error{ErrorCode::kUnknownTag, "unknown saved crowd @" + node.text, node.position, {}};
-            },
-            out);
+        return resolve_saved_crowd(node, out);
       case AstKind::kCompare:
-        return unknown(
-            node,
-            [&] {
-              return Error{ErrorCode::kUnknownTag, "unknown attribute " + node.text, node.position, {}};
-            },
-            out);
+        return resolve_compare(node, out);
       case AstKind::kLookalike:
-        return fail(Error{ErrorCode::kParse, "lookalike() is not available yet", node.position, {}});
+        return resolve_lookalike(node, out);
       case AstKind::kWithin:
-        return fail(Error{ErrorCode::kParse, "within() is not available yet", node.position, {}});
+        return resolve_within(node, out);
       default:
         return fail(Error{ErrorCode::kParse, "unsupported query form", node.position, {}});
     }
@@ -104,6 +99,102 @@ class Resolver {
   std::optional<Error> error;
 
  private:
+  // A user's tag by name; system tags (system_tags.h) cannot be named.
+  [[nodiscard]] std::optional<TagId> find_user_tag(std::string_view name) const {
+    if (system_tags::is_system(name)) return std::nullopt;
+    return view_.dictionary().find(name);
+  }
+
+  // @name: the saved crowd's own tag, which changes only when the crowd is
+  // refreshed or one of its users is deleted (so pages of it are stable).
+  [[gnu::noinline]] bool resolve_saved_crowd(const AstNode& node, PlanNode& out) {
+    const std::string key = system_tags::crowd(node.text);
+    const auto id = view_.dictionary().find(key);
+    if (id && view_.entries().contains(key)) {
+      out = make_tag_node(view_, *id, node.position);
+      out.label = "@" + node.text;
+      return true;
+    }
+    return unknown(
+        node, [&] { return Error{ErrorCode::kUnknownTag, "unknown saved crowd @" + node.text, node.position, {}}; },
+        out);
+  }
+
+  // attr op n: a bit-sliced range (attribute.h), computed here once.
+  [[gnu::noinline]] bool resolve_compare(const AstNode& node, PlanNode& out) {
+    auto set = compare_attribute(view_, node.text, node.op, node.low, node.high);
+    if (!set) {
+      return unknown(
+          node, [&] { return Error{ErrorCode::kUnknownTag, "unknown attribute " + node.text, node.position, {}}; },
+          out);
+    }
+    std::string label = node.text + " " + spelling(node.op) + " " + std::to_string(node.low);
+    if (node.op == CompareOp::kBetween) label += " AND " + std::to_string(node.high);
+    out = make_computed_node(std::make_shared<const TagBits>(std::move(*set)), std::move(label), node.position);
+    return true;
+  }
+
+  // lookalike(expr, N): the seed is evaluated and expanded here, once; the
+  // expansion is then a set like any tag.
+  [[gnu::noinline]] bool resolve_lookalike(const AstNode& node, PlanNode& out) {
+    PlanNode seed_plan;
+    if (!resolve(node.children[0], seed_plan)) return false;
+    rewrite(seed_plan, view_);
+    const Plan plan(std::move(seed_plan), view_);
+    Evaluator evaluator;
+    const Bitmap seed = evaluator.materialize(plan, view_);
+    LookalikeOptions options;
+    options.size = static_cast<uint64_t>(node.low);
+    LookalikeResult expanded = lookalike(view_, seed.get(), options);
+    out = make_computed_node(std::make_shared<const TagBits>(std::move(expanded.users)),
+                             "lookalike(" + describe(plan.root(), view_.dictionary()) + ", " +
+                                 std::to_string(node.low) + ")",
+                             node.position);
+    return true;
+  }
+
+  // within(tag, first, last) / within(tag, Nd): the union of the tag's day
+  // tags in the range; Nd counts back from the newest day in the index (its
+  // last N days, the newest included). A tag the index knows with no events
+  // in the range is the empty set.
+  [[gnu::noinline]] bool resolve_within(const AstNode& node, PlanNode& out) {
+    if (!find_user_tag(node.text)) {
+      return unknown(
+          node,
+          [&] {
+            auto suggestions = suggest_tags(node.text, view_.dictionary());
+            return Error{ErrorCode::kUnknownTag, with_suggestions("unknown tag '" + node.text + "'", suggestions),
+                         node.position, std::move(suggestions)};
+          },
+          out);
+    }
+    int64_t first = node.low;
+    int64_t last = node.high;
+    if (node.last_days) {
+      const auto newest = view_.newest_day();
+      if (!newest) {
+        out = make_empty_node(node.position);
+        return true;
+      }
+      last = *newest;
+      // More days than the calendar holds (0000-9999: 3.65M) mean all of them.
+      first = last - std::min<int64_t>(node.low, 10'000'000) + 1;
+    }
+    std::vector<TagId> days;
+    for (const TagId id : view_.dictionary().system_with_prefix(system_tags::day_prefix(node.text))) {
+      const auto day = system_tags::day_of(view_.dictionary().name(id), node.text);
+      if (day && *day >= first && *day <= last) days.push_back(id);
+    }
+    if (days.empty()) {
+      out = make_empty_node(node.position);
+    } else if (days.size() == 1) {
+      out = make_tag_node(view_, days.front(), node.position);
+    } else {
+      out = make_union_node(view_, std::move(days), node.position);
+    }
+    return true;
+  }
+
   // An unknown name: the empty set when lenient, else the error (built only
   // then: suggestions scan the dictionary).
   template <typename MakeError>

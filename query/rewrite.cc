@@ -85,7 +85,7 @@ std::size_t drop_kind(std::vector<PlanNode>& nodes, std::size_t from, std::size_
     case PlanKind::kAll:
       return;
     case PlanKind::kTag:
-      if (view.tag(node.tag).cardinality == 0) replace(node, make_empty_node(position));
+      if (leaf_bits(node, view).cardinality == 0) replace(node, make_empty_node(position));
       return;
     case PlanKind::kUnion: {
       std::vector<TagId> kept;
@@ -180,7 +180,7 @@ void fold_recursive(PlanNode& node, const IndexView& view) {
   }
   if (node.kind != PlanKind::kOr) return;
   const bool any_leaf = std::any_of(node.children.begin(), node.children.end(), [](const PlanNode& c) {
-    return c.kind == PlanKind::kTag || c.kind == PlanKind::kUnion;
+    return (c.kind == PlanKind::kTag && !c.computed) || c.kind == PlanKind::kUnion;
   });
   if (!any_leaf) return;
   std::vector<TagId> ids;
@@ -188,7 +188,7 @@ void fold_recursive(PlanNode& node, const IndexView& view) {
   std::size_t first_leaf_position = node.position;
   std::vector<PlanNode> others;
   for (auto& c : node.children) {
-    if (c.kind == PlanKind::kTag) {
+    if (c.kind == PlanKind::kTag && !c.computed) {
       if (leaves++ == 0) first_leaf_position = c.position;
       ids.push_back(c.tag);
     } else if (c.kind == PlanKind::kUnion) {
@@ -259,7 +259,7 @@ void estimate_recursive(PlanNode& node, const IndexView& view, double universe) 
       node.estimate = view.universe().cardinality;
       return;
     case PlanKind::kTag:
-      node.estimate = view.tag(node.tag).cardinality;
+      node.estimate = leaf_bits(node, view).cardinality;
       return;
     case PlanKind::kUnion: {
       uint64_t sum = 0;

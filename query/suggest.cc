@@ -79,6 +79,7 @@ std::vector<std::string> suggest_tags(std::string_view unknown, const TagDiction
   std::vector<std::size_t> row;
   std::vector<std::size_t> previous;
   for (TagId id = 0; id < dictionary.size(); ++id) {
+    if (dictionary.is_system(id)) continue;
     const std::string& tag = dictionary.name(id);
     // Byte length bounds code point length from above, and from below by a
     // factor of four: a cheap filter before decoding.
@@ -104,6 +105,7 @@ std::vector<std::string> suggest_prefixes(std::string_view prefix, const TagDict
   std::vector<std::size_t> row;
   std::vector<std::size_t> previous;
   for (TagId id = 0; id < dictionary.size(); ++id) {
+    if (dictionary.is_system(id)) continue;
     const std::string& tag = dictionary.name(id);
     decode_utf8(tag, name);
     if (name.size() + tolerance < wanted.size()) continue;

@@ -2,14 +2,21 @@
 
 #include <boost/url/parse.hpp>
 
+#include <optional>
+
 namespace crowd::server {
 namespace {
 
-Reply method_not_allowed(std::string_view allow) {
-  auto r = error_reply({http::status::method_not_allowed, "method_not_allowed",
-                        "method not allowed here; allowed: " + std::string(allow), {}, {}, {}});
-  r.message.set(http::field::allow, allow);
-  return r;
+// The analytics route a path names, if any.
+std::optional<Route> analytics_route(std::string_view path) {
+  if (path == "/v1/insight") return Route::kInsight;
+  if (path == "/v1/overlap") return Route::kOverlap;
+  if (path == "/v1/flow") return Route::kFlow;
+  if (path == "/v1/funnel") return Route::kFunnel;
+  if (path == "/v1/lookalike") return Route::kLookalike;
+  if (path == "/v1/stats") return Route::kStats;
+  if (path == "/v1/crowds" || path.starts_with("/v1/crowds/")) return Route::kCrowds;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -50,6 +57,19 @@ Reply Api::handle(Request& req, Route& route) {
   if (path == "/v1/assign") {
     route = Route::kAssign;
     return method == http::verb::post ? assign(req) : method_not_allowed("POST");
+  }
+  if (const auto r = analytics_route(path)) {
+    route = *r;
+    if (*r == Route::kCrowds) return crowds(req, path.substr(std::string_view("/v1/crowds").size()), start);
+    if (method != http::verb::post) return method_not_allowed("POST");
+    switch (*r) {
+      case Route::kInsight: return insight(req, start);
+      case Route::kOverlap: return overlap(req, start);
+      case Route::kFlow: return flow(req, start);
+      case Route::kFunnel: return funnel(req, start);
+      case Route::kLookalike: return lookalike(req, start);
+      default: return stats(req, start);
+    }
   }
   static constexpr std::string_view kUsers = "/v1/users/";
   if (path.starts_with(kUsers)) {

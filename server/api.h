@@ -25,12 +25,15 @@ class UnionCache;
 
 namespace crowd::server {
 
+class Retention;
+
 class Api {
  public:
   // `unions` (optional, outlives the Api): where unions of many tags are kept
   // between queries (query/union_cache.h).
-  Api(Store& store, Metrics& metrics, query::UnionCache* unions = nullptr)
-      : store_(store), metrics_(metrics), unions_(unions) {}
+  // `retention` (optional, outlives the Api): applied after writes.
+  Api(Store& store, Metrics& metrics, query::UnionCache* unions = nullptr, Retention* retention = nullptr)
+      : store_(store), metrics_(metrics), unions_(unions), retention_(retention) {}
 
   // Answers one request; `route` says which route it was, for metrics.
   // `req` may be modified (the ingest body is padded for simdjson in place).
@@ -51,6 +54,18 @@ class Api {
   Reply ingest(Request& req);
   Reply assign(const Request& req);
   Reply delete_user(std::string_view id_text);
+  // After a write that may have brought a newer or an old day (retention.h).
+  void apply_retention(const WriteBatch& written);
+
+  // Analytics routes, one file each (api_<route>.cc); saved crowds in
+  // api_crowds.cc (`name_path`: what follows /v1/crowds, "" or "/<name>...").
+  Reply insight(const Request& req, Clock::time_point start);
+  Reply overlap(const Request& req, Clock::time_point start);
+  Reply flow(const Request& req, Clock::time_point start);
+  Reply funnel(const Request& req, Clock::time_point start);
+  Reply lookalike(const Request& req, Clock::time_point start);
+  Reply stats(const Request& req, Clock::time_point start);
+  Reply crowds(const Request& req, std::string_view name_path, Clock::time_point start);
 
   // Info routes (api_info.cc).
   Reply tags(const boost::urls::url_view& url);
@@ -62,6 +77,7 @@ class Api {
   Store& store_;
   Metrics& metrics_;
   query::UnionCache* unions_;
+  Retention* retention_;
 };
 
 // Microseconds since `start`.

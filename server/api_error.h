@@ -40,5 +40,7 @@ struct ApiError {
 
 // {"error": {"code", "message", "position"?, "line"?, "suggestions"?}}
 [[nodiscard]] Reply error_reply(const ApiError& error);
+// 405 with the Allow header, e.g. allow = "GET, POST".
+[[nodiscard]] Reply method_not_allowed(std::string_view allow);
 
 }  // namespace crowd::server

@@ -56,7 +56,7 @@ Reply Api::health() {
   std::string body;
   JsonWriter w(body);
   w.raw("{").key("status").string("ok").raw(",").key("users").number(view->universe().cardinality);
-  w.raw(",").key("tags").number(view->tag_count()).raw("}");
+  w.raw(",").key("tags").number(view->dictionary().user_tag_count()).raw("}");
   return json_reply(http::status::ok, std::move(body));
 }
 

@@ -9,38 +9,12 @@
 #include "server/id_export.h"
 #include "server/json_writer.h"
 #include "server/page_cursor.h"
+#include "server/query_support.h"
 #include "server/query_params.h"
 #include "server/request_json.h"
 
 namespace crowd::server {
 namespace {
-
-ApiError query_error(const query::Error& e) {
-  ApiError out;
-  switch (e.code) {
-    case query::ErrorCode::kParse:
-      out.status = http::status::bad_request;
-      out.code = "parse_error";
-      break;
-    case query::ErrorCode::kUnknownTag:
-      out.status = http::status::bad_request;
-      out.code = "unknown_tag";
-      break;
-    case query::ErrorCode::kTooLarge:
-      out.status = http::status::payload_too_large;
-      out.code = "too_large";
-      break;
-  }
-  out.message = e.message;
-  if (e.code != query::ErrorCode::kTooLarge) out.position = e.position;
-  out.suggestions = e.suggestions;
-  return out;
-}
-
-query::Evaluator& thread_evaluator() {
-  thread_local query::Evaluator evaluator;
-  return evaluator;
-}
 
 // The fields of a JSON query request: {"q", "lenient"?, "limit"?, "cursor"?}.
 struct QueryRequest {

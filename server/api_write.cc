@@ -4,13 +4,16 @@
 #include <boost/beast/core/string.hpp>
 #include <simdjson.h>
 
+#include <iostream>
 #include <vector>
 
 #include "server/api.h"
 #include "server/ingest_parser.h"
 #include "server/json_writer.h"
 #include "server/request_json.h"
+#include "server/retention.h"
 #include "server/user_tags_json.h"
+#include "server/write_failure.h"
 
 namespace crowd::server {
 namespace {
@@ -27,17 +30,6 @@ std::string media_type(std::string_view content_type) {
   return out;
 }
 
-std::optional<ApiError> write_failure(WriteStatus status) {
-  switch (status) {
-    case WriteStatus::kOk: return std::nullopt;
-    case WriteStatus::kFull: return unavailable("no user ordinal left (the index holds 2^32-1 users); nothing changed");
-    case WriteStatus::kIoError: return unavailable("could not append to the write-ahead log; nothing changed");
-    case WriteStatus::kNotDurable:
-      return unavailable("the write was applied but the log could not be synced; it may not survive a crash");
-  }
-  return unavailable("unknown write status");
-}
-
 // Reads [{"id": ..., "tags": [...]}, ...] from `list` into the batch; `what`
 // names the list in messages ("add", "remove").
 std::optional<ApiError> read_assign_list(simdjson::dom::element list, std::string_view what, WriteBatch& batch,
@@ -49,22 +41,24 @@ std::optional<ApiError> read_assign_list(simdjson::dom::element list, std::strin
     message.append(what).append("\" must be an array");
     return bad_request(std::move(message));
   }
-  std::vector<uint32_t> tags;
+  UserRecord record;
   std::size_t index = 0;
   for (const auto entry : entries) {
     std::string where(what);
     where.append("[").append(std::to_string(index++)).append("]");
     simdjson::dom::object obj;
     if (entry.get(obj)) return bad_request(where + ": expected an object {\"id\", \"tags\"}");
-    UserId id = 0;
-    if (auto problem = read_user_tags(obj, id, tags, [&](std::string_view name) { return batch.intern(name); })) {
+    if (auto problem = read_user_record(obj, adding ? RecordMode::kAdd : RecordMode::kRemove, record,
+                                        [&](std::string_view name) { return batch.intern(name); })) {
       where.append(".").append(*problem);
       return bad_request(std::move(where));
     }
     if (adding) {
-      if (!tags.empty()) batch.add(id, tags);
+      if (!record.tags.empty()) batch.add(record.id, record.tags);
+      for (const auto& [attribute, v] : record.values) batch.set_value(record.id, attribute, v);
     } else {
-      batch.remove(id, tags);
+      if (!record.tags.empty()) batch.remove(record.id, record.tags);
+      for (const uint32_t attribute : record.cleared) batch.clear_value(record.id, attribute);
     }
   }
   return std::nullopt;
@@ -92,6 +86,7 @@ Reply Api::ingest(Request& req) {
   if (!batch.empty()) {
     if (auto failure = write_failure(store_.write(batch, result))) return error_reply(*failure);
   }
+  apply_retention(batch);
   std::string body;
   JsonWriter w(body);
   w.raw("{").key("users").number(counts.records).raw(",").key("assignments").number(result.added).raw("}");
@@ -128,10 +123,19 @@ Reply Api::assign(const Request& req) {
   if (!batch.empty()) {
     if (auto failure = write_failure(store_.write(batch, result))) return error_reply(*failure);
   }
+  apply_retention(batch);
   std::string body;
   JsonWriter w(body);
   w.raw("{").key("added").number(result.added).raw(",").key("removed").number(result.removed).raw("}");
   return json_reply(http::status::ok, std::move(body));
+}
+
+void Api::apply_retention(const WriteBatch& written) {
+  if (retention_ == nullptr) return;
+  // The write itself is acknowledged either way: a failed clearing is
+  // retried after the next write (the newest day stays unenforced).
+  std::string error;
+  if (!retention_->enforce(&written, error)) std::cerr << "crowdd: " << error << "\n";
 }
 
 Reply Api::delete_user(std::string_view id_text) {

@@ -29,6 +29,8 @@ const char* usage() {
   --seed S             seed for --demo (default 42)
   --union-cache-mb N   memory for unions of 2+ tags kept between queries
                        (prefixes, city lists; default 256, 0 = off)
+  --retention-days N   keep dated tags' days only for the newest N days in the index
+                       (default 0 = keep every day); the plain tags stay
   --max-body BYTES     largest request body (default 268435456)
   --read-timeout SEC   deadline for each read of a request (default 30)
   --version, --help
@@ -107,6 +109,12 @@ std::optional<Config> parse_config(int argc, const char* const* argv, std::strin
       const auto v = value(i, flag);
       if (!v || !parse_number(*v, c.union_cache_mb)) {
         if (error.empty()) error = "--union-cache-mb must be an unsigned integer (0 turns the cache off)";
+        return std::nullopt;
+      }
+    } else if (flag == "--retention-days") {
+      const auto v = value(i, flag);
+      if (!v || !parse_number(*v, c.retention_days)) {
+        if (error.empty()) error = "--retention-days must be an unsigned integer (0 keeps every day)";
         return std::nullopt;
       }
     } else if (flag == "--max-body") {

@@ -20,6 +20,7 @@ struct Config {
   std::optional<uint64_t> demo_users;    // --demo [USERS]
   uint64_t seed = 42;                    // --seed, for --demo
   uint64_t union_cache_mb = 256;         // --union-cache-mb (0: off)
+  uint32_t retention_days = 0;           // --retention-days (0: keep every day of dated tags)
   bool help = false;
   bool version = false;
 };

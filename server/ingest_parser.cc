@@ -37,7 +37,7 @@ void ensure_padding(std::string& s) {
 
 std::optional<ApiError> parse_ndjson(std::string_view body, TagSink& sink, IngestCounts& counts) {
   auto& parser = thread_json_parser();
-  std::vector<uint32_t> tags;
+  UserRecord record;
   return for_each_line(body, [&](std::string_view line, uint64_t number) -> std::optional<ApiError> {
     simdjson::dom::element root;
     // No copy: the caller guarantees padding past every line (the rest of
@@ -47,13 +47,17 @@ std::optional<ApiError> parse_ndjson(std::string_view body, TagSink& sink, Inges
     }
     simdjson::dom::object obj;
     if (root.get(obj)) return bad_line(number, "expected a JSON object");
-    UserId id = 0;
-    if (auto problem = read_user_tags(obj, id, tags, [&](std::string_view name) { return sink.tag(name); })) {
+    if (auto problem =
+            read_user_record(obj, RecordMode::kAdd, record, [&](std::string_view name) { return sink.tag(name); })) {
       return bad_line(number, std::move(*problem));
     }
     ++counts.records;
-    counts.pairs += tags.size();
-    if (!tags.empty() && !sink.add(id, tags)) return bad_line(number, "no user ordinal left (2^32-1 users)");
+    counts.pairs += record.tags.size();
+    counts.values += record.values.size();
+    if (!record.tags.empty() && !sink.add(record.id, record.tags)) {
+      return bad_line(number, "no user ordinal left (2^32-1 users)");
+    }
+    for (const auto& [attribute, v] : record.values) sink.value(record.id, attribute, v);
     return std::nullopt;
   });
 }

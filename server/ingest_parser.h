@@ -23,6 +23,8 @@ class TagSink {
   virtual uint32_t tag(std::string_view name) = 0;
   // Returns false when the user cannot be added (no ordinal left).
   virtual bool add(UserId user, std::span<const uint32_t> tags) = 0;
+  // Numeric values: `attribute` is a name's number from tag().
+  virtual void value(UserId user, uint32_t attribute, int64_t v) = 0;
 };
 
 class BatchSink final : public TagSink {
@@ -33,28 +35,40 @@ class BatchSink final : public TagSink {
     batch_.add(user, tags);
     return true;
   }
+  void value(UserId user, uint32_t attribute, int64_t v) override { batch_.set_value(user, attribute, v); }
 
  private:
   WriteBatch& batch_;
 };
 
+// Tags go to the bulk loader; values (rare in files) are kept in a batch that
+// the caller applies after the loader has finished (values_batch()).
 class BulkSink final : public TagSink {
  public:
   explicit BulkSink(BulkLoader& loader) : loader_(loader) {}
   uint32_t tag(std::string_view name) override { return loader_.tag(name); }
   bool add(UserId user, std::span<const uint32_t> tags) override { return loader_.add(user, tags); }
+  void value(UserId user, uint32_t attribute, int64_t v) override {
+    if (attributes_.size() <= attribute) attributes_.resize(attribute + 1, UINT32_MAX);
+    if (attributes_[attribute] == UINT32_MAX) attributes_[attribute] = values_.intern(loader_.name(attribute));
+    values_.set_value(user, attributes_[attribute], v);
+  }
+  [[nodiscard]] const WriteBatch& values_batch() const { return values_; }
 
  private:
   BulkLoader& loader_;
+  WriteBatch values_;
+  std::vector<uint32_t> attributes_;  // loader number -> values_ number
 };
 
 struct IngestCounts {
   uint64_t records = 0;  // non-blank lines
-  uint64_t pairs = 0;    // (user, tag) pairs named
+  uint64_t pairs = 0;    // (user, tag) pairs named (an event names two: its tag and its day)
+  uint64_t values = 0;   // numeric values named
 };
 
-// NDJSON: one object a line, {"id": 7, "tags": ["a", "b"]}; blank lines are
-// skipped. `body` must stay readable for SIMDJSON_PADDING bytes past each
+// NDJSON: one object a line, {"id": 7, "tags": ["a", "b"], "values"?: {...},
+// "events"?: [...]} (user_tags_json.h); blank lines are skipped. `body` must stay readable for SIMDJSON_PADDING bytes past each
 // line: pass a string whose capacity has that much room (ensure_padding()).
 // On the first bad line returns bad_line with its 1-based number; the sink
 // may then hold part of the input (callers discard it).

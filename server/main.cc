@@ -6,6 +6,7 @@
 #include "index/store.h"
 #include "query/union_cache.h"
 #include "server/api.h"
+#include "server/retention.h"
 #include "server/config.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
@@ -46,14 +47,24 @@ int main(int argc, char** argv) {
   const auto view = store->view();
   std::cerr << "crowdd: ready in "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() << " s: "
-            << view->universe().cardinality << " users, " << view->tag_count() << " tags, "
+            << view->universe().cardinality << " users, " << view->dictionary().user_tag_count() << " tags, "
             << view->bitmap_bytes() / (1 << 20) << " MiB of bitmaps, RSS " << resident_bytes() / (1 << 20)
             << " MiB\n";
 
   Metrics metrics;
   std::unique_ptr<query::UnionCache> unions;
   if (config->union_cache_mb > 0) unions = std::make_unique<query::UnionCache>(config->union_cache_mb << 20);
-  Api api(*store, metrics, unions.get());
+  std::unique_ptr<Retention> retention;
+  if (config->retention_days > 0) {
+    retention = std::make_unique<Retention>(*store, config->retention_days);
+    const auto cleared = retention->enforce(nullptr, error);
+    if (!cleared) {
+      std::cerr << "crowdd: cannot start: " << error << "\n";
+      return 1;
+    }
+    if (*cleared > 0) std::cerr << "crowdd: retention dropped " << *cleared << " day tags\n";
+  }
+  Api api(*store, metrics, unions.get(), retention.get());
   HttpServer server(config->http, api, metrics);
   if (!server.listen(error)) {
     std::cerr << "crowdd: " << error << "\n";

@@ -17,6 +17,13 @@ const char* route_name(Route r) {
     case Route::kHealth: return "/healthz";
     case Route::kMetrics: return "/metrics";
     case Route::kSnapshot: return "/v1/admin/snapshot";
+    case Route::kInsight: return "/v1/insight";
+    case Route::kOverlap: return "/v1/overlap";
+    case Route::kFlow: return "/v1/flow";
+    case Route::kFunnel: return "/v1/funnel";
+    case Route::kLookalike: return "/v1/lookalike";
+    case Route::kStats: return "/v1/stats";
+    case Route::kCrowds: return "/v1/crowds";
     case Route::kOther:
     case Route::kRouteCount: break;
   }
@@ -86,7 +93,7 @@ std::string Metrics::render(const IndexView& view, uint64_t wal_bytes) const {
   out += "# HELP crowd_ordinals User ordinals handed out (deleted users keep theirs).\n# TYPE crowd_ordinals gauge\n";
   emit("crowd_ordinals %u\n", view.ordinal_count());
   out += "# HELP crowd_tags Tags in the dictionary.\n# TYPE crowd_tags gauge\n";
-  emit("crowd_tags %zu\n", view.tag_count());
+  emit("crowd_tags %zu\n", view.dictionary().user_tag_count());
   out += "# HELP crowd_bitmap_bytes Serialized size of all tag bitmaps.\n# TYPE crowd_bitmap_bytes gauge\n";
   emit("crowd_bitmap_bytes %llu\n", static_cast<unsigned long long>(view.bitmap_bytes()));
   out += "# HELP crowd_wal_bytes Bytes in live write-ahead log segments.\n# TYPE crowd_wal_bytes gauge\n";

@@ -23,6 +23,13 @@ enum class Route : uint8_t {
   kHealth,
   kMetrics,
   kSnapshot,
+  kInsight,
+  kOverlap,
+  kFlow,
+  kFunnel,
+  kLookalike,
+  kStats,
+  kCrowds,
   kOther,  // unknown paths, 405s
   kRouteCount
 };

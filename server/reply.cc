@@ -31,4 +31,11 @@ Reply error_reply(const ApiError& error) {
   return json_reply(error.status, std::move(body));
 }
 
+Reply method_not_allowed(std::string_view allow) {
+  auto r = error_reply({http::status::method_not_allowed, "method_not_allowed",
+                        "method not allowed here; allowed: " + std::string(allow), {}, {}, {}});
+  r.message.set(http::field::allow, allow);
+  return r;
+}
+
 }  // namespace crowd::server

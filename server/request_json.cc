@@ -1,5 +1,7 @@
 #include "server/request_json.h"
 
+#include <boost/beast/core/string.hpp>
+
 #include <charconv>
 
 namespace crowd::server {
@@ -49,6 +51,25 @@ std::optional<UserId> json_user_id(simdjson::dom::element value) {
 std::optional<std::string> tag_problem(std::string_view tag) {
   if (tag.empty()) return "empty tag";
   if (tag.size() > kMaxTagBytes) return "tag longer than " + std::to_string(kMaxTagBytes) + " bytes";
+  // Names starting with a control byte are reserved for the index's own
+  // bitmaps (index/system_tags.h).
+  if (static_cast<unsigned char>(tag.front()) < 0x20) return "tag starts with a control character";
+  return std::nullopt;
+}
+
+std::optional<std::string> attribute_problem(std::string_view name) {
+  if (name.empty()) return "empty attribute name";
+  if (name.size() > 128) return "attribute name longer than 128 bytes";
+  const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (!letter(name.front())) return "attribute name must start with a letter or '_'";
+  for (const char c : name) {
+    if (!letter(c) && !(c >= '0' && c <= '9') && c != '.' && c != '-') {
+      return "attribute name may hold only ASCII letters, digits, '_', '.' and '-'";
+    }
+  }
+  for (const std::string_view keyword : {"and", "or", "not", "all", "between"}) {
+    if (boost::beast::iequals(name, keyword)) return "attribute name is a keyword of the query language";
+  }
   return std::nullopt;
 }
 

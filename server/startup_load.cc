@@ -97,8 +97,14 @@ bool load_startup_data(const Config& config, Store& store, std::string& error) {
             return;
           }
           loader.finish();
+          WriteResult ignored;
+          if (!sink.values_batch().empty() && !index.apply(sink.values_batch(), ignored)) {
+            error = path + ": no user ordinal left for its values";
+            ok = false;
+            return;
+          }
           std::cerr << "crowdd: loaded " << path << ": " << counts.records << " records, " << counts.pairs
-                    << " assignments, in " << seconds_since(t) << " s\n";
+                    << " assignments, " << counts.values << " values, in " << seconds_since(t) << " s\n";
         }
         for (const auto& path : config.taobao_files) {
           if (!ok) return;

@@ -1,5 +1,14 @@
-// Reading one {"id": ..., "tags": [...]} object — an NDJSON ingest line or an
-// /v1/assign entry — with the same rules and messages for both.
+// Reading one user record — an NDJSON ingest line or an /v1/assign entry —
+// with the same rules and messages for both:
+//
+//   {"id": 7, "tags": ["a", "b"],
+//    "values": {"spend_90d": 1234},                          numeric attributes
+//    "events": [{"tag": "cat:7:buy", "day": "2017-11-25"}]}  dated tags
+//
+// An event sets its tag and the tag's day (index/system_tags.h), so the
+// plain tag still means "ever" and within() asks for days. In an assign
+// "remove" entry, "values" is a list of attribute names whose values are
+// cleared, and events are not allowed.
 #pragma once
 
 #include <simdjson.h>
@@ -8,59 +17,124 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "index/ids.h"
+#include "index/system_tags.h"
+#include "query/date.h"
 #include "server/request_json.h"
 
 namespace crowd::server {
 
-// Fills `id` and `tags` (each tag name passed through `intern`, which returns
-// its batch-local number). Both fields are required; other fields are
-// refused so that a typo cannot silently write nothing. On a problem returns
-// its description, naming the field and element ("tags[2]: must be a
-// string"); callers add where the object was.
+struct UserRecord {
+  UserId id = 0;
+  std::vector<uint32_t> tags;                        // interned: users' tags, then events' day tags
+  std::vector<std::pair<uint32_t, int64_t>> values;  // interned attribute, value (adding)
+  std::vector<uint32_t> cleared;                     // interned attributes (removing)
+};
+
+enum class RecordMode { kAdd, kRemove };
+
+namespace detail {
+
+inline std::string element_problem(std::string_view field, std::size_t index, std::string_view problem) {
+  std::string out(field);
+  out.append("[").append(std::to_string(index)).append("]: ").append(problem);
+  return out;
+}
+
+}  // namespace detail
+
+// Fills `out` (names passed through `intern`, which returns their
+// batch-local numbers). "id" and at least one of the others are required;
+// unknown fields are refused so that a typo cannot silently write nothing.
+// On a problem returns its description, naming the field and element
+// ("tags[2]: must be a string"); callers add where the object was.
 template <class Intern>
-[[nodiscard]] std::optional<std::string> read_user_tags(simdjson::dom::object obj, UserId& id,
-                                                        std::vector<uint32_t>& tags, Intern&& intern) {
+[[nodiscard]] std::optional<std::string> read_user_record(simdjson::dom::object obj, RecordMode mode,
+                                                          UserRecord& out, Intern&& intern) {
   bool saw_id = false;
-  bool saw_tags = false;
-  tags.clear();
+  bool saw_data = false;
+  out.tags.clear();
+  out.values.clear();
+  out.cleared.clear();
+  std::vector<uint32_t> day_tags;
   for (const auto field : obj) {
     if (field.key == "id") {
       const auto parsed = json_user_id(field.value);
       if (!parsed) return std::string("id: must be an unsigned 64-bit integer or a decimal string");
-      id = *parsed;
+      out.id = *parsed;
       saw_id = true;
     } else if (field.key == "tags") {
       simdjson::dom::array arr;
       if (field.value.get(arr)) return std::string("tags: must be an array of strings");
-      saw_tags = true;
+      saw_data = true;
       std::size_t index = 0;
       for (const auto t : arr) {
         std::string_view name;
-        std::optional<std::string> problem;
-        if (t.get(name)) {
-          problem = "must be a string";
-        } else {
-          problem = tag_problem(name);
+        if (t.get(name)) return detail::element_problem("tags", index, "must be a string");
+        if (auto problem = tag_problem(name)) return detail::element_problem("tags", index, *problem);
+        out.tags.push_back(intern(name));
+        ++index;
+      }
+    } else if (field.key == "values" && mode == RecordMode::kAdd) {
+      simdjson::dom::object values;
+      if (field.value.get(values)) return std::string("values: must be an object of attribute: integer");
+      saw_data = true;
+      for (const auto v : values) {
+        std::string where("values.");
+        where.append(v.key);
+        if (auto problem = attribute_problem(v.key)) return where.append(": ").append(*problem);
+        int64_t n = 0;
+        if (v.value.get(n)) return where.append(": must be an integer in the signed 64-bit range");
+        out.values.emplace_back(intern(v.key), n);
+      }
+    } else if (field.key == "values") {
+      simdjson::dom::array names;
+      if (field.value.get(names)) return std::string("values: must be an array of attribute names");
+      saw_data = true;
+      std::size_t index = 0;
+      for (const auto v : names) {
+        std::string_view name;
+        if (v.get(name)) return detail::element_problem("values", index, "must be a string");
+        if (auto problem = attribute_problem(name)) return detail::element_problem("values", index, *problem);
+        out.cleared.push_back(intern(name));
+        ++index;
+      }
+    } else if (field.key == "events" && mode == RecordMode::kAdd) {
+      simdjson::dom::array events;
+      if (field.value.get(events)) return std::string("events: must be an array of {\"tag\", \"day\"}");
+      saw_data = true;
+      std::size_t index = 0;
+      for (const auto e : events) {
+        simdjson::dom::object event;
+        std::string_view tag;
+        std::string_view day_text;
+        if (e.get(event) || event.size() != 2 || event["tag"].get(tag) || event["day"].get(day_text)) {
+          return detail::element_problem("events", index, "must be {\"tag\": string, \"day\": \"YYYY-MM-DD\"}");
         }
-        if (problem) {
-          std::string out("tags[");
-          out.append(std::to_string(index)).append("]: ").append(*problem);
-          return out;
-        }
-        tags.push_back(intern(name));
+        if (auto problem = tag_problem(tag)) return detail::element_problem("events", index, "tag: " + *problem);
+        const auto day = query::parse_day(day_text);
+        if (!day) return detail::element_problem("events", index, "day: must be a date YYYY-MM-DD");
+        out.tags.push_back(intern(tag));
+        day_tags.push_back(intern(system_tags::day(tag, *day)));
         ++index;
       }
     } else {
-      std::string out("unknown field \"");
-      out.append(field.key).append("\" (expected \"id\" and \"tags\")");
-      return out;
+      std::string out_message("unknown field \"");
+      out_message.append(field.key)
+          .append(mode == RecordMode::kAdd ? "\" (expected \"id\", \"tags\", \"values\", \"events\")"
+                                           : "\" (expected \"id\", \"tags\", \"values\")");
+      return out_message;
     }
   }
   if (!saw_id) return std::string("missing \"id\"");
-  if (!saw_tags) return std::string("missing \"tags\"");
+  if (!saw_data) {
+    return std::string(mode == RecordMode::kAdd ? "missing \"tags\" (or \"values\", \"events\")"
+                                                : "missing \"tags\" (or \"values\")");
+  }
+  out.tags.insert(out.tags.end(), day_tags.begin(), day_tags.end());
   return std::nullopt;
 }
 

@@ -1,9 +1,14 @@
 // The demo data set served by crowdd, checked against an independent
 // evaluation: the test regenerates the same synthetic population in-process
 // (it is deterministic in its seed), evaluates random queries user by user
-// over plain sets of tag names, and compares counts and exported ID lists.
+// over plain sets of tag names (user()'s tags and the plain tags of facts()'
+// events), and compares counts and exported ID lists; numeric values and
+// dated snapshots likewise from facts(). And crowd-gen's NDJSON, ingested into
+// an empty server, must give the same index as --demo.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include <unistd.h>
 
 #include <functional>
 #include <map>
@@ -13,6 +18,7 @@
 
 #include "index/synthetic_population.h"
 #include "tests/support/server_process.h"
+#include "tests/support/tool_process.h"
 
 namespace crowd::test {
 namespace {
@@ -46,8 +52,10 @@ RandomQuery random_query(std::mt19937_64& rng, const std::vector<std::string>& t
     if (kind == 0) return {"ALL", [](const TagSet&) { return true; }};
     const std::string tag = tags[pick(tags.size())];
     if (kind == 1) {
-      // A prefix: the field and part of the value.
-      const auto cut = std::min(tag.size(), tag.find(':') + 1 + pick(3));
+      // A prefix: the field and part of the value, cut at a UTF-8 character
+      // boundary (the query must be valid UTF-8).
+      auto cut = std::min(tag.size(), tag.find(':') + 1 + pick(3));
+      while (cut < tag.size() && (static_cast<unsigned char>(tag[cut]) & 0xC0) == 0x80) --cut;
       const std::string prefix = tag.substr(0, cut);
       return {quote(prefix) + "*", [prefix](const TagSet& s) {
                 const auto it = s.lower_bound(prefix);
@@ -85,15 +93,19 @@ TEST(DemoDataTest, CountsAndIdsEqualAnIndependentEvaluation) {
   ServerProcess server({"--demo", std::to_string(kUsers), "--seed", std::to_string(kSeed)});
   ASSERT_TRUE(server.ok()) << server.log();
 
-  // The same population, regenerated here: user -> set of tag names.
+  // The same population, regenerated here: user -> set of tag names (an
+  // event sets its plain tag too).
   const synth::Population population(synth::PopulationOptions{kUsers, kSeed});
   const auto& vocabulary = population.vocabulary();
   std::map<uint64_t, TagSet> users;
   std::set<std::string> used;
   std::vector<uint32_t> tag_ids;
+  synth::UserFacts facts;
   for (uint64_t i = 0; i < kUsers; ++i) {
     UserId id = 0;
     population.user(i, id, tag_ids);
+    population.facts(i, tag_ids, facts);
+    for (const auto& e : facts.events) tag_ids.push_back(e.tag);
     auto& set = users[id];
     for (const auto t : tag_ids) {
       set.insert(vocabulary[t]);
@@ -127,6 +139,135 @@ TEST(DemoDataTest, CountsAndIdsEqualAnIndependentEvaluation) {
     }
   }
   EXPECT_EQ(server.stop(), 0);
+}
+
+// Comparisons on the values and within() on the snapshot days, against
+// facts() evaluated here user by user.
+TEST(DemoDataTest, ValuesAndSnapshotsEqualAnIndependentEvaluation) {
+  ServerProcess server({"--demo", std::to_string(kUsers), "--seed", std::to_string(kSeed)});
+  ASSERT_TRUE(server.ok()) << server.log();
+  const synth::Population population(synth::PopulationOptions{kUsers, kSeed});
+  const auto& vocabulary = population.vocabulary();
+  namespace world = synth::world;
+  std::vector<synth::UserFacts> facts(kUsers);
+  for (uint64_t i = 0; i < kUsers; ++i) population.facts(i, facts[i]);
+  const auto count = [&](const std::string& q) {
+    const auto r = server.post("/v1/count", json{{"q", q}}.dump());
+    EXPECT_EQ(r.status, 200) << q << ": " << r.body;
+    return r.status == 200 ? json::parse(r.body)["count"].get<uint64_t>() : ~uint64_t{0};
+  };
+
+  // Values: a user without a value matches no comparison.
+  struct Compare {
+    int attribute;
+    const char* op;
+    int64_t bound;
+  };
+  for (const Compare& c : {Compare{1, ">=", 1000}, Compare{1, "=", 0}, Compare{1, ">", 0}, Compare{0, ">=", 10},
+                           Compare{0, "<", 3}, Compare{2, "<=", 30}, Compare{2, ">", 180}, Compare{3, ">=", 5000},
+                           Compare{3, "!=", 0}, Compare{0, ">=", -1}}) {
+    uint64_t expected = 0;
+    for (const auto& f : facts) {
+      if (!f.has_values) continue;
+      const int64_t v = f.values[c.attribute];
+      const std::string_view op = c.op;
+      expected += op == ">=" ? v >= c.bound
+                  : op == ">" ? v > c.bound
+                  : op == "<=" ? v <= c.bound
+                  : op == "<"  ? v < c.bound
+                  : op == "="  ? v == c.bound
+                               : v != c.bound;
+    }
+    const std::string q = std::string(world::kAttributeNames[c.attribute]) + " " + c.op + " " + std::to_string(c.bound);
+    EXPECT_EQ(count(q), expected) << q;
+  }
+
+  // Snapshots: within() on each day and across both, for some brands' states.
+  for (const std::string brand : {"brand_x", "beibei", "jixing"}) {
+    for (const char state : std::string_view("AIPL")) {
+      const std::string tag = "aipl_daily:" + brand + ":" + state;
+      std::array<uint64_t, 2> on_day{};
+      uint64_t either = 0;
+      for (const auto& f : facts) {
+        std::array<bool, 2> held{};
+        for (const auto& e : f.events) {
+          if (vocabulary[e.tag] == tag) held[e.snapshot] = true;
+        }
+        on_day[0] += held[0];
+        on_day[1] += held[1];
+        either += held[0] || held[1];
+      }
+      const auto& d = world::kSnapshotDays;
+      const std::string d0(d[0].date), d1(d[1].date);
+      EXPECT_EQ(count("within(" + tag + ", " + d0 + ", " + d0 + ")"), on_day[0]) << tag;
+      EXPECT_EQ(count("within(" + tag + ", " + d1 + ", " + d1 + ")"), on_day[1]) << tag;
+      EXPECT_EQ(count("within(" + tag + ", " + d0 + ", " + d1 + ")"), either) << tag;
+      EXPECT_EQ(count(tag), either) << tag;
+      // The later day is the current state.
+      EXPECT_EQ(count("within(" + tag + ", " + d1 + ", " + d1 + ")"), count("aipl:" + brand + ":" + state)) << tag;
+    }
+  }
+  EXPECT_EQ(server.stop(), 0);
+}
+
+// crowd-gen's NDJSON ingested into an empty server builds the index --demo
+// builds: same users, same tags, the same counts for queries over every kind
+// of tag, and ingest's assignments equal the pairs crowd-gen --stats counts
+// (bench/capacity_report.py checks the same at scale).
+TEST(DemoDataTest, CrowdGenIngestedEqualsDemo) {
+  const std::string gen = std::string(CROWD_BINARY_DIR) + "/crowd-gen";
+  if (::access(gen.c_str(), X_OK) != 0) GTEST_SKIP() << gen << " is not built";
+  const ScratchDir scratch;
+  const std::string path = scratch.path + "/demo.ndjson";
+  const auto users = std::to_string(kUsers), seed = std::to_string(kSeed);
+  const ToolRun written = run_tool({gen, "--users", users, "--seed", seed, "--out", path});
+  ASSERT_EQ(written.exit_code, 0) << written.err;
+  const ToolRun stats = run_tool({gen, "--users", users, "--seed", seed, "--stats"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  const auto at = stats.out.find("\nassignments");
+  ASSERT_NE(at, std::string::npos) << stats.out;
+  const uint64_t expected_pairs = std::stoull(stats.out.substr(stats.out.find_first_of("0123456789", at)));
+
+  ServerProcess demo({"--demo", users, "--seed", seed});
+  ServerProcess ingested({"--threads", "2"});
+  ASSERT_TRUE(demo.ok()) << demo.log();
+  ASSERT_TRUE(ingested.ok()) << ingested.log();
+  std::istringstream in(read_file(path));
+  uint64_t lines = 0, pairs = 0;
+  std::string body;
+  const auto flush = [&] {
+    const auto r = ingested.post("/v1/ingest", body, "application/x-ndjson");
+    ASSERT_EQ(r.status, 200) << r.body.substr(0, 500);
+    pairs += json::parse(r.body)["assignments"].get<uint64_t>();
+    body.clear();
+  };
+  for (std::string line; std::getline(in, line);) {
+    body += line + "\n";
+    if (++lines % 5000 == 0) flush();
+  }
+  if (!body.empty()) flush();
+  ASSERT_EQ(lines, kUsers);
+  EXPECT_EQ(pairs, expected_pairs);
+
+  const auto health_demo = json::parse(demo.get("/healthz").body);
+  const auto health_ingested = json::parse(ingested.get("/healthz").body);
+  EXPECT_EQ(health_ingested["users"], health_demo["users"]);
+  EXPECT_EQ(health_ingested["tags"], health_demo["tags"]);
+  for (const std::string q :
+       {"ALL", "gender:female AND age:25-29", "aipl:brand_x:*", "aipl_daily:*", "aipl_daily:brand_x:P",
+        "within(aipl_daily:brand_x:P, 2026-10-15, 2026-10-15)", "within(aipl_daily:brand_x:P, 2026-11-15, 2026-11-15)",
+        "within(aipl_daily:brand_x:A, 2026-10-15, 2026-10-15) AND within(aipl_daily:brand_x:I, 2026-11-15, 2026-11-15)",
+        "within(aipl_daily:beibei:L, 30d)", "spend_90d >= 1000", "spend_90d = 0", "orders_365d BETWEEN 5 AND 20",
+        "recency_days < 30 AND clv >= 2000", "clv > 100000", "orders_365d >= 0", "cat:2520377:buy AND NOT spend_90d >= 0",
+        "member:brand_x AND clv >= 5000"}) {
+    const auto a = demo.post("/v1/count", json{{"q", q}}.dump());
+    const auto b = ingested.post("/v1/count", json{{"q", q}}.dump());
+    ASSERT_EQ(a.status, 200) << q << ": " << a.body;
+    ASSERT_EQ(b.status, 200) << q << ": " << b.body;
+    EXPECT_EQ(json::parse(a.body)["count"], json::parse(b.body)["count"]) << q;
+  }
+  EXPECT_EQ(demo.stop(), 0);
+  EXPECT_EQ(ingested.stop(), 0);
 }
 
 }  // namespace

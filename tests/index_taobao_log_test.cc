@@ -14,6 +14,7 @@
 
 #include "index/bulk_loader.h"
 #include "index/index.h"
+#include "index/system_tags.h"
 #include "index/taobao_log.h"
 
 namespace crowd {
@@ -107,6 +108,7 @@ TEST(TaobaoLog, LoadsTheRealSampleLikeAnIndependentParse) {
   std::map<std::string, uint64_t> behaviours;
   std::map<std::string, std::set<std::string>> holders;    // tag -> users
   std::vector<std::pair<std::string, std::string>> dirty;  // (user, tag) of out-of-window rows
+  std::map<std::pair<std::string, long long>, std::set<std::string>> day_holders;  // (tag, China day) -> users
   {
     std::istringstream in(text.str());
     std::string line;
@@ -122,6 +124,8 @@ TEST(TaobaoLog, LoadsTheRealSampleLikeAnIndependentParse) {
       if (ts < china_time(2017, 11, 25) || ts >= china_time(2017, 12, 4)) {
         ++out_of_window;
         dirty.emplace_back(f[0], tag);
+      } else {
+        day_holders[{tag, (ts + 8 * 3600) / 86400}].insert(f[0]);
       }
     }
   }
@@ -143,8 +147,16 @@ TEST(TaobaoLog, LoadsTheRealSampleLikeAnIndependentParse) {
 
   const auto view = l->index.view();
   EXPECT_EQ(view->universe().cardinality, users.size());
-  EXPECT_EQ(view->tag_count(), holders.size());
+  EXPECT_EQ(view->dictionary().user_tag_count(), holders.size());
   for (const auto& [tag, who] : holders) EXPECT_EQ(cardinality(l->index, tag), who.size()) << tag;
+  // Each in-window row's day is kept as its tag's day tag (China days).
+  uint64_t dated = 0;
+  for (const auto& [tag_day, who] : day_holders) {
+    dated += who.size();
+    EXPECT_EQ(cardinality(l->index, system_tags::day(tag_day.first, tag_day.second)), who.size()) << tag_day.first;
+  }
+  EXPECT_EQ(l->stats.dated_assignments, dated);
+  EXPECT_EQ(view->tag_count(), holders.size() + day_holders.size());
   // Out-of-window rows keep their tags.
   for (const auto& [user, tag] : dirty) {
     const auto ordinal = l->index.users().find(std::stoull(user));

@@ -491,7 +491,7 @@ TEST_F(QueryEvaluator, UnknownTagsAndTheirPositions) {
   EXPECT_EQ(count("gender:female OR nope OR zz:*", true), data_->model.holders("gender:female"));
 }
 
-TEST_F(QueryEvaluator, AnalyticsFormsInThisVersion) {
+TEST_F(QueryEvaluator, AnalyticsFormsResolveOrReportUnknownNames) {
   Error e = error("gender:female AND NOT @existing_buyers");
   EXPECT_EQ(e.code, ErrorCode::kUnknownTag);
   EXPECT_EQ(e.position, 22u);
@@ -503,18 +503,29 @@ TEST_F(QueryEvaluator, AnalyticsFormsInThisVersion) {
   e = error("gender:female AND x BETWEEN 1 AND 2");
   EXPECT_EQ(e.message, "unknown attribute x");
   EXPECT_EQ(e.position, 18u);
-  e = error("gender:female OR lookalike(gender:female, 1000)");
-  EXPECT_EQ(e.code, ErrorCode::kParse);
-  EXPECT_EQ(e.position, 17u);
-  EXPECT_EQ(e.message, "lookalike() is not available yet");
-  e = error("within(gender:female, 30d)", /*lenient=*/true);
-  EXPECT_EQ(e.code, ErrorCode::kParse);
-  EXPECT_EQ(e.message, "within() is not available yet");
-  // Leftmost resolve error wins, whichever kind.
-  EXPECT_EQ(error("nope AND lookalike(a, 5)").code, ErrorCode::kUnknownTag);
-  EXPECT_EQ(error("lookalike(a, 5) AND nope").code, ErrorCode::kParse);
-  // Lenient: saved crowds and attributes are empty sets too.
+  // lookalike(): never the seed, exactly N users when there are that many.
   const std::size_t universe = data_->model.universe_size();
+  const std::size_t female = data_->model.holders("gender:female");
+  EXPECT_EQ(count("lookalike(gender:female, 1000)"), std::min<std::size_t>(1000, universe - female));
+  EXPECT_EQ(count("lookalike(gender:female, 1000) AND gender:female"), 0u);
+  e = error("gender:female OR lookalike(gender:female, 0)");
+  EXPECT_EQ(e.code, ErrorCode::kParse);
+  EXPECT_EQ(e.position, 42u);
+  EXPECT_EQ(e.message, "lookalike size must be at least 1, not 0");
+  // A syntax error, so it wins over an unknown name before it, lenient or not.
+  EXPECT_EQ(error("nope OR within(gender:female, 0d)").code, ErrorCode::kParse);
+  EXPECT_EQ(error("within(nope, 0d)", /*lenient=*/true).code, ErrorCode::kParse);
+  // within(): a known tag without dated events is the empty set; an unknown
+  // tag is unknown; 0 days is no span.
+  EXPECT_EQ(count("within(gender:female, 30d)"), 0u);
+  EXPECT_EQ(count("within(gender:female, 2017-11-25, 2017-12-03) OR gender:female"), female);
+  EXPECT_EQ(error("within(nope, 30d)").code, ErrorCode::kUnknownTag);
+  EXPECT_EQ(count("within(nope, 30d)", /*lenient=*/true), 0u);
+  EXPECT_EQ(error("within(gender:female, 0d)").code, ErrorCode::kParse);
+  // Leftmost resolve error wins, whichever kind, inside calls too.
+  EXPECT_EQ(error("nope AND lookalike(a, 5)").position, 0u);
+  EXPECT_EQ(error("lookalike(nope, 5) AND zz").position, 10u);
+  // Lenient: saved crowds and attributes are empty sets too.
   EXPECT_EQ(count("NOT @x AND NOT spend > 5", true), universe);
   // Call names without '(' are plain tags (here: real ones).
   EXPECT_EQ(count("lookalike OR within"), model_count("lookalike OR within"));

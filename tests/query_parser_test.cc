@@ -198,6 +198,9 @@ TEST(QueryParser, ErrorPositions) {
       {"within(a, 2017-11-01, x)", 22, "date"},
       {"within(a, 30)", 10, "day count"},
       {"within(a, -3d)", 10, "day count"},
+      {"within(a, 0d)", 10, "at least 1 day"},
+      {"lookalike(a, 0)", 13, "at least 1"},
+      {"lookalike(a, -2)", 13, "at least 1"},
       {"within(a, 30d", 13, "')'"},
       {"a AND within(", 13, "tag"},
   };
@@ -329,7 +332,8 @@ class RandomAstGenerator {
         return make_nary(pick(2) ? AstKind::kAnd : AstKind::kOr, std::move(operands));
       }
       default:
-        return make_lookalike(node(depth - 1), number());
+        // Sizes and day counts below 1 are syntax errors (tested above).
+        return make_lookalike(node(depth - 1), std::max<int64_t>(1, number()));
     }
   }
 
@@ -384,7 +388,7 @@ class RandomAstGenerator {
         if (pick(2)) return make_between(word(), number(), number());
         return make_compare(word(), static_cast<CompareOp>(pick(6)), number());
       case 4:
-        if (pick(2)) return make_within_days(name(), static_cast<int64_t>(pick(100'000)));
+        if (pick(2)) return make_within_days(name(), 1 + static_cast<int64_t>(pick(100'000)));
         return make_within_dates(name(), static_cast<int64_t>(pick(2'900'000)) - 719'468,
                                  static_cast<int64_t>(pick(30'000)));
       default:

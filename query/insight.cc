@@ -1,0 +1,135 @@
+#include "query/insight.h"
+
+#include <algorithm>
+#include <map>
+#include <span>
+#include <string_view>
+
+#include "index/system_tags.h"
+#include "index/tag_dictionary.h"
+#include "query/crowd_counts.h"
+
+namespace crowd::query {
+namespace {
+
+// A field's tags in byte order of their names: the bare tag `field` (a tag
+// with no ':' is its own field) sorts before every `field:...`.
+std::vector<TagId> tags_of_field(const TagDictionary& dictionary, std::string_view field) {
+  std::vector<TagId> out;
+  if (field.find(':') != std::string_view::npos || system_tags::is_system(field)) return out;
+  if (const auto bare = dictionary.find(field)) out.push_back(*bare);
+  std::string prefix(field);
+  prefix.push_back(':');
+  for (const TagId id : dictionary.with_prefix(prefix)) {
+    if (!system_tags::is_system(dictionary.name(id))) out.push_back(id);
+  }
+  return out;
+}
+
+// Keeps a field's tags with at least min_count (counts[i] is tags[i]'s),
+// sorts and cuts to `top`. Rows arrive in byte order of tag names, and the
+// sort is stable, so ties stay in byte order.
+InsightField profile_field(std::string field, std::span<const TagId> tags, std::span<const uint64_t> counts,
+                           const IndexView& view, const InsightOptions& options) {
+  InsightField out{std::move(field), tags.size(), {}};
+  out.rows.reserve(tags.size());
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    if (counts[i] < options.min_count) continue;
+    out.rows.push_back({tags[i], counts[i], view.tag(tags[i]).cardinality});
+  }
+  if (options.order == InsightOrder::kCount) {
+    std::stable_sort(out.rows.begin(), out.rows.end(),
+                     [](const InsightRow& a, const InsightRow& b) { return a.count > b.count; });
+  } else {
+    // TGI is proportional to count / population for one crowd, so compare
+    // the fractions exactly by cross-multiplying: no two distinct TGIs tie
+    // by rounding. Both factors are below 2^32 (ordinals are 32-bit and the
+    // index holds at most 2^32 - 1 users), so products fit in 64 bits. Tags
+    // with no population (no TGI) go last. With an empty crowd every TGI is
+    // undefined, and this leaves byte order.
+    std::stable_sort(out.rows.begin(), out.rows.end(), [](const InsightRow& a, const InsightRow& b) {
+      if (a.population == 0 || b.population == 0) return a.population != 0 && b.population == 0;
+      return a.count * b.population > b.count * a.population;
+    });
+  }
+  if (options.top != 0 && out.rows.size() > options.top) out.rows.resize(options.top);
+  return out;
+}
+
+}  // namespace
+
+std::variant<InsightReport, UnknownField> insight(const roaring_bitmap_t* crowd, const IndexView& view,
+                                                  const InsightOptions& options) {
+  const TagDictionary& dictionary = view.dictionary();
+  InsightReport report;
+  report.crowd = roaring_bitmap_get_cardinality(crowd);
+  report.total = view.universe().cardinality;
+
+  // The fields' tags, field after field, each field's in byte order.
+  std::vector<std::pair<std::string, std::vector<TagId>>> fields;
+  if (!options.fields.empty()) {
+    // Every field is resolved before anything is counted: a typo costs nothing.
+    for (const auto& field : options.fields) {
+      const bool seen = std::any_of(fields.begin(), fields.end(), [&](const auto& f) { return f.first == field; });
+      if (seen) continue;
+      auto tags = tags_of_field(dictionary, field);
+      if (tags.empty()) return UnknownField{field};
+      fields.emplace_back(field, std::move(tags));
+    }
+  } else {
+    // Every field, in byte order. Fields are not contiguous in byte order of
+    // tags ("a-b:x" sorts between "a" and "a:x"), hence the map; within a
+    // field the tags stay in byte order. O(tags log fields).
+    std::map<std::string_view, std::vector<TagId>> by_field;
+    for (const TagId id : dictionary.sorted()) {
+      const std::string& name = dictionary.name(id);
+      if (system_tags::is_system(name)) continue;
+      by_field[tag_field(name)].push_back(id);
+    }
+    fields.reserve(by_field.size());
+    for (auto& [field, tags] : by_field) fields.emplace_back(std::string(field), std::move(tags));
+  }
+
+  // All tags counted in one pass over the crowd's chunks (crowd_counts.h).
+  // An empty crowd needs no pass: every count is 0.
+  std::vector<const roaring_bitmap_t*> bits;
+  for (const auto& [field, tags] : fields) {
+    for (const TagId id : tags) bits.push_back(view.tag(id).bits.get());
+  }
+  std::vector<uint64_t> counts;
+  if (report.crowd != 0) {
+    count_in_crowd(crowd, bits, counts);
+  } else {
+    counts.assign(bits.size(), 0);
+  }
+
+  report.fields.reserve(fields.size());
+  std::size_t first = 0;
+  for (auto& [field, tags] : fields) {
+    report.fields.push_back(
+        profile_field(std::move(field), tags, std::span<const uint64_t>(counts).subspan(first, tags.size()), view,
+                      options));
+    first += tags.size();
+  }
+  return report;
+}
+
+std::optional<double> crowd_share(const InsightRow& row, uint64_t crowd) {
+  if (crowd == 0) return std::nullopt;
+  return static_cast<double>(row.count) / static_cast<double>(crowd);
+}
+
+std::optional<double> population_share(const InsightRow& row, uint64_t total) {
+  if (total == 0) return std::nullopt;
+  return static_cast<double>(row.population) / static_cast<double>(total);
+}
+
+std::optional<double> tgi(const InsightRow& row, uint64_t crowd, uint64_t total) {
+  if (crowd == 0 || total == 0 || row.population == 0) return std::nullopt;
+  // 100 * (count / crowd) / (population / total), in one division so that
+  // equal fractions give bit-identical TGIs.
+  return 100.0 * static_cast<double>(row.count) * static_cast<double>(total) /
+         (static_cast<double>(crowd) * static_cast<double>(row.population));
+}
+
+}  // namespace crowd::query

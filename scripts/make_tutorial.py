@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Renders docs/tutorial.md from docs/tutorial.template.md by running it.
+
+The template is Markdown. Inside each ```console block, a line starting with
+"$ " is a shell command (continued on following lines ending in "\\"): the
+script runs it with bash against a real crowdd started on the demo data set,
+and writes the command followed by its real output. Everything outside those
+blocks is copied as is. So every command and every output in the tutorial is
+one that ran, on this build, when the page was made.
+
+Commands are written against http://localhost:8080; the script substitutes
+the port of the server it started (bound to 127.0.0.1 only). A command that
+exits non-zero fails the run (exit 1), so a tutorial step that stops working
+is caught; a test runs this at a small population size for that reason.
+
+  scripts/make_tutorial.py --build build [--users 1000000] [--out docs/tutorial.md]
+
+Python 3.11 standard library only.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC_PORT = "localhost:8080"
+
+
+class Server:
+    """crowdd --demo on 127.0.0.1 and a free port, with its own data directory."""
+
+    def __init__(self, build: Path, users: int, data_dir: Path):
+        self.argv = [str(build / "crowdd"), "--demo", str(users), "--host", "127.0.0.1", "--port", "0",
+                     "--data-dir", str(data_dir), "--threads", "2"]
+        self.port: int | None = None
+        self.log: list[str] = []
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        ready = threading.Event()
+
+        def watch() -> None:
+            assert self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.log.append(line)
+                m = re.search(r"crowdd listening on http://[^\s]*:(\d+)", line)
+                if m and not ready.is_set():
+                    self.port = int(m.group(1))
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=watch, daemon=True).start()
+        ready.wait(600)
+        if self.port is None:
+            self.stop()
+            raise SystemExit("crowdd did not start:\n" + "".join(self.log))
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def commands(lines: list[str]) -> list[str]:
+    """The "$ " commands of a console block, continuation lines joined."""
+    out: list[str] = []
+    current: list[str] | None = None
+    for line in lines:
+        if current is None:
+            if line.startswith("$ "):
+                current = [line[2:]]
+            else:
+                continue
+        else:
+            current.append(line)
+        if not current[-1].endswith("\\"):
+            out.append("\n".join(current))
+            current = None
+    if current is not None:
+        out.append("\n".join(current))
+    return out
+
+
+def run(command: str, port: int, workdir: Path) -> str:
+    real = command.replace(DOC_PORT, f"127.0.0.1:{port}")
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", real], cwd=workdir, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "LC_ALL": "C.UTF-8"})
+    if done.returncode != 0:
+        raise RuntimeError(f"command failed ({done.returncode}): {command}\n{done.stdout}{done.stderr}")
+    return done.stdout.rstrip("\n")
+
+
+def render(template: str, port: int, workdir: Path) -> str:
+    out: list[str] = []
+    lines = template.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.strip() != "```console":
+            out.append(line)
+            i += 1
+            continue
+        end = i + 1
+        while end < len(lines) and lines[end].strip() != "```":
+            end += 1
+        out.append(line)
+        for command in commands(lines[i + 1:end]):
+            out.append("$ " + command)
+            result = run(command, port, workdir)
+            if result:
+                out.append(result)
+        out.append("```")
+        i = end + 1
+    return "\n".join(out)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=str(ROOT / "build"))
+    ap.add_argument("--users", type=int, default=1_000_000)
+    ap.add_argument("--template", default=str(ROOT / "docs" / "tutorial.template.md"))
+    ap.add_argument("--out", default=str(ROOT / "docs" / "tutorial.md"))
+    args = ap.parse_args()
+    template = Path(args.template).read_text(encoding="utf-8")
+    scratch = Path(tempfile.mkdtemp(prefix="crowd-tutorial-"))
+    server = None
+    try:
+        server = Server(Path(args.build).resolve(), args.users, scratch / "data")
+        assert server.port is not None
+        try:
+            page = render(template, server.port, scratch)
+        except RuntimeError as e:
+            print(f"make_tutorial: {e}", file=sys.stderr)
+            return 1
+        Path(args.out).write_text(page, encoding="utf-8")
+        print(f"make_tutorial: wrote {args.out}")
+        return 0
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+// Saved crowd routes (人群包):
+//   GET    /v1/crowds                 every saved crowd, by name
+//   PUT    /v1/crowds/{name}          {"q", "lenient"?}: draw and save (replaces)
+//   GET    /v1/crowds/{name}          definition, size, created, refreshed
+//   POST   /v1/crowds/{name}/refresh  draw again from the definition
+//   DELETE /v1/crowds/{name}
+// Names are percent-decoded path segments (UTF-8, see crowd_name_problem).
+#include <boost/url/pct_string_view.hpp>
+#include <simdjson.h>
+
+#include "index/system_tags.h"
+#include "server/api.h"
+#include "server/json_writer.h"
+#include "server/request_json.h"
+#include "server/saved_crowds.h"
+#include "server/write_failure.h"
+
+namespace crowd::server {
+namespace {
+
+void write_crowd(JsonWriter& w, std::string_view name, const SavedCrowd& c) {
+  const CrowdDefinition& d = c.definition;
+  w.key("name").string(name).raw(",").key("kind");
+  w.string(d.kind == CrowdDefinition::Kind::kQuery ? "query" : "lookalike");
+  w.raw(",").key(d.kind == CrowdDefinition::Kind::kQuery ? "q" : "seed").string(d.q);
+  w.raw(",").key("lenient").boolean(d.lenient);
+  if (d.kind == CrowdDefinition::Kind::kLookalike) {
+    w.raw(",").key("size").number(d.size).raw(",").key("candidates");
+    if (d.candidates) {
+      w.string(*d.candidates);
+    } else {
+      w.null();
+    }
+    w.raw(",").key("fields").raw("[");
+    for (std::size_t i = 0; i < d.fields.size(); ++i) {
+      if (i > 0) w.raw(",");
+      w.string(d.fields[i]);
+    }
+    w.raw("]");
+  }
+  w.raw(",").key("count").number(c.count).raw(",").key("created").string(d.created);
+  w.raw(",").key("refreshed").string(d.refreshed);
+}
+
+Reply crowd_reply(http::status status, std::string_view name, const SavedCrowd& c,
+                  std::optional<uint64_t> previous_count, uint64_t took_us) {
+  std::string body;
+  JsonWriter w(body);
+  w.raw("{");
+  write_crowd(w, name, c);
+  if (previous_count) w.raw(",").key("previous_count").number(*previous_count);
+  w.raw(",").key("took_us").number(took_us).raw("}");
+  return json_reply(status, std::move(body));
+}
+
+// {"q": Q, "lenient"?: bool}
+std::variant<CrowdDefinition, ApiError> read_definition(std::string_view body) {
+  auto parsed = parse_json_object(body);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
+  CrowdDefinition d;
+  bool saw_q = false;
+  for (const auto field : std::get<simdjson::dom::object>(parsed)) {
+    if (field.key == "q") {
+      std::string_view q;
+      if (field.value.get(q)) return bad_request("\"q\" must be a string");
+      d.q = q;
+      saw_q = true;
+    } else if (field.key == "lenient") {
+      if (field.value.get(d.lenient)) return bad_request("\"lenient\" must be true or false");
+    } else {
+      return bad_request("unknown field \"" + std::string(field.key) + "\" (expected q, lenient)");
+    }
+  }
+  if (!saw_q) return bad_request("missing \"q\"");
+  return d;
+}
+
+}  // namespace
+
+Reply Api::crowds(const Request& req, std::string_view rest, Clock::time_point start) {
+  const auto method = req.method();
+  if (rest.empty() || rest == "/") {
+    if (method != http::verb::get) return method_not_allowed("GET");
+    const auto view = store_.view();
+    std::string body;
+    JsonWriter w(body);
+    w.raw("{\"crowds\":[");
+    bool first = true;
+    for (const auto& name : crowd_names(*view)) {
+      const auto c = find_crowd(*view, name);
+      if (!c) continue;
+      if (!first) w.raw(",");
+      first = false;
+      w.raw("{");
+      write_crowd(w, name, *c);
+      w.raw("}");
+    }
+    w.raw("],").key("took_us").number(micros_since(start)).raw("}");
+    return json_reply(http::status::ok, std::move(body));
+  }
+
+  // "/<name>" or "/<name>/refresh", the name percent-encoded.
+  rest.remove_prefix(1);
+  bool refresh = false;
+  if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
+    if (rest.substr(slash) != "/refresh") return error_reply(not_found("no route for /v1/crowds/" + std::string(rest)));
+    refresh = true;
+    rest = rest.substr(0, slash);
+  }
+  const auto encoded = boost::urls::make_pct_string_view(rest);
+  if (!encoded) return error_reply(bad_request("crowd name is not validly percent-encoded"));
+  const std::string name = encoded->decode();
+  if (auto problem = crowd_name_problem(name)) return error_reply(bad_request(*problem));
+
+  if (refresh) {
+    if (method != http::verb::post) return method_not_allowed("POST");
+    const auto view = store_.view();
+    auto existing = find_crowd(*view, name);
+    if (!existing) return error_reply(not_found("no saved crowd " + name));
+    CrowdDefinition d = std::move(existing->definition);
+    auto drawn = draw_crowd(d, *view, unions_);
+    if (auto* e = std::get_if<ApiError>(&drawn)) return error_reply(*e);
+    d.refreshed = utc_now();
+    if (auto e = save_crowd(store_, name, d, std::move(std::get<Bitmap>(drawn)))) return error_reply(*e);
+    const auto saved = find_crowd(*store_.view(), name);
+    if (!saved) return error_reply(not_found("saved crowd " + name + " was deleted meanwhile"));
+    return crowd_reply(http::status::ok, name, *saved, existing->count, micros_since(start));
+  }
+
+  if (method == http::verb::get) {
+    const auto c = find_crowd(*store_.view(), name);
+    if (!c) return error_reply(not_found("no saved crowd " + name));
+    return crowd_reply(http::status::ok, name, *c, std::nullopt, micros_since(start));
+  }
+  if (method == http::verb::put) {
+    auto parsed = read_definition(req.body());
+    if (auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
+    CrowdDefinition d = std::move(std::get<CrowdDefinition>(parsed));
+    const auto view = store_.view();
+    const auto existing = find_crowd(*view, name);
+    auto drawn = draw_crowd(d, *view, unions_);
+    if (auto* e = std::get_if<ApiError>(&drawn)) return error_reply(*e);
+    d.refreshed = utc_now();
+    d.created = existing ? existing->definition.created : d.refreshed;
+    if (auto e = save_crowd(store_, name, d, std::move(std::get<Bitmap>(drawn)))) return error_reply(*e);
+    const auto saved = find_crowd(*store_.view(), name);
+    if (!saved) return error_reply(not_found("saved crowd " + name + " was deleted meanwhile"));
+    return crowd_reply(existing ? http::status::ok : http::status::created, name, *saved, std::nullopt,
+                       micros_since(start));
+  }
+  if (method == http::verb::delete_) {
+    if (!find_crowd(*store_.view(), name)) return error_reply(not_found("no saved crowd " + name));
+    const std::string key = system_tags::crowd(name);
+    WriteBatch batch;
+    batch.clear_tag(batch.intern(key));
+    batch.erase_entry(key);
+    WriteResult ignored;
+    if (auto e = write_failure(store_.write(batch, ignored))) return error_reply(*e);
+    std::string body;
+    JsonWriter w(body);
+    w.raw("{").key("name").string(name).raw(",").key("deleted").boolean(true).raw("}");
+    return json_reply(http::status::ok, std::move(body));
+  }
+  return method_not_allowed("GET, PUT, DELETE");
+}
+
+}  // namespace crowd::server

@@ -1,0 +1,63 @@
+// POST /v1/funnel: nested steps — users in Q1, in Q1 AND Q2, in Q1 AND Q2 AND
+// Q3, ... — with the conversion from the previous step and from the first.
+// The set arithmetic is query/crowd_sets.h.
+#include <variant>
+
+#include "query/crowd_sets.h"
+#include "server/analytics_request.h"
+#include "server/api.h"
+#include "server/request_json.h"
+
+namespace crowd::server {
+
+Reply Api::funnel(const Request& req, Clock::time_point start) {
+  auto parsed = parse_json_object(req.body());
+  if (auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
+  std::vector<LabelledQuery> steps;
+  bool lenient = false;
+  bool saw_steps = false;
+  for (const auto field : std::get<simdjson::dom::object>(parsed)) {
+    if (field.key == "steps") {
+      simdjson::dom::array list;
+      if (field.value.get(list)) return error_reply(bad_request("\"steps\" must be an array of queries"));
+      for (const auto step : list) {
+        std::string_view q;
+        if (step.get(q)) return error_reply(bad_request("\"steps\" must be an array of query strings"));
+        if (steps.size() == query::kMaxCrowdSets) {
+          return error_reply(bad_request("\"steps\": at most " + std::to_string(query::kMaxCrowdSets) + " steps"));
+        }
+        steps.push_back({"", "step " + std::to_string(steps.size() + 1), std::string(q)});
+      }
+      saw_steps = true;
+    } else if (field.key == "lenient") {
+      if (field.value.get(lenient)) return error_reply(bad_request("\"lenient\" must be true or false"));
+    } else {
+      return error_reply(bad_request("unknown field \"" + std::string(field.key) + "\""));
+    }
+  }
+  if (!saw_steps) return error_reply(bad_request("missing \"steps\""));
+  if (steps.empty()) return error_reply(bad_request("\"steps\" must not be empty"));
+
+  const auto view = store_.view();
+  auto evaluated = evaluate_queries(steps, *view, lenient, unions_);
+  if (auto* e = std::get_if<ApiError>(&evaluated)) return error_reply(*e);
+  const std::vector<uint64_t> counts = query::funnel(std::get<Crowds>(evaluated).bits);
+
+  std::string body;
+  body.reserve(128 + counts.size() * 96);
+  JsonWriter w(body);
+  w.raw("{\"steps\":[");
+  for (std::size_t k = 0; k < counts.size(); ++k) {
+    if (k) w.raw(",");
+    w.raw("{").key("count").number(counts[k]).raw(",").key("from_previous");
+    write_ratio(w, ratio(counts[k], counts[k == 0 ? 0 : k - 1]));
+    w.raw(",").key("from_first");
+    write_ratio(w, ratio(counts[k], counts[0]));
+    w.raw("}");
+  }
+  w.raw("],").key("total").number(view->universe().cardinality);
+  w.raw(",").key("took_us").number(micros_since(start)).raw("}");
+  return json_reply(http::status::ok, std::move(body));
+}
+
+}  // namespace crowd::server

@@ -1,0 +1,178 @@
+// POST /v1/lookalike: lookalike expansion (人群放大), the `size` users outside
+// a seed crowd that look most like it (query/lookalike.h has the method).
+//
+//   {"seed": Q, "size": N, "candidates"?: Q, "fields"?: [field, ...],
+//    "save_as"?: name, "lenient"?: bool}
+//   → {"count", "threshold", "features": [{"tag", "weight", "lift",
+//      "seed_share", "candidate_share"}], "seed_size", "candidates",
+//      "saved", "took_us"}
+//
+// One view for the whole request: the seed, the candidates and the
+// expansion all see the same version of the index.
+#include <simdjson.h>
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "query/lookalike.h"
+#include "server/api.h"
+#include "server/json_writer.h"
+#include "server/query_support.h"
+#include "server/saved_crowds.h"
+#include "server/request_json.h"
+
+namespace crowd::server {
+namespace {
+
+// The largest expansion asked for. The result is at most the candidates
+// anyway; the cap only turns absurd numbers into a clear error.
+constexpr int64_t kMaxSize = 100'000'000;
+// Field names in "fields", at most; the dictionary has far fewer fields.
+constexpr std::size_t kMaxFields = 1000;
+// Features written in the response: the most informative ones, enough to
+// say why; the model may use up to LookalikeTuning::max_features.
+constexpr std::size_t kFeaturesShown = 20;
+
+struct LookalikeRequest {
+  std::string seed;
+  std::string candidates;  // empty: everyone outside the seed
+  bool has_candidates = false;
+  uint64_t size = 0;
+  std::vector<std::string> fields;
+  std::string save_as;
+  bool has_save_as = false;
+  bool lenient = false;
+};
+
+std::variant<LookalikeRequest, ApiError> read_request(std::string_view body) {
+  auto parsed = parse_json_object(body);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
+  LookalikeRequest out;
+  bool saw_seed = false, saw_size = false;
+  for (const auto field : std::get<simdjson::dom::object>(parsed)) {
+    if (field.key == "seed") {
+      std::string_view q;
+      if (field.value.get(q)) return bad_request("\"seed\" must be a string (a query)");
+      out.seed = q;
+      saw_seed = true;
+    } else if (field.key == "size") {
+      int64_t n = 0;
+      if (field.value.get(n) || n < 1 || n > kMaxSize) {
+        return bad_request("\"size\" must be an integer in 1.." + std::to_string(kMaxSize));
+      }
+      out.size = static_cast<uint64_t>(n);
+      saw_size = true;
+    } else if (field.key == "candidates") {
+      std::string_view q;
+      if (field.value.get(q)) return bad_request("\"candidates\" must be a string (a query)");
+      out.candidates = q;
+      out.has_candidates = true;
+    } else if (field.key == "fields") {
+      simdjson::dom::array list;
+      if (field.value.get(list)) return bad_request("\"fields\" must be an array of field names");
+      for (const auto item : list) {
+        std::string_view f;
+        if (item.get(f) || f.empty()) return bad_request("\"fields\" must hold non-empty strings");
+        if (out.fields.size() == kMaxFields) {
+          return bad_request("\"fields\" holds more than " + std::to_string(kMaxFields) + " names");
+        }
+        out.fields.emplace_back(f);
+      }
+    } else if (field.key == "save_as") {
+      if (field.value.is_null()) continue;
+      std::string_view name;
+      if (field.value.get(name)) return bad_request("\"save_as\" must be a string or null");
+      out.save_as = name;
+      out.has_save_as = true;
+    } else if (field.key == "lenient") {
+      if (field.value.get(out.lenient)) return bad_request("\"lenient\" must be true or false");
+    } else {
+      return bad_request("unknown field \"" + std::string(field.key) + "\"");
+    }
+  }
+  if (!saw_seed) return bad_request("missing \"seed\"");
+  if (!saw_size) return bad_request("missing \"size\"");
+  return out;
+}
+
+}  // namespace
+
+Reply Api::lookalike(const Request& req, Clock::time_point start) {
+  const auto parsed = read_request(req.body());
+  if (const auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
+  const auto& r = std::get<LookalikeRequest>(parsed);
+  if (r.has_save_as) {
+    if (auto problem = crowd_name_problem(r.save_as)) return error_reply(bad_request("save_as: " + *problem));
+  }
+
+  const auto view = store_.view();
+  if (const auto unknown = query::unknown_lookalike_field(*view, r.fields)) {
+    return error_reply(bad_request("no tag has the field \"" + *unknown + "\" (in \"fields\")"));
+  }
+  auto seed_plan = compile_query(r.seed, *view, r.lenient, unions_);
+  if (const auto* e = std::get_if<ApiError>(&seed_plan)) return error_reply(*e);
+  std::variant<query::Plan, ApiError> candidates_plan = ApiError{};
+  if (r.has_candidates) {
+    candidates_plan = compile_query(r.candidates, *view, r.lenient, unions_);
+    if (const auto* e = std::get_if<ApiError>(&candidates_plan)) return error_reply(*e);
+  }
+
+  query::Evaluator& evaluator = thread_evaluator();
+  const Bitmap seed = evaluator.materialize(std::get<query::Plan>(seed_plan), *view);
+  if (seed.empty()) return error_reply(bad_request("the seed matches no user"));
+  Bitmap candidates(nullptr);
+  if (r.has_candidates) candidates = evaluator.materialize(std::get<query::Plan>(candidates_plan), *view);
+
+  query::LookalikeOptions options;
+  options.size = r.size;
+  options.candidates = r.has_candidates ? candidates.get() : nullptr;
+  options.fields = r.fields;
+  query::LookalikeResult result = query::lookalike(*view, seed.get(), options);
+  const uint64_t count = result.users.cardinality();
+  if (r.has_save_as) {
+    // Saved with its definition, so a refresh expands the seed again.
+    CrowdDefinition d;
+    d.kind = CrowdDefinition::Kind::kLookalike;
+    d.q = r.seed;
+    d.lenient = r.lenient;
+    d.size = r.size;
+    if (r.has_candidates) d.candidates = r.candidates;
+    d.fields = r.fields;
+    d.refreshed = utc_now();
+    const auto existing = find_crowd(*view, r.save_as);
+    d.created = existing ? existing->definition.created : d.refreshed;
+    if (auto e = save_crowd(store_, r.save_as, d, std::move(result.users))) return error_reply(*e);
+  }
+
+  std::string body;
+  body.reserve(256 + 160 * std::min(result.features.size(), kFeaturesShown));
+  JsonWriter w(body);
+  w.raw("{").key("count").number(count).raw(",").key("threshold");
+  if (count > 0) {
+    w.real(result.threshold);
+  } else {
+    w.null();
+  }
+  w.raw(",").key("features").raw("[");
+  for (std::size_t i = 0; i < std::min(result.features.size(), kFeaturesShown); ++i) {
+    const auto& f = result.features[i];
+    if (i) w.raw(",");
+    w.raw("{").key("tag").string(view->dictionary().name(f.tag));
+    w.raw(",").key("weight").real(f.weight).raw(",").key("lift").real(f.lift);
+    w.raw(",").key("seed_share").real(f.seed_share).raw(",").key("candidate_share").real(f.candidate_share);
+    w.raw("}");
+  }
+  w.raw("],").key("seed_size").number(result.seed_size);
+  w.raw(",").key("candidates").number(result.candidate_count);
+  w.raw(",").key("saved");
+  if (r.has_save_as) {
+    w.string(r.save_as);
+  } else {
+    w.null();
+  }
+  w.raw(",").key("took_us").number(micros_since(start)).raw("}");
+  return json_reply(http::status::ok, std::move(body));
+}
+
+}  // namespace crowd::server

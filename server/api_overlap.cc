@@ -1,0 +1,87 @@
+// POST /v1/overlap: how several crowds overlap — each crowd's size, every
+// pair's intersection and Jaccard index, and for 2..4 crowds every Venn
+// region. The set arithmetic is query/crowd_sets.h; this file reads the
+// request and writes the answer.
+#include <variant>
+
+#include "query/crowd_sets.h"
+#include "server/analytics_request.h"
+#include "server/api.h"
+#include "server/request_json.h"
+
+namespace crowd::server {
+
+Reply Api::overlap(const Request& req, Clock::time_point start) {
+  auto parsed = parse_json_object(req.body());
+  if (auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
+  std::vector<LabelledQuery> queries;
+  bool lenient = false;
+  bool saw_crowds = false;
+  for (const auto field : std::get<simdjson::dom::object>(parsed)) {
+    if (field.key == "crowds") {
+      auto read = read_named_queries(field.value, "crowds", "crowd", query::kMaxCrowdSets);
+      if (auto* e = std::get_if<ApiError>(&read)) return error_reply(*e);
+      queries = std::move(std::get<std::vector<LabelledQuery>>(read));
+      saw_crowds = true;
+    } else if (field.key == "lenient") {
+      if (field.value.get(lenient)) return error_reply(bad_request("\"lenient\" must be true or false"));
+    } else {
+      return error_reply(bad_request("unknown field \"" + std::string(field.key) + "\""));
+    }
+  }
+  if (!saw_crowds) return error_reply(bad_request("missing \"crowds\""));
+  if (queries.size() < 2) return error_reply(bad_request("\"crowds\" needs at least 2 crowds"));
+
+  const auto view = store_.view();
+  auto evaluated = evaluate_queries(queries, *view, lenient, unions_);
+  if (auto* e = std::get_if<ApiError>(&evaluated)) return error_reply(*e);
+  const auto& crowds = std::get<Crowds>(evaluated);
+  const query::OverlapReport report = query::overlap(crowds.bits);
+  const std::size_t n = queries.size();
+
+  std::string body;
+  body.reserve(256 + n * n * 96 + report.regions.size() * 96);
+  JsonWriter w(body);
+  w.raw("{\"crowds\":[");
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i) w.raw(",");
+    w.raw("{").key("name").string(queries[i].name).raw(",").key("count").number(report.sizes[i]).raw("}");
+  }
+  w.raw("],\"pairs\":[");
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = i + 1; j < n; ++j) {
+      const uint64_t both = report.intersections[query::pair_index(i, j, n)];
+      const uint64_t either = report.sizes[i] + report.sizes[j] - both;
+      if (i != 0 || j != 1) w.raw(",");
+      w.raw("{").key("a").string(queries[i].name).raw(",").key("b").string(queries[j].name);
+      w.raw(",").key("intersection").number(both).raw(",").key("union").number(either);
+      w.raw(",").key("jaccard");
+      write_ratio(w, ratio(both, either));
+      w.raw("}");
+    }
+  }
+  w.raw("],").key("union").number(report.union_size).raw(",").key("regions");
+  if (report.regions.empty()) {
+    w.null();
+  } else {
+    w.raw("[");
+    for (std::size_t m = 1; m <= report.regions.size(); ++m) {
+      if (m > 1) w.raw(",");
+      w.raw("{\"crowds\":[");
+      bool first = true;
+      for (std::size_t i = 0; i < n; ++i) {
+        if ((m & (std::size_t{1} << i)) == 0) continue;
+        if (!first) w.raw(",");
+        first = false;
+        w.string(queries[i].name);
+      }
+      w.raw("],").key("count").number(report.regions[m - 1]).raw("}");
+    }
+    w.raw("]");
+  }
+  w.raw(",").key("total").number(view->universe().cardinality);
+  w.raw(",").key("took_us").number(micros_since(start)).raw("}");
+  return json_reply(http::status::ok, std::move(body));
+}
+
+}  // namespace crowd::server

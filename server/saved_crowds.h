@@ -1,0 +1,78 @@
+// Saved crowds (人群包): a named, materialised result of a query or of a
+// lookalike expansion, kept in the index as a system tag (its members) and a
+// metadata entry (its definition and times), both written in one WriteBatch
+// so the log and snapshots keep them together (index/system_tags.h).
+//
+// A saved crowd changes only when it is refreshed (drawn again from its
+// definition) or when one of its users is deleted: pages and exports of
+// `@name` stay stable while the tags it was drawn from change.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "index/bitmap.h"
+#include "index/index_view.h"
+#include "index/store.h"
+#include "server/api_error.h"
+
+namespace crowd::query {
+class UnionCache;
+}  // namespace crowd::query
+
+namespace crowd::server {
+
+// How a crowd was drawn, so that a refresh draws it the same way.
+struct CrowdDefinition {
+  enum class Kind : uint8_t { kQuery, kLookalike };
+  Kind kind = Kind::kQuery;
+  std::string q;  // kQuery: the query; kLookalike: the seed query
+  bool lenient = false;
+  // kLookalike only.
+  uint64_t size = 0;
+  std::optional<std::string> candidates;
+  std::vector<std::string> fields;
+  // ISO 8601 UTC, to the second: when first saved, when last drawn.
+  std::string created;
+  std::string refreshed;
+};
+
+// The definition as stored in the index entry (JSON text) and back; decode
+// returns nullopt for text it did not write.
+[[nodiscard]] std::string encode_definition(const CrowdDefinition& d);
+[[nodiscard]] std::optional<CrowdDefinition> decode_definition(std::string_view text);
+
+// Why `name` cannot name a saved crowd, or nothing: 1..128 bytes of valid
+// UTF-8 that `@name` can spell in a query (no spaces, control bytes, or any
+// of ( ) " & | ! * , @ < > =).
+[[nodiscard]] std::optional<std::string> crowd_name_problem(std::string_view name);
+
+// "2026-11-23T04:45:12Z".
+[[nodiscard]] std::string utc_now();
+
+// The crowd's members in `view`, drawn from its definition; a query that no
+// longer compiles (a tag gone from the index) is its API error.
+[[nodiscard]] std::variant<Bitmap, ApiError> draw_crowd(const CrowdDefinition& d, const IndexView& view,
+                                                        query::UnionCache* unions);
+
+// Writes the crowd (members and definition) durably, replacing any crowd of
+// that name. Members deleted from the index meanwhile are left out.
+[[nodiscard]] std::optional<ApiError> save_crowd(Store& store, std::string_view name, const CrowdDefinition& d,
+                                                 Bitmap members);
+
+// The saved crowd `name` in `view`: its definition and size; nullopt when
+// there is none.
+struct SavedCrowd {
+  CrowdDefinition definition;
+  uint64_t count = 0;
+};
+[[nodiscard]] std::optional<SavedCrowd> find_crowd(const IndexView& view, std::string_view name);
+
+// Every saved crowd's name, in byte order.
+[[nodiscard]] std::vector<std::string> crowd_names(const IndexView& view);
+
+}  // namespace crowd::server
