@@ -2,7 +2,7 @@
 """Renders docs/tutorial.md from docs/tutorial.template.md by running it.
 
 The template is Markdown. Inside each ```console block, a line starting with
-"$ " is a shell command (continued on following lines ending in "\\"): the
+"$ " starts a shell command, which runs to the next such line: the
 script runs it with bash against a real crowdd started on the demo data set,
 and writes the command followed by its real output. Everything outside those
 blocks is copied as is. So every command and every output in the tutorial is
@@ -10,8 +10,10 @@ one that ran, on this build, when the page was made.
 
 Commands are written against http://localhost:8080; the script substitutes
 the port of the server it started (bound to 127.0.0.1 only). A command that
-exits non-zero fails the run (exit 1), so a tutorial step that stops working
-is caught; a test runs this at a small population size for that reason.
+exits non-zero, or answers a JSON error without the comment "# an error, on
+purpose", fails the run (exit 1), so a tutorial step that stops working is
+caught; a test (tutorial.smoke) runs this at a small population size for that
+reason.
 
   scripts/make_tutorial.py --build build [--users 1000000] [--out docs/tutorial.md]
 
@@ -31,6 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC_PORT = "localhost:8080"
+# A command whose error answer is intended carries this shell comment.
+ERROR_EXPECTED = "# an error, on purpose"
 
 
 class Server:
@@ -71,23 +75,17 @@ class Server:
 
 
 def commands(lines: list[str]) -> list[str]:
-    """The "$ " commands of a console block, continuation lines joined."""
-    out: list[str] = []
-    current: list[str] | None = None
+    """The commands of a console block: each starts at a "$ " line and runs to
+    the next one (the template holds no output, so every other line continues
+    the command: a backslash continuation, a multi-line quoted JSON body, a
+    loop)."""
+    out: list[list[str]] = []
     for line in lines:
-        if current is None:
-            if line.startswith("$ "):
-                current = [line[2:]]
-            else:
-                continue
-        else:
-            current.append(line)
-        if not current[-1].endswith("\\"):
-            out.append("\n".join(current))
-            current = None
-    if current is not None:
-        out.append("\n".join(current))
-    return out
+        if line.startswith("$ "):
+            out.append([line[2:]])
+        elif out:
+            out[-1].append(line)
+    return ["\n".join(c).rstrip() for c in out]
 
 
 def run(command: str, port: int, workdir: Path) -> str:
@@ -96,6 +94,10 @@ def run(command: str, port: int, workdir: Path) -> str:
                           timeout=600, env={**os.environ, "LC_ALL": "C.UTF-8"})
     if done.returncode != 0:
         raise RuntimeError(f"command failed ({done.returncode}): {command}\n{done.stdout}{done.stderr}")
+    # curl -s exits 0 on HTTP errors: an error body fails the step unless the
+    # template says the error is the point.
+    if '{"error":' in done.stdout and ERROR_EXPECTED not in command:
+        raise RuntimeError(f"command answered an error: {command}\n{done.stdout}")
     return done.stdout.rstrip("\n")
 
 

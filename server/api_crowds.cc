@@ -19,27 +19,10 @@ namespace crowd::server {
 namespace {
 
 void write_crowd(JsonWriter& w, std::string_view name, const SavedCrowd& c) {
-  const CrowdDefinition& d = c.definition;
-  w.key("name").string(name).raw(",").key("kind");
-  w.string(d.kind == CrowdDefinition::Kind::kQuery ? "query" : "lookalike");
-  w.raw(",").key(d.kind == CrowdDefinition::Kind::kQuery ? "q" : "seed").string(d.q);
-  w.raw(",").key("lenient").boolean(d.lenient);
-  if (d.kind == CrowdDefinition::Kind::kLookalike) {
-    w.raw(",").key("size").number(d.size).raw(",").key("candidates");
-    if (d.candidates) {
-      w.string(*d.candidates);
-    } else {
-      w.null();
-    }
-    w.raw(",").key("fields").raw("[");
-    for (std::size_t i = 0; i < d.fields.size(); ++i) {
-      if (i > 0) w.raw(",");
-      w.string(d.fields[i]);
-    }
-    w.raw("]");
-  }
-  w.raw(",").key("count").number(c.count).raw(",").key("created").string(d.created);
-  w.raw(",").key("refreshed").string(d.refreshed);
+  w.key("name").string(name).raw(",");
+  write_definition(w, c.definition);
+  w.raw(",").key("count").number(c.count).raw(",").key("created").string(c.definition.created);
+  w.raw(",").key("refreshed").string(c.definition.refreshed);
 }
 
 Reply crowd_reply(http::status status, std::string_view name, const SavedCrowd& c,
@@ -61,12 +44,10 @@ std::variant<CrowdDefinition, ApiError> read_definition(std::string_view body) {
   bool saw_q = false;
   for (const auto field : std::get<simdjson::dom::object>(parsed)) {
     if (field.key == "q") {
-      std::string_view q;
-      if (field.value.get(q)) return bad_request("\"q\" must be a string");
-      d.q = q;
+      if (auto e = read_string_member(field.value, "q", d.q)) return *e;
       saw_q = true;
     } else if (field.key == "lenient") {
-      if (field.value.get(d.lenient)) return bad_request("\"lenient\" must be true or false");
+      if (auto e = read_bool_member(field.value, "lenient", d.lenient)) return *e;
     } else {
       return bad_request("unknown field \"" + std::string(field.key) + "\" (expected q, lenient)");
     }

@@ -38,7 +38,7 @@ Reply Api::flow(const Request& req, Clock::time_point start) {
       if (auto* e = std::get_if<ApiError>(&read)) return error_reply(*e);
       (is_from ? from : to) = std::move(std::get<std::vector<LabelledQuery>>(read));
     } else if (field.key == "lenient") {
-      if (field.value.get(lenient)) return error_reply(bad_request("\"lenient\" must be true or false"));
+      if (auto e = read_bool_member(field.value, "lenient", lenient)) return error_reply(*e);
     } else {
       return error_reply(bad_request("unknown field \"" + std::string(field.key) + "\""));
     }

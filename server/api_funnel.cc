@@ -30,7 +30,7 @@ Reply Api::funnel(const Request& req, Clock::time_point start) {
       }
       saw_steps = true;
     } else if (field.key == "lenient") {
-      if (field.value.get(lenient)) return error_reply(bad_request("\"lenient\" must be true or false"));
+      if (auto e = read_bool_member(field.value, "lenient", lenient)) return error_reply(*e);
     } else {
       return error_reply(bad_request("unknown field \"" + std::string(field.key) + "\""));
     }

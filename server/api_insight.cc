@@ -29,9 +29,7 @@ std::variant<InsightRequest, ApiError> read_insight_request(std::string_view bod
   bool saw_q = false;
   for (const auto field : std::get<simdjson::dom::object>(parsed)) {
     if (field.key == "q") {
-      std::string_view q;
-      if (field.value.get(q)) return bad_request("\"q\" must be a string");
-      out.q = q;
+      if (auto e = read_string_member(field.value, "q", out.q)) return *e;
       saw_q = true;
     } else if (field.key == "fields") {
       simdjson::dom::array list;
@@ -61,7 +59,7 @@ std::variant<InsightRequest, ApiError> read_insight_request(std::string_view bod
       }
       out.options.order = sort == "tgi" ? query::InsightOrder::kTgi : query::InsightOrder::kCount;
     } else if (field.key == "lenient") {
-      if (field.value.get(out.lenient)) return bad_request("\"lenient\" must be true or false");
+      if (auto e = read_bool_member(field.value, "lenient", out.lenient)) return *e;
     } else {
       return bad_request("unknown field \"" + std::string(field.key) + "\"");
     }

@@ -86,7 +86,7 @@ std::variant<LookalikeRequest, ApiError> read_request(std::string_view body) {
       out.save_as = name;
       out.has_save_as = true;
     } else if (field.key == "lenient") {
-      if (field.value.get(out.lenient)) return bad_request("\"lenient\" must be true or false");
+      if (auto e = read_bool_member(field.value, "lenient", out.lenient)) return *e;
     } else {
       return bad_request("unknown field \"" + std::string(field.key) + "\"");
     }

@@ -24,7 +24,7 @@ Reply Api::overlap(const Request& req, Clock::time_point start) {
       queries = std::move(std::get<std::vector<LabelledQuery>>(read));
       saw_crowds = true;
     } else if (field.key == "lenient") {
-      if (field.value.get(lenient)) return error_reply(bad_request("\"lenient\" must be true or false"));
+      if (auto e = read_bool_member(field.value, "lenient", lenient)) return error_reply(*e);
     } else {
       return error_reply(bad_request("unknown field \"" + std::string(field.key) + "\""));
     }

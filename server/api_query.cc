@@ -31,12 +31,10 @@ std::variant<QueryRequest, ApiError> read_query_request(std::string_view body, b
   bool saw_q = false;
   for (const auto field : std::get<simdjson::dom::object>(parsed)) {
     if (field.key == "q") {
-      std::string_view q;
-      if (field.value.get(q)) return bad_request("\"q\" must be a string");
-      out.q = q;
+      if (auto e = read_string_member(field.value, "q", out.q)) return *e;
       saw_q = true;
     } else if (field.key == "lenient") {
-      if (field.value.get(out.lenient)) return bad_request("\"lenient\" must be true or false");
+      if (auto e = read_bool_member(field.value, "lenient", out.lenient)) return *e;
     } else if (paged && field.key == "limit") {
       int64_t limit = 0;
       if (field.value.get(limit) || limit < 1 || limit > 1'000'000) {

@@ -44,17 +44,13 @@ std::variant<StatsRequest, ApiError> read_stats_request(std::string_view body) {
   bool saw_attr = false;
   for (const auto field : std::get<simdjson::dom::object>(parsed)) {
     if (field.key == "q") {
-      std::string_view q;
-      if (field.value.get(q)) return bad_request("\"q\" must be a string");
-      out.q = q;
+      if (auto e = read_string_member(field.value, "q", out.q)) return *e;
       saw_q = true;
     } else if (field.key == "attr") {
-      std::string_view attr;
-      if (field.value.get(attr)) return bad_request("\"attr\" must be a string");
-      out.attr = attr;
+      if (auto e = read_string_member(field.value, "attr", out.attr)) return *e;
       saw_attr = true;
     } else if (field.key == "lenient") {
-      if (field.value.get(out.lenient)) return bad_request("\"lenient\" must be true or false");
+      if (auto e = read_bool_member(field.value, "lenient", out.lenient)) return *e;
     } else {
       return bad_request("unknown field \"" + std::string(field.key) + "\"");
     }

@@ -13,12 +13,11 @@
 
 namespace crowd::server {
 
-std::string encode_definition(const CrowdDefinition& d) {
-  std::string out;
-  JsonWriter w(out);
-  w.raw("{").key("kind").string(d.kind == CrowdDefinition::Kind::kQuery ? "query" : "lookalike");
-  w.raw(",").key("q").string(d.q).raw(",").key("lenient").boolean(d.lenient);
-  if (d.kind == CrowdDefinition::Kind::kLookalike) {
+void write_definition(JsonWriter& w, const CrowdDefinition& d) {
+  const bool query = d.kind == CrowdDefinition::Kind::kQuery;
+  w.key("kind").string(query ? "query" : "lookalike");
+  w.raw(",").key(query ? "q" : "seed").string(d.q).raw(",").key("lenient").boolean(d.lenient);
+  if (!query) {
     w.raw(",").key("size").number(d.size).raw(",").key("candidates");
     if (d.candidates) {
       w.string(*d.candidates);
@@ -32,6 +31,13 @@ std::string encode_definition(const CrowdDefinition& d) {
     }
     w.raw("]");
   }
+}
+
+std::string encode_definition(const CrowdDefinition& d) {
+  std::string out;
+  JsonWriter w(out);
+  w.raw("{");
+  write_definition(w, d);
   w.raw(",").key("created").string(d.created).raw(",").key("refreshed").string(d.refreshed).raw("}");
   return out;
 }
@@ -47,7 +53,7 @@ std::optional<CrowdDefinition> decode_definition(std::string_view text) {
   std::string_view s;
   if (obj["kind"].get(kind) || (kind != "query" && kind != "lookalike")) return std::nullopt;
   d.kind = kind == "query" ? CrowdDefinition::Kind::kQuery : CrowdDefinition::Kind::kLookalike;
-  if (obj["q"].get(s)) return std::nullopt;
+  if (obj[d.kind == CrowdDefinition::Kind::kQuery ? "q" : "seed"].get(s)) return std::nullopt;
   d.q = s;
   if (obj["lenient"].get(d.lenient)) return std::nullopt;
   if (obj["created"].get(s)) return std::nullopt;

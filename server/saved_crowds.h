@@ -19,6 +19,7 @@
 #include "index/index_view.h"
 #include "index/store.h"
 #include "server/api_error.h"
+#include "server/json_writer.h"
 
 namespace crowd::query {
 class UnionCache;
@@ -40,6 +41,11 @@ struct CrowdDefinition {
   std::string created;
   std::string refreshed;
 };
+
+// The definition's members without the times, as written in answers and in
+// the stored entry: "kind", then "q" (or "seed" with "size", "candidates",
+// "fields" for a lookalike), "lenient". The caller opens and closes the object.
+void write_definition(JsonWriter& w, const CrowdDefinition& d);
 
 // The definition as stored in the index entry (JSON text) and back; decode
 // returns nullopt for text it did not write.
