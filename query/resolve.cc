@@ -55,14 +55,7 @@ class Resolver {
           out = make_tag_node(view_, *id, node.position);
           return true;
         }
-        return unknown(
-            node,
-            [&] {
-              auto suggestions = suggest_tags(node.text, view_.dictionary());
-              return Error{ErrorCode::kUnknownTag, with_suggestions("unknown tag '" + node.text + "'", suggestions),
-                           node.position, std::move(suggestions)};
-            },
-            out);
+        return unknown_tag(node, out);
       }
       case AstKind::kPrefix: {
         const auto ids = view_.dictionary().with_prefix(node.text);
@@ -159,14 +152,7 @@ class Resolver {
   // in the range is the empty set.
   [[gnu::noinline]] bool resolve_within(const AstNode& node, PlanNode& out) {
     if (!find_user_tag(node.text)) {
-      return unknown(
-          node,
-          [&] {
-            auto suggestions = suggest_tags(node.text, view_.dictionary());
-            return Error{ErrorCode::kUnknownTag, with_suggestions("unknown tag '" + node.text + "'", suggestions),
-                         node.position, std::move(suggestions)};
-          },
-          out);
+      return unknown_tag(node, out);
     }
     int64_t first = node.low;
     int64_t last = node.high;
@@ -204,6 +190,18 @@ class Resolver {
       return true;
     }
     return fail(make_error());
+  }
+
+  // node.text names no tag of users: the error, with close names.
+  bool unknown_tag(const AstNode& node, PlanNode& out) {
+    return unknown(
+        node,
+        [&] {
+          auto suggestions = suggest_tags(node.text, view_.dictionary());
+          return Error{ErrorCode::kUnknownTag, with_suggestions("unknown tag '" + node.text + "'", suggestions),
+                       node.position, std::move(suggestions)};
+        },
+        out);
   }
 
   bool fail(Error e) {
