@@ -94,14 +94,22 @@ const uint64_t* words_of(Container c, uint64_t* scratch) {
 
 // ---- Scoring kernels (one chunk: s has 2^16 entries) -------------------------------------------
 
+#if defined(__AVX2__)
+// Lane k of 16 holds bit k: ANDed with 16 bits broadcast to every lane, it
+// tells each lane whether its user's bit is set.
+inline __m256i lane_bits() {
+  return _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, static_cast<int16_t>(16384),
+                           static_cast<int16_t>(-32768));
+}
+#endif
+
 // s[i] += w for every set bit i of `words`. Density does not matter: 16
 // users per AVX2 step (broadcast 16 bits, test each lane's bit, add w where
 // set), so a 50% tag and a 7% tag cost the same ~4,096 steps a chunk; a zero
 // word (4 steps) is skipped.
 void add_bitset(int16_t* s, const uint64_t* words, int16_t w) {
 #if defined(__AVX2__)
-  const __m256i bit = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192,
-                                        static_cast<int16_t>(16384), static_cast<int16_t>(-32768));
+  const __m256i bit = lane_bits();
   const __m256i wv = _mm256_set1_epi16(w);
   for (std::size_t i = 0; i < kWords; ++i) {
     const uint64_t word = words[i];
@@ -156,8 +164,7 @@ void add_container(int16_t* s, Container c, int16_t w) {
 // Entries whose bit in `mask` is clear become kNotCandidate.
 void mask_scores(int16_t* s, const uint64_t* mask) {
 #if defined(__AVX2__)
-  const __m256i bit = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192,
-                                        static_cast<int16_t>(16384), static_cast<int16_t>(-32768));
+  const __m256i bit = lane_bits();
   const __m256i none = _mm256_set1_epi16(kNotCandidate);
   for (std::size_t i = 0; i < kWords; ++i) {
     const uint64_t word = mask[i];
