@@ -1,5 +1,6 @@
 // crowdd: the audience server. Restores or loads the index, then serves HTTP
 // until SIGINT/SIGTERM, then flushes the log and exits 0.
+#include <csignal>
 #include <chrono>
 #include <iostream>
 
@@ -15,6 +16,10 @@
 int main(int argc, char** argv) {
   using namespace crowd;
   using namespace crowd::server;
+
+  // A write past a file size limit (RLIMIT_FSIZE) must fail with EFBIG like
+  // a full disk -- the write answers 503 -- not kill the server.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   std::string error;
   const auto config = parse_config(argc, argv, error);

@@ -111,13 +111,15 @@ int ServerProcess::stop(int signal, int timeout_s) {
 }
 
 HttpResult ServerProcess::request(const std::string& method, const std::string& target, const std::string& body,
-                                  const std::string& content_type) const {
+                                  const std::string& content_type,
+                                  const std::vector<std::pair<std::string, std::string>>& headers) const {
   net::io_context ioc;
   beast::tcp_stream stream(ioc);
   stream.expires_after(std::chrono::seconds(120));
   stream.connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port_)));
   http::request<http::string_body> req(http::string_to_verb(method), target, 11);
   req.set(http::field::host, "127.0.0.1");
+  for (const auto& [name, value] : headers) req.set(name, value);
   if (!body.empty() || method == "POST") {
     if (!content_type.empty()) req.set(http::field::content_type, content_type);
     req.body() = body;

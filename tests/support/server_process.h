@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -30,11 +31,15 @@ class ServerProcess {
 
   [[nodiscard]] bool ok() const { return port_ != 0; }
   [[nodiscard]] int port() const { return port_; }
+  // The child's process id (-1 once stopped): for /proc/PID/status, signals.
+  [[nodiscard]] pid_t pid() const { return pid_; }
   [[nodiscard]] std::string log() const;
 
-  // One request on a fresh connection.
+  // One request on a fresh connection, with any extra `headers` (name, value),
+  // e.g. {{"Authorization", "Bearer ..."}}.
   [[nodiscard]] HttpResult request(const std::string& method, const std::string& target, const std::string& body = "",
-                                   const std::string& content_type = "application/json") const;
+                                   const std::string& content_type = "application/json",
+                                   const std::vector<std::pair<std::string, std::string>>& headers = {}) const;
   [[nodiscard]] HttpResult get(const std::string& target) const { return request("GET", target); }
   [[nodiscard]] HttpResult post(const std::string& target, const std::string& body,
                                 const std::string& content_type = "application/json") const {
