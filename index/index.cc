@@ -358,6 +358,7 @@ bool Index::apply(const WriteBatch& batch, WriteResult& result) {
         const auto ordinal = users_->find(op.user);
         if (!ordinal || !universe_now().contains(*ordinal)) break;
         touch_universe().remove(*ordinal);
+        (void)users_->forget(op.user);  // a return gets a new ordinal (user_table.h)
         ++r.erased;
         // Every tag is checked (saved crowds, values and day tags included):
         // O(tags) contains() calls, ~0.5 ms at 10,000 tags. Erasure is rare;

@@ -73,6 +73,32 @@ class OrdinalHash {
     return ids.size();
   }
 
+  // Removes id; returns whether it was there. Backward-shift deletion: the
+  // entries after the hole in its cluster move back unless their home lies
+  // cyclically in (hole, j], so every probe sequence stays unbroken and no
+  // tombstones accumulate. Reads id_of of the cluster's entries.
+  template <class IdOf>
+  bool erase(UserId id, const IdOf& id_of) {
+    if (slots_.empty()) return false;
+    const uint64_t h = hash(id);
+    std::size_t hole = home(h);
+    for (;; hole = (hole + 1) & mask_) {
+      const uint64_t s = slots_[hole];
+      if (s == 0) return false;
+      if (tag_of(s) == tag(h) && id_of(ordinal_of(s)) == id) break;
+    }
+    for (std::size_t j = (hole + 1) & mask_; slots_[j] != 0; j = (j + 1) & mask_) {
+      const std::size_t k = home(hash(id_of(ordinal_of(slots_[j]))));
+      const bool stays = hole <= j ? (hole < k && k <= j) : (hole < k || k <= j);
+      if (stays) continue;
+      slots_[hole] = slots_[j];
+      hole = j;
+    }
+    slots_[hole] = 0;
+    --size_;
+    return true;
+  }
+
   [[nodiscard]] std::size_t size() const { return size_; }
   [[nodiscard]] std::size_t bytes() const { return slots_.size() * sizeof(uint64_t); }
 

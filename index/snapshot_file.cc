@@ -101,6 +101,13 @@ bool write_sections(const IndexView& view, std::size_t section_bytes, SectionWri
   le::append_u64(meta, tags);
   if (!w.emit(SnapshotSectionType::kMeta, error)) return false;
 
+  // Right to erasure: a deleted user keeps its ordinal in memory, but its
+  // external ID is written as 0 -- the ordinals outside the universe are
+  // exactly the deleted users, and the reader never looks their IDs up. So
+  // after a DELETE and the next snapshot the ID is in no file we keep.
+  Bitmap erased(roaring_bitmap_flip(view.universe().bits.get(), 0, ordinals));
+  roaring_uint32_iterator_t next_erased;
+  roaring_init_iterator(erased.get(), &next_erased);
   const uint64_t ids_per_section = std::max<uint64_t>(1, section_bytes / sizeof(UserId));
   for (uint64_t first = 0; first < ordinals; first += ids_per_section) {
     const uint64_t n = std::min(ids_per_section, ordinals - first);
@@ -112,6 +119,8 @@ bool write_sections(const IndexView& view, std::size_t section_bytes, SectionWri
     char* p = run.data() + at;
     for (uint64_t i = 0; i < n; ++i, p += sizeof(UserId))
       le::store_u64(p, view.external(static_cast<Ordinal>(first + i)));
+    for (; next_erased.has_value && next_erased.current_value < first + n; roaring_advance_uint32_iterator(&next_erased))
+      le::store_u64(run.data() + at + (next_erased.current_value - first) * sizeof(UserId), 0);
     if (!w.emit(SnapshotSectionType::kUsers, error)) return false;
   }
 
@@ -232,20 +241,43 @@ class UserRebuild {
     std::memcpy(ids_.data() + at, bytes, static_cast<std::size_t>(n) * sizeof(UserId));
   }
 
-  // Starts building from every ID collected. Once.
-  void start() {
-    thread_ = std::jthread([this] {
+  // Starts building from every ID collected, once. Only the ordinals in
+  // `universe` (which must outlive the build) are findable by ID: the others
+  // are erased users (their ID is 0 since erasure reached snapshots, the real
+  // one in older files) and keep their ordinal only.
+  void start(const Bitmap& universe) {
+    thread_ = std::jthread([this, &universe] {
       table_ = std::make_shared<UserTable>();
       // Handing out ordinals in order rebuilds the exact table; an ID that
       // is already there is a duplicate.
-      stopped_at_ = table_->append_new(ids_);
+      const Bitmap erased(roaring_bitmap_flip(universe.get(), 0, ids_.size()));
+      roaring_uint32_iterator_t it;
+      roaring_init_iterator(erased.get(), &it);
+      std::size_t at = 0;
+      while (at < ids_.size()) {
+        const std::size_t live_end = it.has_value ? it.current_value : ids_.size();
+        const std::size_t added = table_->append_new(std::span<const UserId>(ids_).subspan(at, live_end - at));
+        if (added != live_end - at) {
+          stopped_at_ = at + added;
+          return;
+        }
+        at = live_end;
+        std::size_t dead = 0;
+        for (; it.has_value && it.current_value == at + dead; roaring_advance_uint32_iterator(&it)) ++dead;
+        if (table_->append_erased(dead) != dead) {
+          stopped_at_ = at;
+          return;
+        }
+        at += dead;
+      }
+      stopped_at_ = ids_.size();
     });
   }
   [[nodiscard]] bool started() const { return thread_.joinable(); }
 
   // Waits for the build. False with the location of the first duplicate ID.
-  [[nodiscard]] bool finish(std::shared_ptr<UserTable>& out, std::string& error) {
-    if (!started()) start();
+  [[nodiscard]] bool finish(std::shared_ptr<UserTable>& out, const Bitmap& universe, std::string& error) {
+    if (!started()) start(universe);
     thread_.join();
     if (stopped_at_ != ids_.size()) {
       const auto run = std::upper_bound(runs_.begin(), runs_.end(), stopped_at_,
@@ -313,7 +345,7 @@ class Assembler {
     }
     users_.add(p.data() + c.pos(), n, where);
     next_ordinal_ += n;
-    if (next_ordinal_ == ordinals_) users_.start();
+    if (next_ordinal_ == ordinals_ && have_universe_) users_.start(universe_);
     return true;
   }
 
@@ -324,6 +356,7 @@ class Assembler {
     }
     if (!decode_bitmap(p, ordinals_, universe_, why)) return false;
     have_universe_ = true;
+    if (next_ordinal_ == ordinals_ && have_meta_ && !users_.started()) users_.start(universe_);
     return true;
   }
 
@@ -413,7 +446,7 @@ class Assembler {
 
   // Waits for the user table; false with `error` (located) on a duplicate ID.
   [[nodiscard]] bool finish(SnapshotContents& out, std::string& error) {
-    if (!users_.finish(out.users, error)) return false;
+    if (!users_.finish(out.users, universe_, error)) return false;
     out.dictionary = std::move(dictionary_);
     out.tags = std::move(bitmaps_);
     out.universe = std::move(universe_);

@@ -50,4 +50,15 @@ std::size_t UserTable::append_new(std::span<const UserId> ids) {
   return added;
 }
 
+bool UserTable::forget(UserId id) {
+  return ordinals_.erase(id, [this](Ordinal o) { return external(o); });
+}
+
+std::size_t UserTable::append_erased(std::size_t n) {
+  const std::size_t fit = std::min<std::size_t>(n, UINT32_MAX - size_);
+  for (std::size_t i = 0; i < fit; ++i) store_external(static_cast<Ordinal>(size_ + i), 0);
+  size_ += static_cast<uint32_t>(fit);
+  return fit;
+}
+
 }  // namespace crowd

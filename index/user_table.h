@@ -1,11 +1,15 @@
 // UserTable: the dictionary between external user IDs (u64) and ordinals (u32).
 //
 // Ordinals are dense and handed out in order of first appearance; a deleted
-// user keeps its ordinal (it only leaves every bitmap), so the table is
-// append-only. That lets one table serve every published IndexView: the
-// ordinal->ID side lives in chunks that never move, and a reader of a view
-// only touches ordinals below that view's count, all written before the view
-// was published. The ID->ordinal side is used by the writer alone.
+// user keeps its ordinal (it only leaves every bitmap) but is forgotten by ID
+// (forget()): if the ID comes back it gets a new ordinal, so a log replayed
+// over a snapshot -- which no longer holds erased IDs -- hands out the same
+// ordinals as the run that wrote it. The ordinal->ID side is append-only.
+// That lets one table serve every published IndexView: it lives in chunks
+// that never move, and a reader of a view only touches ordinals below that
+// view's count, all written before the view was published (an old view may
+// still show a forgotten user; a new one never contains its ordinal). The
+// ID->ordinal side is used by the writer alone.
 #pragma once
 
 #include <atomic>
@@ -44,6 +48,12 @@ class UserTable {
   // index in `ids`; returns ids.size() when all were added. O(n) expected,
   // one hash probe an ID, prefetched ahead.
   [[nodiscard]] std::size_t append_new(std::span<const UserId> ids);
+  // Erasure: `id` no longer finds its ordinal (whose ID stays readable for
+  // views that still hold it). Returns whether it was known.
+  bool forget(UserId id);
+  // Appends `n` ordinals of erased users: their ID reads as 0 and no ID
+  // finds them (snapshot restore; see snapshot_file.cc). Returns how many fit.
+  [[nodiscard]] std::size_t append_erased(std::size_t n);
   // Number of ordinals handed out.
   [[nodiscard]] uint32_t size() const { return size_; }
   // Heap bytes of the ID->ordinal side (the ordinal->ID side is 8 a user).

@@ -1,6 +1,8 @@
 // UserTable (and its OrdinalHash) against std::unordered_map: IDs that are
 // random, sequential, or equal in their low or high bits; growth through
-// many rehashes; duplicates stopping append_new where they occur.
+// many rehashes; duplicates stopping append_new where they occur; erasure
+// (forget) interleaved with adds, which exercises the hash's backward-shift
+// deletion on every cluster shape.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -79,6 +81,54 @@ TEST(UserTable, AppendNewStopsAtTheFirstDuplicate) {
   // The stopped run left nothing behind: the next add gets the next ordinal.
   EXPECT_EQ(table.find_or_add(ids[30'001]), 30'001u);
   EXPECT_EQ(table.external(30'001), ids[30'001]);
+}
+
+TEST(UserTable, ForgetMatchesAMapUnderChurn) {
+  for (int shape = 0; shape < 4; ++shape) {
+    SCOPED_TRACE("shape " + std::to_string(shape));
+    std::mt19937_64 rng(shape + 11);
+    UserTable table;
+    std::unordered_map<UserId, Ordinal> model;  // IDs currently known
+    const auto ids = ids_of_shape(shape, 60'000, rng);
+    Ordinal next = 0;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const UserId id = ids[i];
+      if (rng() % 3 == 0) {
+        // Forget a user that is there, or one that is not.
+        EXPECT_EQ(table.forget(id), model.erase(id) == 1) << "id " << id;
+        EXPECT_FALSE(table.find(id));
+        continue;
+      }
+      const auto [it, added] = model.emplace(id, next);
+      if (added) ++next;
+      ASSERT_EQ(table.find_or_add(id), it->second) << "id " << id;
+      if (i % 4096 == 0) {
+        // Every known ID still finds its ordinal; forgotten ones keep their
+        // ordinal's ID readable.
+        for (const auto& [known, o] : model) ASSERT_EQ(table.find(known), o);
+      }
+    }
+    EXPECT_EQ(table.size(), next);
+    for (const auto& [known, o] : model) {
+      ASSERT_EQ(table.find(known), o);
+      EXPECT_EQ(table.external(o), known);
+    }
+  }
+}
+
+TEST(UserTable, AForgottenUserComesBackWithANewOrdinal) {
+  UserTable table;
+  ASSERT_EQ(table.find_or_add(7), 0u);
+  ASSERT_EQ(table.find_or_add(8), 1u);
+  EXPECT_TRUE(table.forget(7));
+  EXPECT_FALSE(table.forget(7));
+  EXPECT_EQ(table.external(0), 7u);  // old views may still read it
+  EXPECT_EQ(table.find_or_add(7), 2u);
+  EXPECT_EQ(table.append_erased(3), 3u);
+  EXPECT_EQ(table.size(), 6u);
+  EXPECT_EQ(table.external(4), 0u);
+  EXPECT_FALSE(table.find(0));  // an erased ordinal's 0 finds nothing
+  EXPECT_EQ(table.find(8), 1u);
 }
 
 }  // namespace
