@@ -86,8 +86,8 @@ void api_bench(benchmark::State& state, const std::string& target, const std::st
   for (auto _ : state) {
     server::Request req{http::verb::post, target, 11};
     req.body() = body;
-    server::Route route;
-    auto reply = api.handle(req, route);
+    server::Call call;
+    auto reply = api.handle(req, call);
     if (reply.message.result() != http::status::ok) fail(state, target + " " + body + ": " + reply.message.body());
     benchmark::DoNotOptimize(reply.message.body().data());
     bytes += reply.message.body().size();

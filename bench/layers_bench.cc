@@ -177,8 +177,8 @@ void first_page_api_bench(benchmark::State& state, const std::string& name) {
   uint64_t bytes = 0;
   for (auto _ : state) {
     server::Request req{http::verb::get, target, 11};
-    server::Route route;
-    auto reply = api.handle(req, route);
+    server::Call call;
+    auto reply = api.handle(req, call);
     if (reply.message.result() != http::status::ok) fail(state, "GET " + target + ": " + reply.message.body());
     benchmark::DoNotOptimize(reply.message.body().data());
     bytes += reply.message.body().size();

@@ -166,6 +166,16 @@ void Index::publish(IndexView::Parts parts) {
   current_.store(std::make_shared<const IndexView>(std::move(parts)), std::memory_order_release);
 }
 
+bool Index::erases_nobody(const WriteBatch& batch) const {
+  const auto current = view();
+  for (const auto& op : batch.ops()) {
+    if (op.kind != WriteBatch::Kind::kErase) return false;
+    const auto ordinal = users_->find(op.user);
+    if (ordinal && current->universe().bits.contains(*ordinal)) return false;
+  }
+  return true;
+}
+
 bool Index::apply(const WriteBatch& batch, WriteResult& result) {
   using Kind = WriteBatch::Kind;
   const auto base = view();

@@ -28,6 +28,12 @@ class Index {
   // false, changing nothing) only when the user table is full.
   [[nodiscard]] bool apply(const WriteBatch& batch, WriteResult& result);
 
+  // Writer side: true when every op of `batch` erases a user the index does
+  // not hold, so applying it would change nothing. The store does not log
+  // such a batch: a deletion request for an unknown ID must not put that ID
+  // on disk. O(ops).
+  [[nodiscard]] bool erases_nobody(const WriteBatch& batch) const;
+
   // Replaces the whole index (snapshot restore). tags[i] belongs to
   // dictionary id i.
   void restore(std::shared_ptr<UserTable> users, std::shared_ptr<const TagDictionary> dictionary,

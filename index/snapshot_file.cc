@@ -13,6 +13,7 @@
 
 #include "index/byte_order.h"
 #include "index/crc32c.h"
+#include "index/portable_bitmap.h"
 #include "index/posix_file.h"
 namespace crowd {
 namespace {
@@ -206,7 +207,7 @@ class Cursor {
 };
 
 bool decode_bitmap(std::string_view bytes, uint64_t ordinals, Bitmap& out, std::string& why) {
-  roaring_bitmap_t* r = roaring_bitmap_portable_deserialize_safe(bytes.data(), bytes.size());
+  roaring_bitmap_t* r = deserialize_portable_bitmap(bytes);
   if (r == nullptr) {
     why = "not a valid portable Roaring bitmap";
     return false;
@@ -215,6 +216,12 @@ bool decode_bitmap(std::string_view bytes, uint64_t ordinals, Bitmap& out, std::
   const std::size_t used = roaring_bitmap_portable_size_in_bytes(r);
   if (used != bytes.size()) {
     why = "the bitmap takes " + std::to_string(used) + " bytes of a " + std::to_string(bytes.size()) + "-byte slot";
+    return false;
+  }
+  // Unsorted or overlapping containers pass CRoaring's bounds checks but
+  // corrupt memory in later operations (portable_bitmap.h).
+  if (!well_formed_bitmap(r)) {
+    why = "a malformed portable Roaring bitmap (unsorted, overlapping or miscounted container)";
     return false;
   }
   if (!b.empty() && roaring_bitmap_maximum(r) >= ordinals) {
@@ -322,7 +329,10 @@ class Assembler {
       return false;
     }
     have_meta_ = true;
-    bitmaps_.reserve(static_cast<std::size_t>(tags_));
+    // No reserve(tags_) here: the counts are only checksummed, not proven,
+    // and a forged meta claiming 2^32-2 tags made that a 34 GB allocation
+    // (std::bad_alloc, crowdd terminated instead of refusing the file; found
+    // by tests/fuzz/fuzz_snapshot.cc). tags() reserves what its payload holds.
     return true;
   }
 
@@ -371,6 +381,13 @@ class Assembler {
       why = "holds " + std::to_string(n) + " names but the index has " + std::to_string(tags_) + " tags";
       return false;
     }
+    // Every name takes at least its 4-byte length: a count the payload cannot
+    // hold is refused before anything is reserved for it (see meta()).
+    if (n > c.remaining() / sizeof(uint32_t)) {
+      why = "holds " + std::to_string(n) + " names but its " + std::to_string(p.size()) +
+            " bytes have room for at most " + std::to_string(c.remaining() / sizeof(uint32_t));
+      return false;
+    }
     std::vector<std::string> names;
     names.reserve(static_cast<std::size_t>(n));
     for (uint64_t i = 0; i < n; ++i) {
@@ -407,6 +424,9 @@ class Assembler {
             std::to_string(bitmaps_.size()) + " of " + std::to_string(tags_);
       return false;
     }
+    // At most what the payload can hold: a length and an 8-byte (empty)
+    // bitmap a tag. A larger n fails below, at the first bitmap missing.
+    bitmaps_.reserve(bitmaps_.size() + static_cast<std::size_t>(std::min<uint64_t>(n, c.remaining() / 16)));
     for (uint64_t i = 0; i < n; ++i) {
       const uint64_t id = first + i;
       uint64_t len = 0;

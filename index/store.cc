@@ -205,6 +205,11 @@ WriteStatus Store::write(const WriteBatch& batch, WriteResult& result) {
   {
     std::lock_guard lock(writer_);
     if (!has_room(batch)) return WriteStatus::kFull;
+    if (index_.erases_nobody(batch)) {
+      result = WriteResult();
+      result.users = batch.ops().size();
+      return WriteStatus::kOk;
+    }
     std::string error;
     if (!wal_->append(record, ticket, error)) {
       note_io_error(error);

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "index/portable_bitmap.h"
+
 namespace crowd {
 namespace {
 
@@ -169,10 +171,10 @@ bool WriteBatch::decode(std::string_view in) {
         uint64_t n = 0;
         std::string_view bytes;
         if (!r.u64(n) || n > r.remaining() || !r.bytes(static_cast<std::size_t>(n), bytes)) return false;
-        roaring_bitmap_t* b = roaring_bitmap_portable_deserialize_safe(bytes.data(), bytes.size());
+        roaring_bitmap_t* b = deserialize_portable_bitmap(bytes);
         if (b == nullptr) return false;
         Bitmap owned(b);
-        if (roaring_bitmap_portable_size_in_bytes(b) != n) return false;
+        if (roaring_bitmap_portable_size_in_bytes(b) != n || !well_formed_bitmap(b)) return false;
         replace_tag(tags[0], std::make_shared<const Bitmap>(std::move(owned)));
         break;
       }

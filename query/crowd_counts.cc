@@ -8,6 +8,8 @@
 #include <array>
 #include <cstring>
 
+#include "query/deadline.h"
+
 namespace crowd::query {
 namespace {
 
@@ -153,6 +155,7 @@ void count_in_crowd(const roaring_bitmap_t* crowd, std::span<const roaring_bitma
   constexpr std::size_t kBlockTags = 64;
   std::array<int32_t, kBlockTags> cursor{};
   for (std::size_t first = 0; first < tags.size(); first += kBlockTags) {
+    Deadline::check();  // a block is ~1-3 ms at 10M users
     const std::size_t last = std::min(tags.size(), first + kBlockTags);
     cursor.fill(0);
     for (const CrowdChunk& chunk : chunks) {

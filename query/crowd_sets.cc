@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "index/bitmap.h"
+#include "query/union_of.h"
 
 namespace crowd::query {
 namespace {
@@ -16,7 +17,7 @@ class UnionOf {
     if (sets.size() == 1) {
       bits_ = sets[0];
     } else {
-      owned_.emplace(roaring_bitmap_or_many(sets.size(), const_cast<const roaring_bitmap_t**>(sets.data())));
+      owned_.emplace(union_of(sets));
       bits_ = owned_->get();
     }
   }

@@ -13,9 +13,10 @@
 namespace crowd::query {
 
 enum class ErrorCode {
-  kParse,       // malformed query text (or a form not available yet): 400 parse_error
+  kParse,       // malformed query text: 400 parse_error
   kUnknownTag,  // a tag, prefix, saved crowd or attribute the index does not know: 400 unknown_tag
   kTooLarge,    // query text longer than kMaxQueryBytes: 413 too_large
+  kCrowdTooSmall,  // a lookalike seed below Options::min_seed: 403 crowd_too_small
 };
 
 struct Error {
@@ -28,7 +29,8 @@ struct Error {
   std::vector<std::string> suggestions;
 };
 
-// The contract's stable name of a code: "parse_error", "unknown_tag", "too_large".
+// The contract's stable name of a code: "parse_error", "unknown_tag",
+// "too_large", "crowd_too_small".
 [[nodiscard]] constexpr std::string_view code_name(ErrorCode code) {
   switch (code) {
     case ErrorCode::kParse:
@@ -37,6 +39,8 @@ struct Error {
       return "unknown_tag";
     case ErrorCode::kTooLarge:
       return "too_large";
+    case ErrorCode::kCrowdTooSmall:
+      return "crowd_too_small";
   }
   return "parse_error";
 }

@@ -3,15 +3,10 @@
 #include <cassert>
 #include <utility>
 
+#include "query/deadline.h"
+#include "query/union_of.h"
+
 namespace crowd::query {
-namespace {
-
-// roaring_bitmap_or_many takes a non-const array of pointers but only reads it.
-roaring_bitmap_t* union_of(const std::vector<const roaring_bitmap_t*>& bits, std::size_t n) {
-  return roaring_bitmap_or_many(n, const_cast<const roaring_bitmap_t**>(bits.data()));
-}
-
-}  // namespace
 
 void Evaluator::prepare(const Plan& plan, const IndexView& view) {
   assert(&plan.view() == &view && "a plan must be evaluated against the view it was compiled for");
@@ -34,13 +29,13 @@ uint64_t Evaluator::count(const Plan& plan, const IndexView& view) {
     return fused_count(plan, view, fused_);
   }
   prepare(plan, view);
-  const uint64_t n = count_node(plan.root());
-  release();
-  return n;
+  const Release release_after{*this};
+  return count_node(plan.root());
 }
 
 Bitmap Evaluator::materialize(const Plan& plan, const IndexView& view) {
   prepare(plan, view);
+  const Release release_after{*this};
   const PlanNode& root = plan.root();
   Bitmap result;
   switch (root.kind) {
@@ -65,7 +60,6 @@ Bitmap Evaluator::materialize(const Plan& plan, const IndexView& view) {
       result = std::exchange(scratch_[0], Bitmap());
       break;
   }
-  release();
   return result;
 }
 
@@ -83,7 +77,7 @@ uint64_t Evaluator::count_node(const PlanNode& node) {
       if (n == 0) return 0;
       if (n == 1) return view_->tag(node.union_tags.front()).cardinality;
       if (n == 2) return roaring_bitmap_or_cardinality(node.union_bits[0], node.union_bits[1]);
-      scratch_[0] = Bitmap(union_of(node.union_bits, n - 1));
+      scratch_[0] = union_of(std::span(node.union_bits).first(n - 1));
       return roaring_bitmap_or_cardinality(scratch_[0].get(), node.union_bits[n - 1]);
     }
     case PlanKind::kNot:
@@ -146,7 +140,7 @@ void Evaluator::build(const PlanNode& node, std::size_t slot) {
         scratch_[slot] = node.cached_union->bits.clone();
         return;
       }
-      scratch_[slot] = Bitmap(union_of(node.union_bits, node.union_bits.size()));
+      scratch_[slot] = union_of(node.union_bits);
       return;
     case PlanKind::kNot: {
       const Operand inner = operand(node.children.front(), slot + 1);
@@ -183,6 +177,7 @@ Evaluator::Operand Evaluator::and_not(const PlanNode& node, std::size_t last_neg
 }
 
 Evaluator::Operand Evaluator::combine(Operand acc, Operand b, Op op, std::size_t slot) {
+  Deadline::check();  // one whole-bitmap operation: at most milliseconds
   if (acc.owned) {
     roaring_bitmap_t* target = scratch_[slot].get();
     switch (op) {

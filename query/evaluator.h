@@ -78,6 +78,12 @@ class Evaluator {
 
   void prepare(const Plan& plan, const IndexView& view);
   void release();
+  // Releases on every exit, a TimedOut (deadline.h) included: the next
+  // evaluation must start from clean scratch.
+  struct Release {
+    Evaluator& e;
+    ~Release() { e.release(); }
+  };
 
   [[nodiscard]] uint64_t count_node(const PlanNode& node);
   // Leaves are borrowed; anything else is built into scratch_[slot], using

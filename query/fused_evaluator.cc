@@ -7,6 +7,8 @@
 #include <cstring>
 #include <utility>
 
+#include "query/deadline.h"
+
 namespace crowd::query {
 namespace {
 
@@ -639,7 +641,9 @@ uint64_t fused_count(const Plan& plan, const IndexView& view, FusedScratch& scra
   const FusedScratch::Node root = scratch.nodes_[0];
   const bool root_is_and = root.kind == PlanKind::kAnd || root.kind == PlanKind::kAndNot;
   uint64_t total = 0;
+  DeadlineTicker<16> deadline;  // 16 chunks: 1M users, ~5 us of the cheapest plans
   for (int32_t i = 0; i < universe.size; ++i) {
+    deadline.tick();
     const uint16_t key = universe.keys[i];
     uint64_t counted = 0;
     const uint64_t* r = root_is_and                    ? run.and_not(root, key, 0, &counted)
@@ -658,7 +662,9 @@ void fused_collect(const Plan& plan, const IndexView& view, FusedScratch& scratc
   if (limit == 0) return;
   FusedRun run = FusedRun::start(plan, view, scratch);
   const roaring_array_t& universe = view.universe().bits.get()->high_low_container;
+  DeadlineTicker<16> deadline;
   for (int32_t i = 0; i < universe.size; ++i) {
+    deadline.tick();
     const uint16_t key = universe.keys[i];
     if (key < (from >> 16)) continue;
     const uint64_t* r = run.eval(0, key, 0);

@@ -22,6 +22,7 @@
 
 #include "index/system_tags.h"
 #include "index/tag_dictionary.h"
+#include "query/deadline.h"
 
 namespace crowd::query {
 namespace {
@@ -267,7 +268,9 @@ ChunkMasks make_masks(const roaring_bitmap_t* universe, const roaring_bitmap_t* 
   std::vector<uint64_t> scratch(3 * kWords);
   Cursor seed_cursor{&seed->high_low_container, 0};
   Cursor cand_cursor{candidates != nullptr ? &candidates->high_low_container : nullptr, 0};
+  DeadlineTicker<16> deadline;
   for (std::size_t ci = 0, k = 0; ci < chunks; ci += stride, ++k) {
+    deadline.tick();
     const uint16_t key = ura.keys[ci];
     m.keys.push_back(key);
     const uint64_t* uw = words_of(Cursor{&ura, static_cast<int32_t>(ci)}.at(key), scratch.data());
@@ -311,6 +314,7 @@ void screen_counts(std::span<const roaring_bitmap_t* const> tags, const ChunkMas
   std::vector<Container> at(n);
   std::vector<uint64_t> scratch(kWords);
   for (std::size_t k = 0; k < m.keys.size(); ++k) {
+    Deadline::check();  // a chunk against every tag: tens of microseconds
     const uint16_t key = m.keys[k];
     for (std::size_t i = 0; i < n; ++i) {
       at[i] = cursors[i].at(key);
@@ -484,7 +488,9 @@ LookalikeResult lookalike(const IndexView& view, const roaring_bitmap_t* seed, c
   uint64_t* scratch_c = mask + 4 * kWords;
   uint64_t* scratch_r = mask + 5 * kWords;
 
+  DeadlineTicker<4> scoring_deadline;
   for (std::size_t ci = 0; ci < chunks; ++ci) {
+    scoring_deadline.tick();
     const uint16_t key = ura.keys[ci];
     const uint64_t* uw = words_of(Cursor{&ura, static_cast<int32_t>(ci)}.at(key), scratch_u);
     const uint64_t* sw = words_of(seed_cursor.at(key), scratch_s);

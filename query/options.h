@@ -1,6 +1,8 @@
 // Options: per-request switches of query compilation.
 #pragma once
 
+#include <cstdint>
+
 namespace crowd::query {
 
 class UnionCache;
@@ -8,12 +10,15 @@ class UnionCache;
 struct Options {
   // When true, every name the index does not know — a tag, a prefix matching
   // no tag, a saved crowd, an attribute — is the empty set instead of an
-  // unknown_tag error (CONTRACT.md §2 "lenient"). Syntax errors and forms
-  // not available yet are errors either way.
+  // unknown_tag error (CONTRACT.md §2 "lenient"). Syntax errors are errors
+  // either way.
   bool lenient = false;
   // Where unions of many tags are materialised and reused across queries
   // (union_cache.h); nullptr computes every union per query.
   UnionCache* union_cache = nullptr;
+  // The fewest users a lookalike() seed may have (privacy guard,
+  // --min-seed-size); a smaller seed is a kCrowdTooSmall error. 0: any seed.
+  uint64_t min_seed = 0;
 };
 
 }  // namespace crowd::query

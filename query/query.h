@@ -28,9 +28,11 @@ namespace crowd::query {
 // O(nodes log nodes) for the rewrites; the error path adds a dictionary scan
 // for suggestions. Never throws on bad input.
 // Errors: kTooLarge when text.size() > kMaxQueryBytes (checked first);
-// kParse for malformed text, nesting beyond kMaxDepth, invalid UTF-8, and
-// lookalike()/within(); kUnknownTag (unless options.lenient) for unknown
-// tags, prefixes matching nothing, saved crowds and attributes.
+// kParse for malformed text, nesting beyond kMaxDepth and invalid UTF-8;
+// kUnknownTag (unless options.lenient) for unknown tags, prefixes matching
+// nothing, saved crowds and attributes; kCrowdTooSmall for a lookalike()
+// seed below options.min_seed. May throw TimedOut past the calling thread's
+// deadline (deadline.h).
 // The Plan borrows bitmaps from `view`.
 [[nodiscard]] std::variant<Plan, Error> compile(std::string_view text, const IndexView& view,
                                                 const Options& options = {});

@@ -136,6 +136,15 @@ class Resolver {
     const Plan plan(std::move(seed_plan), view_);
     Evaluator evaluator;
     const Bitmap seed = evaluator.materialize(plan, view_);
+    // Privacy guard (--min-seed-size): a tiny seed would let an expansion
+    // single out the people it was drawn from. Never lenient.
+    if (seed.cardinality() < options_.min_seed) {
+      return fail(Error{ErrorCode::kCrowdTooSmall,
+                        "the lookalike seed has fewer than " + std::to_string(options_.min_seed) +
+                            " users (--min-seed-size)",
+                        node.position,
+                        {}});
+    }
     LookalikeOptions options;
     options.size = static_cast<uint64_t>(node.low);
     LookalikeResult expanded = lookalike(view_, seed.get(), options);

@@ -23,9 +23,12 @@ namespace crowd::query {
 // Errors, the leftmost in the text:
 //  - kUnknownTag: a tag not in the dictionary, a prefix no tag starts with
 //    (both with suggestions), a saved crowd ("unknown saved crowd @x") or a
-//    numeric attribute ("unknown attribute x") — none exist in this version.
-//    With options.lenient each of these is the empty set instead.
-//  - kParse: lookalike() and within(), not available yet (lenient or not).
+//    numeric attribute ("unknown attribute x"). With options.lenient each of
+//    these is the empty set instead.
+//  - kCrowdTooSmall: a lookalike() seed below options.min_seed (lenient or
+//    not).
+// Resolution evaluates comparisons, within() windows and lookalike() seeds,
+// so it checks the request's deadline (deadline.h) and may throw TimedOut.
 [[nodiscard]] std::variant<PlanNode, Error> resolve(const Ast& ast, const IndexView& view, const Options& options);
 
 }  // namespace crowd::query

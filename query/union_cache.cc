@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "query/union_of.h"
+
 namespace crowd::query {
 
 bool UnionCache::still_valid(const Entry& e, const IndexView& view, std::span<const TagId> ids) {
@@ -42,7 +44,7 @@ std::shared_ptr<const TagBits> UnionCache::get(const IndexView& view, std::span<
     members.push_back(tags[id]->bits.get());
     entry.members.push_back(tags[id]);
   }
-  Bitmap u(roaring_bitmap_or_many(members.size(), members.data()));
+  Bitmap u = union_of(members);
   u.optimize();
   entry.bits = std::make_shared<const TagBits>(std::move(u));
   auto result = entry.bits;

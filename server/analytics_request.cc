@@ -31,11 +31,11 @@ std::variant<std::vector<LabelledQuery>, ApiError> read_named_queries(simdjson::
 }
 
 std::variant<Crowds, ApiError> evaluate_queries(const std::vector<LabelledQuery>& queries, const IndexView& view,
-                                                bool lenient, query::UnionCache* unions) {
+                                                const query::Options& options) {
   Crowds out;
   out.plans.reserve(queries.size());
   for (const auto& q : queries) {
-    auto compiled = compile_query(q.q, view, lenient, unions);
+    auto compiled = compile_query(q.q, view, options);
     if (auto* e = std::get_if<ApiError>(&compiled)) {
       e->message = q.label + ": " + e->message;
       return std::move(*e);

@@ -19,7 +19,7 @@
 #include "server/json_writer.h"
 
 namespace crowd::query {
-class UnionCache;
+struct Options;
 }  // namespace crowd::query
 
 namespace crowd::server {
@@ -51,8 +51,20 @@ struct Crowds {
 // first bad one is reported, its message prefixed with its label), then
 // evaluates each on `view` with the calling thread's evaluator.
 [[nodiscard]] std::variant<Crowds, ApiError> evaluate_queries(const std::vector<LabelledQuery>& queries,
-                                                              const IndexView& view, bool lenient,
-                                                              query::UnionCache* unions);
+                                                              const IndexView& view, const query::Options& options);
+
+// Privacy guard (--min-export-size K): a count below K is written as the
+// string "<K" (k = 0: never), and ratios built from a hidden count as null.
+[[nodiscard]] inline bool hidden(uint64_t n, uint64_t k) { return n < k; }
+inline void write_cell(JsonWriter& w, uint64_t n, uint64_t k) {
+  if (hidden(n, k)) {
+    std::string text("<");  // appended: GCC 12 warns falsely (-Wrestrict) on "<" + string
+    text += std::to_string(k);
+    w.string(text);
+  } else {
+    w.number(n);
+  }
+}
 
 // A ratio, or null when it is undefined (a zero denominator): JSON has no NaN.
 inline void write_ratio(JsonWriter& w, std::optional<double> r) {

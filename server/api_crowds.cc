@@ -58,7 +58,7 @@ std::variant<CrowdDefinition, ApiError> read_definition(std::string_view body) {
 
 }  // namespace
 
-Reply Api::crowds(const Request& req, std::string_view rest, Clock::time_point start) {
+Reply Api::crowds(const Request& req, std::string_view rest, Call& call, Clock::time_point start) {
   const auto method = req.method();
   if (rest.empty() || rest == "/") {
     if (method != http::verb::get) return method_not_allowed("GET");
@@ -92,6 +92,7 @@ Reply Api::crowds(const Request& req, std::string_view rest, Clock::time_point s
   if (!encoded) return error_reply(bad_request("crowd name is not validly percent-encoded"));
   const std::string name = encoded->decode();
   if (auto problem = crowd_name_problem(name)) return error_reply(bad_request(*problem));
+  call.query = "@" + name;
 
   if (refresh) {
     if (method != http::verb::post) return method_not_allowed("POST");
@@ -99,7 +100,7 @@ Reply Api::crowds(const Request& req, std::string_view rest, Clock::time_point s
     auto existing = find_crowd(*view, name);
     if (!existing) return error_reply(not_found("no saved crowd " + name));
     CrowdDefinition d = std::move(existing->definition);
-    auto drawn = draw_crowd(d, *view, unions_);
+    auto drawn = draw_crowd(d, *view, query_options(d.lenient));
     if (auto* e = std::get_if<ApiError>(&drawn)) return error_reply(*e);
     d.refreshed = utc_now();
     if (auto e = save_crowd(store_, name, d, std::move(std::get<Bitmap>(drawn)))) return error_reply(*e);
@@ -117,9 +118,10 @@ Reply Api::crowds(const Request& req, std::string_view rest, Clock::time_point s
     auto parsed = read_definition(req.body());
     if (auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
     CrowdDefinition d = std::move(std::get<CrowdDefinition>(parsed));
+    call.query += " = " + d.q;
     const auto view = store_.view();
     const auto existing = find_crowd(*view, name);
-    auto drawn = draw_crowd(d, *view, unions_);
+    auto drawn = draw_crowd(d, *view, query_options(d.lenient));
     if (auto* e = std::get_if<ApiError>(&drawn)) return error_reply(*e);
     d.refreshed = utc_now();
     d.created = existing ? existing->definition.created : d.refreshed;

@@ -38,6 +38,25 @@ struct ApiError {
   return {http::status::service_unavailable, "unavailable", std::move(message), {}, {}, {}};
 }
 
+[[nodiscard]] inline ApiError unauthorized(std::string message) {
+  return {http::status::unauthorized, "unauthorized", std::move(message), {}, {}, {}};
+}
+[[nodiscard]] inline ApiError forbidden(std::string message) {
+  return {http::status::forbidden, "forbidden", std::move(message), {}, {}, {}};
+}
+// A privacy guard (--min-export-size, --min-seed-size) refused the crowd.
+[[nodiscard]] inline ApiError crowd_too_small(std::string message) {
+  return {http::status::forbidden, "crowd_too_small", std::move(message), {}, {}, {}};
+}
+// The request's time budget ran out (--time-budget-ms).
+[[nodiscard]] inline ApiError timed_out(std::string message) {
+  return {http::status::service_unavailable, "timeout", std::move(message), {}, {}, {}};
+}
+// Too many requests in progress (--max-queue); the reply says Retry-After.
+[[nodiscard]] inline ApiError too_many_requests(std::string message) {
+  return {http::status::too_many_requests, "too_many_requests", std::move(message), {}, {}, {}};
+}
+
 // {"error": {"code", "message", "position"?, "line"?, "suggestions"?}}
 [[nodiscard]] Reply error_reply(const ApiError& error);
 // 405 with the Allow header, e.g. allow = "GET, POST".

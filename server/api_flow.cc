@@ -13,12 +13,15 @@ namespace crowd::server {
 namespace {
 
 void write_layers(JsonWriter& w, const std::vector<LabelledQuery>& layers, const std::vector<uint64_t>& sizes,
-                  std::string_view margin_name, const std::vector<uint64_t>& margin) {
+                  std::string_view margin_name, const std::vector<uint64_t>& margin, uint64_t k) {
   w.raw("[");
   for (std::size_t i = 0; i < layers.size(); ++i) {
     if (i) w.raw(",");
-    w.raw("{").key("name").string(layers[i].name).raw(",").key("count").number(sizes[i]);
-    w.raw(",").key(margin_name).number(margin[i]).raw("}");
+    w.raw("{").key("name").string(layers[i].name).raw(",").key("count");
+    write_cell(w, sizes[i], k);
+    w.raw(",").key(margin_name);
+    write_cell(w, margin[i], k);
+    w.raw("}");
   }
   w.raw("]");
 }
@@ -51,7 +54,7 @@ Reply Api::flow(const Request& req, Clock::time_point start) {
   const std::size_t m = from.size();
   std::vector<LabelledQuery> all = from;
   all.insert(all.end(), to.begin(), to.end());
-  auto evaluated = evaluate_queries(all, *view, lenient, unions_);
+  auto evaluated = evaluate_queries(all, *view, query_options(lenient));
   if (auto* e = std::get_if<ApiError>(&evaluated)) return error_reply(*e);
   const auto& layers = std::get<Crowds>(evaluated);
   const std::span<const roaring_bitmap_t* const> bits(layers.bits);
@@ -60,23 +63,30 @@ Reply Api::flow(const Request& req, Clock::time_point start) {
   std::string body;
   body.reserve(256 + all.size() * 64 + report.cells.size() * 12);
   JsonWriter w(body);
+  // Privacy guard: counts below --min-export-size are "<K".
+  const uint64_t k = options_.min_export_size;
   w.raw("{").key("from");
-  write_layers(w, from, report.from_sizes, "left", report.left);
+  write_layers(w, from, report.from_sizes, "left", report.left, k);
   w.raw(",").key("to");
-  write_layers(w, to, report.to_sizes, "new", report.entered);
+  write_layers(w, to, report.to_sizes, "new", report.entered, k);
   w.raw(",\"matrix\":[");
   for (std::size_t i = 0; i < m; ++i) {
     if (i) w.raw(",");
     w.raw("[");
     for (std::size_t j = 0; j < to.size(); ++j) {
       if (j) w.raw(",");
-      w.number(report.cells[i * to.size() + j]);
+      write_cell(w, report.cells[i * to.size() + j], k);
     }
     w.raw("]");
   }
-  w.raw("],").key("from_any").number(report.from_any).raw(",").key("to_any").number(report.to_any);
-  w.raw(",").key("stayed").number(report.stayed);
-  w.raw(",").key("total").number(view->universe().cardinality);
+  w.raw("],").key("from_any");
+  write_cell(w, report.from_any, k);
+  w.raw(",").key("to_any");
+  write_cell(w, report.to_any, k);
+  w.raw(",").key("stayed");
+  write_cell(w, report.stayed, k);
+  w.raw(",").key("total");
+  write_cell(w, view->universe().cardinality, k);
   w.raw(",").key("took_us").number(micros_since(start)).raw("}");
   return json_reply(http::status::ok, std::move(body));
 }

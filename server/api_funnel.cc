@@ -39,23 +39,30 @@ Reply Api::funnel(const Request& req, Clock::time_point start) {
   if (steps.empty()) return error_reply(bad_request("\"steps\" must not be empty"));
 
   const auto view = store_.view();
-  auto evaluated = evaluate_queries(steps, *view, lenient, unions_);
+  auto evaluated = evaluate_queries(steps, *view, query_options(lenient));
   if (auto* e = std::get_if<ApiError>(&evaluated)) return error_reply(*e);
   const std::vector<uint64_t> counts = query::funnel(std::get<Crowds>(evaluated).bits);
 
+  // Privacy guard: counts below --min-export-size are "<K".
+  const uint64_t min = options_.min_export_size;
   std::string body;
   body.reserve(128 + counts.size() * 96);
   JsonWriter w(body);
   w.raw("{\"steps\":[");
   for (std::size_t k = 0; k < counts.size(); ++k) {
     if (k) w.raw(",");
-    w.raw("{").key("count").number(counts[k]).raw(",").key("from_previous");
-    write_ratio(w, ratio(counts[k], counts[k == 0 ? 0 : k - 1]));
+    const uint64_t previous = counts[k == 0 ? 0 : k - 1];
+    w.raw("{").key("count");
+    write_cell(w, counts[k], min);
+    w.raw(",").key("from_previous");
+    const bool hide = hidden(counts[k], min);
+    write_ratio(w, hide || hidden(previous, min) ? std::nullopt : ratio(counts[k], previous));
     w.raw(",").key("from_first");
-    write_ratio(w, ratio(counts[k], counts[0]));
+    write_ratio(w, hide || hidden(counts[0], min) ? std::nullopt : ratio(counts[k], counts[0]));
     w.raw("}");
   }
-  w.raw("],").key("total").number(view->universe().cardinality);
+  w.raw("],").key("total");
+  write_cell(w, view->universe().cardinality, min);
   w.raw(",").key("took_us").number(micros_since(start)).raw("}");
   return json_reply(http::status::ok, std::move(body));
 }

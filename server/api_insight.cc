@@ -76,7 +76,7 @@ Reply Api::insight(const Request& req, Clock::time_point start) {
   const auto& r = std::get<InsightRequest>(parsed);
 
   const auto view = store_.view();
-  auto evaluated = evaluate_queries({{"", "q", r.q}}, *view, r.lenient, unions_);
+  auto evaluated = evaluate_queries({{"", "q", r.q}}, *view, query_options(r.lenient));
   if (auto* e = std::get_if<ApiError>(&evaluated)) return error_reply(*e);
   const auto& crowd = std::get<Crowds>(evaluated);
   const auto profiled = query::insight(crowd.bits[0], *view, r.options);
@@ -88,10 +88,17 @@ Reply Api::insight(const Request& req, Clock::time_point start) {
 
   std::size_t rows = 0;
   for (const auto& f : report.fields) rows += f.rows.size();
+  // Privacy guard: counts below --min-export-size are "<K", and so are the
+  // ratios that would give them away (null).
+  const uint64_t min = options_.min_export_size;
+  const bool crowd_hidden = hidden(report.crowd, min);
   std::string body;
   body.reserve(128 + report.fields.size() * 64 + rows * 160);
   JsonWriter w(body);
-  w.raw("{").key("crowd").number(report.crowd).raw(",").key("total").number(report.total);
+  w.raw("{").key("crowd");
+  write_cell(w, report.crowd, min);
+  w.raw(",").key("total");
+  write_cell(w, report.total, min);
   w.raw(",\"fields\":[");
   for (std::size_t i = 0; i < report.fields.size(); ++i) {
     const auto& f = report.fields[i];
@@ -100,13 +107,18 @@ Reply Api::insight(const Request& req, Clock::time_point start) {
     for (std::size_t k = 0; k < f.rows.size(); ++k) {
       const auto& row = f.rows[k];
       if (k) w.raw(",");
-      w.raw("{").key("tag").string(dictionary.name(row.tag)).raw(",").key("count").number(row.count);
+      const bool count_hidden = crowd_hidden || hidden(row.count, min);
+      const bool population_hidden = hidden(row.population, min) || hidden(report.total, min);
+      w.raw("{").key("tag").string(dictionary.name(row.tag)).raw(",").key("count");
+      write_cell(w, row.count, min);
       w.raw(",").key("share");
-      write_ratio(w, query::crowd_share(row, report.crowd));
-      w.raw(",").key("population").number(row.population).raw(",").key("population_share");
-      write_ratio(w, query::population_share(row, report.total));
+      write_ratio(w, count_hidden ? std::nullopt : query::crowd_share(row, report.crowd));
+      w.raw(",").key("population");
+      write_cell(w, row.population, min);
+      w.raw(",").key("population_share");
+      write_ratio(w, population_hidden ? std::nullopt : query::population_share(row, report.total));
       w.raw(",").key("tgi");
-      write_ratio(w, query::tgi(row, report.crowd, report.total));
+      write_ratio(w, count_hidden || population_hidden ? std::nullopt : query::tgi(row, report.crowd, report.total));
       w.raw("}");
     }
     w.raw("]}");

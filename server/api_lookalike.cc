@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "query/lookalike.h"
+#include "server/access.h"
 #include "server/api.h"
 #include "server/json_writer.h"
 #include "server/query_support.h"
@@ -98,29 +99,36 @@ std::variant<LookalikeRequest, ApiError> read_request(std::string_view body) {
 
 }  // namespace
 
-Reply Api::lookalike(const Request& req, Clock::time_point start) {
+Reply Api::lookalike(const Request& req, Call& call, Clock::time_point start) {
   const auto parsed = read_request(req.body());
   if (const auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
   const auto& r = std::get<LookalikeRequest>(parsed);
   if (r.has_save_as) {
+    // Saving is a write: audited, and it needs the write scope.
+    call.audit = true;
+    call.query = "@" + r.save_as + " = lookalike(" + r.seed + ", " + std::to_string(r.size) + ")";
     if (auto problem = crowd_name_problem(r.save_as)) return error_reply(bad_request("save_as: " + *problem));
+    if (call.principal != nullptr && !call.principal->may(kScopeWrite)) {
+      return error_reply(forbidden("the token \"" + call.principal->name + "\" lacks the write scope (save_as)"));
+    }
   }
 
   const auto view = store_.view();
   if (const auto unknown = query::unknown_lookalike_field(*view, r.fields)) {
     return error_reply(bad_request("no tag has the field \"" + *unknown + "\" (in \"fields\")"));
   }
-  auto seed_plan = compile_query(r.seed, *view, r.lenient, unions_);
+  auto seed_plan = compile_query(r.seed, *view, query_options(r.lenient));
   if (const auto* e = std::get_if<ApiError>(&seed_plan)) return error_reply(*e);
   std::variant<query::Plan, ApiError> candidates_plan = ApiError{};
   if (r.has_candidates) {
-    candidates_plan = compile_query(r.candidates, *view, r.lenient, unions_);
+    candidates_plan = compile_query(r.candidates, *view, query_options(r.lenient));
     if (const auto* e = std::get_if<ApiError>(&candidates_plan)) return error_reply(*e);
   }
 
   query::Evaluator& evaluator = thread_evaluator();
   const Bitmap seed = evaluator.materialize(std::get<query::Plan>(seed_plan), *view);
   if (seed.empty()) return error_reply(bad_request("the seed matches no user"));
+  if (auto e = seed_guard(seed.cardinality(), options_.min_seed_size)) return error_reply(*e);
   Bitmap candidates(nullptr);
   if (r.has_candidates) candidates = evaluator.materialize(std::get<query::Plan>(candidates_plan), *view);
 

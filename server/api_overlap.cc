@@ -33,19 +33,23 @@ Reply Api::overlap(const Request& req, Clock::time_point start) {
   if (queries.size() < 2) return error_reply(bad_request("\"crowds\" needs at least 2 crowds"));
 
   const auto view = store_.view();
-  auto evaluated = evaluate_queries(queries, *view, lenient, unions_);
+  auto evaluated = evaluate_queries(queries, *view, query_options(lenient));
   if (auto* e = std::get_if<ApiError>(&evaluated)) return error_reply(*e);
   const auto& crowds = std::get<Crowds>(evaluated);
   const query::OverlapReport report = query::overlap(crowds.bits);
   const std::size_t n = queries.size();
 
+  // Privacy guard: counts below --min-export-size are "<K" (Jaccard null).
+  const uint64_t k = options_.min_export_size;
   std::string body;
   body.reserve(256 + n * n * 96 + report.regions.size() * 96);
   JsonWriter w(body);
   w.raw("{\"crowds\":[");
   for (std::size_t i = 0; i < n; ++i) {
     if (i) w.raw(",");
-    w.raw("{").key("name").string(queries[i].name).raw(",").key("count").number(report.sizes[i]).raw("}");
+    w.raw("{").key("name").string(queries[i].name).raw(",").key("count");
+    write_cell(w, report.sizes[i], k);
+    w.raw("}");
   }
   w.raw("],\"pairs\":[");
   for (std::size_t i = 0; i < n; ++i) {
@@ -54,13 +58,18 @@ Reply Api::overlap(const Request& req, Clock::time_point start) {
       const uint64_t either = report.sizes[i] + report.sizes[j] - both;
       if (i != 0 || j != 1) w.raw(",");
       w.raw("{").key("a").string(queries[i].name).raw(",").key("b").string(queries[j].name);
-      w.raw(",").key("intersection").number(both).raw(",").key("union").number(either);
+      w.raw(",").key("intersection");
+      write_cell(w, both, k);
+      w.raw(",").key("union");
+      write_cell(w, either, k);
       w.raw(",").key("jaccard");
-      write_ratio(w, ratio(both, either));
+      write_ratio(w, hidden(both, k) || hidden(either, k) ? std::nullopt : ratio(both, either));
       w.raw("}");
     }
   }
-  w.raw("],").key("union").number(report.union_size).raw(",").key("regions");
+  w.raw("],").key("union");
+  write_cell(w, report.union_size, k);
+  w.raw(",").key("regions");
   if (report.regions.empty()) {
     w.null();
   } else {
@@ -75,11 +84,14 @@ Reply Api::overlap(const Request& req, Clock::time_point start) {
         first = false;
         w.string(queries[i].name);
       }
-      w.raw("],").key("count").number(report.regions[m - 1]).raw("}");
+      w.raw("],").key("count");
+      write_cell(w, report.regions[m - 1], k);
+      w.raw("}");
     }
     w.raw("]");
   }
-  w.raw(",").key("total").number(view->universe().cardinality);
+  w.raw(",").key("total");
+  write_cell(w, view->universe().cardinality, k);
   w.raw(",").key("took_us").number(micros_since(start)).raw("}");
   return json_reply(http::status::ok, std::move(body));
 }

@@ -54,10 +54,18 @@ std::variant<QueryRequest, ApiError> read_query_request(std::string_view body, b
   return out;
 }
 
-Reply count_reply(std::string_view q, bool lenient, std::chrono::steady_clock::time_point start, Store& store,
-                  query::UnionCache* unions) {
+// Privacy guard: no ID list of a crowd smaller than --min-export-size, in
+// any format (a page of a small crowd is all of it).
+std::optional<ApiError> export_guard(uint64_t crowd_size, uint64_t min_export_size) {
+  if (crowd_size >= min_export_size) return std::nullopt;
+  return crowd_too_small("this crowd has fewer than " + std::to_string(min_export_size) +
+                         " users; ID exports need at least that many (--min-export-size)");
+}
+
+Reply count_reply(std::string_view q, const query::Options& options, std::chrono::steady_clock::time_point start,
+                  Store& store) {
   const auto view = store.view();
-  auto compiled = query::compile(q, *view, query::Options{lenient, unions});
+  auto compiled = query::compile(q, *view, options);
   if (auto* e = std::get_if<query::Error>(&compiled)) return error_reply(query_error(*e));
   const uint64_t n = thread_evaluator().count(std::get<query::Plan>(compiled), *view);
   std::string body;
@@ -75,38 +83,40 @@ Reply Api::count_get(const boost::urls::url_view& url, Clock::time_point start) 
   if (!q) return error_reply(bad_request("missing query parameter q"));
   const auto lenient = url_bool(url, "lenient", false);
   if (const auto* e = std::get_if<ApiError>(&lenient)) return error_reply(*e);
-  return count_reply(*q, std::get<bool>(lenient), start, store_, unions_);
+  return count_reply(*q, query_options(std::get<bool>(lenient)), start, store_);
 }
 
 Reply Api::count_post(const Request& req, Clock::time_point start) {
   const auto parsed = read_query_request(req.body(), false);
   if (const auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
   const auto& r = std::get<QueryRequest>(parsed);
-  return count_reply(r.q, r.lenient, start, store_, unions_);
+  return count_reply(r.q, query_options(r.lenient), start, store_);
 }
 
-Reply Api::ids_get(const boost::urls::url_view& url, Clock::time_point start) {
+Reply Api::ids_get(const boost::urls::url_view& url, Call& call, Clock::time_point start) {
   const auto q = url_param(url, "q");
   if (!q) return error_reply(bad_request("missing query parameter q"));
+  call.query = *q;
   const auto lenient = url_bool(url, "lenient", false);
   if (const auto* e = std::get_if<ApiError>(&lenient)) return error_reply(*e);
   const auto format = url_param(url, "format").value_or("json");
-  if (format == "csv" || format == "roaring") return ids_export(*q, std::get<bool>(lenient), format);
+  if (format == "csv" || format == "roaring") return ids_export(*q, std::get<bool>(lenient), format, call);
   if (format != "json") return error_reply(bad_request("format must be json, csv or roaring"));
   const auto limit = url_uint(url, "limit", 1000, 1, 1'000'000);
   if (const auto* e = std::get_if<ApiError>(&limit)) return error_reply(*e);
   return ids_page(*q, std::get<bool>(lenient), std::get<uint64_t>(limit), url_param(url, "cursor").value_or(""),
-                  start);
+                  call, start);
 }
 
-Reply Api::ids_post(const Request& req, Clock::time_point start) {
+Reply Api::ids_post(const Request& req, Call& call, Clock::time_point start) {
   const auto parsed = read_query_request(req.body(), true);
   if (const auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
   const auto& r = std::get<QueryRequest>(parsed);
-  return ids_page(r.q, r.lenient, r.limit, r.cursor, start);
+  call.query = r.q;
+  return ids_page(r.q, r.lenient, r.limit, r.cursor, call, start);
 }
 
-Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::string_view cursor_text,
+Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::string_view cursor_text, Call& call,
                     Clock::time_point start) {
   const uint32_t query_hash = PageCursor::hash_query(q);
   Ordinal from = 0;
@@ -117,7 +127,7 @@ Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::strin
     from = cursor->next;
   }
   const auto view = store_.view();
-  auto compiled = query::compile(q, *view, query::Options{lenient, unions_});
+  auto compiled = query::compile(q, *view, query_options(lenient));
   if (auto* e = std::get_if<query::Error>(&compiled)) return error_reply(query_error(*e));
   const auto& plan = std::get<query::Plan>(compiled);
   // The size by a count pass and the page by a pass that stops where it
@@ -125,6 +135,7 @@ Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::strin
   // at 10M users costs two chunks, not 150).
   auto& evaluator = thread_evaluator();
   const uint64_t count = evaluator.count(plan, *view);
+  if (auto e = export_guard(count, options_.min_export_size)) return error_reply(*e);
   // One more than asked for, to learn whether another page follows.
   thread_local std::vector<Ordinal> ordinals;
   evaluator.collect(plan, *view, from, static_cast<std::size_t>(limit) + 1, ordinals);
@@ -147,14 +158,17 @@ Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::strin
     w.null();
   }
   w.raw(",").key("took_us").number(micros_since(start)).raw("}");
+  call.ids = n;
   return json_reply(http::status::ok, std::move(body));
 }
 
-Reply Api::ids_export(std::string_view q, bool lenient, std::string_view format) {
+Reply Api::ids_export(std::string_view q, bool lenient, std::string_view format, Call& call) {
   auto view = store_.view();
-  auto compiled = query::compile(q, *view, query::Options{lenient, unions_});
+  auto compiled = query::compile(q, *view, query_options(lenient));
   if (auto* e = std::get_if<query::Error>(&compiled)) return error_reply(query_error(*e));
   Bitmap crowd = thread_evaluator().materialize(std::get<query::Plan>(compiled), *view);
+  if (auto e = export_guard(crowd.cardinality(), options_.min_export_size)) return error_reply(*e);
+  call.ids = crowd.cardinality();
   Reply r;
   r.message.result(http::status::ok);
   r.message.set("X-Crowd-Count", std::to_string(crowd.cardinality()));

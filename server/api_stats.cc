@@ -22,6 +22,7 @@
 
 #include "index/system_tags.h"
 #include "query/attribute.h"
+#include "server/analytics_request.h"
 #include "server/api.h"
 #include "server/json_writer.h"
 #include "server/query_support.h"
@@ -87,7 +88,7 @@ Reply Api::stats(const Request& req, Clock::time_point start) {
   const auto& r = std::get<StatsRequest>(parsed);
 
   const auto view = store_.view();
-  auto compiled = compile_query(r.q, *view, r.lenient, unions_);
+  auto compiled = compile_query(r.q, *view, query_options(r.lenient));
   if (const auto* e = std::get_if<ApiError>(&compiled)) return error_reply(*e);
   // Checked before the crowd is built: a typo costs a lookup, not a query.
   // A name holding the system mark could only reach the index's own tags.
@@ -103,10 +104,18 @@ Reply Api::stats(const Request& req, Clock::time_point start) {
   body.reserve(256 + r.attr.size());
   JsonWriter w(body);
   w.raw("{").key("attr").string(r.attr);
-  w.raw(",").key("count").number(stats->count);
+  // Privacy guard: with fewer than --min-export-size values, the count is
+  // "<K" and every statistic null (a min or max of a few is someone's value).
+  const uint64_t k = options_.min_export_size;
+  const bool any = stats->count != 0 && !hidden(stats->count, k);
+  w.raw(",").key("count");
+  write_cell(w, stats->count, k);
   w.raw(",").key("sum");
-  write_sum(w, stats->sum);
-  const bool any = stats->count != 0;
+  if (any || stats->count == 0) {
+    write_sum(w, stats->sum);
+  } else {
+    w.null();
+  }
   const auto value = [&](std::string_view key, int64_t v) {
     w.raw(",").key(key);
     if (any) {
@@ -126,7 +135,8 @@ Reply Api::stats(const Request& req, Clock::time_point start) {
   value("p50", stats->p50);
   value("p90", stats->p90);
   value("p99", stats->p99);
-  w.raw(",").key("crowd").number(crowd.cardinality());
+  w.raw(",").key("crowd");
+  write_cell(w, crowd.cardinality(), k);
   w.raw(",").key("took_us").number(micros_since(start)).raw("}");
   return json_reply(http::status::ok, std::move(body));
 }

@@ -66,7 +66,7 @@ std::optional<ApiError> read_assign_list(simdjson::dom::element list, std::strin
 
 }  // namespace
 
-Reply Api::ingest(Request& req) {
+Reply Api::ingest(Request& req, Call& call) {
   const auto type = media_type(req[http::field::content_type]);
   WriteBatch batch;
   BatchSink sink(batch);
@@ -87,13 +87,14 @@ Reply Api::ingest(Request& req) {
     if (auto failure = write_failure(store_.write(batch, result))) return error_reply(*failure);
   }
   apply_retention(batch);
+  call.users = counts.records;
   std::string body;
   JsonWriter w(body);
   w.raw("{").key("users").number(counts.records).raw(",").key("assignments").number(result.added).raw("}");
   return json_reply(http::status::ok, std::move(body));
 }
 
-Reply Api::assign(const Request& req) {
+Reply Api::assign(const Request& req, Call& call) {
   auto parsed = parse_json_object(req.body());
   if (const auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
   WriteBatch batch;
@@ -124,6 +125,7 @@ Reply Api::assign(const Request& req) {
     if (auto failure = write_failure(store_.write(batch, result))) return error_reply(*failure);
   }
   apply_retention(batch);
+  call.users = result.users;
   std::string body;
   JsonWriter w(body);
   w.raw("{").key("added").number(result.added).raw(",").key("removed").number(result.removed).raw("}");
@@ -131,14 +133,14 @@ Reply Api::assign(const Request& req) {
 }
 
 void Api::apply_retention(const WriteBatch& written) {
-  if (retention_ == nullptr) return;
+  if (options_.retention == nullptr) return;
   // The write itself is acknowledged either way: a failed clearing is
   // retried after the next write (the newest day stays unenforced).
   std::string error;
-  if (!retention_->enforce(&written, error)) std::cerr << "crowdd: " << error << "\n";
+  if (!options_.retention->enforce(&written, error)) std::cerr << "crowdd: " << error << "\n";
 }
 
-Reply Api::delete_user(std::string_view id_text) {
+Reply Api::delete_user(std::string_view id_text, Call& call) {
   const auto id = parse_decimal_id(id_text);
   if (!id) return error_reply(bad_request("user id must be an unsigned 64-bit decimal integer"));
   WriteBatch batch;
@@ -146,6 +148,7 @@ Reply Api::delete_user(std::string_view id_text) {
   WriteResult result;
   if (auto failure = write_failure(store_.write(batch, result))) return error_reply(*failure);
   if (result.erased == 0) return error_reply(not_found("no user " + std::string(id_text)));
+  call.users = 1;
   std::string body;
   JsonWriter w(body);
   w.raw("{").key("id").user_id(*id).raw(",").key("deleted").boolean(true).raw("}");

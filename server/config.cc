@@ -32,7 +32,18 @@ const char* usage() {
   --retention-days N   keep dated tags' days only for the newest N days in the index
                        (default 0 = keep every day); the plain tags stay
   --max-body BYTES     largest request body (default 268435456)
-  --read-timeout SEC   deadline for each read of a request (default 30)
+  --read-timeout SEC   deadline for each read of a request, header then body (default 30)
+  --max-connections N  open connections beyond N are answered 503 and closed (default 10000)
+  --max-queue N        requests in progress beyond N are answered 429 (default 1024)
+  --time-budget-ms MS  a request still evaluating MS after it arrived answers 503 timeout
+                       (default 10000; 0 = no budget)
+  --tokens FILE        require `Authorization: Bearer` tokens: lines of `name scopes token`,
+                       scopes read,export,write,admin (docs/security.md); without it crowdd
+                       only listens on a loopback address
+  --audit-log FILE     append a JSON line for every export and write (who, what, how many IDs)
+  --min-export-size K  refuse ID exports of crowds under K users (403 crowd_too_small) and show
+                       analytics counts under K as "<K" (default 0 = off)
+  --min-seed-size N    refuse lookalike seeds under N users (default: K)
   --version, --help
 )";
 }
@@ -131,6 +142,39 @@ std::optional<Config> parse_config(int argc, const char* const* argv, std::strin
         return std::nullopt;
       }
       c.http.read_timeout = std::chrono::seconds(seconds);
+    } else if (flag == "--max-connections" || flag == "--max-queue") {
+      const auto v = value(i, flag);
+      std::size_t n = 0;
+      if (!v || !parse_number(*v, n) || n == 0) {
+        if (error.empty()) error = std::string(flag) + " must be a positive integer";
+        return std::nullopt;
+      }
+      (flag == "--max-queue" ? c.http.max_queue : c.http.max_connections) = n;
+    } else if (flag == "--time-budget-ms") {
+      const auto v = value(i, flag);
+      if (!v || !parse_number(*v, c.time_budget_ms)) {
+        if (error.empty()) error = "--time-budget-ms must be an unsigned integer (0: no budget)";
+        return std::nullopt;
+      }
+    } else if (flag == "--tokens" || flag == "--audit-log") {
+      const auto v = value(i, flag);
+      if (!v || v->empty()) {
+        if (error.empty()) error = std::string(flag) + " needs a file";
+        return std::nullopt;
+      }
+      (flag == "--tokens" ? c.tokens_file : c.audit_log) = *v;
+    } else if (flag == "--min-export-size" || flag == "--min-seed-size") {
+      const auto v = value(i, flag);
+      uint64_t n = 0;
+      if (!v || !parse_number(*v, n)) {
+        if (error.empty()) error = std::string(flag) + " must be an unsigned integer";
+        return std::nullopt;
+      }
+      if (flag == "--min-export-size") {
+        c.min_export_size = n;
+      } else {
+        c.min_seed_size = n;
+      }
     } else {
       error = "unknown flag " + std::string(flag);
       return std::nullopt;

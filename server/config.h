@@ -21,6 +21,12 @@ struct Config {
   uint64_t seed = 42;                    // --seed, for --demo
   uint64_t union_cache_mb = 256;         // --union-cache-mb (0: off)
   uint32_t retention_days = 0;           // --retention-days (0: keep every day of dated tags)
+  // Security (docs/security.md).
+  std::string tokens_file;               // --tokens FILE (empty: no access control, loopback only)
+  std::string audit_log;                 // --audit-log FILE
+  uint64_t min_export_size = 0;          // --min-export-size K
+  std::optional<uint64_t> min_seed_size; // --min-seed-size N (default: K)
+  uint64_t time_budget_ms = 10'000;      // --time-budget-ms (0: none)
   bool help = false;
   bool version = false;
 };

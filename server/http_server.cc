@@ -46,6 +46,8 @@ struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
   net::signal_set signals;
   net::steady_timer drain;
   std::atomic<bool> stopping{false};
+  // Requests between their header's arrival and the end of their reply.
+  std::atomic<std::size_t> in_progress{0};
 
   std::mutex sessions_mutex;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
@@ -71,6 +73,7 @@ class Session : public std::enable_shared_from_this<Session> {
     shared_->metrics.connection_opened();
   }
   ~Session() {
+    leave_queue();
     shared_->metrics.connection_closed();
     shared_->session_closed(this);
   }
@@ -84,6 +87,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void close_if_idle() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
       if (self->idle_) self->close();
+    });
+  }
+
+  // A connection past max_connections: answered 503 and closed.
+  void refuse() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->reply_and_close(unavailable("too many connections (" +
+                                        std::to_string(self->shared_->options.max_connections) +
+                                        "); try again later"));
     });
   }
 
@@ -102,6 +114,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_header(beast::error_code ec, std::size_t) {
     idle_ = false;
     if (ec) return read_failed(ec);
+    call_ = Call{};  // arrived: now
+    if (shared_->in_progress.fetch_add(1, std::memory_order_relaxed) >= shared_->options.max_queue) {
+      shared_->in_progress.fetch_sub(1, std::memory_order_relaxed);
+      auto error = too_many_requests("too many requests in progress (" +
+                                     std::to_string(shared_->options.max_queue) + "); try again shortly");
+      reply_and_close(error);
+      return;
+    }
+    queued_ = true;
     const auto length = parser_->content_length();
     if (length && *length > shared_->options.max_body) {
       // Refuse before reading the body; the unread body means the connection
@@ -135,8 +156,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return reply_and_close(too_large("request header larger than " + std::to_string(shared_->options.max_header) +
                                        " bytes"));
     }
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
-        ec == net::error::connection_reset || ec == net::error::eof) {
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset || ec == net::error::eof) {
       return close();
     }
     // Anything else is a malformed request: say so, then close, since the
@@ -148,9 +169,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return read_failed(ec);
     Request req = parser_->release();
     const auto start = std::chrono::steady_clock::now();
-    Route route = Route::kOther;
     try {
-      reply_ = shared_->api.handle(req, route);
+      reply_ = shared_->api.handle(req, call_);
     } catch (const std::bad_alloc&) {
       reply_ = error_reply(unavailable("out of memory while answering"));
     } catch (const std::exception& e) {
@@ -160,7 +180,7 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = req.keep_alive() && !shared_->stopping;
     const auto micros = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count());
-    shared_->metrics.record(route, reply_.message.result_int(), micros);
+    shared_->metrics.record(call_.route, reply_.message.result_int(), micros);
     reply_.message.version(req.version());
     reply_.message.keep_alive(keep_alive_);
     if (reply_.stream) return write_stream();
@@ -209,6 +229,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_written(beast::error_code ec, std::size_t) {
+    leave_queue();
     reply_ = Reply{};
     serializer_.reset();
     head_.reset();
@@ -237,10 +258,16 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  void leave_queue() {
+    if (queued_) shared_->in_progress.fetch_sub(1, std::memory_order_relaxed);
+    queued_ = false;
+  }
+
   void reply_and_close(const ApiError& error) {
     keep_alive_ = false;
     linger_ = true;
     reply_ = error_reply(error);
+    if (error.status == http::status::too_many_requests) reply_.message.set(http::field::retry_after, "1");
     shared_->metrics.record(Route::kOther, reply_.message.result_int(), 0);
     reply_.message.keep_alive(false);
     write_whole();
@@ -261,6 +288,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::response<http::empty_body>> head_;
   std::optional<http::response_serializer<http::empty_body>> serializer_;
   std::string chunk_;
+  Call call_;
+  bool queued_ = false;  // counted in Shared::in_progress
   bool keep_alive_ = false;
   bool idle_ = false;
   bool linger_ = false;
@@ -281,11 +310,17 @@ void HttpServer::Shared::accept() {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       auto session = std::make_shared<Session>(std::move(socket), shared_from_this());
+      bool room = false;
       {
         std::lock_guard lock(sessions_mutex);
-        sessions.emplace(session.get(), session);
+        room = sessions.size() < options.max_connections;
+        if (room) sessions.emplace(session.get(), session);
       }
-      session->start();
+      if (room) {
+        session->start();
+      } else {
+        session->refuse();
+      }
     }
     if (acceptor.is_open()) accept();
   });

@@ -6,7 +6,10 @@
 // deadline on every read and write (a slow or silent client is cut off and
 // cannot hold a worker), and keep-alive. Handlers run on the worker that read
 // the request; they are sub-millisecond, and long outputs (CSV exports) are
-// produced chunk by chunk between writes rather than all at once.
+// produced chunk by chunk, the next only once the last has been written (a
+// slow reader holds one chunk, not the export). Overload is refused rather
+// than queued without bound: connections past max_connections get 503,
+// requests past max_queue in progress get 429 with Retry-After.
 //
 // Shutdown (SIGINT/SIGTERM or stop()): stop accepting, close idle
 // connections, let in-flight requests finish and answer with
@@ -35,6 +38,11 @@ struct HttpOptions {
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds write_timeout{60};
   std::chrono::seconds drain_timeout{30};  // shutdown gives in-flight requests this long
+  // Open connections beyond this are answered 503 and closed at once.
+  std::size_t max_connections = 10'000;
+  // Requests in progress (from their header's arrival to the end of their
+  // reply, streamed exports included) beyond this are answered 429.
+  std::size_t max_queue = 1'024;
 };
 
 class HttpServer {

@@ -1,17 +1,50 @@
 // crowdd: the audience server. Restores or loads the index, then serves HTTP
 // until SIGINT/SIGTERM, then flushes the log and exits 0.
-#include <csignal>
+#include <sys/resource.h>
+
+#include <boost/asio/ip/address.hpp>
+
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 #include "index/store.h"
 #include "query/union_cache.h"
+#include "server/access.h"
 #include "server/api.h"
+#include "server/audit_log.h"
 #include "server/retention.h"
 #include "server/config.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/startup_load.h"
+
+namespace {
+
+bool is_loopback(const std::string& host) {
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
+}
+
+// Each connection is a descriptor: lift the soft limit toward the hard one
+// so that --max-connections, not EMFILE, is what refuses connections.
+void raise_descriptor_limit(std::size_t connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = std::min<rlim_t>(limit.rlim_max, static_cast<rlim_t>(connections) + 256);
+  if (limit.rlim_cur >= wanted) return;
+  limit.rlim_cur = wanted;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < static_cast<rlim_t>(connections) + 64) {
+    std::cerr << "crowdd: warning: the descriptor limit (" << limit.rlim_cur
+              << ") is below --max-connections + 64; accept may fail first\n";
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace crowd;
@@ -36,6 +69,33 @@ int main(int argc, char** argv) {
               << ")\n";
     return 0;
   }
+
+  // Access control before anything else: a misconfigured server must not
+  // spend minutes loading data only to refuse to start.
+  std::optional<TokenTable> tokens;
+  if (!config->tokens_file.empty()) {
+    std::string warning;
+    tokens = TokenTable::load(config->tokens_file, error, warning);
+    if (!tokens) {
+      std::cerr << "crowdd: " << error << "\n";
+      return 2;
+    }
+    if (!warning.empty()) std::cerr << "crowdd: warning: " << warning << "\n";
+  } else if (!is_loopback(config->http.host)) {
+    std::cerr << "crowdd: refusing to listen on " << config->http.host
+              << " without --tokens: anyone who can reach it could read and erase the data "
+                 "(give --tokens FILE, or listen on 127.0.0.1)\n";
+    return 2;
+  }
+  std::unique_ptr<AuditLog> audit;
+  if (!config->audit_log.empty()) {
+    audit = AuditLog::open(config->audit_log, error);
+    if (!audit) {
+      std::cerr << "crowdd: " << error << "\n";
+      return 2;
+    }
+  }
+  raise_descriptor_limit(config->http.max_connections);
 
   const auto started = std::chrono::steady_clock::now();
   std::string notes;
@@ -69,7 +129,15 @@ int main(int argc, char** argv) {
     }
     if (*cleared > 0) std::cerr << "crowdd: retention dropped " << *cleared << " day tags\n";
   }
-  Api api(*store, metrics, unions.get(), retention.get());
+  ApiOptions api_options;
+  api_options.unions = unions.get();
+  api_options.retention = retention.get();
+  api_options.tokens = tokens ? &*tokens : nullptr;
+  api_options.audit = audit.get();
+  api_options.min_export_size = config->min_export_size;
+  api_options.min_seed_size = config->min_seed_size.value_or(config->min_export_size);
+  api_options.time_budget = std::chrono::milliseconds(config->time_budget_ms);
+  Api api(*store, metrics, api_options);
   HttpServer server(config->http, api, metrics);
   if (!server.listen(error)) {
     std::cerr << "crowdd: " << error << "\n";

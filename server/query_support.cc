@@ -19,6 +19,10 @@ ApiError query_error(const query::Error& e) {
       out.status = http::status::payload_too_large;
       out.code = "too_large";
       break;
+    case query::ErrorCode::kCrowdTooSmall:
+      out.status = http::status::forbidden;
+      out.code = "crowd_too_small";
+      break;
   }
   out.message = e.message;
   if (e.code != query::ErrorCode::kTooLarge) out.position = e.position;
@@ -26,14 +30,20 @@ ApiError query_error(const query::Error& e) {
   return out;
 }
 
+std::optional<ApiError> seed_guard(uint64_t seed_size, uint64_t min_seed) {
+  if (seed_size >= min_seed) return std::nullopt;
+  return crowd_too_small("the lookalike seed has fewer than " + std::to_string(min_seed) +
+                         " users (--min-seed-size)");
+}
+
 query::Evaluator& thread_evaluator() {
   thread_local query::Evaluator evaluator;
   return evaluator;
 }
 
-std::variant<query::Plan, ApiError> compile_query(std::string_view q, const IndexView& view, bool lenient,
-                                                  query::UnionCache* unions) {
-  auto compiled = query::compile(q, view, query::Options{lenient, unions});
+std::variant<query::Plan, ApiError> compile_query(std::string_view q, const IndexView& view,
+                                                  const query::Options& options) {
+  auto compiled = query::compile(q, view, options);
   if (auto* e = std::get_if<query::Error>(&compiled)) return query_error(*e);
   return std::move(std::get<query::Plan>(compiled));
 }

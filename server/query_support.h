@@ -2,6 +2,8 @@
 // errors to API errors and the calling thread's evaluator.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string_view>
 #include <variant>
 
@@ -12,14 +14,19 @@
 #include "server/api_error.h"
 
 namespace crowd::query {
-class UnionCache;
+struct Options;
 }  // namespace crowd::query
 
 namespace crowd::server {
 
-// parse_error / unknown_tag (400, with position and suggestions) or
+// parse_error / unknown_tag (400, with position and suggestions),
+// crowd_too_small (403, a lookalike seed below the minimum) or
 // too_large (413).
 [[nodiscard]] ApiError query_error(const query::Error& e);
+
+// Privacy guard (--min-seed-size): a lookalike seed needs at least
+// `min_seed` users, or this is its crowd_too_small error.
+[[nodiscard]] std::optional<ApiError> seed_guard(uint64_t seed_size, uint64_t min_seed);
 
 // The calling thread's evaluator (its scratch bitmaps are reused).
 [[nodiscard]] query::Evaluator& thread_evaluator();
@@ -27,6 +34,6 @@ namespace crowd::server {
 // Compiles `q` against `view` (which must outlive the plan); a query that
 // does not compile becomes its API error.
 [[nodiscard]] std::variant<query::Plan, ApiError> compile_query(std::string_view q, const IndexView& view,
-                                                               bool lenient, query::UnionCache* unions);
+                                                               const query::Options& options);
 
 }  // namespace crowd::server

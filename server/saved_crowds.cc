@@ -99,26 +99,28 @@ std::string utc_now() {
   return buf;
 }
 
-std::variant<Bitmap, ApiError> draw_crowd(const CrowdDefinition& d, const IndexView& view, query::UnionCache* unions) {
-  auto seed = compile_query(d.q, view, d.lenient, unions);
+std::variant<Bitmap, ApiError> draw_crowd(const CrowdDefinition& d, const IndexView& view, query::Options options) {
+  options.lenient = d.lenient;
+  auto seed = compile_query(d.q, view, options);
   if (auto* e = std::get_if<ApiError>(&seed)) return *e;
   Bitmap members = thread_evaluator().materialize(std::get<query::Plan>(seed), view);
   if (d.kind == CrowdDefinition::Kind::kQuery) return members;
+  if (auto e = seed_guard(members.cardinality(), options.min_seed)) return *e;
 
-  query::LookalikeOptions options;
-  options.size = d.size;
-  options.fields = d.fields;
+  query::LookalikeOptions expansion;
+  expansion.size = d.size;
+  expansion.fields = d.fields;
   Bitmap candidates;
   if (d.candidates) {
-    auto plan = compile_query(*d.candidates, view, d.lenient, unions);
+    auto plan = compile_query(*d.candidates, view, options);
     if (auto* e = std::get_if<ApiError>(&plan)) return *e;
     candidates = thread_evaluator().materialize(std::get<query::Plan>(plan), view);
-    options.candidates = candidates.get();
+    expansion.candidates = candidates.get();
   }
-  if (const auto unknown = query::unknown_lookalike_field(view, options.fields)) {
+  if (const auto unknown = query::unknown_lookalike_field(view, expansion.fields)) {
     return bad_request("fields: no tag has the field \"" + *unknown + "\"");
   }
-  return std::move(query::lookalike(view, members.get(), options).users);
+  return std::move(query::lookalike(view, members.get(), expansion).users);
 }
 
 std::optional<ApiError> save_crowd(Store& store, std::string_view name, const CrowdDefinition& d, Bitmap members) {

@@ -18,12 +18,10 @@
 #include "index/bitmap.h"
 #include "index/index_view.h"
 #include "index/store.h"
+#include "query/options.h"
 #include "server/api_error.h"
 #include "server/json_writer.h"
 
-namespace crowd::query {
-class UnionCache;
-}  // namespace crowd::query
 
 namespace crowd::server {
 
@@ -60,10 +58,12 @@ void write_definition(JsonWriter& w, const CrowdDefinition& d);
 // "2026-11-23T04:45:12Z".
 [[nodiscard]] std::string utc_now();
 
-// The crowd's members in `view`, drawn from its definition; a query that no
-// longer compiles (a tag gone from the index) is its API error.
+// The crowd's members in `view`, drawn from its definition (compiled with
+// `options`, its lenient flag the definition's); a query that no longer
+// compiles (a tag gone from the index) or a lookalike seed below
+// options.min_seed is its API error.
 [[nodiscard]] std::variant<Bitmap, ApiError> draw_crowd(const CrowdDefinition& d, const IndexView& view,
-                                                        query::UnionCache* unions);
+                                                        query::Options options);
 
 // Writes the crowd (members and definition) durably, replacing any crowd of
 // that name. Members deleted from the index meanwhile are left out.

@@ -93,10 +93,19 @@ TEST(Snapshot, RoundTripsARandomIndexExactly) {
     EXPECT_TRUE(meta.notes.empty());
     EXPECT_EQ(test::same_index(*view, *restored.view()), "") << section_bytes;
     // The restored user table resolves IDs to the same ordinals, so writes
-    // after a restore land where they would have.
+    // after a restore land where they would have; an erased user's ordinal
+    // (outside the universe) is found by no ID, its ID written as 0.
+    std::size_t erased = 0;
     for (Ordinal o = 0; o < view->ordinal_count(); ++o) {
-      ASSERT_EQ(restored.users().find(view->external(o)), std::optional<Ordinal>(o));
+      if (view->universe().bits.contains(o)) {
+        ASSERT_EQ(restored.users().find(view->external(o)), std::optional<Ordinal>(o));
+      } else {
+        ++erased;
+        EXPECT_EQ(restored.view()->external(o), 0u);
+        EXPECT_NE(restored.users().find(view->external(o)), std::optional<Ordinal>(o));
+      }
     }
+    EXPECT_GT(erased, 0u);  // the random index erases users
   }
 }
 
@@ -254,6 +263,51 @@ TEST_F(DamagedSnapshot, ABitmapBeyondTheUserCountIsRefused) {
   reseal_section(bad, meta);
   write_all(path_, bad);
   (void)refusal();
+}
+
+// Found by tests/fuzz/fuzz_snapshot.cc: counts are checksummed, not proven.
+// A meta section claiming 2^32-2 tags used to be reserved for at once
+// (std::bad_alloc, crowdd terminated); it must be refused like any damage,
+// whether or not the dictionary repeats the count.
+TEST_F(DamagedSnapshot, AnImpossibleTagCountIsRefusedWithoutAllocatingForIt) {
+  const auto& meta = sections_[0];
+  ASSERT_EQ(meta.type, static_cast<uint32_t>(SnapshotSectionType::kMeta));
+  const SnapshotSection* dictionary = nullptr;
+  for (const auto& s : sections_)
+    if (s.type == static_cast<uint32_t>(SnapshotSectionType::kDictionary)) dictionary = &s;
+  ASSERT_NE(dictionary, nullptr);
+  for (const bool dictionary_agrees : {false, true}) {
+    std::string bad = good_;
+    le::store_u64(bad.data() + meta.offset + kSectionHeaderBytes + 8, uint64_t{0xFFFF'FFFE});
+    reseal_section(bad, meta);
+    if (dictionary_agrees) {
+      le::store_u64(bad.data() + dictionary->offset + kSectionHeaderBytes, uint64_t{0xFFFF'FFFE});
+      reseal_section(bad, *dictionary);
+    }
+    write_all(path_, bad);
+    EXPECT_NE(refusal().find("4294967294"), std::string::npos);
+  }
+}
+
+// Found by tests/fuzz/fuzz_snapshot.cc: a universe whose array container is
+// out of order (256, 2, 3) passed CRoaring's checks, and the loader's
+// roaring_bitmap_flip over it wrote past the container's allocation.
+TEST_F(DamagedSnapshot, AMalformedBitmapIsRefused) {
+  const SnapshotSection* universe = nullptr;
+  for (const auto& s : sections_)
+    if (s.type == static_cast<uint32_t>(SnapshotSectionType::kUniverse)) universe = &s;
+  ASSERT_NE(universe, nullptr);
+  // One array container, key 0, three values, offset 16: portable format.
+  const std::string unsorted("\x3a\x30\x00\x00\x01\x00\x00\x00\x00\x00\x02\x00\x10\x00\x00\x00"
+                             "\x00\x01\x02\x00\x03\x00",
+                             22);
+  const std::size_t end = universe->offset + kSectionHeaderBytes + universe->payload_bytes;
+  std::string bad = good_.substr(0, universe->offset) +
+                    section(static_cast<uint32_t>(SnapshotSectionType::kUniverse), 1, unsorted) + good_.substr(end);
+  le::store_u64(bad.data() + 24, bad.size());
+  reseal_header(bad);
+  write_all(path_, bad);
+  EXPECT_NE(refusal().find("malformed portable Roaring bitmap"), std::string::npos);
 }
 
 TEST_F(DamagedSnapshot, ADuplicateUserIdIsRefused) {

@@ -15,6 +15,7 @@
 #include "index/wal_format.h"
 #include "index/wal_reader.h"
 #include "index/wal_recovery.h"
+#include "index/write_batch.h"
 #include "tests/support/index_test_util.h"
 
 namespace crowd {
@@ -232,6 +233,26 @@ TEST(WalReader, AnUndecodablePayloadIsCorruption) {
   std::string error;
   EXPECT_FALSE(scan_segment(dir.file("seg"), 1, true, picky, scan, error));
   EXPECT_NE(error.find("offset " + std::to_string(starts[1]) + ": does not decode"), std::string::npos) << error;
+}
+
+// Found by tests/fuzz: CRoaring's portable_deserialize_safe accepts an array
+// container whose values are out of order (here 256, 2, 3), and operations on
+// it write out of bounds. decode() must refuse it like any malformed payload.
+TEST(WriteBatchDecode, AMalformedBitmapIsRefused) {
+  WriteBatch good;
+  auto members = std::make_shared<Bitmap>();
+  for (uint32_t o : {2u, 3u, 256u}) roaring_bitmap_add(members->get(), o);
+  good.replace_tag(good.intern("t"), members);
+  std::string bytes;
+  good.encode(bytes);
+  WriteBatch decoded;
+  ASSERT_TRUE(decoded.decode(bytes));
+  // The portable array container's three values: 2, 3, 256 -> 256, 2, 3.
+  const std::string sorted("\x02\x00\x03\x00\x00\x01", 6);
+  const auto at = bytes.find(sorted);
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(at, sorted.size(), std::string("\x00\x01\x02\x00\x03\x00", 6));
+  EXPECT_FALSE(decoded.decode(bytes));
 }
 
 TEST(WalReader, APartialSegmentHeaderIsTornOnlyAtTheEnd) {

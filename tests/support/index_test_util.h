@@ -96,6 +96,8 @@ class Model {
         case WriteBatch::Kind::kErase:
           users_.erase(op.user);
           break;
+        default:  // values, whole-tag and entry operations: not in this model's workloads
+          break;
       }
     }
   }

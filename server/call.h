@@ -1,0 +1,35 @@
+// Call: one request's context between the session and the handler -- who is
+// calling and by when the answer is due (in), which route it was and what
+// the audit log should say about it (out).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "server/metrics.h"
+
+namespace crowd::server {
+
+struct Principal;
+
+struct Call {
+  // In. When the request's header had arrived; the time budget counts from
+  // here, so time spent queued behind other requests counts too.
+  std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
+
+  // Out: the route (metrics, audit) and the caller, once authenticated
+  // (null without --tokens).
+  Route route = Route::kOther;
+  const Principal* principal = nullptr;
+  // Out, set by export and write handlers: the query (or the crowd name) and
+  // how many IDs the answer holds / how many users the write touched.
+  std::string query;
+  uint64_t ids = 0;
+  uint64_t users = 0;
+  // Set by a handler whose route is not audited as a whole but this request
+  // writes (a lookalike with save_as).
+  bool audit = false;
+};
+
+}  // namespace crowd::server
