@@ -466,6 +466,19 @@ class Assembler {
 
   // Waits for the user table; false with `error` (located) on a duplicate ID.
   [[nodiscard]] bool finish(SnapshotContents& out, std::string& error) {
+    // Every writer keeps each tag within the universe (an erased user leaves
+    // every bitmap). A tag holding an ordinal outside it would count and
+    // export a user who is not there -- an erased one, as ID 0 -- and no
+    // DELETE could reach that bit, so such a file is refused. Checked while
+    // the user table is still being rebuilt on the other thread.
+    for (std::size_t id = 0; id < bitmaps_.size(); ++id) {
+      if (!roaring_bitmap_is_subset(bitmaps_[id].get(), universe_.get())) {
+        Bitmap outside(roaring_bitmap_andnot(bitmaps_[id].get(), universe_.get()));
+        error = "TagId " + std::to_string(id) + " holds ordinal " +
+                std::to_string(roaring_bitmap_minimum(outside.get())) + ", which is not in the universe";
+        return false;  // the rebuild is joined when the assembler goes
+      }
+    }
     if (!users_.finish(out.users, universe_, error)) return false;
     out.dictionary = std::move(dictionary_);
     out.tags = std::move(bitmaps_);

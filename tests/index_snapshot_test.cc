@@ -310,6 +310,42 @@ TEST_F(DamagedSnapshot, AMalformedBitmapIsRefused) {
   EXPECT_NE(refusal().find("malformed portable Roaring bitmap"), std::string::npos);
 }
 
+// Found by fuzz_snapshot (corpus/snapshot/repro-snapshot-tag-outside-universe):
+// checksums right, every bitmap well formed and within the ordinals, but a
+// tag holds a user the universe does not -- it would be counted and exported
+// though not there, and no DELETE could reach it.
+TEST_F(DamagedSnapshot, ATagHoldingAUserOutsideTheUniverseIsRefused) {
+  SnapshotContents contents;
+  std::string error;
+  ASSERT_TRUE(read_snapshot(path_, contents, error)) << error;
+  // Take out of the universe the smallest user of the last non-empty tag; the
+  // refusal names the first tag holding that user.
+  std::size_t last = contents.tags.size();
+  while (last > 0 && contents.tags[last - 1].empty()) --last;
+  ASSERT_GT(last, 0u);
+  const uint32_t user = roaring_bitmap_minimum(contents.tags[last - 1].get());
+  std::size_t first = 0;
+  while (!roaring_bitmap_contains(contents.tags[first].get(), user)) ++first;
+  roaring_bitmap_remove(contents.universe.get(), user);
+  std::string universe(roaring_bitmap_portable_size_in_bytes(contents.universe.get()), '\0');
+  roaring_bitmap_portable_serialize(contents.universe.get(), universe.data());
+
+  const SnapshotSection* old = nullptr;
+  for (const auto& s : sections_)
+    if (s.type == static_cast<uint32_t>(SnapshotSectionType::kUniverse)) old = &s;
+  ASSERT_NE(old, nullptr);
+  const std::size_t end = old->offset + kSectionHeaderBytes + old->payload_bytes;
+  std::string bad = good_.substr(0, old->offset) +
+                    section(static_cast<uint32_t>(SnapshotSectionType::kUniverse), old->flags, universe) +
+                    good_.substr(end);
+  le::store_u64(bad.data() + 24, bad.size());
+  reseal_header(bad);
+  write_all(path_, bad);
+  EXPECT_NE(refusal().find("TagId " + std::to_string(first) + " holds ordinal " + std::to_string(user) +
+                           ", which is not in the universe"),
+            std::string::npos);
+}
+
 TEST_F(DamagedSnapshot, ADuplicateUserIdIsRefused) {
   std::string bad = good_;
   const auto& users = sections_[1];
