@@ -470,10 +470,15 @@ class Assembler {
     // every bitmap). A tag holding an ordinal outside it would count and
     // export a user who is not there -- an erased one, as ID 0 -- and no
     // DELETE could reach that bit, so such a file is refused. Checked while
-    // the user table is still being rebuilt on the other thread.
+    // the user table is still being rebuilt on the other thread. Tags are
+    // within the ordinals (decode_bitmap), so "within the universe" is "meets
+    // no ordinal outside it": an intersect test against the few erased
+    // ordinals, where CRoaring's is_subset walks a dense tag bit by bit
+    // against the universe's runs (0.8 s at 10M users).
+    const Bitmap outside_universe(roaring_bitmap_flip(universe_.get(), 0, ordinals_));
     for (std::size_t id = 0; id < bitmaps_.size(); ++id) {
-      if (!roaring_bitmap_is_subset(bitmaps_[id].get(), universe_.get())) {
-        Bitmap outside(roaring_bitmap_andnot(bitmaps_[id].get(), universe_.get()));
+      if (roaring_bitmap_intersect(bitmaps_[id].get(), outside_universe.get())) {
+        Bitmap outside(roaring_bitmap_and(bitmaps_[id].get(), outside_universe.get()));
         error = "TagId " + std::to_string(id) + " holds ordinal " +
                 std::to_string(roaring_bitmap_minimum(outside.get())) + ", which is not in the universe";
         return false;  // the rebuild is joined when the assembler goes
