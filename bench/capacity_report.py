@@ -1374,8 +1374,12 @@ def sizing_section(report: dict) -> str:
           f"including the fixed ~{fb(s['fixed_rss'])}); ")
     else:
         w(f"At {ulabel(n)} users the restored server held **{s['rss_per_user']:.1f} bytes of RSS a user**; ")
-    w(f"so **one GiB of RAM holds about {s['users_per_gib'] / 1e6:,.1f} M users** of this population (~40 tags a "
-      f"user; {s['bitmap_per_user']:.1f} B a user of it is tag bitmaps). Plan for the peaks, not the steady "
+    ref = next((p for p in report["populations"] if p["users"] == n), {})
+    assignments = ref.get("demo", {}).get("assignments")
+    per_user = f"~{assignments / n:.0f} (user, tag) assignments a user, dated days and value slices included; " \
+        if assignments else ""
+    w(f"so **one GiB of RAM holds about {s['users_per_gib'] / 1e6:,.1f} M users** of this population ({per_user}"
+      f"{s['bitmap_per_user']:.1f} B a user of it is tag bitmaps). Plan for the peaks, not the steady "
       f"state: building the index in-process (`--demo`) peaked at {s['peak_demo_per_user']:.0f} B a user, "
       f"starting from a snapshot at {s['peak_restore_per_user']:.0f} B a user. Disk: "
       f"{s['snapshot_per_user']:.1f} B a user for the snapshot, twice that while a new one is being written "
