@@ -49,8 +49,9 @@ std::string_view scope_name(Scope s) {
     case kScopeExport: return "export";
     case kScopeWrite: return "write";
     case kScopeAdmin: return "admin";
-    default: return "none";
+    case kScopeNone: break;
   }
+  return "none";
 }
 
 bool constant_time_equal(std::string_view secret, std::string_view presented) {
@@ -165,29 +166,6 @@ std::optional<std::string_view> bearer_token(std::string_view authorization) {
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
   if (token.empty()) return std::nullopt;
   return token;
-}
-
-Scope required_scope(Route route, boost::beast::http::verb method) {
-  switch (route) {
-    case Route::kHealth:
-    case Route::kOther:  // 404s and 405s: a valid token of any scope
-      return kScopeNone;
-    case Route::kIds:
-      return kScopeExport;
-    case Route::kIngest:
-    case Route::kAssign:
-    case Route::kDeleteUser:
-      return kScopeWrite;
-    case Route::kCrowds:
-      return method == boost::beast::http::verb::get ? kScopeRead : kScopeWrite;
-    case Route::kMetrics:
-    case Route::kSnapshot:
-      return kScopeAdmin;
-    default:
-      // count, tags, fields, insight, overlap, flow, funnel, stats,
-      // lookalike.
-      return kScopeRead;
-  }
 }
 
 }  // namespace crowd::server

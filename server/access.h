@@ -19,14 +19,11 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/beast/http/verb.hpp>
-
-#include "server/metrics.h"
-
 namespace crowd::server {
 
+// The scope each route needs is in its row of the route table (routes.cc).
 enum Scope : uint8_t {
-  kScopeNone = 0,  // a route anyone may call (/healthz)
+  kScopeNone = 0,  // a route anyone may call (/healthz); 404s and 405s need a valid token of any scope
   kScopeRead = 1,
   kScopeExport = 2,
   kScopeWrite = 4,
@@ -75,9 +72,5 @@ class TokenTable {
 // The token of an `Authorization: Bearer <token>` header value (scheme
 // case-insensitive), or nullopt.
 [[nodiscard]] std::optional<std::string_view> bearer_token(std::string_view authorization);
-
-// The scope a request needs: by route and, for saved crowds, by method.
-// (A lookalike with save_as needs write as well: checked by its handler.)
-[[nodiscard]] Scope required_scope(Route route, boost::beast::http::verb method);
 
 }  // namespace crowd::server

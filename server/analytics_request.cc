@@ -6,28 +6,28 @@
 
 namespace crowd::server {
 
-std::variant<std::vector<LabelledQuery>, ApiError> read_named_queries(simdjson::dom::element value,
-                                                                      std::string_view member, std::string_view kind,
-                                                                      std::size_t max) {
-  std::string what = "\"";
-  what.append(member).push_back('"');
-  simdjson::dom::object obj;
-  if (value.get(obj)) return bad_request(what + " must be an object of name: query");
-  std::vector<LabelledQuery> out;
-  for (const auto field : obj) {
-    std::string name(field.key);
-    std::string_view q;
-    if (field.value.get(q)) return bad_request(what + ": the query of \"" + name + "\" must be a string");
-    // Names are few (<= max): a linear scan beats hashing.
-    if (std::any_of(out.begin(), out.end(), [&](const auto& o) { return o.name == name; })) {
-      return bad_request(what + ": duplicate name \"" + name + "\"");
+FieldReader named_queries_into(std::vector<LabelledQuery>& out, std::string_view kind, std::size_t max) {
+  return [&out, kind, max](std::string_view member, simdjson::dom::element value) -> std::optional<ApiError> {
+    std::string what = "\"";
+    what.append(member).push_back('"');
+    simdjson::dom::object obj;
+    if (value.get(obj)) return bad_request(what + " must be an object of name: query");
+    out.clear();
+    for (const auto field : obj) {
+      std::string name(field.key);
+      std::string_view q;
+      if (field.value.get(q)) return bad_request(what + ": the query of \"" + name + "\" must be a string");
+      // Names are few (<= max): a linear scan beats hashing.
+      if (std::any_of(out.begin(), out.end(), [&](const auto& o) { return o.name == name; })) {
+        return bad_request(what + ": duplicate name \"" + name + "\"");
+      }
+      if (out.size() == max) return bad_request(what + ": at most " + std::to_string(max) + " entries");
+      std::string label = std::string(kind) + " \"" + name + "\"";
+      out.push_back({std::move(name), std::move(label), std::string(q)});
     }
-    if (out.size() == max) return bad_request(what + ": at most " + std::to_string(max) + " entries");
-    std::string label = std::string(kind) + " \"" + name + "\"";
-    out.push_back({std::move(name), std::move(label), std::string(q)});
-  }
-  if (out.empty()) return bad_request(what + " must not be empty");
-  return out;
+    if (out.empty()) return bad_request(what + " must not be empty");
+    return std::nullopt;
+  };
 }
 
 std::variant<Crowds, ApiError> evaluate_queries(const std::vector<LabelledQuery>& queries, const IndexView& view,

@@ -16,6 +16,7 @@
 #include "query/plan.h"
 #include "query/plan_set.h"
 #include "server/api_error.h"
+#include "server/json_fields.h"
 #include "server/json_writer.h"
 
 namespace crowd::query {
@@ -31,13 +32,11 @@ struct LabelledQuery {
   std::string q;
 };
 
-// Reads `value`, the member `member` of a body, as {"name": "query", ...}:
-// 1..max entries (a JSON object keeps its order), distinct names, string
-// values. Labels are `kind "name"`.
-[[nodiscard]] std::variant<std::vector<LabelledQuery>, ApiError> read_named_queries(simdjson::dom::element value,
-                                                                                    std::string_view member,
-                                                                                    std::string_view kind,
-                                                                                    std::size_t max);
+// Reads a member of a body as {"name": "query", ...} into `out`: 1..max
+// entries (a JSON object keeps its order), distinct names, string values.
+// Labels are `kind "name"`.
+[[nodiscard]] FieldReader named_queries_into(std::vector<LabelledQuery>& out, std::string_view kind,
+                                             std::size_t max);
 
 // Crowds evaluated on one view. Plans stay alive because a PlanSet may borrow
 // from them (a cached union).

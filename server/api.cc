@@ -14,28 +14,18 @@
 namespace crowd::server {
 namespace {
 
-constexpr std::string_view kUsers = "/v1/users/";
-constexpr std::string_view kCrowds = "/v1/crowds";
+// A target that is not a valid origin-form URL has no route: "other".
+std::optional<boost::urls::url_view> parse_target(std::string_view target) {
+  auto parsed = boost::urls::parse_origin_form(target);
+  if (!parsed) return std::nullopt;
+  return *parsed;
+}
 
-Route route_of(std::string_view path) {
-  if (path == "/v1/count") return Route::kCount;
-  if (path == "/v1/ids") return Route::kIds;
-  if (path == "/v1/tags") return Route::kTags;
-  if (path == "/v1/fields") return Route::kFields;
-  if (path == "/v1/ingest") return Route::kIngest;
-  if (path == "/v1/assign") return Route::kAssign;
-  if (path == "/v1/insight") return Route::kInsight;
-  if (path == "/v1/overlap") return Route::kOverlap;
-  if (path == "/v1/flow") return Route::kFlow;
-  if (path == "/v1/funnel") return Route::kFunnel;
-  if (path == "/v1/lookalike") return Route::kLookalike;
-  if (path == "/v1/stats") return Route::kStats;
-  if (path == kCrowds || path.starts_with("/v1/crowds/")) return Route::kCrowds;
-  if (path.starts_with(kUsers)) return Route::kDeleteUser;
-  if (path == "/healthz") return Route::kHealth;
-  if (path == "/metrics") return Route::kMetrics;
-  if (path == "/v1/admin/snapshot") return Route::kSnapshot;
-  return Route::kOther;
+// Exports and writes are audited, refusals included (a request no row
+// matched is not: it reached no data); a handler may ask for a line too (a
+// lookalike that saves its result).
+bool audited(const Call& call, bool has_log) {
+  return has_log && ((call.route != nullptr && call.route->audited == Audited::kYes) || call.audit);
 }
 
 }  // namespace
@@ -44,45 +34,80 @@ query::Options Api::query_options(bool lenient) const {
   return query::Options{lenient, unions_, options_.min_seed_size};
 }
 
-Reply Api::handle(Request& req, Call& call) {
-  const auto start = Clock::now();
-  const auto parsed = boost::urls::parse_origin_form(req.target());
-  if (!parsed) return error_reply(bad_request("request target is not a valid URL path"));
-  const auto& url = *parsed;
-  const auto path = url.encoded_path();
-  call.route = route_of(path);
-  const Scope scope = required_scope(call.route, req.method());
-  // Exports and writes are audited, refusals included.
-  const bool audited = options_.audit != nullptr && (scope == kScopeExport || scope == kScopeWrite);
+std::optional<Reply> Api::admit(const RequestHeader& header, Call& call) {
+  const auto url = parse_target(header.target());
+  if (!url) return error_reply(bad_request("request target is not a valid URL path"));
+  auto match = match_route(routes(), header.method(), *url);
+  call.route = match.route;
+  call.path_values = std::move(match.values);
 
-  Reply reply;
-  if (auto refusal = authorize(req, call)) {
+  std::optional<Reply> refusal = authorize(header, call);
+  if (!refusal && call.route == nullptr) {
+    refusal = match.allow.empty() ? error_reply(not_found("no route for " + std::string(url->encoded_path())))
+                                  : method_not_allowed(match.allow);
+  }
+  if (refusal && audited(call, options_.audit != nullptr)) {
     // The audit line of a refused export still says what was asked for.
-    if (const auto q = url_param(url, "q")) call.query = *q;
-    reply = std::move(*refusal);
+    if (const auto q = url_param(*url, "q")) call.query = *q;
+    audit(header, call, *refusal);
+  }
+  return refusal;
+}
+
+std::size_t Api::body_limit(const Call& call) const {
+  return call.route == nullptr ? 0 : server::body_limit(*call.route, options_.max_body);
+}
+
+ApiError Api::body_too_large(const Call& call) const {
+  if (call.route == nullptr) return too_large("request body too large");
+  const Route& route = *call.route;
+  const std::size_t limit = body_limit(call);
+  const std::string name = std::string(http::to_string(route.method)) + " " + std::string(route.pattern);
+  if (limit == 0) return too_large(name + " takes no request body");
+  return too_large("request body larger than " + std::to_string(limit) + " bytes, the limit of " + name +
+                   (limit == options_.max_body ? " (--max-body)" : ""));
+}
+
+Reply Api::serve(Request& req, Call& call) {
+  const auto start = Clock::now();
+  const Route& route = *call.route;
+  const auto url = *parse_target(req.target());  // admit() parsed it already
+  Reply reply;
+  if (const auto limit = body_limit(call); req.body().size() > limit) {
+    // The session refuses this before reading the body; a request handed
+    // over whole is held to the same limit.
+    reply = error_reply(body_too_large(call));
+  } else if (const auto unknown = unknown_param(route, url); !unknown.empty()) {
+    reply = error_reply(bad_request("unknown URL parameter \"" + unknown + "\" for " +
+                                    std::string(boost::beast::http::to_string(route.method)) + " " +
+                                    std::string(route.pattern)));
   } else {
     try {
-      // Writes are bounded by --max-body, not by the budget: a large ingest
-      // over a slow link must not be read whole and then dropped.
-      const bool evaluates = scope != kScopeWrite || call.route == Route::kCrowds;
       std::optional<query::Deadline::Scope> budget;
-      if (options_.time_budget.count() > 0 && evaluates) {
+      if (options_.time_budget.count() > 0 && route.budgeted == Budgeted::kYes) {
         budget.emplace(call.arrived + options_.time_budget);
         query::Deadline::check();  // already spent waiting in line
       }
-      reply = dispatch(req, url, call, start);
+      Exchange exchange{req, url, call, start};
+      reply = route.handler(*this, exchange);
     } catch (const query::TimedOut&) {
       reply = error_reply(timed_out("the request ran past its time budget of " +
                                     std::to_string(options_.time_budget.count()) + " ms (--time-budget-ms)"));
     }
   }
-  if (audited || call.audit) audit(req, path, call, reply);
+  if (audited(call, options_.audit != nullptr)) audit(req, call, reply);
   return reply;
 }
 
-std::optional<Reply> Api::authorize(const Request& req, Call& call) const {
-  if (options_.tokens == nullptr || call.route == Route::kHealth) return std::nullopt;
-  const auto token = bearer_token(req[http::field::authorization]);
+Reply Api::handle(Request& req, Call& call) {
+  if (auto refusal = admit(req, call)) return std::move(*refusal);
+  return serve(req, call);
+}
+
+std::optional<Reply> Api::authorize(const RequestHeader& header, Call& call) const {
+  if (options_.tokens == nullptr) return std::nullopt;
+  if (call.route != nullptr && call.route->scope == kScopeNone) return std::nullopt;
+  const auto token = bearer_token(header[http::field::authorization]);
   call.principal = token ? options_.tokens->find(*token) : nullptr;
   if (call.principal == nullptr) {
     Reply r = error_reply(unauthorized(token ? "the bearer token is not valid"
@@ -90,7 +115,9 @@ std::optional<Reply> Api::authorize(const Request& req, Call& call) const {
     r.message.set(http::field::www_authenticate, R"(Bearer realm="crowd")");
     return r;
   }
-  const Scope scope = required_scope(call.route, req.method());
+  // No row (404, 405): any valid token may learn that.
+  if (call.route == nullptr) return std::nullopt;
+  const Scope scope = call.route->scope;
   if (!call.principal->may(scope)) {
     return error_reply(forbidden("the token \"" + call.principal->name + "\" lacks the " +
                                  std::string(scope_name(scope)) + " scope"));
@@ -98,13 +125,16 @@ std::optional<Reply> Api::authorize(const Request& req, Call& call) const {
   return std::nullopt;
 }
 
-void Api::audit(const Request& req, std::string_view path, const Call& call, Reply& reply) const {
+void Api::audit(const RequestHeader& header, const Call& call, Reply& reply) const {
   if (options_.audit == nullptr) return;
   AuditEntry e;
   e.token = call.principal != nullptr ? std::string_view(call.principal->name) : std::string_view("-");
-  e.method = req.method_string();
-  // A deleted user's ID stays out of the log (right to erasure).
-  e.route = call.route == Route::kDeleteUser ? std::string_view("/v1/users/{id}") : path;
+  e.method = header.method_string();
+  // The path, but a user's ID stays out of the log (right to erasure): a
+  // route whose pattern has an `{id}` segment is logged by its pattern.
+  const std::string_view pattern = call.route->pattern;
+  const std::string_view target = header.target();
+  e.route = pattern.find("{id}") != std::string_view::npos ? pattern : target.substr(0, target.find('?'));
   e.status = reply.message.result_int();
   e.query = call.query;
   e.ids = call.ids;
@@ -113,58 +143,9 @@ void Api::audit(const Request& req, std::string_view path, const Call& call, Rep
   if (options_.audit->append(e, error)) return;
   std::cerr << "crowdd: cannot write the audit log: " << error << "\n";
   // No unrecorded export: its IDs have not been sent yet.
-  if (call.route == Route::kIds && e.status == 200) {
+  if (call.route->scope == kScopeExport && e.status == 200) {
     reply = error_reply(unavailable("the audit log cannot be written: " + error));
   }
-}
-
-Reply Api::dispatch(Request& req, const boost::urls::url_view& url, Call& call, Clock::time_point start) {
-  const auto path = url.encoded_path();
-  const auto method = req.method();
-  switch (call.route) {
-    case Route::kCount:
-      if (method == http::verb::get) return count_get(url, start);
-      if (method == http::verb::post) return count_post(req, start);
-      return method_not_allowed("GET, POST");
-    case Route::kIds:
-      if (method == http::verb::get) return ids_get(url, call, start);
-      if (method == http::verb::post) return ids_post(req, call, start);
-      return method_not_allowed("GET, POST");
-    case Route::kTags:
-      return method == http::verb::get ? tags(url) : method_not_allowed("GET");
-    case Route::kFields:
-      return method == http::verb::get ? fields() : method_not_allowed("GET");
-    case Route::kIngest:
-      return method == http::verb::post ? ingest(req, call) : method_not_allowed("POST");
-    case Route::kAssign:
-      return method == http::verb::post ? assign(req, call) : method_not_allowed("POST");
-    case Route::kCrowds:
-      return crowds(req, path.substr(kCrowds.size()), call, start);
-    case Route::kDeleteUser:
-      return method == http::verb::delete_ ? delete_user(path.substr(kUsers.size()), call)
-                                           : method_not_allowed("DELETE");
-    case Route::kHealth:
-      return method == http::verb::get ? health() : method_not_allowed("GET");
-    case Route::kMetrics:
-      return method == http::verb::get ? metrics_text() : method_not_allowed("GET");
-    case Route::kSnapshot:
-      return method == http::verb::post ? snapshot() : method_not_allowed("POST");
-    case Route::kOther:
-    case Route::kRouteCount:
-      break;
-    default:
-      // The analytics routes: POST only.
-      if (method != http::verb::post) return method_not_allowed("POST");
-      switch (call.route) {
-        case Route::kInsight: return insight(req, start);
-        case Route::kOverlap: return overlap(req, start);
-        case Route::kFlow: return flow(req, start);
-        case Route::kFunnel: return funnel(req, start);
-        case Route::kLookalike: return lookalike(req, call, start);
-        default: return stats(req, start);
-      }
-  }
-  return error_reply(not_found("no route for " + std::string(path)));
 }
 
 }  // namespace crowd::server

@@ -2,16 +2,25 @@
 // socket (the session owns the stream) and never throws for bad input (every
 // error becomes an ApiError reply, CONTRACT §4).
 //
-// Routes live in files by concern: query routes (count, ids), write routes
-// (ingest, assign, delete), analytics routes, and info routes (tags, fields,
-// health, metrics, snapshot). Around every route, handle() authorizes the
-// caller (access.h), gives the request its time budget (query/deadline.h)
-// and records exports and writes in the audit log (audit_log.h).
+// Every route is one row of the route table (routes.cc: method, pattern,
+// scope, audit, time budget, body limit, URL parameters, handler); handlers
+// live in files by concern: query routes (count, ids), write routes (ingest,
+// assign, delete), analytics routes, saved crowds, and info routes (tags,
+// fields, health, metrics, snapshot, the OpenAPI document). A request goes
+// through two steps, so that nobody unknown costs a body read:
+//   admit()  from the header alone: match the row (404, 405), authorize the
+//            caller (401, 403; access.h); the session then reads at most the
+//            row's body limit (413);
+//   serve()  with the body: refuse unknown URL parameters, give the request
+//            its time budget (query/deadline.h), run the handler, and record
+//            exports and writes in the audit log (audit_log.h).
+// handle() does both for a request read whole (tests, benchmarks).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,6 +32,7 @@
 #include "server/call.h"
 #include "server/metrics.h"
 #include "server/reply.h"
+#include "server/route.h"
 
 namespace crowd::query {
 class UnionCache;
@@ -53,6 +63,8 @@ struct ApiOptions {
   // Per-request time budget from the request's arrival (Call::arrived): an
   // evaluation past it stops and answers 503 timeout. 0: none.
   std::chrono::milliseconds time_budget{0};
+  // --max-body: the body limit of bulk writes, and a cap on every other's.
+  std::size_t max_body = 256u << 20;
 };
 
 class Api {
@@ -61,21 +73,31 @@ class Api {
   Api(Store& store, Metrics& metrics, ApiOptions options = {})
       : store_(store), metrics_(metrics), options_(options), unions_(options.unions) {}
 
-  // Answers one request; `call` brings its arrival time and takes back the
-  // route, the caller and the audit facts.
-  // `req` may be modified (the ingest body is padded for simdjson in place).
+  // Step 1, from the request's header: the route (into `call`) and whether
+  // the caller may use it. A reply here is the answer (404, 405, 401, 403)
+  // and the body need not be read.
+  [[nodiscard]] std::optional<Reply> admit(const RequestHeader& header, Call& call);
+  // The most body bytes the admitted route reads, and the 413 that says so.
+  [[nodiscard]] std::size_t body_limit(const Call& call) const;
+  [[nodiscard]] ApiError body_too_large(const Call& call) const;
+  // Step 2, after admit() let it through: answers the request. `req` may be
+  // modified (the ingest body is padded for simdjson in place).
+  [[nodiscard]] Reply serve(Request& req, Call& call);
+  // Both steps, for a request read whole; `call` brings its arrival time and
+  // takes back the route, the caller and the audit facts.
   [[nodiscard]] Reply handle(Request& req, Call& call);
+
+  // The route table (routes.cc): every route this server answers.
+  [[nodiscard]] static std::span<const Route> routes();
 
  private:
   using Clock = std::chrono::steady_clock;
 
-  // Routing after authorization (api.cc).
-  Reply dispatch(Request& req, const boost::urls::url_view& url, Call& call, Clock::time_point start);
   // 401 or 403, or nothing when `call` may go on.
-  std::optional<Reply> authorize(const Request& req, Call& call) const;
+  std::optional<Reply> authorize(const RequestHeader& header, Call& call) const;
   // The audit line of an export or write; an export that cannot be recorded
   // becomes a 503.
-  void audit(const Request& req, std::string_view path, const Call& call, Reply& reply) const;
+  void audit(const RequestHeader& header, const Call& call, Reply& reply) const;
   // Compilation options of one request.
   [[nodiscard]] query::Options query_options(bool lenient) const;
 
@@ -95,15 +117,20 @@ class Api {
   // After a write that may have brought a newer or an old day (retention.h).
   void apply_retention(const WriteBatch& written);
 
-  // Analytics routes, one file each (api_<route>.cc); saved crowds in
-  // api_crowds.cc (`name_path`: what follows /v1/crowds, "" or "/<name>...").
+  // Analytics routes, one file each (api_<route>.cc).
   Reply insight(const Request& req, Clock::time_point start);
   Reply overlap(const Request& req, Clock::time_point start);
   Reply flow(const Request& req, Clock::time_point start);
   Reply funnel(const Request& req, Clock::time_point start);
   Reply lookalike(const Request& req, Call& call, Clock::time_point start);
   Reply stats(const Request& req, Clock::time_point start);
-  Reply crowds(const Request& req, std::string_view name_path, Call& call, Clock::time_point start);
+
+  // Saved crowds (api_crowds.cc); `name` is the decoded path segment.
+  Reply crowd_list(Clock::time_point start);
+  Reply crowd_get(const std::string& name, Call& call, Clock::time_point start);
+  Reply crowd_put(const Request& req, const std::string& name, Call& call, Clock::time_point start);
+  Reply crowd_refresh(const std::string& name, Call& call, Clock::time_point start);
+  Reply crowd_delete(const std::string& name, Call& call);
 
   // Info routes (api_info.cc).
   Reply tags(const boost::urls::url_view& url);
@@ -111,6 +138,7 @@ class Api {
   Reply health();
   Reply metrics_text();
   Reply snapshot();
+  Reply openapi();
 
   Store& store_;
   Metrics& metrics_;

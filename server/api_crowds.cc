@@ -4,12 +4,13 @@
 //   GET    /v1/crowds/{name}          definition, size, created, refreshed
 //   POST   /v1/crowds/{name}/refresh  draw again from the definition
 //   DELETE /v1/crowds/{name}
-// Names are percent-decoded path segments (UTF-8, see crowd_name_problem).
-#include <boost/url/pct_string_view.hpp>
+// Names are percent-decoded path segments (UTF-8, see crowd_name_problem);
+// the route table (routes.cc) sends each method and pattern here.
 #include <simdjson.h>
 
 #include "index/system_tags.h"
 #include "server/api.h"
+#include "server/json_fields.h"
 #include "server/json_writer.h"
 #include "server/request_json.h"
 #include "server/saved_crowds.h"
@@ -38,113 +39,94 @@ Reply crowd_reply(http::status status, std::string_view name, const SavedCrowd& 
 
 // {"q": Q, "lenient"?: bool}
 std::variant<CrowdDefinition, ApiError> read_definition(std::string_view body) {
-  auto parsed = parse_json_object(body);
-  if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
   CrowdDefinition d;
-  bool saw_q = false;
-  for (const auto field : std::get<simdjson::dom::object>(parsed)) {
-    if (field.key == "q") {
-      if (auto e = read_string_member(field.value, "q", d.q)) return *e;
-      saw_q = true;
-    } else if (field.key == "lenient") {
-      if (auto e = read_bool_member(field.value, "lenient", d.lenient)) return *e;
-    } else {
-      return bad_request("unknown field \"" + std::string(field.key) + "\" (expected q, lenient)");
-    }
-  }
-  if (!saw_q) return bad_request("missing \"q\"");
+  const JsonField fields[] = {
+      {"q", kRequired, string_into(d.q)},
+      {"lenient", kOptional, bool_into(d.lenient)},
+  };
+  if (auto e = read_body_fields(body, fields)) return *e;
   return d;
 }
 
 }  // namespace
 
-Reply Api::crowds(const Request& req, std::string_view rest, Call& call, Clock::time_point start) {
-  const auto method = req.method();
-  if (rest.empty() || rest == "/") {
-    if (method != http::verb::get) return method_not_allowed("GET");
-    const auto view = store_.view();
-    std::string body;
-    JsonWriter w(body);
-    w.raw("{\"crowds\":[");
-    bool first = true;
-    for (const auto& name : crowd_names(*view)) {
-      const auto c = find_crowd(*view, name);
-      if (!c) continue;
-      if (!first) w.raw(",");
-      first = false;
-      w.raw("{");
-      write_crowd(w, name, *c);
-      w.raw("}");
-    }
-    w.raw("],").key("took_us").number(micros_since(start)).raw("}");
-    return json_reply(http::status::ok, std::move(body));
+Reply Api::crowd_list(Clock::time_point start) {
+  const auto view = store_.view();
+  std::string body;
+  JsonWriter w(body);
+  w.raw("{\"crowds\":[");
+  bool first = true;
+  for (const auto& name : crowd_names(*view)) {
+    const auto c = find_crowd(*view, name);
+    if (!c) continue;
+    if (!first) w.raw(",");
+    first = false;
+    w.raw("{");
+    write_crowd(w, name, *c);
+    w.raw("}");
   }
+  w.raw("],").key("took_us").number(micros_since(start)).raw("}");
+  return json_reply(http::status::ok, std::move(body));
+}
 
-  // "/<name>" or "/<name>/refresh", the name percent-encoded.
-  rest.remove_prefix(1);
-  bool refresh = false;
-  if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
-    if (rest.substr(slash) != "/refresh") return error_reply(not_found("no route for /v1/crowds/" + std::string(rest)));
-    refresh = true;
-    rest = rest.substr(0, slash);
-  }
-  const auto encoded = boost::urls::make_pct_string_view(rest);
-  if (!encoded) return error_reply(bad_request("crowd name is not validly percent-encoded"));
-  const std::string name = encoded->decode();
+Reply Api::crowd_get(const std::string& name, Call& call, Clock::time_point start) {
   if (auto problem = crowd_name_problem(name)) return error_reply(bad_request(*problem));
   call.query = "@" + name;
+  const auto c = find_crowd(*store_.view(), name);
+  if (!c) return error_reply(not_found("no saved crowd " + name));
+  return crowd_reply(http::status::ok, name, *c, std::nullopt, micros_since(start));
+}
 
-  if (refresh) {
-    if (method != http::verb::post) return method_not_allowed("POST");
-    const auto view = store_.view();
-    auto existing = find_crowd(*view, name);
-    if (!existing) return error_reply(not_found("no saved crowd " + name));
-    CrowdDefinition d = std::move(existing->definition);
-    auto drawn = draw_crowd(d, *view, query_options(d.lenient));
-    if (auto* e = std::get_if<ApiError>(&drawn)) return error_reply(*e);
-    d.refreshed = utc_now();
-    if (auto e = save_crowd(store_, name, d, std::move(std::get<Bitmap>(drawn)))) return error_reply(*e);
-    const auto saved = find_crowd(*store_.view(), name);
-    if (!saved) return error_reply(not_found("saved crowd " + name + " was deleted meanwhile"));
-    return crowd_reply(http::status::ok, name, *saved, existing->count, micros_since(start));
-  }
+Reply Api::crowd_put(const Request& req, const std::string& name, Call& call, Clock::time_point start) {
+  if (auto problem = crowd_name_problem(name)) return error_reply(bad_request(*problem));
+  call.query = "@" + name;
+  auto parsed = read_definition(req.body());
+  if (auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
+  CrowdDefinition d = std::move(std::get<CrowdDefinition>(parsed));
+  call.query += " = " + d.q;
+  const auto view = store_.view();
+  const auto existing = find_crowd(*view, name);
+  auto drawn = draw_crowd(d, *view, query_options(d.lenient));
+  if (auto* e = std::get_if<ApiError>(&drawn)) return error_reply(*e);
+  d.refreshed = utc_now();
+  d.created = existing ? existing->definition.created : d.refreshed;
+  if (auto e = save_crowd(store_, name, d, std::move(std::get<Bitmap>(drawn)))) return error_reply(*e);
+  const auto saved = find_crowd(*store_.view(), name);
+  if (!saved) return error_reply(not_found("saved crowd " + name + " was deleted meanwhile"));
+  return crowd_reply(existing ? http::status::ok : http::status::created, name, *saved, std::nullopt,
+                     micros_since(start));
+}
 
-  if (method == http::verb::get) {
-    const auto c = find_crowd(*store_.view(), name);
-    if (!c) return error_reply(not_found("no saved crowd " + name));
-    return crowd_reply(http::status::ok, name, *c, std::nullopt, micros_since(start));
-  }
-  if (method == http::verb::put) {
-    auto parsed = read_definition(req.body());
-    if (auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
-    CrowdDefinition d = std::move(std::get<CrowdDefinition>(parsed));
-    call.query += " = " + d.q;
-    const auto view = store_.view();
-    const auto existing = find_crowd(*view, name);
-    auto drawn = draw_crowd(d, *view, query_options(d.lenient));
-    if (auto* e = std::get_if<ApiError>(&drawn)) return error_reply(*e);
-    d.refreshed = utc_now();
-    d.created = existing ? existing->definition.created : d.refreshed;
-    if (auto e = save_crowd(store_, name, d, std::move(std::get<Bitmap>(drawn)))) return error_reply(*e);
-    const auto saved = find_crowd(*store_.view(), name);
-    if (!saved) return error_reply(not_found("saved crowd " + name + " was deleted meanwhile"));
-    return crowd_reply(existing ? http::status::ok : http::status::created, name, *saved, std::nullopt,
-                       micros_since(start));
-  }
-  if (method == http::verb::delete_) {
-    if (!find_crowd(*store_.view(), name)) return error_reply(not_found("no saved crowd " + name));
-    const std::string key = system_tags::crowd(name);
-    WriteBatch batch;
-    batch.clear_tag(batch.intern(key));
-    batch.erase_entry(key);
-    WriteResult ignored;
-    if (auto e = write_failure(store_.write(batch, ignored))) return error_reply(*e);
-    std::string body;
-    JsonWriter w(body);
-    w.raw("{").key("name").string(name).raw(",").key("deleted").boolean(true).raw("}");
-    return json_reply(http::status::ok, std::move(body));
-  }
-  return method_not_allowed("GET, PUT, DELETE");
+Reply Api::crowd_refresh(const std::string& name, Call& call, Clock::time_point start) {
+  if (auto problem = crowd_name_problem(name)) return error_reply(bad_request(*problem));
+  call.query = "@" + name;
+  const auto view = store_.view();
+  auto existing = find_crowd(*view, name);
+  if (!existing) return error_reply(not_found("no saved crowd " + name));
+  CrowdDefinition d = std::move(existing->definition);
+  auto drawn = draw_crowd(d, *view, query_options(d.lenient));
+  if (auto* e = std::get_if<ApiError>(&drawn)) return error_reply(*e);
+  d.refreshed = utc_now();
+  if (auto e = save_crowd(store_, name, d, std::move(std::get<Bitmap>(drawn)))) return error_reply(*e);
+  const auto saved = find_crowd(*store_.view(), name);
+  if (!saved) return error_reply(not_found("saved crowd " + name + " was deleted meanwhile"));
+  return crowd_reply(http::status::ok, name, *saved, existing->count, micros_since(start));
+}
+
+Reply Api::crowd_delete(const std::string& name, Call& call) {
+  if (auto problem = crowd_name_problem(name)) return error_reply(bad_request(*problem));
+  call.query = "@" + name;
+  if (!find_crowd(*store_.view(), name)) return error_reply(not_found("no saved crowd " + name));
+  const std::string key = system_tags::crowd(name);
+  WriteBatch batch;
+  batch.clear_tag(batch.intern(key));
+  batch.erase_entry(key);
+  WriteResult ignored;
+  if (auto e = write_failure(store_.write(batch, ignored))) return error_reply(*e);
+  std::string body;
+  JsonWriter w(body);
+  w.raw("{").key("name").string(name).raw(",").key("deleted").boolean(true).raw("}");
+  return json_reply(http::status::ok, std::move(body));
 }
 
 }  // namespace crowd::server

@@ -7,7 +7,7 @@
 #include "query/crowd_sets.h"
 #include "server/analytics_request.h"
 #include "server/api.h"
-#include "server/request_json.h"
+#include "server/json_fields.h"
 
 namespace crowd::server {
 namespace {
@@ -29,25 +29,15 @@ void write_layers(JsonWriter& w, const std::vector<LabelledQuery>& layers, const
 }  // namespace
 
 Reply Api::flow(const Request& req, Clock::time_point start) {
-  auto parsed = parse_json_object(req.body());
-  if (auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
   std::vector<LabelledQuery> from;
   std::vector<LabelledQuery> to;
   bool lenient = false;
-  for (const auto field : std::get<simdjson::dom::object>(parsed)) {
-    if (field.key == "from" || field.key == "to") {
-      const bool is_from = field.key == "from";
-      auto read = read_named_queries(field.value, field.key, is_from ? "from" : "to", query::kMaxCrowdSets);
-      if (auto* e = std::get_if<ApiError>(&read)) return error_reply(*e);
-      (is_from ? from : to) = std::move(std::get<std::vector<LabelledQuery>>(read));
-    } else if (field.key == "lenient") {
-      if (auto e = read_bool_member(field.value, "lenient", lenient)) return error_reply(*e);
-    } else {
-      return error_reply(bad_request("unknown field \"" + std::string(field.key) + "\""));
-    }
-  }
-  if (from.empty()) return error_reply(bad_request("missing \"from\""));
-  if (to.empty()) return error_reply(bad_request("missing \"to\""));
+  const JsonField fields[] = {
+      {"from", kRequired, named_queries_into(from, "from", query::kMaxCrowdSets)},
+      {"to", kRequired, named_queries_into(to, "to", query::kMaxCrowdSets)},
+      {"lenient", kOptional, bool_into(lenient)},
+  };
+  if (auto e = read_body_fields(req.body(), fields)) return error_reply(*e);
 
   // One view for both sides, so the matrix is one consistent snapshot.
   const auto view = store_.view();

@@ -6,37 +6,32 @@
 #include "query/crowd_sets.h"
 #include "server/analytics_request.h"
 #include "server/api.h"
-#include "server/request_json.h"
+#include "server/json_fields.h"
 
 namespace crowd::server {
 
 Reply Api::funnel(const Request& req, Clock::time_point start) {
-  auto parsed = parse_json_object(req.body());
-  if (auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
   std::vector<LabelledQuery> steps;
   bool lenient = false;
-  bool saw_steps = false;
-  for (const auto field : std::get<simdjson::dom::object>(parsed)) {
-    if (field.key == "steps") {
-      simdjson::dom::array list;
-      if (field.value.get(list)) return error_reply(bad_request("\"steps\" must be an array of queries"));
-      for (const auto step : list) {
-        std::string_view q;
-        if (step.get(q)) return error_reply(bad_request("\"steps\" must be an array of query strings"));
-        if (steps.size() == query::kMaxCrowdSets) {
-          return error_reply(bad_request("\"steps\": at most " + std::to_string(query::kMaxCrowdSets) + " steps"));
-        }
-        steps.push_back({"", "step " + std::to_string(steps.size() + 1), std::string(q)});
-      }
-      saw_steps = true;
-    } else if (field.key == "lenient") {
-      if (auto e = read_bool_member(field.value, "lenient", lenient)) return error_reply(*e);
-    } else {
-      return error_reply(bad_request("unknown field \"" + std::string(field.key) + "\""));
-    }
-  }
-  if (!saw_steps) return error_reply(bad_request("missing \"steps\""));
-  if (steps.empty()) return error_reply(bad_request("\"steps\" must not be empty"));
+  const JsonField fields[] = {
+      {"steps", kRequired,
+       [&](std::string_view, simdjson::dom::element v) -> std::optional<ApiError> {
+         simdjson::dom::array list;
+         if (v.get(list)) return bad_request("\"steps\" must be an array of queries");
+         for (const auto step : list) {
+           std::string_view q;
+           if (step.get(q)) return bad_request("\"steps\" must be an array of query strings");
+           if (steps.size() == query::kMaxCrowdSets) {
+             return bad_request("\"steps\": at most " + std::to_string(query::kMaxCrowdSets) + " steps");
+           }
+           steps.push_back({"", "step " + std::to_string(steps.size() + 1), std::string(q)});
+         }
+         if (steps.empty()) return bad_request("\"steps\" must not be empty");
+         return std::nullopt;
+       }},
+      {"lenient", kOptional, bool_into(lenient)},
+  };
+  if (auto e = read_body_fields(req.body(), fields)) return error_reply(*e);
 
   const auto view = store_.view();
   auto evaluated = evaluate_queries(steps, *view, query_options(lenient));

@@ -1,10 +1,12 @@
-// Info routes: /v1/tags, /v1/fields, /healthz, /metrics, /v1/admin/snapshot.
+// Info routes: /v1/tags, /v1/fields, /healthz, /metrics, /v1/admin/snapshot,
+// /v1/openapi.json.
 #include <algorithm>
 
 #include "server/api.h"
 
 #include "query/union_cache.h"
 #include "server/json_writer.h"
+#include "server/openapi_document.h"
 #include "server/query_params.h"
 
 namespace crowd::server {
@@ -91,6 +93,14 @@ Reply Api::snapshot() {
       info.path);
   w.raw("}");
   return json_reply(http::status::ok, std::move(body));
+}
+
+Reply Api::openapi() {
+  Reply r;
+  r.message.result(http::status::ok);
+  r.message.set(http::field::content_type, "application/json");
+  r.message.body() = std::string(openapi_document());
+  return r;
 }
 
 }  // namespace crowd::server

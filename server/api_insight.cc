@@ -7,14 +7,16 @@
 #include "query/insight.h"
 #include "server/analytics_request.h"
 #include "server/api.h"
-#include "server/request_json.h"
+#include "server/json_fields.h"
 
 namespace crowd::server {
 namespace {
 
 // The largest `top` and `min_count` accepted: far above any real use, low
 // enough that every value is exact in a double and in every JSON reader.
-constexpr int64_t kMaxInsightNumber = int64_t{1} << 53;
+constexpr uint64_t kMaxInsightNumber = uint64_t{1} << 53;
+// Field names in "fields", at most; the dictionary has far fewer fields.
+constexpr std::size_t kMaxInsightFields = 1000;
 
 struct InsightRequest {
   std::string q;
@@ -23,48 +25,30 @@ struct InsightRequest {
 };
 
 std::variant<InsightRequest, ApiError> read_insight_request(std::string_view body) {
-  auto parsed = parse_json_object(body);
-  if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
   InsightRequest out;
-  bool saw_q = false;
-  for (const auto field : std::get<simdjson::dom::object>(parsed)) {
-    if (field.key == "q") {
-      if (auto e = read_string_member(field.value, "q", out.q)) return *e;
-      saw_q = true;
-    } else if (field.key == "fields") {
-      simdjson::dom::array list;
-      if (field.value.get(list)) return bad_request("\"fields\" must be an array of field names");
-      for (const auto f : list) {
-        std::string_view name;
-        if (f.get(name)) return bad_request("\"fields\" must be an array of field names");
-        out.options.fields.emplace_back(name);
-      }
-      if (out.options.fields.empty()) return bad_request("\"fields\" must not be empty (leave it out for every field)");
-    } else if (field.key == "top") {
-      int64_t top = 0;
-      if (field.value.get(top) || top < 1 || top > kMaxInsightNumber) {
-        return bad_request("\"top\" must be a positive integer");
-      }
-      out.options.top = static_cast<std::size_t>(top);
-    } else if (field.key == "min_count") {
-      int64_t min_count = 0;
-      if (field.value.get(min_count) || min_count < 0 || min_count > kMaxInsightNumber) {
-        return bad_request("\"min_count\" must be a non-negative integer");
-      }
-      out.options.min_count = static_cast<uint64_t>(min_count);
-    } else if (field.key == "sort") {
-      std::string_view sort;
-      if (field.value.get(sort) || (sort != "tgi" && sort != "count")) {
-        return bad_request("\"sort\" must be \"tgi\" or \"count\"");
-      }
-      out.options.order = sort == "tgi" ? query::InsightOrder::kTgi : query::InsightOrder::kCount;
-    } else if (field.key == "lenient") {
-      if (auto e = read_bool_member(field.value, "lenient", out.lenient)) return *e;
-    } else {
-      return bad_request("unknown field \"" + std::string(field.key) + "\"");
-    }
-  }
-  if (!saw_q) return bad_request("missing \"q\"");
+  uint64_t top = out.options.top;
+  const auto read_fields_list = strings_into(out.options.fields, kMaxInsightFields);
+  const JsonField fields[] = {
+      {"q", kRequired, string_into(out.q)},
+      {"fields", kOptional,
+       [&](std::string_view name, simdjson::dom::element v) -> std::optional<ApiError> {
+         if (auto e = read_fields_list(name, v)) return e;
+         if (out.options.fields.empty()) return bad_request("\"fields\" must not be empty (leave it out for every field)");
+         return std::nullopt;
+       }},
+      {"top", kOptional, uint_into(top, 1, kMaxInsightNumber)},
+      {"min_count", kOptional, uint_into(out.options.min_count, 0, kMaxInsightNumber)},
+      {"sort", kOptional,
+       [&](std::string_view, simdjson::dom::element v) -> std::optional<ApiError> {
+         std::string_view sort;
+         if (v.get(sort) || (sort != "tgi" && sort != "count")) return bad_request("\"sort\" must be \"tgi\" or \"count\"");
+         out.options.order = sort == "tgi" ? query::InsightOrder::kTgi : query::InsightOrder::kCount;
+         return std::nullopt;
+       }},
+      {"lenient", kOptional, bool_into(out.lenient)},
+  };
+  if (auto e = read_body_fields(body, fields)) return *e;
+  out.options.top = static_cast<std::size_t>(top);
   return out;
 }
 

@@ -18,17 +18,17 @@
 #include "query/lookalike.h"
 #include "server/access.h"
 #include "server/api.h"
+#include "server/json_fields.h"
 #include "server/json_writer.h"
 #include "server/query_support.h"
 #include "server/saved_crowds.h"
-#include "server/request_json.h"
 
 namespace crowd::server {
 namespace {
 
 // The largest expansion asked for. The result is at most the candidates
 // anyway; the cap only turns absurd numbers into a clear error.
-constexpr int64_t kMaxSize = 100'000'000;
+constexpr uint64_t kMaxSize = 100'000'000;
 // Field names in "fields", at most; the dictionary has far fewer fields.
 constexpr std::size_t kMaxFields = 1000;
 // Features written in the response: the most informative ones, enough to
@@ -47,53 +47,32 @@ struct LookalikeRequest {
 };
 
 std::variant<LookalikeRequest, ApiError> read_request(std::string_view body) {
-  auto parsed = parse_json_object(body);
-  if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
   LookalikeRequest out;
-  bool saw_seed = false, saw_size = false;
-  for (const auto field : std::get<simdjson::dom::object>(parsed)) {
-    if (field.key == "seed") {
-      std::string_view q;
-      if (field.value.get(q)) return bad_request("\"seed\" must be a string (a query)");
-      out.seed = q;
-      saw_seed = true;
-    } else if (field.key == "size") {
-      int64_t n = 0;
-      if (field.value.get(n) || n < 1 || n > kMaxSize) {
-        return bad_request("\"size\" must be an integer in 1.." + std::to_string(kMaxSize));
+  // A string that is also there when given (candidates, save_as).
+  const auto present = [](std::string& text, bool& given, std::string_view what) -> FieldReader {
+    return [&text, &given, what](std::string_view name, simdjson::dom::element v) -> std::optional<ApiError> {
+      if (name == "save_as" && v.is_null()) return std::nullopt;
+      std::string_view s;
+      if (v.get(s)) {
+        std::string message("\"");  // appended: GCC 12 warns falsely (-Wrestrict) on "lit" + string
+        message.append(name).append("\" must be ").append(what);
+        return bad_request(std::move(message));
       }
-      out.size = static_cast<uint64_t>(n);
-      saw_size = true;
-    } else if (field.key == "candidates") {
-      std::string_view q;
-      if (field.value.get(q)) return bad_request("\"candidates\" must be a string (a query)");
-      out.candidates = q;
-      out.has_candidates = true;
-    } else if (field.key == "fields") {
-      simdjson::dom::array list;
-      if (field.value.get(list)) return bad_request("\"fields\" must be an array of field names");
-      for (const auto item : list) {
-        std::string_view f;
-        if (item.get(f) || f.empty()) return bad_request("\"fields\" must hold non-empty strings");
-        if (out.fields.size() == kMaxFields) {
-          return bad_request("\"fields\" holds more than " + std::to_string(kMaxFields) + " names");
-        }
-        out.fields.emplace_back(f);
-      }
-    } else if (field.key == "save_as") {
-      if (field.value.is_null()) continue;
-      std::string_view name;
-      if (field.value.get(name)) return bad_request("\"save_as\" must be a string or null");
-      out.save_as = name;
-      out.has_save_as = true;
-    } else if (field.key == "lenient") {
-      if (auto e = read_bool_member(field.value, "lenient", out.lenient)) return *e;
-    } else {
-      return bad_request("unknown field \"" + std::string(field.key) + "\"");
-    }
-  }
-  if (!saw_seed) return bad_request("missing \"seed\"");
-  if (!saw_size) return bad_request("missing \"size\"");
+      text = s;
+      given = true;
+      return std::nullopt;
+    };
+  };
+  bool seed_given = false;
+  const JsonField fields[] = {
+      {"seed", kRequired, present(out.seed, seed_given, "a string (a query)")},
+      {"size", kRequired, uint_into(out.size, 1, kMaxSize)},
+      {"candidates", kOptional, present(out.candidates, out.has_candidates, "a string (a query)")},
+      {"fields", kOptional, strings_into(out.fields, kMaxFields)},
+      {"save_as", kOptional, present(out.save_as, out.has_save_as, "a string or null")},
+      {"lenient", kOptional, bool_into(out.lenient)},
+  };
+  if (auto e = read_body_fields(body, fields)) return *e;
   return out;
 }
 

@@ -7,29 +7,18 @@
 #include "query/crowd_sets.h"
 #include "server/analytics_request.h"
 #include "server/api.h"
-#include "server/request_json.h"
+#include "server/json_fields.h"
 
 namespace crowd::server {
 
 Reply Api::overlap(const Request& req, Clock::time_point start) {
-  auto parsed = parse_json_object(req.body());
-  if (auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
   std::vector<LabelledQuery> queries;
   bool lenient = false;
-  bool saw_crowds = false;
-  for (const auto field : std::get<simdjson::dom::object>(parsed)) {
-    if (field.key == "crowds") {
-      auto read = read_named_queries(field.value, "crowds", "crowd", query::kMaxCrowdSets);
-      if (auto* e = std::get_if<ApiError>(&read)) return error_reply(*e);
-      queries = std::move(std::get<std::vector<LabelledQuery>>(read));
-      saw_crowds = true;
-    } else if (field.key == "lenient") {
-      if (auto e = read_bool_member(field.value, "lenient", lenient)) return error_reply(*e);
-    } else {
-      return error_reply(bad_request("unknown field \"" + std::string(field.key) + "\""));
-    }
-  }
-  if (!saw_crowds) return error_reply(bad_request("missing \"crowds\""));
+  const JsonField fields[] = {
+      {"crowds", kRequired, named_queries_into(queries, "crowd", query::kMaxCrowdSets)},
+      {"lenient", kOptional, bool_into(lenient)},
+  };
+  if (auto e = read_body_fields(req.body(), fields)) return error_reply(*e);
   if (queries.size() < 2) return error_reply(bad_request("\"crowds\" needs at least 2 crowds"));
 
   const auto view = store_.view();

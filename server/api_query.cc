@@ -1,12 +1,11 @@
 // Query routes: /v1/count and /v1/ids.
-#include <simdjson.h>
-
 #include <variant>
 #include <vector>
 
 #include "query/query.h"
 #include "server/api.h"
 #include "server/id_export.h"
+#include "server/json_fields.h"
 #include "server/json_writer.h"
 #include "server/page_cursor.h"
 #include "server/query_support.h"
@@ -25,32 +24,15 @@ struct QueryRequest {
 };
 
 std::variant<QueryRequest, ApiError> read_query_request(std::string_view body, bool paged) {
-  auto parsed = parse_json_object(body);
-  if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
   QueryRequest out;
-  bool saw_q = false;
-  for (const auto field : std::get<simdjson::dom::object>(parsed)) {
-    if (field.key == "q") {
-      if (auto e = read_string_member(field.value, "q", out.q)) return *e;
-      saw_q = true;
-    } else if (field.key == "lenient") {
-      if (auto e = read_bool_member(field.value, "lenient", out.lenient)) return *e;
-    } else if (paged && field.key == "limit") {
-      int64_t limit = 0;
-      if (field.value.get(limit) || limit < 1 || limit > 1'000'000) {
-        return bad_request("\"limit\" must be an integer in 1..1000000");
-      }
-      out.limit = static_cast<uint64_t>(limit);
-    } else if (paged && field.key == "cursor") {
-      if (field.value.is_null()) continue;
-      std::string_view c;
-      if (field.value.get(c)) return bad_request("\"cursor\" must be a string or null");
-      out.cursor = c;
-    } else {
-      return bad_request("unknown field \"" + std::string(field.key) + "\"");
-    }
-  }
-  if (!saw_q) return bad_request("missing \"q\"");
+  const JsonField fields[] = {
+      {"q", kRequired, string_into(out.q)},
+      {"lenient", kOptional, bool_into(out.lenient)},
+      {"limit", kOptional, uint_into(out.limit, 1, 1'000'000)},
+      {"cursor", kOptional, nullable_string_into(out.cursor)},
+  };
+  // A count takes no page: its fields are the first two.
+  if (auto e = read_body_fields(body, std::span(fields).first(paged ? 4 : 2))) return *e;
   return out;
 }
 

@@ -24,6 +24,7 @@
 #include "query/attribute.h"
 #include "server/analytics_request.h"
 #include "server/api.h"
+#include "server/json_fields.h"
 #include "server/json_writer.h"
 #include "server/query_support.h"
 #include "server/request_json.h"
@@ -38,26 +39,13 @@ struct StatsRequest {
 };
 
 std::variant<StatsRequest, ApiError> read_stats_request(std::string_view body) {
-  auto parsed = parse_json_object(body);
-  if (auto* e = std::get_if<ApiError>(&parsed)) return *e;
   StatsRequest out;
-  bool saw_q = false;
-  bool saw_attr = false;
-  for (const auto field : std::get<simdjson::dom::object>(parsed)) {
-    if (field.key == "q") {
-      if (auto e = read_string_member(field.value, "q", out.q)) return *e;
-      saw_q = true;
-    } else if (field.key == "attr") {
-      if (auto e = read_string_member(field.value, "attr", out.attr)) return *e;
-      saw_attr = true;
-    } else if (field.key == "lenient") {
-      if (auto e = read_bool_member(field.value, "lenient", out.lenient)) return *e;
-    } else {
-      return bad_request("unknown field \"" + std::string(field.key) + "\"");
-    }
-  }
-  if (!saw_q) return bad_request("missing \"q\"");
-  if (!saw_attr) return bad_request("missing \"attr\"");
+  const JsonField fields[] = {
+      {"q", kRequired, string_into(out.q)},
+      {"attr", kRequired, string_into(out.attr)},
+      {"lenient", kOptional, bool_into(out.lenient)},
+  };
+  if (auto e = read_body_fields(body, fields)) return *e;
   return out;
 }
 

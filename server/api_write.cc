@@ -9,6 +9,7 @@
 
 #include "server/api.h"
 #include "server/ingest_parser.h"
+#include "server/json_fields.h"
 #include "server/json_writer.h"
 #include "server/request_json.h"
 #include "server/retention.h"
@@ -95,24 +96,24 @@ Reply Api::ingest(Request& req, Call& call) {
 }
 
 Reply Api::assign(const Request& req, Call& call) {
-  auto parsed = parse_json_object(req.body());
-  if (const auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
   WriteBatch batch;
   simdjson::dom::element add_list;
   simdjson::dom::element remove_list;
   bool has_add = false;
   bool has_remove = false;
-  for (const auto field : std::get<simdjson::dom::object>(parsed)) {
-    if (field.key == "add") {
-      add_list = field.value;
-      has_add = true;
-    } else if (field.key == "remove") {
-      remove_list = field.value;
-      has_remove = true;
-    } else {
-      return error_reply(bad_request("unknown field \"" + std::string(field.key) + "\" (expected add, remove)"));
-    }
-  }
+  // Kept as elements and read below in a fixed order, whatever the body's.
+  const auto keep = [](simdjson::dom::element& into, bool& given) -> FieldReader {
+    return [&into, &given](std::string_view, simdjson::dom::element v) -> std::optional<ApiError> {
+      into = v;
+      given = true;
+      return std::nullopt;
+    };
+  };
+  const JsonField fields[] = {
+      {"add", kOptional, keep(add_list, has_add)},
+      {"remove", kOptional, keep(remove_list, has_remove)},
+  };
+  if (auto e = read_body_fields(req.body(), fields)) return error_reply(*e);
   // Adds first, then removes: a pair in both ends up cleared.
   if (has_add) {
     if (auto e = read_assign_list(add_list, "add", batch, true)) return error_reply(*e);

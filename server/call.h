@@ -6,21 +6,23 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
-
-#include "server/metrics.h"
+#include <vector>
 
 namespace crowd::server {
 
 struct Principal;
+struct Route;
 
 struct Call {
   // In. When the request's header had arrived; the time budget counts from
   // here, so time spent queued behind other requests counts too.
   std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
 
-  // Out: the route (metrics, audit) and the caller, once authenticated
-  // (null without --tokens).
-  Route route = Route::kOther;
+  // Out, from Api::admit(): the route table's row (null: no route matched)
+  // with the values of its pattern's `{name}` segments, and the caller once
+  // authenticated (null without --tokens).
+  const Route* route = nullptr;
+  std::vector<std::string> path_values;
   const Principal* principal = nullptr;
   // Out, set by export and write handlers: the query (or the crowd name) and
   // how many IDs the answer holds / how many users the write touched.

@@ -123,12 +123,21 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     queued_ = true;
+    // Route and caller from the header alone: a request nobody may make, or
+    // that no route answers, is refused before its body costs anything.
+    if (auto refusal = shared_->api.admit(parser_->get(), call_)) {
+      reply_ = std::move(*refusal);
+      return answer_unread(parser_->get().version());
+    }
+    // Each route reads at most its own limit (a count needs kilobytes, an
+    // ingest --max-body).
+    const std::size_t limit = shared_->api.body_limit(call_);
+    parser_->body_limit(limit);
     const auto length = parser_->content_length();
-    if (length && *length > shared_->options.max_body) {
+    if (length && *length > limit) {
       // Refuse before reading the body; the unread body means the connection
       // cannot be reused.
-      return reply_and_close(too_large("request body larger than " + std::to_string(shared_->options.max_body) +
-                                       " bytes (--max-body)"));
+      return reply_and_close(shared_->api.body_too_large(call_));
     }
     if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
       continue_.emplace(http::status::continue_, parser_->get().version());
@@ -142,16 +151,31 @@ class Session : public std::enable_shared_from_this<Session> {
     read_body();
   }
 
+  // A refusal from the header (401, 403, 404, 405): with no body to come the
+  // connection stays open; with one, the reply goes out and the connection
+  // closes without reading it (a lingering close, so the client sees it).
+  void answer_unread(unsigned version) {
+    const auto length = parser_->content_length();
+    const bool body_follows = parser_->chunked() || (length && *length > 0);
+    shared_->metrics.record(route_slot(call_.route), reply_.message.result_int(), 0);
+    if (body_follows) {
+      keep_alive_ = false;
+      linger_ = true;
+    } else {
+      keep_alive_ = parser_->get().keep_alive() && !shared_->stopping;
+    }
+    reply_.message.version(version);
+    reply_.message.keep_alive(keep_alive_);
+    write_whole();
+  }
+
   void read_body() {
     stream_.expires_after(shared_->options.read_timeout);
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
 
   void read_failed(beast::error_code ec) {
-    if (ec == http::error::body_limit) {
-      return reply_and_close(too_large("request body larger than " + std::to_string(shared_->options.max_body) +
-                                       " bytes (--max-body)"));
-    }
+    if (ec == http::error::body_limit) return reply_and_close(shared_->api.body_too_large(call_));
     if (ec == http::error::header_limit) {
       return reply_and_close(too_large("request header larger than " + std::to_string(shared_->options.max_header) +
                                        " bytes"));
@@ -170,7 +194,7 @@ class Session : public std::enable_shared_from_this<Session> {
     Request req = parser_->release();
     const auto start = std::chrono::steady_clock::now();
     try {
-      reply_ = shared_->api.handle(req, call_);
+      reply_ = shared_->api.serve(req, call_);
     } catch (const std::bad_alloc&) {
       reply_ = error_reply(unavailable("out of memory while answering"));
     } catch (const std::exception& e) {
@@ -180,7 +204,7 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = req.keep_alive() && !shared_->stopping;
     const auto micros = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count());
-    shared_->metrics.record(call_.route, reply_.message.result_int(), micros);
+    shared_->metrics.record(route_slot(call_.route), reply_.message.result_int(), micros);
     reply_.message.version(req.version());
     reply_.message.keep_alive(keep_alive_);
     if (reply_.stream) return write_stream();
@@ -268,7 +292,7 @@ class Session : public std::enable_shared_from_this<Session> {
     linger_ = true;
     reply_ = error_reply(error);
     if (error.status == http::status::too_many_requests) reply_.message.set(http::field::retry_after, "1");
-    shared_->metrics.record(Route::kOther, reply_.message.result_int(), 0);
+    shared_->metrics.record(route_slot(call_.route), reply_.message.result_int(), 0);
     reply_.message.keep_alive(false);
     write_whole();
   }

@@ -137,6 +137,7 @@ int main(int argc, char** argv) {
   api_options.min_export_size = config->min_export_size;
   api_options.min_seed_size = config->min_seed_size.value_or(config->min_export_size);
   api_options.time_budget = std::chrono::milliseconds(config->time_budget_ms);
+  api_options.max_body = config->http.max_body;
   Api api(*store, metrics, api_options);
   HttpServer server(config->http, api, metrics);
   if (!server.listen(error)) {

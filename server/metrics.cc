@@ -3,40 +3,20 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "server/route.h"
+
 namespace crowd::server {
 
-const char* route_name(Route r) {
-  switch (r) {
-    case Route::kCount: return "/v1/count";
-    case Route::kIds: return "/v1/ids";
-    case Route::kTags: return "/v1/tags";
-    case Route::kFields: return "/v1/fields";
-    case Route::kIngest: return "/v1/ingest";
-    case Route::kAssign: return "/v1/assign";
-    case Route::kDeleteUser: return "/v1/users";
-    case Route::kHealth: return "/healthz";
-    case Route::kMetrics: return "/metrics";
-    case Route::kSnapshot: return "/v1/admin/snapshot";
-    case Route::kInsight: return "/v1/insight";
-    case Route::kOverlap: return "/v1/overlap";
-    case Route::kFlow: return "/v1/flow";
-    case Route::kFunnel: return "/v1/funnel";
-    case Route::kLookalike: return "/v1/lookalike";
-    case Route::kStats: return "/v1/stats";
-    case Route::kCrowds: return "/v1/crowds";
-    case Route::kOther:
-    case Route::kRouteCount: break;
-  }
-  return "other";
-}
+Metrics::Metrics()
+    : route_count_(route_labels().size()), routes_(std::make_unique<PerRoute[]>(route_labels().size())) {}
 
 std::size_t Metrics::status_slot(unsigned status) {
   const auto it = std::find(kStatuses.begin(), kStatuses.end() - 1, status);
   return static_cast<std::size_t>(it - kStatuses.begin());  // the last slot (0) is "other"
 }
 
-void Metrics::record(Route route, unsigned status, uint64_t micros) {
-  auto& r = routes_[static_cast<std::size_t>(route)];
+void Metrics::record(std::size_t slot, unsigned status, uint64_t micros) {
+  auto& r = routes_[std::min(slot, route_count_ - 1)];
   r.by_status[status_slot(status)].fetch_add(1, std::memory_order_relaxed);
   const auto bucket = std::lower_bound(kBucketsMicros.begin(), kBucketsMicros.end(), micros) - kBucketsMicros.begin();
   r.buckets[static_cast<std::size_t>(bucket)].fetch_add(1, std::memory_order_relaxed);
@@ -54,11 +34,12 @@ std::string Metrics::render(const IndexView& view, uint64_t wal_bytes) const {
 
   out += "# HELP crowd_requests_total HTTP requests by route and status (status=\"other\" for the rest).\n";
   out += "# TYPE crowd_requests_total counter\n";
-  for (std::size_t i = 0; i < kRoutes; ++i) {
+  for (std::size_t i = 0; i < route_count_; ++i) {
     for (std::size_t s = 0; s < kStatuses.size(); ++s) {
       const auto n = routes_[i].by_status[s].load(std::memory_order_relaxed);
       if (n == 0) continue;
-      const auto name = route_name(static_cast<Route>(i));
+      const std::string label(route_labels()[i]);
+      const char* name = label.c_str();
       if (kStatuses[s] == 0) {
         emit("crowd_requests_total{route=\"%s\",status=\"other\"} %llu\n", name, static_cast<unsigned long long>(n));
       } else {
@@ -70,8 +51,9 @@ std::string Metrics::render(const IndexView& view, uint64_t wal_bytes) const {
 
   out += "# HELP crowd_request_duration_seconds Server-side request latency by route.\n";
   out += "# TYPE crowd_request_duration_seconds histogram\n";
-  for (std::size_t i = 0; i < kRoutes; ++i) {
-    const auto name = route_name(static_cast<Route>(i));
+  for (std::size_t i = 0; i < route_count_; ++i) {
+    const std::string label(route_labels()[i]);
+    const char* name = label.c_str();
     uint64_t cumulative = 0;
     for (std::size_t b = 0; b <= kBucketsMicros.size(); ++b) {
       cumulative += routes_[i].buckets[b].load(std::memory_order_relaxed);

@@ -1,43 +1,25 @@
 // Metrics: request counters by route and status, latency histograms by route,
 // rendered in the Prometheus text format. Recording is a few relaxed atomic
-// increments; no lock.
+// increments; no lock. Routes are the route table's patterns (route.h:
+// route_labels(), route_slot()), and "other" for requests no row matched.
 #pragma once
 
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "index/index_view.h"
 
 namespace crowd::server {
 
-enum class Route : uint8_t {
-  kCount,
-  kIds,
-  kTags,
-  kFields,
-  kIngest,
-  kAssign,
-  kDeleteUser,
-  kHealth,
-  kMetrics,
-  kSnapshot,
-  kInsight,
-  kOverlap,
-  kFlow,
-  kFunnel,
-  kLookalike,
-  kStats,
-  kCrowds,
-  kOther,  // unknown paths, 405s
-  kRouteCount
-};
-[[nodiscard]] const char* route_name(Route r);
-
 class Metrics {
  public:
-  void record(Route route, unsigned status, uint64_t micros);
+  Metrics();
+  // `slot`: route_slot() of the request's route.
+  void record(std::size_t slot, unsigned status, uint64_t micros);
   void connection_opened() { connections_.fetch_add(1, std::memory_order_relaxed); }
   void connection_closed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
 
@@ -51,7 +33,6 @@ class Metrics {
 
  private:
   static constexpr std::array<unsigned, 12> kStatuses = {200, 400, 401, 403, 404, 405, 413, 415, 429, 500, 503, 0};
-  static constexpr std::size_t kRoutes = static_cast<std::size_t>(Route::kRouteCount);
   static std::size_t status_slot(unsigned status);
 
   struct PerRoute {
@@ -59,7 +40,8 @@ class Metrics {
     std::array<std::atomic<uint64_t>, kBucketsMicros.size() + 1> buckets{};  // non-cumulative; last is +Inf
     std::atomic<uint64_t> sum_micros{0};
   };
-  std::array<PerRoute, kRoutes> routes_{};
+  std::size_t route_count_;
+  std::unique_ptr<PerRoute[]> routes_;  // by slot
   std::atomic<int64_t> connections_{0};
 };
 

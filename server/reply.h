@@ -11,6 +11,7 @@ namespace crowd::server {
 
 namespace http = boost::beast::http;
 using Request = http::request<http::string_body>;
+using RequestHeader = http::request_header<>;
 using Response = http::response<http::string_body>;
 
 // Produces a streamed body piece by piece, so memory stays flat whatever the

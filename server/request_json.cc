@@ -57,18 +57,6 @@ std::optional<std::string> tag_problem(std::string_view tag) {
   return std::nullopt;
 }
 
-std::optional<ApiError> read_string_member(simdjson::dom::element value, std::string_view name, std::string& out) {
-  std::string_view s;
-  if (value.get(s)) return bad_request("\"" + std::string(name) + "\" must be a string");
-  out = s;
-  return std::nullopt;
-}
-
-std::optional<ApiError> read_bool_member(simdjson::dom::element value, std::string_view name, bool& out) {
-  if (value.get(out)) return bad_request("\"" + std::string(name) + "\" must be true or false");
-  return std::nullopt;
-}
-
 std::optional<std::string> attribute_problem(std::string_view name) {
   if (name.empty()) return "empty attribute name";
   if (name.size() > 128) return "attribute name longer than 128 bytes";

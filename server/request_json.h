@@ -28,13 +28,6 @@ namespace crowd::server {
 [[nodiscard]] std::optional<UserId> json_user_id(simdjson::dom::element value);
 [[nodiscard]] std::optional<UserId> parse_decimal_id(std::string_view text);
 
-// A member of a request object read into `out`, or the 400 that says what
-// it must be ("\"q\" must be a string").
-[[nodiscard]] std::optional<ApiError> read_string_member(simdjson::dom::element value, std::string_view name,
-                                                         std::string& out);
-[[nodiscard]] std::optional<ApiError> read_bool_member(simdjson::dom::element value, std::string_view name,
-                                                       bool& out);
-
 // The longest tag accepted in a write, in bytes. Tags are names, not
 // payloads; the cap keeps one bad client from bloating the dictionary.
 inline constexpr std::size_t kMaxTagBytes = 1024;

@@ -1,0 +1,97 @@
+// The route table: every route crowdd answers, one row each (route.h says
+// what a row holds and what is derived from it). Adding a route is a row
+// here and its handler; a test fails until docs/openapi.json describes it
+// (tests/server_routes_test.cc, tests/openapi/).
+//
+// Scopes (access.h): read for counts, listings and profiles; export for ID
+// lists in any format; write for anything that changes the index or a saved
+// crowd; admin for operations; none for liveness and the API's description.
+#include "server/api.h"
+#include "server/call.h"
+
+namespace crowd::server {
+namespace {
+
+using http::verb;
+
+// URL query parameters, per route that reads any.
+constexpr std::string_view kCountParams[] = {"q", "lenient"};
+constexpr std::string_view kIdsParams[] = {"q", "lenient", "format", "limit", "cursor"};
+constexpr std::string_view kTagsParams[] = {"prefix", "limit", "offset"};
+constexpr std::span<const std::string_view> kNone;
+
+}  // namespace
+
+std::span<const Route> Api::routes() {
+  using A = Audited;
+  using B = Budgeted;
+  // clang-format off
+  static const Route kRoutes[] = {
+    // Liveness, operations and the API's own description.
+    {verb::get, "/healthz", kScopeNone, A::kNo, B::kNo, kNoBody, kNone,
+     [](Api& a, Exchange&) { return a.health(); }, "liveness and size"},
+    {verb::get, "/metrics", kScopeAdmin, A::kNo, B::kNo, kNoBody, kNone,
+     [](Api& a, Exchange&) { return a.metrics_text(); }, "Prometheus metrics"},
+    {verb::get, "/v1/openapi.json", kScopeNone, A::kNo, B::kNo, kNoBody, kNone,
+     [](Api& a, Exchange&) { return a.openapi(); }, "this API as an OpenAPI 3.1 document"},
+    {verb::post, "/v1/admin/snapshot", kScopeAdmin, A::kNo, B::kNo, kIgnoredBody, kNone,
+     [](Api& a, Exchange&) { return a.snapshot(); }, "write a snapshot now"},
+
+    // Queries (api_query.cc).
+    {verb::get, "/v1/count", kScopeRead, A::kNo, B::kYes, kNoBody, kCountParams,
+     [](Api& a, Exchange& x) { return a.count_get(x.url, x.start); }, "a crowd's size"},
+    {verb::post, "/v1/count", kScopeRead, A::kNo, B::kYes, kQueryBody, kNone,
+     [](Api& a, Exchange& x) { return a.count_post(x.req, x.start); }, "a crowd's size"},
+    {verb::get, "/v1/ids", kScopeExport, A::kYes, B::kYes, kNoBody, kIdsParams,
+     [](Api& a, Exchange& x) { return a.ids_get(x.url, x.call, x.start); }, "a crowd's IDs: a page, CSV or Roaring"},
+    {verb::post, "/v1/ids", kScopeExport, A::kYes, B::kYes, kQueryBody, kNone,
+     [](Api& a, Exchange& x) { return a.ids_post(x.req, x.call, x.start); }, "a page of a crowd's IDs"},
+
+    // The dictionary (api_info.cc).
+    {verb::get, "/v1/tags", kScopeRead, A::kNo, B::kYes, kNoBody, kTagsParams,
+     [](Api& a, Exchange& x) { return a.tags(x.url); }, "tags by prefix, with counts"},
+    {verb::get, "/v1/fields", kScopeRead, A::kNo, B::kYes, kNoBody, kNone,
+     [](Api& a, Exchange&) { return a.fields(); }, "fields with tag and user counts"},
+
+    // Writes (api_write.cc).
+    {verb::post, "/v1/ingest", kScopeWrite, A::kYes, B::kNo, kServerMaxBody, kNone,
+     [](Api& a, Exchange& x) { return a.ingest(x.req, x.call); }, "bulk NDJSON or CSV"},
+    {verb::post, "/v1/assign", kScopeWrite, A::kYes, B::kNo, kServerMaxBody, kNone,
+     [](Api& a, Exchange& x) { return a.assign(x.req, x.call); }, "add and remove tags and values"},
+    {verb::delete_, "/v1/users/{id}", kScopeWrite, A::kYes, B::kNo, kNoBody, kNone,
+     [](Api& a, Exchange& x) { return a.delete_user(x.path_param("id"), x.call); }, "erase a user"},
+
+    // Analytics (api_<route>.cc).
+    {verb::post, "/v1/insight", kScopeRead, A::kNo, B::kYes, kQueryBody, kNone,
+     [](Api& a, Exchange& x) { return a.insight(x.req, x.start); }, "a crowd's profile (TGI)"},
+    {verb::post, "/v1/overlap", kScopeRead, A::kNo, B::kYes, kQueriesBody, kNone,
+     [](Api& a, Exchange& x) { return a.overlap(x.req, x.start); }, "how crowds overlap"},
+    {verb::post, "/v1/flow", kScopeRead, A::kNo, B::kYes, kQueriesBody, kNone,
+     [](Api& a, Exchange& x) { return a.flow(x.req, x.start); }, "movement between layers"},
+    {verb::post, "/v1/funnel", kScopeRead, A::kNo, B::kYes, kQueriesBody, kNone,
+     [](Api& a, Exchange& x) { return a.funnel(x.req, x.start); }, "nested steps"},
+    // save_as also needs write, and is audited: checked by the handler.
+    {verb::post, "/v1/lookalike", kScopeRead, A::kNo, B::kYes, kQueryBody, kNone,
+     [](Api& a, Exchange& x) { return a.lookalike(x.req, x.call, x.start); }, "lookalike expansion"},
+    {verb::post, "/v1/stats", kScopeRead, A::kNo, B::kYes, kQueryBody, kNone,
+     [](Api& a, Exchange& x) { return a.stats(x.req, x.start); }, "a numeric attribute over a crowd"},
+
+    // Saved crowds (api_crowds.cc).
+    {verb::get, "/v1/crowds", kScopeRead, A::kNo, B::kYes, kNoBody, kNone,
+     [](Api& a, Exchange& x) { return a.crowd_list(x.start); }, "every saved crowd"},
+    {verb::get, "/v1/crowds/{name}", kScopeRead, A::kNo, B::kYes, kNoBody, kNone,
+     [](Api& a, Exchange& x) { return a.crowd_get(x.path_param("name"), x.call, x.start); }, "a saved crowd"},
+    {verb::put, "/v1/crowds/{name}", kScopeWrite, A::kYes, B::kYes, kQueryBody, kNone,
+     [](Api& a, Exchange& x) { return a.crowd_put(x.req, x.path_param("name"), x.call, x.start); },
+     "draw and save a crowd"},
+    {verb::delete_, "/v1/crowds/{name}", kScopeWrite, A::kYes, B::kYes, kNoBody, kNone,
+     [](Api& a, Exchange& x) { return a.crowd_delete(x.path_param("name"), x.call); }, "delete a saved crowd"},
+    {verb::post, "/v1/crowds/{name}/refresh", kScopeWrite, A::kYes, B::kYes, kIgnoredBody, kNone,
+     [](Api& a, Exchange& x) { return a.crowd_refresh(x.path_param("name"), x.call, x.start); },
+     "draw a saved crowd again"},
+  };
+  // clang-format on
+  return kRoutes;
+}
+
+}  // namespace crowd::server
