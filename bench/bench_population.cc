@@ -8,8 +8,8 @@
 #include <string_view>
 #include <variant>
 
+#include "data/synthetic_load.h"
 #include "index/bulk_loader.h"
-#include "index/synthetic_load.h"
 #include "query/query.h"
 
 namespace crowd::bench {

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "data/synthetic_population.h"
 #include "index/store.h"
-#include "index/synthetic_population.h"
 
 namespace crowd::bench {
 

@@ -22,8 +22,8 @@
 #include <string_view>
 #include <vector>
 
-#include "index/synthetic_blocks.h"
-#include "index/synthetic_population.h"
+#include "data/synthetic_blocks.h"
+#include "data/synthetic_population.h"
 
 namespace {
 

@@ -29,8 +29,8 @@
 #include <vector>
 
 #include "bench/bench_population.h"
+#include "data/synthetic_population.h"
 #include "index/index.h"
-#include "index/synthetic_population.h"
 #include "index/user_table.h"
 #include "index/write_batch.h"
 #include "query/parser.h"

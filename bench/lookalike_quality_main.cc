@@ -35,10 +35,10 @@
 #include <variant>
 #include <vector>
 
+#include "data/synthetic_load.h"
+#include "data/synthetic_population.h"
 #include "index/bulk_loader.h"
 #include "index/index.h"
-#include "index/synthetic_load.h"
-#include "index/synthetic_population.h"
 #include "query/evaluator.h"
 #include "query/lookalike.h"
 #include "query/query.h"

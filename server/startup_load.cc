@@ -7,10 +7,10 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "data/synthetic_load.h"
+#include "data/synthetic_population.h"
+#include "data/taobao_log.h"
 #include "index/bulk_loader.h"
-#include "index/synthetic_load.h"
-#include "index/synthetic_population.h"
-#include "index/taobao_log.h"
 #include "server/ingest_parser.h"
 
 namespace crowd::server {

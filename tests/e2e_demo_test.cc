@@ -16,7 +16,7 @@
 #include <set>
 #include <sstream>
 
-#include "index/synthetic_population.h"
+#include "data/synthetic_population.h"
 #include "tests/support/server_process.h"
 #include "tests/support/tool_process.h"
 

@@ -1,4 +1,4 @@
-// Fuzz target: the Taobao UserBehavior CSV reader (index/taobao_log.h,
+// Fuzz target: the Taobao UserBehavior CSV reader (data/taobao_log.h,
 // --taobao FILE). Input: the file's bytes.
 //
 // Checks: load_taobao() accepts exactly the inputs whose every line
@@ -17,10 +17,10 @@
 #include <utility>
 #include <vector>
 
+#include "data/taobao_log.h"
 #include "index/bulk_loader.h"
 #include "index/index.h"
 #include "index/system_tags.h"
-#include "index/taobao_log.h"
 #include "tests/fuzz/fuzz_check.h"
 
 using namespace crowd;

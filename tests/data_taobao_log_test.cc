@@ -12,10 +12,10 @@
 #include <tuple>
 #include <vector>
 
+#include "data/taobao_log.h"
 #include "index/bulk_loader.h"
 #include "index/index.h"
 #include "index/system_tags.h"
-#include "index/taobao_log.h"
 
 namespace crowd {
 namespace {

@@ -1,4 +1,4 @@
-#include "index/synthetic_blocks.h"
+#include "data/synthetic_blocks.h"
 
 #include <algorithm>
 #include <atomic>

@@ -1,4 +1,4 @@
-#include "index/synthetic_world.h"
+#include "data/synthetic_world.h"
 
 namespace crowd::synth::world {
 namespace {

@@ -12,8 +12,8 @@
 #include <span>
 #include <vector>
 
+#include "data/synthetic_population.h"
 #include "index/ids.h"
-#include "index/synthetic_population.h"
 
 namespace crowd::synth {
 

@@ -1,4 +1,4 @@
-#include "index/taobao_log.h"
+#include "data/taobao_log.h"
 
 #include "index/system_tags.h"
 

@@ -1,4 +1,4 @@
-#include "index/synthetic_random.h"
+#include "data/synthetic_random.h"
 
 #include <algorithm>
 #include <stdexcept>

@@ -1,4 +1,4 @@
-#include "index/synthetic_population.h"
+#include "data/synthetic_population.h"
 
 #include <algorithm>
 #include <bit>

@@ -57,9 +57,9 @@
 #include <string>
 #include <vector>
 
+#include "data/synthetic_random.h"
+#include "data/synthetic_world.h"
 #include "index/ids.h"
-#include "index/synthetic_random.h"
-#include "index/synthetic_world.h"
 
 namespace crowd::synth {
 

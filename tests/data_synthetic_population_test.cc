@@ -1,7 +1,7 @@
 // The synthetic population: determinism, random access, IDs, tag rates and
 // per-user consistency, persona signal, user() frozen against its pre-facts
 // output, and load_population against a naive per-user count (facts():
-// index_synthetic_facts_test.cc). Expectations come from the data set's definition (Taobao's
+// data_synthetic_facts_test.cc). Expectations come from the data set's definition (Taobao's
 // behaviour mix, one age band a user, ...), not from the generator's code:
 // tags are read back by their names.
 #include <gtest/gtest.h>
@@ -16,12 +16,12 @@
 #include <utility>
 #include <vector>
 
+#include "data/synthetic_blocks.h"
+#include "data/synthetic_load.h"
+#include "data/synthetic_population.h"
+#include "data/synthetic_world.h"
 #include "index/bulk_loader.h"
 #include "index/index.h"
-#include "index/synthetic_blocks.h"
-#include "index/synthetic_load.h"
-#include "index/synthetic_population.h"
-#include "index/synthetic_world.h"
 
 namespace crowd::synth {
 namespace {
@@ -338,7 +338,7 @@ TEST(SyntheticPopulation, PersonasLiftTheirSignatureTags) {
 
 // load_population hands in user()'s tags and facts(): users' tags (and the
 // aipl_daily plain tags) counted naively here; the system tags (values' slices,
-// events' days) are checked in index_synthetic_facts_test.cc.
+// events' days) are checked in data_synthetic_facts_test.cc.
 TEST(SyntheticPopulation, LoadPopulationMatchesANaiveCount) {
   const Population pop({200'000, 11});
   const auto& vocabulary = pop.vocabulary();

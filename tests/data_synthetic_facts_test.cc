@@ -16,12 +16,12 @@
 #include <utility>
 #include <vector>
 
+#include "data/synthetic_blocks.h"
+#include "data/synthetic_load.h"
+#include "data/synthetic_population.h"
+#include "data/synthetic_world.h"
 #include "index/bulk_loader.h"
 #include "index/index.h"
-#include "index/synthetic_blocks.h"
-#include "index/synthetic_load.h"
-#include "index/synthetic_population.h"
-#include "index/synthetic_world.h"
 #include "index/system_tags.h"
 #include "query/date.h"
 

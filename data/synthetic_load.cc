@@ -1,10 +1,10 @@
-#include "index/synthetic_load.h"
+#include "data/synthetic_load.h"
 
 #include <bit>
 #include <string>
 #include <vector>
 
-#include "index/synthetic_blocks.h"
+#include "data/synthetic_blocks.h"
 #include "index/system_tags.h"
 
 namespace crowd::synth {

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "data/synthetic_population.h"
 #include "index/bulk_loader.h"
-#include "index/synthetic_population.h"
 
 namespace crowd::synth {
 
