@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The capacity report: writes docs/capacity.md, docs/capacity/*.png and
-# docs/capacity/raw.json from one run of bench/capacity_report.py.
-# Usage: bench/run-capacity-report.sh BUILD_DIR [capacity_report.py flags...]
+# docs/capacity/raw.json from one run of tools/capacity_report.py.
+# Usage: bench/run-capacity-report.sh BUILD_DIR [tools/capacity_report.py flags...]
 #   bench/run-capacity-report.sh build                          # 1M and 10M users
 #   bench/run-capacity-report.sh build --users 1000000,10000000,100000000
 #                                     # and 100M, if MemAvailable allows (it says what it needs)
@@ -21,4 +21,4 @@ if [[ -z ${CROWD_CAPACITY_NO_BUILD:-} ]]; then
   cmake --build "$build" --target crowdd crowd-gen crowd-bench -j "$(nproc)" >&2
 fi
 export CROWD_CAPACITY_COMMAND="bench/run-capacity-report.sh $build${*:+ $*}"
-exec python3 "$here/capacity_report.py" --build "$build" "$@"
+exec python3 "$here/../tools/capacity_report.py" --build "$build" "$@"

@@ -22,7 +22,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   libhiredis-dev            # the Redis baseline client (bench/)
   python3 gnuplot-nox       # the capacity report and its plots (bench/)
-  jq                        # the tutorial's commands (docs/tutorial.md, scripts/make_tutorial.py)
+  jq                        # the tutorial's commands (docs/tutorial.md, tools/make_tutorial.py)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Soak: crowdd under mixed load for a long time, with zero errors and flat memory.
 
-  python3 bench/soak.py --build build --minutes 10          # the documented run (issue 5, item 6)
-  python3 bench/soak.py --build build --minutes 0.7 --users 20000   # the ctest soak.smoke
+  python3 tools/soak.py --build build --minutes 10          # the documented run (issue 5, item 6)
+  python3 tools/soak.py --build build --minutes 0.67 --users 20000 --snapshot-every 10   # the ctest soak.smoke
 
 Starts its own crowdd (a temporary --data-dir, --demo USERS, --fsync batch, plus every --extra-arg) on
 127.0.0.1 and runs, all at once:
@@ -51,42 +51,24 @@ import http.client
 import json
 import os
 import random
-import re
 import shutil
-import signal
 import statistics
-import struct
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from crowd_tools import mixes, roaring  # noqa: E402
+from crowd_tools.client import Client as HttpClient, parse_metrics, quote as q  # noqa: E402
+from crowd_tools.log import logger  # noqa: E402
+from crowd_tools.server import Server  # noqa: E402
+
 MIB = 1 << 20
-T0 = time.perf_counter()
-
-
-def log(msg: str) -> None:
-    print(f"[soak {time.perf_counter() - T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
+log = logger("soak")
 
 
 # ---------------------------------------------------------------- queries
-
-def read_mix(name: str, kind: str) -> list[str]:
-    """The ARGs of a bench/mixes file's lines of one KIND (weights ignored: each query once)."""
-    out = []
-    with open(os.path.join(HERE, "mixes", name), encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            parts = line.split(None, 2)
-            if len(parts) == 3 and parts[1] == kind:
-                out.append(parts[2])
-    return out
-
 
 # Big demo crowds for exports: tags the writers never touch.
 EXPORT_QUERIES = [
@@ -105,128 +87,6 @@ OVERLAP_CROWDS = [
 ]
 CROWD_QUERIES = ["gender:female AND power:high", "student:yes", "member:brand_x AND aipl:brand_x:L",
                  "兴趣:美妆 AND NOT member:brand_x"]
-
-
-# ---------------------------------------------------------------- roaring
-
-def roaring32_members(b: bytes, at: int) -> tuple[int, int]:
-    """Cardinality of a 32-bit portable Roaring bitmap at b[at:] and the offset just past it."""
-    cookie = struct.unpack_from("<I", b, at)[0]
-    pos = at + 4
-    if cookie & 0xFFFF == 12347:  # SERIAL_COOKIE: run containers present
-        size = (cookie >> 16) + 1
-        runs = b[pos:pos + (size + 7) // 8]
-        pos += (size + 7) // 8
-        has_offsets = size >= 4
-    elif cookie == 12346:  # SERIAL_COOKIE_NO_RUNCONTAINER
-        size = struct.unpack_from("<I", b, pos)[0]
-        pos += 4
-        runs = b""
-        has_offsets = True
-    else:
-        raise ValueError(f"bad roaring cookie {cookie} at offset {at}")
-    cards = []
-    for i in range(size):
-        _key, card1 = struct.unpack_from("<HH", b, pos + 4 * i)
-        cards.append(card1 + 1)
-    pos += 4 * size
-    if has_offsets:
-        pos += 4 * size
-    total = 0
-    for i, card in enumerate(cards):
-        is_run = bool(runs) and (runs[i // 8] >> (i % 8)) & 1
-        if is_run:
-            n = struct.unpack_from("<H", b, pos)[0]
-            pos += 2 + 4 * n
-        elif card <= 4096:
-            pos += 2 * card
-        else:
-            pos += 8192
-        total += card
-    return total, pos
-
-
-def roaring_members(b: bytes, expect_64: bool) -> int:
-    """Members of a crowd's Roaring export: the 32-bit portable format, or the 64-bit one (a u64 count
-    of buckets, then per bucket a u32 high half and a 32-bit bitmap). Raises when the body is not
-    exactly one such bitmap."""
-    if not expect_64:
-        n, end = roaring32_members(b, 0)
-    else:
-        buckets = struct.unpack_from("<Q", b, 0)[0]
-        pos, n = 8, 0
-        for _ in range(buckets):
-            pos += 4
-            k, pos = roaring32_members(b, pos)
-            n += k
-        end = pos
-    if end != len(b):
-        raise ValueError(f"roaring body is {len(b)} bytes, the bitmap ends at {end}")
-    return n
-
-
-# ---------------------------------------------------------------- the server
-
-class Server:
-    def __init__(self, args, workdir: str) -> None:
-        self.workdir = workdir
-        self.log_path = os.path.join(workdir, "crowdd.log")
-        self.argv = [os.path.join(args.build, "crowdd"), "--host", "127.0.0.1", "--port", "0",
-                     "--data-dir", os.path.join(workdir, "data"), "--demo", str(args.users),
-                     "--seed", str(args.seed), "--fsync", "batch"] + list(args.extra_arg)
-        self.proc: subprocess.Popen | None = None
-        self.port = 0
-
-    def start(self, timeout: float) -> None:
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log)
-        listening = threading.Event()
-
-        def drain() -> None:
-            for line in iter(self.proc.stdout.readline, b""):
-                m = re.search(rb"crowdd listening on http://[^\s]*:(\d+)", line)
-                if m and not listening.is_set():
-                    self.port = int(m.group(1))
-                    listening.set()
-
-        threading.Thread(target=drain, daemon=True).start()
-        t0 = time.perf_counter()
-        while not listening.wait(0.05):
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"crowdd exited with {self.proc.returncode} before listening:\n{self.stderr()[-3000:]}")
-            if time.perf_counter() - t0 > timeout:
-                raise RuntimeError(f"crowdd not listening after {timeout:.0f} s")
-
-    def rss(self) -> tuple[int, int]:
-        """(VmRSS, VmHWM) in bytes."""
-        rss = hwm = 0
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    rss = int(line.split()[1]) * 1024
-                elif line.startswith("VmHWM:"):
-                    hwm = int(line.split()[1]) * 1024
-        return rss, hwm
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self, timeout: float = 60) -> int:
-        if self.proc is None:
-            return -1
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                return -1
-        return self.proc.returncode
-
-    def stderr(self) -> str:
-        with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
 
 
 # ---------------------------------------------------------------- bookkeeping
@@ -260,52 +120,29 @@ class Stats:
 
 
 class Client:
-    """One keep-alive connection that a client may drop and reopen on purpose."""
+    """One keep-alive connection that a client may drop and reopen on purpose; every answer counted."""
 
     def __init__(self, port: int, token: str | None, stats: Stats) -> None:
-        self.port = port
-        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = HttpClient(port, token, timeout=120)
         self.stats = stats
-        self.conn: http.client.HTTPConnection | None = None
 
     def drop(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+        self.http.drop()
 
     def call(self, kind: str, method: str, target: str, body=None, content_type: str = "application/json",
              expect=(200,)) -> tuple[int, dict, bytes] | None:
         """Sends one request and reads the whole answer; counts it; None (and an error) unless its status is
         in `expect`."""
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        headers = dict(self.headers)
-        if body is not None:
-            if isinstance(body, str):
-                body = body.encode("utf-8")
-            headers["Content-Type"] = content_type
-        t0 = time.perf_counter()
         try:
-            self.conn.request(method, target, body=body, headers=headers)
-            resp = self.conn.getresponse()
-            data = resp.read()
-            status = resp.status
-            got = {k.lower(): v for k, v in resp.getheaders()}
-            if resp.will_close:
-                self.drop()
+            r = self.http.request(method, target, body, content_type)
         except (OSError, http.client.HTTPException) as e:
-            self.drop()
             self.stats.error(kind, f"{method} {target[:120]}: transport error {type(e).__name__}: {e}")
             return None
-        if status not in expect:
-            self.stats.error(kind, f"{method} {target[:120]}: {status} {data[:300]!r}")
+        if r.status not in expect:
+            self.stats.error(kind, f"{method} {target[:120]}: {r.status} {r.body[:300]!r}")
             return None
-        self.stats.ok(kind, time.perf_counter() - t0)
-        return status, got, data
-
-
-def q(query: str) -> str:
-    return urllib.parse.quote(query, safe="")
+        self.stats.ok(kind, r.seconds)
+        return r.status, r.headers, r.body
 
 
 # ---------------------------------------------------------------- clients
@@ -317,8 +154,8 @@ class Run:
         self.stats = stats
         self.stop = threading.Event()
         self.counts: dict[str, int] = {}  # export query -> /v1/count at start
-        self.count_queries = read_mix("typical.mix", "count") + read_mix("edited.mix", "count")
-        self.page_queries = read_mix("first-page.mix", "ids")
+        self.count_queries = mixes.queries("typical", "count") + mixes.queries("edited", "count")
+        self.page_queries = mixes.queries("first-page", "ids")
         self.mismatches = 0
 
     def client(self) -> Client:
@@ -397,12 +234,8 @@ class Run:
             return
         declared = int(r[1].get("x-crowd-count", "-1"))
         try:
-            # A 32-bit bitmap starts with its cookie (12346, or 12347 in the low 16 bits); the 64-bit
-            # format with a u64 count of buckets, far below those for any crowd of 2^32 IDs per bucket.
-            body = r[2]
-            cookie = struct.unpack_from("<I", body, 0)[0]
-            n = roaring_members(body, cookie != 12346 and cookie & 0xFFFF != 12347)
-        except (ValueError, struct.error) as e:
+            n = roaring.decode(r[2], values=False).cardinality
+        except roaring.RoaringError as e:
             self.stats.error("export_roaring", f"{query}: unreadable Roaring body: {e}")
             return
         self.check("export_roaring", n == declared == self.counts[query],
@@ -488,23 +321,21 @@ class Run:
     def aborter(self, seed: int) -> None:
         """Starts big CSV exports and hangs up after the first 64 KiB."""
         rng = random.Random(seed)
-        headers = {"Authorization": f"Bearer {self.args.token}"} if self.args.token else {}
+        http_client = HttpClient(self.server.port, self.args.token, timeout=60)
         while not self.stop.wait(rng.uniform(0.5, 2.0)):
             query = rng.choice(ABORT_QUERIES)
-            conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=60)
             t0 = time.perf_counter()
             try:
-                conn.request("GET", f"/v1/ids?q={q(query)}&format=csv", headers=headers)
-                resp = conn.getresponse()
-                if resp.status != 200:
-                    self.stats.error("export_abort", f"{query}: {resp.status} {resp.read()[:300]!r}")
-                    continue
-                resp.read(65536)
-                self.stats.ok("export_abort", time.perf_counter() - t0)
+                # Leaving the block closes the connection with unread data in the socket: the kernel
+                # answers with a reset.
+                with http_client.stream("GET", f"/v1/ids?q={q(query)}&format=csv") as resp:
+                    if resp.status != 200:
+                        self.stats.error("export_abort", f"{query}: {resp.status} {resp.read()[:300]!r}")
+                        continue
+                    resp.read(65536)
+                    self.stats.ok("export_abort", time.perf_counter() - t0)
             except (OSError, http.client.HTTPException) as e:
                 self.stats.error("export_abort", f"{query}: transport error {type(e).__name__}: {e}")
-            finally:
-                conn.close()  # unread data in the socket: the kernel answers with a reset
 
     def snapshotter(self) -> None:
         while not self.stop.wait(self.args.snapshot_every):
@@ -544,7 +375,8 @@ class Run:
             if not self.server.alive():
                 self.stats.error("server", f"crowdd exited with {self.server.proc.returncode} during the run")
                 break
-            rss, hwm = self.server.rss()
+            mem = self.server.memory()
+            rss, hwm = mem["rss"], mem["hwm"]
             samples.append((now - t_start, rss, hwm))
             if now >= next_report:
                 with self.stats.lock:
@@ -579,10 +411,7 @@ class Run:
         deadline = time.perf_counter() + 10
         while True:
             r = c.call("verify", "GET", "/metrics")
-            open_now = None
-            if r is not None:
-                m = re.search(rb"^crowd_open_connections (\d+)", r[2], re.M)
-                open_now = int(m.group(1)) if m else None
+            open_now = parse_metrics(r[2].decode()).get("crowd_open_connections") if r is not None else None
             if open_now is None or open_now <= 1 or time.perf_counter() > deadline:
                 break
             time.sleep(0.5)
@@ -640,7 +469,9 @@ def main() -> int:
         return 2
 
     workdir = tempfile.mkdtemp(prefix="crowd-soak-")
-    server = Server(args, workdir)
+    server = Server(args.build, ["--demo", str(args.users), "--seed", str(args.seed), "--fsync", "batch"]
+                    + list(args.extra_arg), data_dir=os.path.join(workdir, "data"),
+                    log_path=os.path.join(workdir, "crowdd.log"))
     stats = Stats()
     failed = []
     try:
@@ -651,7 +482,7 @@ def main() -> int:
         result = run.run()
         if server.alive():
             run.verify_writes(result["demo_users"])
-        code = server.stop()
+        code = server.stop().code
         if code != 0:
             failed.append(f"crowdd exited with {code} after SIGTERM")
         internal = [l for l in server.stderr().splitlines() if "internal error" in l]
@@ -662,7 +493,7 @@ def main() -> int:
         server.stop()
         result = None
     finally:
-        if server.proc is not None and server.proc.poll() is None:
+        if server.alive():
             server.proc.kill()
 
     summary = {"minutes": args.minutes, "users": args.users}

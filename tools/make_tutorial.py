@@ -15,7 +15,7 @@ purpose", fails the run (exit 1), so a tutorial step that stops working is
 caught; a test (tutorial.smoke) runs this at a small population size for that
 reason.
 
-  scripts/make_tutorial.py --build build [--users 1000000] [--out docs/tutorial.md]
+  tools/make_tutorial.py --build build [--users 1000000] [--out docs/tutorial.md]
 
 Python 3.11 standard library only.
 """
@@ -23,55 +23,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from crowd_tools import REPO as ROOT  # noqa: E402
+from crowd_tools.server import Server, ServerError  # noqa: E402
+
 DOC_PORT = "localhost:8080"
 # A command whose error answer is intended carries this shell comment.
 ERROR_EXPECTED = "# an error, on purpose"
-
-
-class Server:
-    """crowdd --demo on 127.0.0.1 and a free port, with its own data directory."""
-
-    def __init__(self, build: Path, users: int, data_dir: Path):
-        self.argv = [str(build / "crowdd"), "--demo", str(users), "--host", "127.0.0.1", "--port", "0",
-                     "--data-dir", str(data_dir), "--threads", "2"]
-        self.port: int | None = None
-        self.log: list[str] = []
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
-        ready = threading.Event()
-
-        def watch() -> None:
-            assert self.proc.stdout is not None
-            for line in self.proc.stdout:
-                self.log.append(line)
-                m = re.search(r"crowdd listening on http://[^\s]*:(\d+)", line)
-                if m and not ready.is_set():
-                    self.port = int(m.group(1))
-                    ready.set()
-            ready.set()
-
-        threading.Thread(target=watch, daemon=True).start()
-        ready.wait(600)
-        if self.port is None:
-            self.stop()
-            raise SystemExit("crowdd did not start:\n" + "".join(self.log))
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 def commands(lines: list[str]) -> list[str]:
@@ -134,10 +98,14 @@ def main() -> int:
     args = ap.parse_args()
     template = Path(args.template).read_text(encoding="utf-8")
     scratch = Path(tempfile.mkdtemp(prefix="crowd-tutorial-"))
-    server = None
+    server = Server(Path(args.build).resolve(), ["--demo", str(args.users)], data_dir=scratch / "data", threads=2,
+                    log_path=scratch / "crowdd.log")
     try:
-        server = Server(Path(args.build).resolve(), args.users, scratch / "data")
-        assert server.port is not None
+        try:
+            server.start(timeout=600)
+        except ServerError as e:
+            print(f"make_tutorial: {e}", file=sys.stderr)
+            return 1
         try:
             page = render(template, server.port, scratch)
         except RuntimeError as e:
@@ -147,8 +115,7 @@ def main() -> int:
         print(f"make_tutorial: wrote {args.out}")
         return 0
     finally:
-        if server is not None:
-            server.stop()
+        server.stop(30)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
