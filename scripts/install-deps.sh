@@ -21,7 +21,8 @@ packages=(
   libsimdjson-dev           # request and NDJSON parsing
   libgtest-dev libbenchmark-dev
   libhiredis-dev            # the Redis baseline client (bench/)
-  python3 gnuplot-nox       # the capacity report and its plots (bench/)
+  python3 gnuplot-nox       # the capacity report and its plots (tools/)
+  python3-jsonschema        # the OpenAPI check of every route's answers (tests/openapi/)
   jq                        # the tutorial's commands (docs/tutorial.md, tools/make_tutorial.py)
 )
 missing=()
