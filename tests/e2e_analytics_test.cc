@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tests/support/analytics_model.h"
+#include "tests/support/served_suite.h"
 #include "tests/support/server_process.h"
 
 namespace crowd::test {
@@ -28,11 +29,10 @@ const std::vector<std::pair<std::string, double>> kVocabulary = {
     {"cat:2:pv", 0.3},      {"cat:2:buy", 0.02},   {"vip", 0.1},        {"aipl:x:A", 0.3},   {"aipl:x:I", 0.15},
     {"aipl:x:P", 0.1},      {"aipl:y:A", 0.25},    {"aipl:y:I", 0.2},   {"aipl:y:P", 0.08},  {"member:x", 0.12}};
 
-class AnalyticsTest : public ::testing::Test {
+class AnalyticsTest : public ServedSuite {
  protected:
   static void SetUpTestSuite() {
-    server_ = new ServerProcess({"--threads", "2", "--max-body", "4000000"});
-    ASSERT_TRUE(server_->ok()) << server_->log();
+    ASSERT_NO_FATAL_FAILURE(start({"--threads", "2", "--max-body", "4000000"}));
     std::mt19937_64 rng(20261123);
     std::uniform_real_distribution<double> unit(0, 1);
     std::string ndjson;
@@ -56,15 +56,8 @@ class AnalyticsTest : public ::testing::Test {
     }
     for (auto& [tag, ids] : holders_) std::sort(ids.begin(), ids.end());
     std::sort(universe_.begin(), universe_.end());
-    const auto r = server_->post("/v1/ingest", ndjson, "application/x-ndjson");
-    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_NO_FATAL_FAILURE(load(ndjson));
   }
-  static void TearDownTestSuite() {
-    EXPECT_EQ(server_->stop(), 0) << server_->log();
-    delete server_;
-    server_ = nullptr;
-  }
-
   static const IdList& tag(const std::string& t) { return holders_.at(t); }
   static IdList both(const IdList& a, const IdList& b) {
     IdList out;
@@ -126,11 +119,9 @@ class AnalyticsTest : public ::testing::Test {
     }
   }
 
-  static ServerProcess* server_;
   static std::map<std::string, IdList> holders_;
   static IdList universe_;
 };
-ServerProcess* AnalyticsTest::server_ = nullptr;
 std::map<std::string, IdList> AnalyticsTest::holders_;
 IdList AnalyticsTest::universe_;
 

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "tests/support/served_suite.h"
 #include "tests/support/server_process.h"
 
 namespace crowd::test {
@@ -34,11 +35,10 @@ std::set<uint64_t> users_with(const Model& m, const std::function<bool(const std
 
 uint64_t json_id(const json& v) { return v.is_string() ? std::stoull(v.get<std::string>()) : v.get<uint64_t>(); }
 
-class ApiTest : public ::testing::Test {
+class ApiTest : public ServedSuite {
  protected:
   static void SetUpTestSuite() {
-    server_ = new ServerProcess({"--threads", "2", "--max-body", "2000000"});
-    ASSERT_TRUE(server_->ok()) << server_->log();
+    ASSERT_NO_FATAL_FAILURE(start({"--threads", "2", "--max-body", "2000000"}));
     // 300 users, IDs spread out, a few above 2^53; each with random tags.
     std::mt19937_64 rng(20261122);
     std::string ndjson;
@@ -59,17 +59,10 @@ class ApiTest : public ::testing::Test {
       }
       ndjson += line.dump() + "\n";
     }
-    const auto r = server_->post("/v1/ingest", ndjson, "application/x-ndjson");
-    ASSERT_EQ(r.status, 200) << r.body;
-    const auto body = json::parse(r.body);
+    ASSERT_NO_FATAL_FAILURE(load(ndjson));
+    const auto body = json::parse(loaded_.body);
     ASSERT_EQ(body["users"], 300);
   }
-  static void TearDownTestSuite() {
-    EXPECT_EQ(server_->stop(), 0) << server_->log();
-    delete server_;
-    server_ = nullptr;
-  }
-
   static uint64_t count(const std::string& q) {
     const auto r = server_->get("/v1/count?q=" + url_encode(q));
     EXPECT_EQ(r.status, 200) << q << ": " << r.body;
@@ -77,10 +70,8 @@ class ApiTest : public ::testing::Test {
   }
   static json error_of(const HttpResult& r) { return json::parse(r.body)["error"]; }
 
-  static ServerProcess* server_;
   static Model model_;
 };
-ServerProcess* ApiTest::server_ = nullptr;
 Model ApiTest::model_;
 
 TEST_F(ApiTest, HealthReportsUsersAndTags) {

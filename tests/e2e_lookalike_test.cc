@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 
+#include "tests/support/served_suite.h"
 #include "tests/support/server_process.h"
 
 namespace crowd::test {
@@ -19,11 +20,10 @@ namespace {
 using json = nlohmann::json;
 using Model = std::map<uint64_t, std::set<std::string>>;
 
-class LookalikeApiTest : public ::testing::Test {
+class LookalikeApiTest : public ServedSuite {
  protected:
   static void SetUpTestSuite() {
-    server_ = new ServerProcess({"--threads", "2"});
-    ASSERT_TRUE(server_->ok()) << server_->log();
+    ASSERT_NO_FATAL_FAILURE(start({"--threads", "2"}));
     // 2,000 users in two kinds: "buyers" lean to cat:1 and 兴趣:美妆.
     std::mt19937_64 rng(4242);
     std::uniform_real_distribution<double> u(0, 1);
@@ -47,15 +47,8 @@ class LookalikeApiTest : public ::testing::Test {
       line["tags"] = model_[id];
       ndjson += line.dump() + "\n";
     }
-    const auto r = server_->post("/v1/ingest", ndjson, "application/x-ndjson");
-    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_NO_FATAL_FAILURE(load(ndjson));
   }
-  static void TearDownTestSuite() {
-    EXPECT_EQ(server_->stop(), 0) << server_->log();
-    delete server_;
-    server_ = nullptr;
-  }
-
   static std::set<uint64_t> users_with(const std::string& tag) {
     std::set<uint64_t> out;
     for (const auto& [id, tags] : model_) {
@@ -73,10 +66,8 @@ class LookalikeApiTest : public ::testing::Test {
   }
   static json error_of(const HttpResult& r) { return json::parse(r.body)["error"]; }
 
-  static ServerProcess* server_;
   static Model model_;
 };
-ServerProcess* LookalikeApiTest::server_ = nullptr;
 Model LookalikeApiTest::model_;
 
 TEST_F(LookalikeApiTest, AnswersTheContractShape) {

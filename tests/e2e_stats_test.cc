@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/served_suite.h"
 #include "tests/support/server_process.h"
 
 namespace crowd::test {
@@ -47,11 +48,10 @@ std::string decimal_of(const json& sum) {
   return sum.is_number_unsigned() ? std::to_string(sum.get<uint64_t>()) : std::to_string(sum.get<int64_t>());
 }
 
-class StatsTest : public ::testing::Test {
+class StatsTest : public ServedSuite {
  protected:
   static void SetUpTestSuite() {
-    server_ = new ServerProcess({"--threads", "2"});
-    ASSERT_TRUE(server_->ok()) << server_->log();
+    ASSERT_NO_FATAL_FAILURE(start({"--threads", "2"}));
     // 400 users; spend_90d for ~60% (lognormal-ish, some negative refunds),
     // "extreme" for ~20% (INT64 extremes, so its sum overflows int64), one
     // user with "lonely", and every user some of three tags.
@@ -93,15 +93,8 @@ class StatsTest : public ::testing::Test {
       }
       ndjson += line.dump() + "\n";
     }
-    const auto r = server_->post("/v1/ingest", ndjson, "application/x-ndjson");
-    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_NO_FATAL_FAILURE(load(ndjson));
   }
-  static void TearDownTestSuite() {
-    EXPECT_EQ(server_->stop(), 0) << server_->log();
-    delete server_;
-    server_ = nullptr;
-  }
-
   static HttpResult stats(const json& request) { return server_->post("/v1/stats", request.dump()); }
 
   // The model's answer for the users that `in_crowd` accepts.
@@ -155,11 +148,9 @@ class StatsTest : public ::testing::Test {
     return json::parse(r.body)["count"].get<uint64_t>();
   }
 
-  static ServerProcess* server_;
   static Model model_;
 };
 
-ServerProcess* StatsTest::server_ = nullptr;
 Model StatsTest::model_;
 
 TEST_F(StatsTest, MatchesTheModelOverCrowds) {
