@@ -251,6 +251,20 @@ class Checker:
             self.check_sample(s, ops)
 
 
+def structure_problems(doc):
+    """The document against the OpenAPI 3.1 schema itself, where the
+    openapi-spec-validator package is installed (it is not in Debian 12,
+    so this is a bonus, never a requirement); None when it is not."""
+    try:
+        from openapi_spec_validator import OpenAPIV31SpecValidator
+    except ImportError:
+        return None
+    try:
+        return ["structure: " + e.message for e in OpenAPIV31SpecValidator(doc).iter_errors()]
+    except Exception as e:  # it raises, rather than reports, a dangling $ref
+        return ["structure: the document is broken: %s: %s" % (type(e).__name__, str(e)[:200])]
+
+
 def read_lines(path):
     stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
     with stream:
@@ -266,7 +280,11 @@ def main(argv=None):
         spec = Spec(json.load(f))
     lines = read_lines(args.samples)
     checker = Checker(spec)
-    checker.report("document", [] if str(spec.doc.get("openapi", "")).startswith("3.1.") else ["\"openapi\" is not 3.1.x"])
+    problems = [] if str(spec.doc.get("openapi", "")).startswith("3.1.") else ["\"openapi\" is not 3.1.x"]
+    structure = structure_problems(spec.doc)
+    if structure is None:
+        print("note: openapi-spec-validator is not installed; the document's structure is not checked")
+    checker.report("document", problems + (structure or []))
     routes = [x for x in lines if x.get("kind") == "route"]
     samples = [x for x in lines if x.get("kind") == "sample"]
     if not routes or not samples:
