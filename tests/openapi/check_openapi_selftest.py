@@ -62,7 +62,11 @@ SPEC = {
                                 "required": ["name"],
                                 "additionalProperties": False,
                             }
-                        }
+                        },
+                        "application/x-ndjson": {
+                            "schema": {"type": "string"},
+                            "x-crowd-line-schema": {"$ref": "#/components/schemas/Thing"},
+                        },
                     }
                 },
                 "responses": {
@@ -115,6 +119,10 @@ LINES = [
     {"kind": "sample", "method": "POST", "pattern": "/v1/things", "target": "/v1/things", "status": 201,
      "content_type": "application/json", "body": json.dumps({"name": "b", "size": 0}),
      "request_body": json.dumps({"name": "b"}), "request_content_type": "application/json"},
+    {"kind": "sample", "method": "POST", "pattern": "/v1/things", "target": "/v1/things?many", "status": 201,
+     "content_type": "application/json", "body": json.dumps({"name": "c", "size": 2}),
+     "request_body": "{\"name\": \"c\", \"size\": 1}\n\n{\"name\": \"d\", \"size\": 1}\n",
+     "request_content_type": "application/x-ndjson"},
     # A bad body refused: not held to the request schema.
     {"kind": "sample", "method": "POST", "pattern": "/v1/things", "target": "/v1/things", "status": 400,
      "content_type": "application/json", "body": json.dumps({"error": {"code": "bad_request", "message": "x"}}),
@@ -192,6 +200,10 @@ def defects():
     spec, lines = copy.deepcopy(SPEC), copy.deepcopy(LINES)
     sample(lines, "/v1/things", 201)["request_body"] = json.dumps({"name": "b", "colour": "red"})
     out.append(("accepted request body off its schema", spec, lines, "request"))
+
+    spec, lines = copy.deepcopy(SPEC), copy.deepcopy(LINES)
+    sample(lines, "/v1/things?many", 201)["request_body"] = "{\"name\": \"c\", \"size\": 1}\n{\"name\": \"d\"}\n"
+    out.append(("accepted NDJSON line off its schema", spec, lines, "request line 2"))
 
     spec, lines = copy.deepcopy(SPEC), copy.deepcopy(LINES)
     sample(lines, "/v1/things/a?verbose=1", 200)["request_body"] = "{}"
