@@ -1,6 +1,6 @@
 // crowd-route-samples: prints the route table and the real answers of the
 // route samples (tests/server_support/route_samples.h), sent in process to a
-// fresh Api with access control, as JSON lines for tests/openapi/
+// fresh Api with access control (each with its token), as JSON lines for tests/openapi/
 // check_openapi.py, which holds them to docs/openapi.json:
 //   {"kind": "route", "method", "pattern", "scope", "params", "body_limit"}
 //   {"kind": "sample", "method", "pattern", "target", "status", "content_type",
@@ -33,7 +33,8 @@ int main() {
   }
   test::ApiHarness harness({.tokens = test::sample_tokens()});
   for (const auto& s : test::route_samples()) {
-    const auto res = harness.call(s.method, s.target, s.body, s.content_type, test::token_of("all"));
+    const auto res =
+        harness.call(s.method, s.target, s.body, s.content_type, s.token.empty() ? "" : test::token_of(s.token));
     const auto url = boost::urls::parse_origin_form(s.target);
     const auto m = url ? server::match_route(server::Api::routes(), s.method, *url) : server::RouteMatch{};
     const bool binary = res.content_type == "application/octet-stream";

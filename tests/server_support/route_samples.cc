@@ -39,9 +39,11 @@ std::vector<RouteSample> route_samples() {
       {V::post, "/v1/ingest", "{\"id\": 1}\n{\"id\": -1, \"tags\": [\"x\"]}\n", "application/x-ndjson", 400},
       {V::post, "/v1/assign", R"({"add": [{"id": 402, "tags": ["vip"], "values": {"spend_90d": 5}}],
                                   "remove": [{"id": 400, "tags": ["vip"]}]})"},
+      {V::post, "/v1/ingest", "403,vip\n", "text/csv; charset=utf-8"},
       {V::get, "/healthz", ""},
+      {V::get, "/healthz", "", json_type, 200, ""},  // public: no token needed
       {V::get, "/metrics", ""},
-      {V::get, "/v1/openapi.json", ""},
+      {V::get, "/v1/openapi.json", "", json_type, 200, ""},
       // Queries.
       {V::get, "/v1/count?q=gender:female%20AND%20vip", ""},
       {V::get, "/v1/count?q=gender:femal", "", json_type, 400},  // unknown_tag, with suggestions
@@ -51,18 +53,34 @@ std::vector<RouteSample> route_samples() {
       {V::get, "/v1/ids?q=vip&format=csv", ""},
       {V::get, "/v1/ids?q=vip&format=roaring", ""},
       {V::post, "/v1/ids", R"({"q": "member:brand_x", "limit": 3, "cursor": null})"},
+      // The user above 2^53 and user 402: an ID as a string, then a number.
+      {V::get, "/v1/ids?q=vip%20AND%20NOT%20city:*", ""},
+      {V::get, "/v1/ids?q=vip&limit=5", "", json_type, 401, ""},
+      {V::get, "/v1/ids?q=vip&format=csv", "", json_type, 403, "read"},
       {V::get, "/v1/tags?prefix=city:&limit=2", ""},
       {V::get, "/v1/fields", ""},
+      {V::get, "/v1/fields", "{}", json_type, 413},  // a GET takes no body
       // Analytics.
       {V::post, "/v1/insight", R"({"q": "vip", "fields": ["city", "gender"], "top": 2, "sort": "tgi"})"},
       {V::post, "/v1/overlap", R"({"crowds": {"vip": "vip", "members": "member:brand_x", "women": "gender:female"}})"},
       {V::post, "/v1/flow", R"({"from": {"A": "aipl:brand_x:A", "I": "aipl:brand_x:I"},
                                 "to": {"P": "aipl:brand_x:P", "L": "aipl:brand_x:L"}})"},
+      // Five crowds: no Venn regions (null).
+      {V::post, "/v1/overlap", R"({"crowds": {"a": "vip", "b": "member:brand_x", "c": "gender:female",
+                                              "d": "gender:male", "e": "city:hangzhou"}})"},
       {V::post, "/v1/funnel", R"({"steps": ["city:*", "gender:female", "vip"]})"},
+      // A funnel that empties: ratios over 0 are null.
+      {V::post, "/v1/funnel", R"({"steps": ["vip", "NOT vip", "city:*"]})"},
       {V::post, "/v1/stats", R"({"q": "vip", "attr": "spend_90d"})"},
       {V::post, "/v1/stats", R"({"q": "vip", "attr": "nope"})", json_type, 400},
+      // No values in an empty crowd: the statistics are null.
+      {V::post, "/v1/stats", R"({"q": "vip AND NOT vip", "attr": "spend_90d"})"},
       {V::post, "/v1/lookalike", R"({"seed": "member:brand_x", "size": 20, "fields": ["city", "gender", "aipl"]})"},
       {V::post, "/v1/lookalike", R"({"seed": "vip", "size": 10, "save_as": "vip_like"})"},
+      // Saving needs the write scope too.
+      {V::post, "/v1/lookalike", R"({"seed": "vip", "size": 10, "save_as": "vip_like"})", json_type, 403, "read"},
+      // No candidate outside the seed: nothing found, no threshold.
+      {V::post, "/v1/lookalike", R"({"seed": "vip", "size": 5, "candidates": "vip"})"},
       // Saved crowds.
       {V::put, "/v1/crowds/buyers", R"({"q": "within(cat:7:buy, 30d) OR vip"})", json_type, 201},
       {V::put, "/v1/crowds/buyers", R"({"q": "cat:7:buy OR vip", "lenient": true})"},
@@ -70,6 +88,9 @@ std::vector<RouteSample> route_samples() {
       {V::get, "/v1/crowds/buyers", ""},
       {V::get, "/v1/crowds/nobody", "", json_type, 404},
       {V::post, "/v1/crowds/buyers/refresh", ""},
+      {V::get, "/v1/crowds/vip_like", ""},
+      {V::post, "/v1/crowds/vip_like/refresh", "{}"},
+      {V::put, "/v1/crowds/a%20b", R"({"q": "vip"})", json_type, 400},  // a space in the name
       {V::delete_, "/v1/crowds/buyers", ""},
       // Refusals of any route.
       {V::get, "/v1/nothing", "", json_type, 404},
@@ -78,6 +99,7 @@ std::vector<RouteSample> route_samples() {
       {V::get, "/v1/count?q=vip&qq=1", "", json_type, 400},
       // Operations, and an erasure last.
       {V::post, "/v1/admin/snapshot", ""},
+      {V::delete_, "/v1/users/0x1", "", json_type, 400},
       {V::delete_, "/v1/users/402", ""},
       {V::delete_, "/v1/users/402", "", json_type, 404},
   };

@@ -22,6 +22,8 @@ struct RouteSample {
   std::string body;
   std::string content_type = "application/json";
   int status = 200;  // expected
+  // The name of the token it is sent with (sample_tokens()); "": none.
+  std::string token = "all";
 };
 
 // The population the samples expect: 300 users with tags, values and dated
