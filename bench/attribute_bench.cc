@@ -6,7 +6,8 @@
 // Data (seeded): 10M users; spend_90d for 60% of them, lognormal with median
 // ~300 and sigma 1.5, clipped to 0..1,000,000 (so ~20 of the 64 slices vary,
 // as real spend does); tags a (50%) and b (10%), independent members. The
-// index is built through Index::merge like a bulk load (run-optimised).
+// values go in through BulkLoader (user u gets ordinal u), the tags through
+// Index::merge, both as a bulk load does (run-optimised).
 //
 // Also measured: the same `>=` walk with whole-bitmap CRoaring operations
 // (a GT and an EQ bitmap updated in place per slice), the alternative to the
@@ -17,14 +18,16 @@
 #include <roaring/roaring.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "index/bulk_loader.h"
 #include "index/index.h"
-#include "index/system_tags.h"
+#include "index/system_view.h"
 #include "query/attribute.h"
 #include "query/evaluator.h"
 #include "query/query.h"
@@ -52,33 +55,26 @@ const Dataset& dataset() {
   static const Dataset data = [] {
     std::mt19937_64 rng(4242);
     std::lognormal_distribution<double> spend(std::log(300.0), 1.5);
-    std::vector<uint32_t> exists;
-    std::vector<std::vector<uint32_t>> slices(64);
-    for (uint32_t o = 0; o < kUsers; ++o) {
-      if (rng() % 10 >= 6) continue;
-      const auto v = static_cast<int64_t>(std::min(1'000'000.0, spend(rng)));
-      exists.push_back(o);
-      for (uint64_t u = system_tags::to_offset_binary(v); u != 0; u &= u - 1) {
-        slices[static_cast<std::size_t>(__builtin_ctzll(u))].push_back(o);
+    Dataset d;
+    d.index = std::make_unique<Index>();
+    {
+      // Every user is added, with or without a value, so that ordinals are ids.
+      BulkLoader loader(*d.index);
+      const uint32_t attribute = loader.attribute(kAttribute);
+      std::vector<uint32_t> tags;
+      for (uint32_t o = 0; o < kUsers; ++o) {
+        tags.clear();
+        if (rng() % 10 < 6) loader.value_tags(attribute, static_cast<int64_t>(std::min(1'000'000.0, spend(rng))), tags);
+        if (!loader.add(o, tags)) std::abort();
       }
+      loader.finish();
     }
-    std::vector<std::string> names = {system_tags::attribute(kAttribute, -1)};
+    const std::vector<std::string> names = {"a", "b"};
     std::vector<Bitmap> bitmaps;
-    bitmaps.emplace_back(roaring_bitmap_of_ptr(exists.size(), exists.data()));
-    for (int b = 0; b < 64; ++b) {
-      auto& s = slices[static_cast<std::size_t>(b)];
-      if (s.empty()) continue;
-      names.push_back(system_tags::attribute(kAttribute, b));
-      bitmaps.emplace_back(roaring_bitmap_of_ptr(s.size(), s.data()));
-    }
-    names.push_back("a");
     bitmaps.push_back(random_tag(0.50, rng));
-    names.push_back("b");
     bitmaps.push_back(random_tag(0.10, rng));
     Bitmap members;
     roaring_bitmap_add_range(members.get(), 0, kUsers);
-    Dataset d;
-    d.index = std::make_unique<Index>();
     d.index->merge(names, std::move(bitmaps), members);
     d.view = d.index->view();
     return d;
@@ -133,18 +129,16 @@ void BM_CompareRoaringOps(benchmark::State& state) {
   const Dataset& d = dataset();
   const IndexView& view = *d.view;
   const int64_t c = 500;
-  const TagBits& exists = view.tag(*view.dictionary().find(system_tags::attribute(kAttribute, -1)));
-  const TagBits* slice[64] = {};
-  for (int b = 0; b < 64; ++b) {
-    if (const auto id = view.dictionary().find(system_tags::attribute(kAttribute, b))) slice[b] = &view.tag(*id);
-  }
-  const uint64_t u = system_tags::to_offset_binary(c);
+  const AttributeSlices stored = *view.system().attribute(kAttribute);
+  const TagBits& exists = *stored.exists;
+  const auto& slice = stored.bits;
+  const uint64_t u = AttributeSlices::to_offset_binary(c);
   uint64_t n = 0;
   for (auto _ : state) {
     Bitmap gt;
     Bitmap eq = exists.bits.clone();
     for (int b = 63; b >= 0; --b) {
-      const TagBits* s = slice[b];
+      const TagBits* s = slice[static_cast<std::size_t>(b)];
       const bool empty = s == nullptr || s->cardinality == 0;
       const bool full = !empty && s->cardinality == exists.cardinality;
       if ((u >> b) & 1) {

@@ -23,7 +23,6 @@
 #include <vector>
 
 #include "bench/bench_population.h"
-#include "index/system_tags.h"
 #include "query/query.h"
 #include "query/union_cache.h"
 
@@ -65,7 +64,7 @@ DatedFixture& fixture() {
       out->tags.push_back(tag);
       WriteBatch batch;
       std::vector<uint32_t> local_days(kDays);
-      for (int d = 0; d < kDays; ++d) local_days[d] = batch.intern(system_tags::day(tag, kLastDay - d));
+      for (int d = 0; d < kDays; ++d) local_days[d] = batch.intern_day(tag, kLastDay - d);
       const uint32_t plain = batch.intern(tag);
       roaring_uint32_iterator_t* it = roaring_create_iterator(view->tag(id).bits.get());
       for (; it->has_value; roaring_advance_uint32_iterator(it)) {
@@ -120,7 +119,6 @@ void BM_PlainTag(benchmark::State& state) {
 void BM_SaveCrowd(benchmark::State& state) {
   const auto& f = fixture();
   Store& store = *bench_population().store;
-  const std::string key = system_tags::crowd(f.crowd_name);
   uint64_t members = 0;
   for (auto _ : state) {
     const auto view = store.view();
@@ -129,8 +127,7 @@ void BM_SaveCrowd(benchmark::State& state) {
     Bitmap crowd = evaluator.materialize(std::get<query::Plan>(compiled), *view);
     members = crowd.cardinality();
     WriteBatch batch;
-    batch.replace_tag(batch.intern(key), std::make_shared<const Bitmap>(std::move(crowd)));
-    batch.set_entry(key, "{}");
+    batch.save_crowd(f.crowd_name, std::make_shared<const Bitmap>(std::move(crowd)), "{}");
     write_or_die(store, batch);
   }
   state.counters["users"] = static_cast<double>(members);

@@ -1,26 +1,24 @@
 #include "data/synthetic_load.h"
 
-#include <bit>
 #include <string>
 #include <vector>
 
 #include "data/synthetic_blocks.h"
-#include "index/system_tags.h"
 
 namespace crowd::synth {
 
 std::optional<uint64_t> load_population(const Population& population, BulkLoader& loader, unsigned threads) {
   const auto& vocabulary = population.vocabulary();
   // Loader numbers, kNoTag until first use: vocabulary tags; each
-  // attribute's exists tag (slice -1) and slices 0..63; each vocabulary tag's
-  // day tag on each snapshot day. Names are built once, on first use.
-  constexpr int kSlots = system_tags::kValueBits + 1;
+  // attribute (whose value tags the loader interns on first use); each
+  // vocabulary tag's day tag on each snapshot day. Names are built once, on
+  // first use.
   std::vector<uint32_t> loader_tag(vocabulary.size(), kNoTag);
-  std::vector<uint32_t> value_tag(std::size_t{world::kAttributes} * kSlots, kNoTag);
+  std::vector<uint32_t> attribute_number(world::kAttributes, kNoTag);
   std::vector<uint32_t> day_tag(vocabulary.size() * world::kSnapshots, kNoTag);
-  const auto slice = [&](int attribute, int b) {
-    uint32_t& id = value_tag[std::size_t(attribute) * kSlots + std::size_t(b + 1)];
-    if (id == kNoTag) id = loader.tag(system_tags::attribute(world::kAttributeNames[attribute], b));
+  const auto attribute = [&](int a) {
+    uint32_t& id = attribute_number[static_cast<std::size_t>(a)];
+    if (id == kNoTag) id = loader.attribute(world::kAttributeNames[a]);
     return id;
   };
   const auto plain = [&](uint32_t t) {
@@ -44,16 +42,11 @@ std::optional<uint64_t> load_population(const Population& population, BulkLoader
       const std::size_t users_tags = mapped.size();
       for (const auto& e : block.events_of(k)) {
         uint32_t& id = day_tag[std::size_t(e.tag) * world::kSnapshots + e.snapshot];
-        if (id == kNoTag) id = loader.tag(system_tags::day(vocabulary[e.tag], world::kSnapshotDays[e.snapshot].day));
+        if (id == kNoTag) id = loader.day(vocabulary[e.tag], world::kSnapshotDays[e.snapshot].day);
         mapped.push_back(id);
       }
       const auto values = block.values_of(k);
-      for (int a = 0; a < static_cast<int>(values.size()); ++a) {
-        mapped.push_back(slice(a, -1));
-        for (uint64_t bits = system_tags::to_offset_binary(values[a]); bits != 0; bits &= bits - 1) {
-          mapped.push_back(slice(a, std::countr_zero(bits)));
-        }
-      }
+      for (int a = 0; a < static_cast<int>(values.size()); ++a) loader.value_tags(attribute(a), values[a], mapped);
       if (!loader.add(block.ids[k], mapped)) return false;
       assignments += users_tags;
     }

@@ -12,7 +12,7 @@ namespace crowd::synth {
 // Feeds every user of the population into `loader`, in user order, from the
 // calling thread (the loader is single-writer); with threads > 1, threads - 1
 // workers generate ahead (see generate_in_order). With each user's tags go
-// its facts, as the write path would store them (index/system_tags.h), so the
+// its facts, as the write path would store them (BulkLoader::value_tags, day), so the
 // index equals one built by ingesting crowd-gen's NDJSON:
 //  - values as bit slices: the attribute's "has a value" tag and the slices
 //    of its offset-binary value that are 1 (a user has at most one value an

@@ -37,7 +37,7 @@ inline constexpr std::array<std::string_view, kAttributes> kAttributeNames = {"o
                                                                               "recency_days", "clv"};
 
 // Days since 1970-01-01 of a Gregorian date in year 1970 or later: the day
-// numbers of index/system_tags.h. A plain count (years, then months) is fine
+// numbers of dated tags (index/system_view.h). A plain count (years, then months) is fine
 // at compile time; data/ does not depend on query/date.h, so a test checks
 // the results against query::parse_day.
 [[nodiscard]] constexpr int64_t days_since_1970(int year, int month, int day) {

@@ -1,6 +1,5 @@
 #include "data/taobao_log.h"
 
-#include "index/system_tags.h"
 
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
@@ -113,7 +112,7 @@ bool load_taobao(std::istream& in, BulkLoader& loader, TaobaoStats& stats, std::
   // One user's tags, handed over when the user changes: the log is grouped by
   // user, so repeats (most rows are a pv of a category already seen) are
   // dropped here instead of flooding the loader's buffers.
-  // Day tags (system_tags.h) by (category, behaviour and day in the window).
+  // Day tags (BulkLoader::day) by (category, behaviour and day in the window).
   boost::unordered_flat_map<std::pair<uint64_t, uint32_t>, uint32_t> day_tags;
   std::vector<uint32_t> run;
   std::vector<uint32_t> day_run;
@@ -159,7 +158,7 @@ bool load_taobao(std::istream& in, BulkLoader& loader, TaobaoStats& stats, std::
       const auto key =
           std::make_pair(row.category, static_cast<uint32_t>(row.behavior) << 24 | static_cast<uint32_t>(*row.day));
       auto [day_it, new_day] = day_tags.try_emplace(key, 0);
-      if (new_day) day_it->second = loader.tag(system_tags::day(taobao_tag(row.category, row.behavior), *row.day));
+      if (new_day) day_it->second = loader.day(taobao_tag(row.category, row.behavior), *row.day);
       day_run.push_back(day_it->second);
     }
 

@@ -22,7 +22,7 @@
 // 1970-01-01 of the UTC+8 date), not UTC days as the contract's dated tags
 // are: UTC+8 is the data set's own definition of its window, and a UTC day
 // would split every China-time evening across two days. Each row with a day
-// also sets its tag's day tag (system_tags.h), so within() works on the log.
+// also sets its tag's day tag (BulkLoader::day), so within() works on the log.
 #pragma once
 
 #include <array>
@@ -78,7 +78,7 @@ struct TaobaoStats {
   // grouped by user, as the published data set is (repeat pv of the same
   // category collapse into one tag).
   uint64_t assignments = 0;
-  // (user, tag, day) triples set as day tags (system_tags.h), deduplicated
+  // (user, tag, day) triples set as day tags (BulkLoader::day), deduplicated
   // the same way: within(cat:X:buy, 2017-11-25, 2017-12-01) asks for them.
   uint64_t dated_assignments = 0;
   uint64_t out_of_window = 0;                          // rows stamped outside the window: tag kept, day unknown

@@ -10,6 +10,7 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -30,6 +31,17 @@ class BulkLoader {
   uint32_t tag(std::string_view name);
   // The name behind a loader-local number.
   [[nodiscard]] const std::string& name(uint32_t local) const { return names_[local]; }
+  // The loader number of `tag`'s day tag for `day` (days since 1970-01-01):
+  // adding it records that the user had `tag` on that day (within()).
+  uint32_t day(std::string_view tag, int64_t day);
+  // Numeric values as tags, for loads too big for WriteBatch::set_value:
+  // attribute() numbers an attribute (the same number for the same name);
+  // value_tags() appends to `tags` the loader tags that store `value` for it,
+  // which add() then sets. Add a user's value of an attribute once: two
+  // values would be OR-ed together. Tags are interned on first use, so bits
+  // no value has create no tag.
+  uint32_t attribute(std::string_view name);
+  void value_tags(uint32_t attribute, int64_t value, std::vector<uint32_t>& tags);
   // Sets loader tags on a user. Returns false when the user table is full.
   [[nodiscard]] bool add(UserId user, std::span<const uint32_t> tags);
 
@@ -47,7 +59,15 @@ class BulkLoader {
   };
   void flush(Pending& p);
 
+  // An attribute's loader tags: [0] users with a value, [1 + b] bit slice b.
+  struct Attribute {
+    std::string name;
+    std::array<uint32_t, 65> tags;  // kNoTag until first used
+  };
+  uint32_t value_tag(Attribute& a, int slice);
+
   Index& index_;
+  std::vector<Attribute> attributes_;
   std::vector<std::string> names_;
   boost::unordered_flat_map<std::string, uint32_t, StringHash, StringEq> ids_;
   std::vector<Pending> pending_;

@@ -12,7 +12,9 @@
 #include <memory>
 #include <optional>
 #include <mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "index/bitmap.h"
@@ -22,6 +24,8 @@
 #include "index/user_table.h"
 
 namespace crowd {
+
+class SystemView;
 
 // A tag's users with the numbers that are asked for all the time, computed
 // once when the bitmap is built.
@@ -85,6 +89,15 @@ class IndexView {
   [[nodiscard]] const Entries& entries() const { return *p_.entries; }
   [[nodiscard]] std::optional<int64_t> newest_day() const { return p_.newest_day; }
   [[nodiscard]] const Parts& parts() const { return p_; }
+
+  // A user's tag by name: nullopt for unknown names and for every name of the
+  // index's own tags (system_view.h), which users cannot name. O(1) expected.
+  [[nodiscard]] std::optional<TagId> find_tag(std::string_view name) const;
+  // Users' tags in byte order of their names (system tags excluded).
+  [[nodiscard]] std::span<const TagId> user_tags() const { return p_.dictionary->sorted(); }
+  // Typed questions about values, days and saved crowds (system_view.h,
+  // which callers include). O(1).
+  [[nodiscard]] SystemView system() const;
 
   // Per-field tag counts and union sizes, in byte order of field names.
   // Computed on first call (a union over every tag: O(total bitmap size)) and

@@ -3,6 +3,10 @@
 // the right to erasure (DELETE /v1/users/{id} clears a user from every tag)
 // cover them without a second mechanism.
 //
+// Only index/ includes this header: other folders ask typed questions of
+// SystemView (system_view.h) and write through WriteBatch / BulkLoader's
+// typed calls, so the encoding below can change in one place.
+//
 // A system tag's name starts with kMark (0x1F, ASCII "unit separator"). No
 // user tag may start with any control byte (< 0x20; ingest and assign refuse
 // them), and every name that does is treated as the index's, so users' names

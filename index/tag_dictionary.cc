@@ -17,6 +17,8 @@ std::optional<TagId> TagDictionary::find(std::string_view name) const {
   return it->second;
 }
 
+bool reserved_tag_name(std::string_view name) { return system_tags::is_system(name); }
+
 bool TagDictionary::is_system(TagId id) const { return system_tags::is_system(names_[id]); }
 
 std::span<const TagId> TagDictionary::with_prefix(std::string_view prefix) const {

@@ -24,6 +24,10 @@ namespace crowd {
 // The field of a tag is the part before the first ':' (the whole tag if none).
 [[nodiscard]] std::string_view tag_field(std::string_view tag);
 
+// Whether `name` is reserved for the index's own tags (system_view.h): such
+// names start with a control byte, so writers refuse them as users' tags. O(1).
+[[nodiscard]] bool reserved_tag_name(std::string_view name);
+
 class TagDictionary {
  public:
   TagDictionary() = default;

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "index/portable_bitmap.h"
+#include "index/system_tags.h"
 
 namespace crowd {
 namespace {
@@ -81,6 +82,20 @@ void WriteBatch::set_entry(std::string key, std::string text) {
 void WriteBatch::erase_entry(std::string key) {
   entries_.push_back(Entry{std::move(key), {}});
   push(Kind::kEraseEntry, 0, {}, static_cast<int64_t>(entries_.size() - 1));
+}
+
+uint32_t WriteBatch::intern_day(std::string_view tag, int64_t day) { return intern(system_tags::day(tag, day)); }
+
+void WriteBatch::save_crowd(std::string_view name, std::shared_ptr<const Bitmap> members, std::string definition) {
+  std::string key = system_tags::crowd(name);
+  replace_tag(intern(key), std::move(members));
+  set_entry(std::move(key), std::move(definition));
+}
+
+void WriteBatch::delete_crowd(std::string_view name) {
+  std::string key = system_tags::crowd(name);
+  clear_tag(intern(key));
+  erase_entry(std::move(key));
 }
 
 // Layout (little-endian): u32 name count, then per name u32 length + bytes;

@@ -74,6 +74,19 @@ class WriteBatch {
   void set_entry(std::string key, std::string text);
   void erase_entry(std::string key);
 
+  // Typed writes of the index's own tags (system_view.h reads them back);
+  // callers never build their names.
+  //
+  // The batch-local number of `tag`'s day tag for `day` (days since
+  // 1970-01-01, within years 0000..9999): adding it to a user records that
+  // the user had `tag` on that day (the query language's within()).
+  uint32_t intern_day(std::string_view tag, int64_t day);
+  // A saved crowd's members become exactly `members` (as replace_tag) and its
+  // definition `definition` (opaque to the index), in this one write.
+  void save_crowd(std::string_view name, std::shared_ptr<const Bitmap> members, std::string definition);
+  // Empties a saved crowd's tag and removes its definition.
+  void delete_crowd(std::string_view name);
+
   [[nodiscard]] const std::vector<std::string>& names() const { return names_; }
   [[nodiscard]] const std::vector<Op>& ops() const { return ops_; }
   [[nodiscard]] std::span<const uint32_t> tags_of(const Op& op) const {

@@ -10,13 +10,13 @@
 #include <utility>
 #include <vector>
 
-#include "index/system_tags.h"
+#include "index/system_view.h"
 #include "query/deadline.h"
 
 namespace crowd::query {
 namespace {
 
-constexpr int kBits = system_tags::kValueBits;
+constexpr int kBits = AttributeSlices::kBits;
 constexpr std::size_t kWords = 1024;  // one 2^16-user chunk as a bitset
 constexpr uint64_t kAllOnes = ~uint64_t{0};
 
@@ -32,22 +32,20 @@ struct Slices {
 
 // 65 dictionary lookups (a few microseconds): noise next to any walk.
 std::optional<Slices> find_slices(const IndexView& view, std::string_view attribute) {
-  const TagDictionary& dictionary = view.dictionary();
-  const auto exists = dictionary.find(system_tags::attribute(attribute, -1));
-  if (!exists) return std::nullopt;
+  const auto stored = view.system().attribute(attribute);
+  if (!stored) return std::nullopt;
   Slices s;
-  s.exists = &view.tag(*exists);
+  s.exists = stored->exists;
   for (int b = 0; b < kBits; ++b) {
-    const auto id = dictionary.find(system_tags::attribute(attribute, b));
-    if (!id) continue;  // never written: every value has the bit clear
-    const TagBits& t = view.tag(*id);
-    if (t.cardinality == 0) continue;
+    const TagBits* t = stored->bits[static_cast<std::size_t>(b)];
+    if (t == nullptr) continue;  // never written: every value has the bit clear
+    if (t->cardinality == 0) continue;
     // A slice is a subset of E, so equal sizes mean equal sets.
-    if (t.cardinality == s.exists->cardinality) {
+    if (t->cardinality == s.exists->cardinality) {
       s.ones |= uint64_t{1} << b;
     } else {
       s.varying |= uint64_t{1} << b;
-      s.slice[static_cast<std::size_t>(b)] = &t;
+      s.slice[static_cast<std::size_t>(b)] = t;
     }
   }
   return s;
@@ -604,7 +602,7 @@ std::optional<Bitmap> compare_attribute(const IndexView& view, std::string_view 
                                         int64_t high) {
   const auto slices = find_slices(view, attribute);
   if (!slices) return std::nullopt;
-  using system_tags::to_offset_binary;
+  constexpr auto to_offset_binary = AttributeSlices::to_offset_binary;
   constexpr uint64_t kMax = kAllOnes;
   uint64_t lo = 0;
   uint64_t hi = kMax;
@@ -661,11 +659,11 @@ std::optional<AttributeStats> attribute_stats(const IndexView& view, std::string
                              {kMax, out.count}};
   uint64_t answers[kSlots] = {};
   kth_values(*slices, std::move(c), std::move(ranks), answers);
-  out.min = system_tags::from_offset_binary(answers[kMin]);
-  out.p50 = system_tags::from_offset_binary(answers[kP50]);
-  out.p90 = system_tags::from_offset_binary(answers[kP90]);
-  out.p99 = system_tags::from_offset_binary(answers[kP99]);
-  out.max = system_tags::from_offset_binary(answers[kMax]);
+  out.min = AttributeSlices::from_offset_binary(answers[kMin]);
+  out.p50 = AttributeSlices::from_offset_binary(answers[kP50]);
+  out.p90 = AttributeSlices::from_offset_binary(answers[kP90]);
+  out.p99 = AttributeSlices::from_offset_binary(answers[kP99]);
+  out.max = AttributeSlices::from_offset_binary(answers[kMax]);
   return out;
 }
 

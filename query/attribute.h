@@ -1,10 +1,10 @@
 // Numeric attributes: range predicates and summary statistics over the
 // bit-sliced index of a signed 64-bit value per user.
 //
-// Storage (index/system_tags.h): per attribute an "exists" bitmap E of the
+// Storage (index/system_view.h, AttributeSlices): per attribute an "exists" bitmap E of the
 // users that have a value and 64 slice bitmaps S_b, the users whose value in
 // offset binary (v XOR 2^63, so unsigned order is signed order) has bit b
-// set; a slice missing from the dictionary is empty. Every slice is a subset
+// set; a slice never written is empty (null). Every slice is a subset
 // of E (the write path keeps it so), which makes "S_b has E's cardinality"
 // mean "every value has bit b set": such slices, and empty ones, cost O(1).
 // With values up to ~1e6 only ~20 of the 64 slices vary.

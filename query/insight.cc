@@ -5,7 +5,7 @@
 #include <span>
 #include <string_view>
 
-#include "index/system_tags.h"
+#include "index/index_view.h"
 #include "index/tag_dictionary.h"
 #include "query/crowd_counts.h"
 
@@ -14,15 +14,14 @@ namespace {
 
 // A field's tags in byte order of their names: the bare tag `field` (a tag
 // with no ':' is its own field) sorts before every `field:...`.
-std::vector<TagId> tags_of_field(const TagDictionary& dictionary, std::string_view field) {
+// with_prefix() and find_tag() skip the index's own tags.
+std::vector<TagId> tags_of_field(const IndexView& view, std::string_view field) {
   std::vector<TagId> out;
-  if (field.find(':') != std::string_view::npos || system_tags::is_system(field)) return out;
-  if (const auto bare = dictionary.find(field)) out.push_back(*bare);
+  if (field.find(':') != std::string_view::npos) return out;
+  if (const auto bare = view.find_tag(field)) out.push_back(*bare);
   std::string prefix(field);
   prefix.push_back(':');
-  for (const TagId id : dictionary.with_prefix(prefix)) {
-    if (!system_tags::is_system(dictionary.name(id))) out.push_back(id);
-  }
+  for (const TagId id : view.dictionary().with_prefix(prefix)) out.push_back(id);
   return out;
 }
 
@@ -72,7 +71,7 @@ std::variant<InsightReport, UnknownField> insight(const roaring_bitmap_t* crowd,
     for (const auto& field : options.fields) {
       const bool seen = std::any_of(fields.begin(), fields.end(), [&](const auto& f) { return f.first == field; });
       if (seen) continue;
-      auto tags = tags_of_field(dictionary, field);
+      auto tags = tags_of_field(view, field);
       if (tags.empty()) return UnknownField{field};
       fields.emplace_back(field, std::move(tags));
     }
@@ -81,10 +80,8 @@ std::variant<InsightReport, UnknownField> insight(const roaring_bitmap_t* crowd,
     // tags ("a-b:x" sorts between "a" and "a:x"), hence the map; within a
     // field the tags stay in byte order. O(tags log fields).
     std::map<std::string_view, std::vector<TagId>> by_field;
-    for (const TagId id : dictionary.sorted()) {
-      const std::string& name = dictionary.name(id);
-      if (system_tags::is_system(name)) continue;
-      by_field[tag_field(name)].push_back(id);
+    for (const TagId id : view.user_tags()) {
+      by_field[tag_field(dictionary.name(id))].push_back(id);
     }
     fields.reserve(by_field.size());
     for (auto& [field, tags] : by_field) fields.emplace_back(std::string(field), std::move(tags));

@@ -20,7 +20,6 @@
 #include <string_view>
 #include <unordered_set>
 
-#include "index/system_tags.h"
 #include "index/tag_dictionary.h"
 #include "query/deadline.h"
 
@@ -355,10 +354,8 @@ std::optional<std::string> unknown_lookalike_field(const IndexView& view, std::s
   if (fields.empty()) return std::nullopt;
   std::unordered_set<std::string_view> known;
   const TagDictionary& dict = view.dictionary();
-  for (const TagId t : dict.sorted()) {
-    const std::string& name = dict.name(t);
-    if (system_tags::is_system(name)) continue;
-    known.insert(tag_field(name));
+  for (const TagId t : view.user_tags()) {
+    known.insert(tag_field(dict.name(t)));
   }
   for (const auto& f : fields) {
     if (!known.contains(f)) return f;
@@ -426,9 +423,8 @@ LookalikeResult lookalike(const IndexView& view, const roaring_bitmap_t* seed, c
     std::vector<TagId> eligible;
     std::vector<const roaring_bitmap_t*> bitmaps;
     const TagDictionary& dict = view.dictionary();
-    for (const TagId t : dict.sorted()) {
+    for (const TagId t : view.user_tags()) {
       const std::string& name = dict.name(t);
-      if (system_tags::is_system(name)) continue;
       if (!fields.empty() && !fields.contains(tag_field(name))) continue;
       if (view.tag(t).cardinality == 0) continue;
       eligible.push_back(t);

@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "index/system_tags.h"
+#include "index/system_view.h"
 #include "query/attribute.h"
 #include "query/evaluator.h"
 #include "query/lookalike.h"
@@ -92,19 +92,14 @@ class Resolver {
   std::optional<Error> error;
 
  private:
-  // A user's tag by name; system tags (system_tags.h) cannot be named.
-  [[nodiscard]] std::optional<TagId> find_user_tag(std::string_view name) const {
-    if (system_tags::is_system(name)) return std::nullopt;
-    return view_.dictionary().find(name);
-  }
+  // A user's tag by name; the index's own tags cannot be named.
+  [[nodiscard]] std::optional<TagId> find_user_tag(std::string_view name) const { return view_.find_tag(name); }
 
   // @name: the saved crowd's own tag, which changes only when the crowd is
   // refreshed or one of its users is deleted (so pages of it are stable).
   [[gnu::noinline]] bool resolve_saved_crowd(const AstNode& node, PlanNode& out) {
-    const std::string key = system_tags::crowd(node.text);
-    const auto id = view_.dictionary().find(key);
-    if (id && view_.entries().contains(key)) {
-      out = make_tag_node(view_, *id, node.position);
+    if (const auto crowd = view_.system().saved_crowd(node.text)) {
+      out = make_tag_node(view_, crowd->id, node.position);
       out.label = "@" + node.text;
       return true;
     }
@@ -175,11 +170,7 @@ class Resolver {
       // More days than the calendar holds (0000-9999: 3.65M) mean all of them.
       first = last - std::min<int64_t>(node.low, 10'000'000) + 1;
     }
-    std::vector<TagId> days;
-    for (const TagId id : view_.dictionary().system_with_prefix(system_tags::day_prefix(node.text))) {
-      const auto day = system_tags::day_of(view_.dictionary().name(id), node.text);
-      if (day && *day >= first && *day <= last) days.push_back(id);
-    }
+    std::vector<TagId> days = view_.system().days_between(node.text, first, last);
     if (days.empty()) {
       out = make_empty_node(node.position);
     } else if (days.size() == 1) {

@@ -8,7 +8,6 @@
 // the route table (routes.cc) sends each method and pattern here.
 #include <simdjson.h>
 
-#include "index/system_tags.h"
 #include "server/api.h"
 #include "server/json_fields.h"
 #include "server/json_writer.h"
@@ -117,10 +116,8 @@ Reply Api::crowd_delete(const std::string& name, Call& call) {
   if (auto problem = crowd_name_problem(name)) return error_reply(bad_request(*problem));
   call.query = "@" + name;
   if (!find_crowd(*store_.view(), name)) return error_reply(not_found("no saved crowd " + name));
-  const std::string key = system_tags::crowd(name);
   WriteBatch batch;
-  batch.clear_tag(batch.intern(key));
-  batch.erase_entry(key);
+  batch.delete_crowd(name);
   WriteResult ignored;
   if (auto e = write_failure(store_.write(batch, ignored))) return error_reply(*e);
   std::string body;

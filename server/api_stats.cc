@@ -20,7 +20,7 @@
 #include <string>
 #include <variant>
 
-#include "index/system_tags.h"
+#include "index/system_view.h"
 #include "query/attribute.h"
 #include "server/analytics_request.h"
 #include "server/api.h"
@@ -79,9 +79,7 @@ Reply Api::stats(const Request& req, Clock::time_point start) {
   auto compiled = compile_query(r.q, *view, query_options(r.lenient));
   if (const auto* e = std::get_if<ApiError>(&compiled)) return error_reply(*e);
   // Checked before the crowd is built: a typo costs a lookup, not a query.
-  // A name holding the system mark could only reach the index's own tags.
-  if (r.attr.find(system_tags::kMark) != std::string::npos ||
-      !view->dictionary().find(system_tags::attribute(r.attr, -1))) {
+  if (!view->system().attribute(r.attr)) {
     return error_reply(unknown_attribute(r.attr));
   }
   const Bitmap crowd = thread_evaluator().materialize(std::get<query::Plan>(compiled), *view);

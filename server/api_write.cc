@@ -50,7 +50,8 @@ std::optional<ApiError> read_assign_list(simdjson::dom::element list, std::strin
     simdjson::dom::object obj;
     if (entry.get(obj)) return bad_request(where + ": expected an object {\"id\", \"tags\"}");
     if (auto problem = read_user_record(obj, adding ? RecordMode::kAdd : RecordMode::kRemove, record,
-                                        [&](std::string_view name) { return batch.intern(name); })) {
+                                        [&](std::string_view name) { return batch.intern(name); },
+                                        [&](std::string_view tag, int64_t day) { return batch.intern_day(tag, day); })) {
       where.append(".").append(*problem);
       return bad_request(std::move(where));
     }

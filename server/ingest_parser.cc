@@ -48,7 +48,8 @@ std::optional<ApiError> parse_ndjson(std::string_view body, TagSink& sink, Inges
     simdjson::dom::object obj;
     if (root.get(obj)) return bad_line(number, "expected a JSON object");
     if (auto problem =
-            read_user_record(obj, RecordMode::kAdd, record, [&](std::string_view name) { return sink.tag(name); })) {
+            read_user_record(obj, RecordMode::kAdd, record, [&](std::string_view name) { return sink.tag(name); },
+                             [&](std::string_view tag, int64_t day) { return sink.day(tag, day); })) {
       return bad_line(number, std::move(*problem));
     }
     ++counts.records;

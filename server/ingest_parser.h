@@ -21,6 +21,8 @@ class TagSink {
  public:
   virtual ~TagSink() = default;
   virtual uint32_t tag(std::string_view name) = 0;
+  // The number of `tag`'s day tag for `day` (days since 1970-01-01).
+  virtual uint32_t day(std::string_view tag, int64_t day) = 0;
   // Returns false when the user cannot be added (no ordinal left).
   virtual bool add(UserId user, std::span<const uint32_t> tags) = 0;
   // Numeric values: `attribute` is a name's number from tag().
@@ -31,6 +33,7 @@ class BatchSink final : public TagSink {
  public:
   explicit BatchSink(WriteBatch& batch) : batch_(batch) {}
   uint32_t tag(std::string_view name) override { return batch_.intern(name); }
+  uint32_t day(std::string_view tag, int64_t day) override { return batch_.intern_day(tag, day); }
   bool add(UserId user, std::span<const uint32_t> tags) override {
     batch_.add(user, tags);
     return true;
@@ -47,6 +50,7 @@ class BulkSink final : public TagSink {
  public:
   explicit BulkSink(BulkLoader& loader) : loader_(loader) {}
   uint32_t tag(std::string_view name) override { return loader_.tag(name); }
+  uint32_t day(std::string_view tag, int64_t day) override { return loader_.day(tag, day); }
   bool add(UserId user, std::span<const uint32_t> tags) override { return loader_.add(user, tags); }
   void value(UserId user, uint32_t attribute, int64_t v) override {
     if (attributes_.size() <= attribute) attributes_.resize(attribute + 1, UINT32_MAX);

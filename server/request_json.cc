@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "index/tag_dictionary.h"
+
 namespace crowd::server {
 
 simdjson::dom::parser& thread_json_parser() {
@@ -52,8 +54,8 @@ std::optional<std::string> tag_problem(std::string_view tag) {
   if (tag.empty()) return "empty tag";
   if (tag.size() > kMaxTagBytes) return "tag longer than " + std::to_string(kMaxTagBytes) + " bytes";
   // Names starting with a control byte are reserved for the index's own
-  // bitmaps (index/system_tags.h).
-  if (static_cast<unsigned char>(tag.front()) < 0x20) return "tag starts with a control character";
+  // bitmaps (index/system_view.h).
+  if (reserved_tag_name(tag)) return "tag starts with a control character";
   return std::nullopt;
 }
 

@@ -1,6 +1,6 @@
 #include "server/retention.h"
 
-#include "index/system_tags.h"
+#include "index/system_view.h"
 
 namespace crowd::server {
 
@@ -10,26 +10,16 @@ std::optional<uint64_t> Retention::enforce(const WriteBatch* written, std::strin
   const auto newest = view->newest_day();
   if (!newest) return 0;
   const int64_t horizon = *newest - static_cast<int64_t>(days_) + 1;
-  const auto& dict = view->dictionary();
-  WriteBatch batch;
-  uint64_t cleared = 0;
-  const auto clear_if_old = [&](TagId id) {
-    if (view->tag(id).cardinality == 0) return;
-    const auto day = system_tags::day_of_any(dict.name(id));
-    if (day && *day < horizon) {
-      batch.clear_tag(batch.intern(dict.name(id)));
-      ++cleared;
-    }
-  };
   const bool moved = *newest != enforced_for_;
+  std::vector<TagId> old;
   if (moved) {
-    for (const TagId id : dict.system_with_prefix(system_tags::day_prefix(""))) clear_if_old(id);
+    old = view->system().days_before(horizon);
   } else if (written != nullptr) {
-    for (const auto& name : written->names()) {
-      if (!system_tags::day_of_any(name)) continue;
-      if (const auto id = dict.find(name)) clear_if_old(*id);
-    }
+    old = view->system().days_before(horizon, *written);
   }
+  WriteBatch batch;
+  for (const TagId id : old) batch.clear_tag(batch.intern(view->dictionary().name(id)));
+  const uint64_t cleared = old.size();
   if (!batch.empty()) {
     WriteResult ignored;
     if (store_.write(batch, ignored) != WriteStatus::kOk) {

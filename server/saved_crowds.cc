@@ -5,7 +5,7 @@
 #include <ctime>
 #include <memory>
 
-#include "index/system_tags.h"
+#include "index/system_view.h"
 #include "query/lookalike.h"
 #include "server/json_writer.h"
 #include "server/query_support.h"
@@ -124,32 +124,20 @@ std::variant<Bitmap, ApiError> draw_crowd(const CrowdDefinition& d, const IndexV
 }
 
 std::optional<ApiError> save_crowd(Store& store, std::string_view name, const CrowdDefinition& d, Bitmap members) {
-  const std::string key = system_tags::crowd(name);
   WriteBatch batch;
-  batch.replace_tag(batch.intern(key), std::make_shared<const Bitmap>(std::move(members)));
-  batch.set_entry(key, encode_definition(d));
+  batch.save_crowd(name, std::make_shared<const Bitmap>(std::move(members)), encode_definition(d));
   WriteResult ignored;
   return write_failure(store.write(batch, ignored));
 }
 
 std::optional<SavedCrowd> find_crowd(const IndexView& view, std::string_view name) {
-  const std::string key = system_tags::crowd(name);
-  const auto entry = view.entries().find(key);
-  const auto id = view.dictionary().find(key);
-  if (entry == view.entries().end() || !id) return std::nullopt;
-  auto definition = decode_definition(entry->second);
+  const auto stored = view.system().saved_crowd(name);
+  if (!stored) return std::nullopt;
+  auto definition = decode_definition(stored->definition);
   if (!definition) return std::nullopt;
-  return SavedCrowd{std::move(*definition), view.tag(*id).cardinality};
+  return SavedCrowd{std::move(*definition), view.tag(stored->id).cardinality};
 }
 
-std::vector<std::string> crowd_names(const IndexView& view) {
-  const std::string prefix = system_tags::crowd_prefix();
-  std::vector<std::string> names;
-  for (auto it = view.entries().lower_bound(prefix); it != view.entries().end() && it->first.starts_with(prefix);
-       ++it) {
-    names.push_back(it->first.substr(prefix.size()));
-  }
-  return names;
-}
+std::vector<std::string> crowd_names(const IndexView& view) { return view.system().saved_crowds(); }
 
 }  // namespace crowd::server

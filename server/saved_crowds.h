@@ -1,7 +1,7 @@
 // Saved crowds (人群包): a named, materialised result of a query or of a
 // lookalike expansion, kept in the index as a system tag (its members) and a
 // metadata entry (its definition and times), both written in one WriteBatch
-// so the log and snapshots keep them together (index/system_tags.h).
+// so the log and snapshots keep them together (index/system_view.h).
 //
 // A saved crowd changes only when it is refreshed (drawn again from its
 // definition) or when one of its users is deleted: pages and exports of

@@ -5,7 +5,7 @@
 //    "values": {"spend_90d": 1234},                          numeric attributes
 //    "events": [{"tag": "cat:7:buy", "day": "2017-11-25"}]}  dated tags
 //
-// An event sets its tag and the tag's day (index/system_tags.h), so the
+// An event sets its tag and the tag's day (WriteBatch::intern_day), so the
 // plain tag still means "ever" and within() asks for days. In an assign
 // "remove" entry, "values" is a list of attribute names whose values are
 // cleared, and events are not allowed.
@@ -21,7 +21,6 @@
 #include <vector>
 
 #include "index/ids.h"
-#include "index/system_tags.h"
 #include "query/date.h"
 #include "server/request_json.h"
 
@@ -47,13 +46,14 @@ inline std::string element_problem(std::string_view field, std::size_t index, st
 }  // namespace detail
 
 // Fills `out` (names passed through `intern`, which returns their
-// batch-local numbers). "id" and at least one of the others are required;
+// batch-local numbers; an event's tag and day through `intern_day`, which
+// returns its day tag's). "id" and at least one of the others are required;
 // unknown fields are refused so that a typo cannot silently write nothing.
 // On a problem returns its description, naming the field and element
 // ("tags[2]: must be a string"); callers add where the object was.
-template <class Intern>
+template <class Intern, class InternDay>
 [[nodiscard]] std::optional<std::string> read_user_record(simdjson::dom::object obj, RecordMode mode,
-                                                          UserRecord& out, Intern&& intern) {
+                                                          UserRecord& out, Intern&& intern, InternDay&& intern_day) {
   bool saw_id = false;
   bool saw_data = false;
   out.tags.clear();
@@ -118,7 +118,7 @@ template <class Intern>
         const auto day = query::parse_day(day_text);
         if (!day) return detail::element_problem("events", index, "day: must be a date YYYY-MM-DD");
         out.tags.push_back(intern(tag));
-        day_tags.push_back(intern(system_tags::day(tag, *day)));
+        day_tags.push_back(intern_day(tag, *day));
         ++index;
       }
     } else {

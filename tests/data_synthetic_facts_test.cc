@@ -22,7 +22,7 @@
 #include "data/synthetic_world.h"
 #include "index/bulk_loader.h"
 #include "index/index.h"
-#include "index/system_tags.h"
+#include "index/system_view.h"
 #include "query/date.h"
 
 namespace crowd::synth {
@@ -295,17 +295,17 @@ TEST(SyntheticFacts, LoadedSlicesAndDayTagsDecodeToFacts) {
   ASSERT_TRUE(assignments.has_value());
   loader.finish();
   const auto view = index.view();
-  const auto& dict = view->dictionary();
-  const auto holds = [&](const std::string& name, Ordinal o) {
-    const auto tag = dict.find(name);
+  const SystemView system = view->system();
+  const auto holds = [&](const std::optional<TagId>& tag, Ordinal o) {
     return tag.has_value() && view->tag(*tag).bits.contains(o);
   };
+  const auto slice_holds = [](const TagBits* slice, Ordinal o) { return slice != nullptr && slice->bits.contains(o); };
 
   std::vector<uint32_t> tags;
   UserId id = 0;
   UserFacts f;
   uint64_t naive_assignments = 0;
-  std::map<std::string, uint64_t> day_counts;  // day tag name -> users
+  std::map<std::pair<std::string, int64_t>, uint64_t> day_counts;  // (tag, day) -> users
   uint64_t buyers = 0;
   for (uint64_t i = 0; i < pop.users(); ++i) {
     pop.user(i, id, tags);
@@ -313,7 +313,7 @@ TEST(SyntheticFacts, LoadedSlicesAndDayTagsDecodeToFacts) {
     std::set<uint32_t> plain;
     for (const auto& e : f.events) {
       plain.insert(e.tag);
-      ++day_counts[system_tags::day(pop.vocabulary()[e.tag], world::kSnapshotDays[e.snapshot].day)];
+      ++day_counts[{pop.vocabulary()[e.tag], world::kSnapshotDays[e.snapshot].day}];
     }
     naive_assignments += tags.size() + plain.size();
     buyers += f.has_values;
@@ -322,37 +322,37 @@ TEST(SyntheticFacts, LoadedSlicesAndDayTagsDecodeToFacts) {
     ASSERT_TRUE(ordinal.has_value());
     for (int a = 0; a < world::kAttributes; ++a) {
       const std::string attribute(world::kAttributeNames[a]);
-      ASSERT_EQ(holds(system_tags::attribute(attribute, -1), *ordinal), f.has_values) << i << " " << attribute;
+      const auto slices = system.attribute(attribute);
+      ASSERT_EQ(slices && slice_holds(slices->exists, *ordinal), f.has_values) << i << " " << attribute;
       uint64_t bits = 0;
-      for (int b = 0; b < system_tags::kValueBits; ++b) {
-        if (holds(system_tags::attribute(attribute, b), *ordinal)) bits |= uint64_t{1} << b;
+      for (int b = 0; slices && b < AttributeSlices::kBits; ++b) {
+        if (slice_holds(slices->bits[static_cast<std::size_t>(b)], *ordinal)) bits |= uint64_t{1} << b;
       }
       if (f.has_values) {
-        EXPECT_EQ(system_tags::from_offset_binary(bits), f.values[a]) << i << " " << attribute;
+        EXPECT_EQ(AttributeSlices::from_offset_binary(bits), f.values[a]) << i << " " << attribute;
       } else {
         EXPECT_EQ(bits, 0u) << i << " " << attribute;
       }
     }
     for (const auto& e : f.events) {
       const auto& name = pop.vocabulary()[e.tag];
-      EXPECT_TRUE(holds(name, *ordinal)) << i << " " << name;
-      EXPECT_TRUE(holds(system_tags::day(name, world::kSnapshotDays[e.snapshot].day), *ordinal)) << i << " " << name;
+      EXPECT_TRUE(holds(view->find_tag(name), *ordinal)) << i << " " << name;
+      EXPECT_TRUE(holds(system.day(name, world::kSnapshotDays[e.snapshot].day), *ordinal)) << i << " " << name;
     }
   }
   EXPECT_EQ(*assignments, naive_assignments);
   // Every day tag holds exactly the users with that event; there are no
   // others.
-  std::size_t day_tags = 0;
-  for (const TagId t : dict.system_with_prefix(system_tags::day_prefix(""))) {
-    ++day_tags;
-    const auto& name = dict.name(t);
-    ASSERT_TRUE(day_counts.count(name)) << "unexpected day tag";
-    EXPECT_EQ(view->tag(t).cardinality, day_counts[name]);
+  // (Each expected one is there with its count, and there are as many.)
+  for (const auto& [tag_day, users] : day_counts) {
+    const auto t = system.day(tag_day.first, tag_day.second);
+    ASSERT_TRUE(t.has_value()) << "missing day tag of " << tag_day.first;
+    EXPECT_EQ(view->tag(*t).cardinality, users);
   }
-  EXPECT_EQ(day_tags, day_counts.size());
-  const auto exists = dict.find(system_tags::attribute("spend_90d", -1));
-  ASSERT_TRUE(exists.has_value());
-  EXPECT_EQ(view->tag(*exists).cardinality, buyers);
+  EXPECT_EQ(system.all_days().size(), day_counts.size());
+  const auto spend = system.attribute("spend_90d");
+  ASSERT_TRUE(spend.has_value());
+  EXPECT_EQ(spend->exists->cardinality, buyers);
 }
 
 }  // namespace

@@ -15,7 +15,7 @@
 #include "data/taobao_log.h"
 #include "index/bulk_loader.h"
 #include "index/index.h"
-#include "index/system_tags.h"
+#include "index/system_view.h"
 
 namespace crowd {
 namespace {
@@ -153,7 +153,8 @@ TEST(TaobaoLog, LoadsTheRealSampleLikeAnIndependentParse) {
   uint64_t dated = 0;
   for (const auto& [tag_day, who] : day_holders) {
     dated += who.size();
-    EXPECT_EQ(cardinality(l->index, system_tags::day(tag_day.first, tag_day.second)), who.size()) << tag_day.first;
+    const auto day = view->system().day(tag_day.first, tag_day.second);
+    EXPECT_EQ(day ? view->tag(*day).cardinality : 0, who.size()) << tag_day.first;
   }
   EXPECT_EQ(l->stats.dated_assignments, dated);
   EXPECT_EQ(view->tag_count(), holders.size() + day_holders.size());

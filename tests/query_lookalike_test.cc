@@ -21,7 +21,6 @@
 
 #include "index/bulk_loader.h"
 #include "index/index.h"
-#include "index/system_tags.h"
 #include "query/lookalike.h"
 
 namespace crowd::query {
@@ -34,6 +33,7 @@ namespace {
 struct Data {
   std::unique_ptr<Index> index;
   std::vector<std::string> names;           // tag index -> name
+  int system_tag = -1;                      // a system tag (a day tag of "class_one")
   std::vector<std::set<int>> tags;          // by user index: plain sets
   std::vector<int> cls;                     // by user index: hidden class
   std::vector<Ordinal> ordinal;             // by user index
@@ -57,7 +57,8 @@ Data make_data(std::size_t users, uint64_t seed) {
   for (int i = 0; i < 6; ++i) specs.push_back({"d:" + std::to_string(i), 0.0008, {1.0, 5.0, 1.0}, false});
   for (const auto& s : specs) d.names.push_back(s.name);
   const int system_tag = static_cast<int>(d.names.size());
-  d.names.push_back(system_tags::crowd("class_one"));
+  d.system_tag = system_tag;
+  d.names.push_back("class_one");  // stored as its day tag, below
 
   d.tags.resize(users);
   d.cls.resize(users);
@@ -84,7 +85,9 @@ Data make_data(std::size_t users, uint64_t seed) {
   d.index = std::make_unique<Index>();
   BulkLoader loader(*d.index);
   std::vector<uint32_t> local(d.names.size());
-  for (std::size_t t = 0; t < d.names.size(); ++t) local[t] = loader.tag(d.names[t]);
+  for (std::size_t t = 0; t < d.names.size(); ++t) {
+    local[t] = static_cast<int>(t) == d.system_tag ? loader.day(d.names[t], 0) : loader.tag(d.names[t]);
+  }
   std::vector<uint32_t> mine;
   for (std::size_t i = 0; i < users; ++i) {
     mine.clear();
@@ -148,7 +151,7 @@ Expected naive(const Data& d, const std::set<std::size_t>& seed, const std::set<
   std::vector<F> pool;
   for (std::size_t t = 0; t < d.names.size(); ++t) {
     const std::string& name = d.names[t];
-    if (!name.empty() && name[0] == '\x1f') continue;
+    if (static_cast<int>(t) == d.system_tag) continue;
     if (!fields.empty() && std::find(fields.begin(), fields.end(), name.substr(0, name.find(':'))) == fields.end()) {
       continue;
     }
@@ -353,7 +356,7 @@ TEST_F(LookalikeTest, FieldsRestrictionAndSystemTags) {
   options.size = 1000;
   const auto r = lookalike(*view, seed_bits.get(), options);
   ASSERT_FALSE(r.features.empty());
-  for (const auto& f : r.features) EXPECT_FALSE(system_tags::is_system(view->dictionary().name(f.tag)));
+  for (const auto& f : r.features) EXPECT_FALSE(view->dictionary().is_system(f.tag));
   options.fields = {"d"};
   const auto only_d = lookalike(*view, seed_bits.get(), options);
   ASSERT_FALSE(only_d.features.empty());
@@ -363,7 +366,12 @@ TEST_F(LookalikeTest, FieldsRestrictionAndSystemTags) {
   const std::vector<std::string> good = {"a", "d"}, bad = {"a", "zzz", "yyy"};
   EXPECT_EQ(unknown_lookalike_field(*view, good), std::nullopt);
   EXPECT_EQ(unknown_lookalike_field(*view, bad), std::optional<std::string>("zzz"));
-  const std::vector<std::string> system = {std::string(1, system_tags::kMark)};
+  // A system tag's own name, as the index stores it, is no field.
+  std::vector<std::string> system;
+  for (TagId id = 0; id < view->dictionary().size() && system.empty(); ++id) {
+    if (view->dictionary().is_system(id)) system.push_back(view->dictionary().name(id));
+  }
+  ASSERT_EQ(system.size(), 1u);
   EXPECT_NE(unknown_lookalike_field(*view, system), std::nullopt);
 }
 

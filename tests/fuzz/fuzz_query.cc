@@ -24,7 +24,6 @@
 
 #include "index/bulk_loader.h"
 #include "index/index.h"
-#include "index/system_tags.h"
 #include "query/ast.h"
 #include "query/evaluator.h"
 #include "query/lexer.h"
@@ -82,7 +81,7 @@ std::unique_ptr<Index> build_index() {
   const uint32_t score = batch.intern("score");
   const uint32_t daily = batch.intern("aipl_daily:brand_x:I");
   std::vector<uint32_t> day_tags;
-  for (int64_t d = 17495; d <= 17503; ++d) day_tags.push_back(batch.intern(system_tags::day("aipl_daily:brand_x:I", d)));
+  for (int64_t d = 17495; d <= 17503; ++d) day_tags.push_back(batch.intern_day("aipl_daily:brand_x:I", d));
   for (uint64_t i = 0; i < kUsers; i += 3) {
     batch.set_value(id_of(i), spend, static_cast<int64_t>((i * 37) % 2000) - 100);
     if (i % 2 == 0) batch.set_value(id_of(i), score, static_cast<int64_t>(i) - 35'000);
@@ -103,9 +102,7 @@ std::unique_ptr<Index> build_index() {
   for (const auto& [name, step] : {std::pair<const char*, uint32_t>{"bx_like", 7}, {"x", 1000}}) {
     Bitmap members;
     for (uint32_t o = 0; o < kUsers; o += step) roaring_bitmap_add(members.get(), o);
-    const std::string key = system_tags::crowd(name);
-    crowds.replace_tag(crowds.intern(key), std::make_shared<const Bitmap>(std::move(members)));
-    crowds.set_entry(key, "{}");
+    crowds.save_crowd(name, std::make_shared<const Bitmap>(std::move(members)), "{}");
   }
   CROWD_FUZZ_CHECK(index->apply(crowds, result), "apply crowds");
   return index;

@@ -20,7 +20,7 @@
 #include "data/taobao_log.h"
 #include "index/bulk_loader.h"
 #include "index/index.h"
-#include "index/system_tags.h"
+#include "index/system_view.h"
 #include "tests/fuzz/fuzz_check.h"
 
 using namespace crowd;
@@ -75,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint64_t assignments = 0;
   uint64_t dated = 0;
   std::set<std::string> run_tags;
-  std::set<std::string> run_days;
+  std::set<std::pair<std::string, int64_t>> run_days;  // (tag, day)
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const TaobaoRow& r = rows[i];
     users.insert(r.user);
@@ -90,7 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CROWD_FUZZ_CHECK(tag == "cat:" + std::to_string(r.category) + ":" + std::string(taobao_behavior_name(r.behavior)),
                      "tag spelling %s", tag.c_str());
     run_tags.insert(tag);
-    if (r.day) run_days.insert(system_tags::day(tag, *r.day));
+    if (r.day) run_days.emplace(tag, *r.day);
   }
   assignments += run_tags.size();
   dated += run_days.size();
@@ -105,14 +105,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CROWD_FUZZ_CHECK(view->universe().cardinality == users.size(), "universe %llu, users %zu",
                    static_cast<unsigned long long>(view->universe().cardinality), users.size());
   for (const TaobaoRow& r : rows) {
-    const auto has = [&](const std::string& name) {
-      const auto id = view->dictionary().find(name);
+    const auto has = [&](const std::optional<TagId>& id) {
       const auto ordinal = view->parts().users->find(r.user);
       return id && ordinal && roaring_bitmap_contains(view->tag(*id).bits.get(), *ordinal);
     };
     const std::string tag = taobao_tag(r.category, r.behavior);
-    CROWD_FUZZ_CHECK(has(tag), "user %llu lacks %s", static_cast<unsigned long long>(r.user), tag.c_str());
-    if (r.day) CROWD_FUZZ_CHECK(has(system_tags::day(tag, *r.day)), "day tag missing");
+    CROWD_FUZZ_CHECK(has(view->find_tag(tag)), "user %llu lacks %s", static_cast<unsigned long long>(r.user), tag.c_str());
+    if (r.day) CROWD_FUZZ_CHECK(has(view->system().day(tag, *r.day)), "day tag missing");
   }
   return 0;
 }

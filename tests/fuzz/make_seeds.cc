@@ -14,7 +14,6 @@
 
 #include "index/index.h"
 #include "index/snapshot_file.h"
-#include "index/system_tags.h"
 #include "index/wal_format.h"
 #include "index/write_batch.h"
 
@@ -61,7 +60,7 @@ std::vector<WriteBatch> batches() {
     b.set_value(7, spend, -12345);
     b.set_value(9, spend, 500);
     b.clear_value(7, spend);
-    const uint32_t both[] = {b.intern("cat:7:buy"), b.intern(system_tags::day("cat:7:buy", 17495))};
+    const uint32_t both[] = {b.intern("cat:7:buy"), b.intern_day("cat:7:buy", 17495)};
     b.add(9, both);
     out.push_back(std::move(b));
   }
@@ -69,10 +68,8 @@ std::vector<WriteBatch> batches() {
     WriteBatch b;
     auto members = std::make_shared<Bitmap>();
     for (uint32_t o : {0u, 1u, 2u, 70000u}) roaring_bitmap_add(members->get(), o);
-    const std::string key = system_tags::crowd("bx_like");
-    b.replace_tag(b.intern(key), std::move(members));
-    b.set_entry(key, "{\"q\":\"a\"}");
-    b.erase_entry(system_tags::crowd("old"));
+    b.save_crowd("bx_like", std::move(members), "{\"q\":\"a\"}");
+    b.delete_crowd("old");
     out.push_back(std::move(b));
   }
   return out;
