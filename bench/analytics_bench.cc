@@ -22,7 +22,6 @@
 // benchmark runs 5 repetitions and reports mean, median and stddev:
 //   CROWD_BENCH_USERS=10000000 build/bench-analytics --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
-#include <roaring/containers/containers.h>
 #include <roaring/roaring.h>
 
 #include <algorithm>
@@ -34,6 +33,7 @@
 #include <vector>
 
 #include "bench/bench_population.h"
+#include "index/chunk_cursor.h"
 #include "index/tag_dictionary.h"
 #include "query/crowd_counts.h"
 #include "query/insight.h"
@@ -195,15 +195,13 @@ void scan_bench(benchmark::State& state, bool demographic) {
   for (auto _ : state) {
     uint64_t sum = 0;
     for (const auto* t : tags) {
-      const roaring_array_t& ra = t->high_low_container;
-      for (int32_t i = 0; i < ra.size; ++i) {
-        const void* c = ra.containers[i];
-        if (ra.typecodes[i] == BITSET_CONTAINER_TYPE_CODE) {
-          const uint64_t* w = static_cast<const bitset_container_t*>(c)->array;
-          for (int j = 0; j < 1024; ++j) sum += w[j];
-        } else if (ra.typecodes[i] == ARRAY_CONTAINER_TYPE_CODE) {
-          const auto* a = static_cast<const array_container_t*>(c);
-          for (int32_t j = 0; j < a->cardinality; ++j) sum += a->array[j];
+      for (ChunkCursor c(t); !c.done(); c.advance()) {
+        const Chunk chunk = c.current();
+        if (chunk.kind == ChunkKind::kBitset) {
+          const uint64_t* w = chunk.words();
+          for (std::size_t j = 0; j < kChunkWords; ++j) sum += w[j];
+        } else if (chunk.kind == ChunkKind::kArray) {
+          for (int32_t j = 0; j < chunk.size; ++j) sum += chunk.values()[j];
         }
       }
     }

@@ -10,8 +10,8 @@
 // The dated events are made here: every holder of the 20 largest
 // cat:*:buy tags gets that tag on one of 90 days (seeded), written through
 // the store like an ingest of events. Run with
-//   CROWD_BENCH_USERS=10000000 build/bench-dated-crowds --benchmark_repetitions=5 \
-//     --benchmark_report_aggregates_only=true
+//   CROWD_BENCH_USERS=10000000 build/bench-dated-crowds --benchmark_repetitions=5
+//     --benchmark_report_aggregates_only=true   (one command line)
 #include <benchmark/benchmark.h>
 
 #include <algorithm>

@@ -20,9 +20,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
-
-struct bitset_container_s;  // CRoaring's bitset container (roaring/containers/bitset.h)
 
 namespace crowd {
 
@@ -35,10 +34,10 @@ class DenseChunks {
   DenseChunks(const DenseChunks&) = delete;
   DenseChunks& operator=(const DenseChunks&) = delete;
 
-  // The bitset form of container `index` of the bitmap (its position in the
+  // The 1,024 words of container `index` of the bitmap (its position in the
   // bitmap's container array), or nullptr when that container was not
-  // expanded. O(1).
-  [[nodiscard]] const bitset_container_s* at(int32_t index) const {
+  // expanded. O(1). ChunkCursor asks this for every array it meets.
+  [[nodiscard]] const uint64_t* at(int32_t index) const {
     return static_cast<std::size_t>(index) < by_index_.size() ? by_index_[static_cast<std::size_t>(index)] : nullptr;
   }
   [[nodiscard]] std::size_t bytes() const { return bytes_; }
@@ -47,7 +46,11 @@ class DenseChunks {
   [[nodiscard]] static std::size_t total_bytes();
 
  private:
-  std::vector<bitset_container_s*> by_index_;  // empty when nothing was expanded
+  struct alignas(64) Block {  // one chunk's words, cache-line aligned for the AVX2 kernels
+    uint64_t words[1024];
+  };
+  std::unique_ptr<Block[]> blocks_;        // one allocation for all expanded chunks
+  std::vector<const uint64_t*> by_index_;  // empty when nothing was expanded
   std::size_t bytes_ = 0;
 };
 

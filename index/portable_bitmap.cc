@@ -1,9 +1,9 @@
 #include "index/portable_bitmap.h"
 
-#include <roaring/containers/containers.h>
-
 #include <cstdint>
 #include <cstring>
+
+#include "index/chunk_cursor.h"
 
 namespace crowd {
 
@@ -23,38 +23,42 @@ roaring_bitmap_t* deserialize_portable_bitmap(std::string_view bytes) {
 }
 
 bool well_formed_bitmap(const roaring_bitmap_t* r) {
-  const roaring_array_t& ra = r->high_low_container;
-  for (int32_t i = 0; i < ra.size; ++i) {
-    if (i > 0 && ra.keys[i] <= ra.keys[i - 1]) return false;
-    const void* c = ra.containers[i];
-    switch (ra.typecodes[i]) {
-      case ARRAY_CONTAINER_TYPE_CODE: {
-        const auto* a = static_cast<const array_container_t*>(c);
-        if (a->cardinality < 1 || a->cardinality > DEFAULT_MAX_SIZE) return false;
-        for (int32_t j = 1; j < a->cardinality; ++j)
-          if (a->array[j] <= a->array[j - 1]) return false;
+  // Read through ChunkCursor, the one reader of container structs. It reads
+  // through shared containers, which the old switch refused: they come from
+  // copy-on-write copies, never from deserialised bytes, so nothing changes.
+  bool first = true;
+  uint16_t last_key = 0;
+  for (ChunkCursor cursor(r); !cursor.done(); cursor.advance()) {
+    const Chunk c = cursor.current();
+    if (!first && c.key <= last_key) return false;
+    first = false;
+    last_key = c.key;
+    switch (c.kind) {
+      case ChunkKind::kArray: {
+        if (c.size < 1 || c.size > kMaxArrayMembers) return false;
+        const uint16_t* v = c.values();
+        for (int32_t j = 1; j < c.size; ++j)
+          if (v[j] <= v[j - 1]) return false;
         break;
       }
-      case BITSET_CONTAINER_TYPE_CODE: {
-        const auto* b = static_cast<const bitset_container_t*>(c);
+      case ChunkKind::kBitset: {
         int32_t bits = 0;
-        for (int32_t w = 0; w < BITSET_CONTAINER_SIZE_IN_WORDS; ++w) bits += __builtin_popcountll(b->array[w]);
-        if (bits == 0 || bits != b->cardinality) return false;
+        for (std::size_t w = 0; w < kChunkWords; ++w) bits += __builtin_popcountll(c.words()[w]);
+        if (bits == 0 || bits != c.size) return false;
         break;
       }
-      case RUN_CONTAINER_TYPE_CODE: {
-        const auto* run = static_cast<const run_container_t*>(c);
-        if (run->n_runs < 1) return false;
+      case ChunkKind::kRun: {
+        if (c.size < 1) return false;
         uint32_t next = 0;  // the smallest value the next run may start at
-        for (int32_t j = 0; j < run->n_runs; ++j) {
-          const uint32_t start = run->runs[j].value;
-          const uint32_t end = start + run->runs[j].length;  // inclusive
+        for (int32_t j = 0; j < c.size; ++j) {
+          const uint32_t start = c.runs()[j].value;
+          const uint32_t end = start + c.runs()[j].length;  // inclusive
           if (start < next || end > 0xFFFF) return false;
           next = end + 1;
         }
         break;
       }
-      default:  // shared containers come from copy-on-write, never from bytes
+      case ChunkKind::kNone:  // an unknown typecode
         return false;
     }
   }

@@ -1,8 +1,5 @@
 #include "query/attribute.h"
 
-#include <roaring/bitset_util.h>
-#include <roaring/containers/containers.h>
-
 #include <array>
 #include <cstring>
 #include <memory>
@@ -10,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "index/chunk_cursor.h"
 #include "index/system_view.h"
 #include "query/deadline.h"
 
@@ -54,35 +52,9 @@ std::optional<Slices> find_slices(const IndexView& view, std::string_view attrib
 // ---------------------------------------------------------------------------
 // Chunk access: containers by key, as 1,024 words.
 
-struct Container {
-  const void* c = nullptr;
-  uint8_t type = 0;   // 0: no container at the key
-  int32_t index = 0;  // position in the bitmap's container array
-};
-
-// Steps through one bitmap's containers in ascending key order: a walk asks
-// for E's keys in order, so each slice's key array is read once (a linear
-// step is cheaper than a binary search at ~150 keys per 10M users).
-class Cursor {
- public:
-  Cursor() = default;
-  explicit Cursor(const TagBits& tag) : ra_(&tag.bits.get()->high_low_container), dense_(&tag.dense()) {}
-  explicit Cursor(const roaring_bitmap_t* bits) : ra_(&bits->high_low_container) {}
-
-  [[nodiscard]] Container at(uint16_t key) {
-    while (pos_ < ra_->size && ra_->keys[pos_] < key) ++pos_;
-    if (pos_ == ra_->size || ra_->keys[pos_] != key) return {};
-    uint8_t type = ra_->typecodes[pos_];
-    const void* c = container_unwrap_shared(ra_->containers[pos_], &type);
-    return {c, type, pos_};
-  }
-  [[nodiscard]] const DenseChunks* dense() const { return dense_; }
-
- private:
-  const roaring_array_t* ra_ = nullptr;
-  int32_t pos_ = 0;
-  const DenseChunks* dense_ = nullptr;
-};
+// A tag read chunk by chunk, its larger arrays as its DenseChunks' words.
+// Walks ask for E's keys in order, so each slice's key array is read once.
+ChunkCursor cursor_of(const TagBits& tag) { return ChunkCursor(tag.bits.get(), &tag.dense()); }
 
 // Sets bits [begin, end) of a chunk; begin < end <= 2^16.
 void set_range(uint64_t* w, uint32_t begin, uint32_t end) {
@@ -99,57 +71,29 @@ void set_range(uint64_t* w, uint32_t begin, uint32_t end) {
   w[last] |= tail;
 }
 
-// Popcounts of a chunk by CRoaring's AVX2 Harley-Seal kernels, through a
-// bitset container header over our words: GCC does not vectorise a
-// std::popcount loop without AVX-512, and the scalar loop was ~40% of the
-// stats walk's time.
-uint64_t popcount_words(const uint64_t* w) {
-  const bitset_container_t c{0, const_cast<uint64_t*>(w)};
-  return static_cast<uint64_t>(bitset_container_compute_cardinality(&c));
-}
-uint64_t and_popcount(const uint64_t* a, const uint64_t* b) {
-  const bitset_container_t ca{0, const_cast<uint64_t*>(a)};
-  const bitset_container_t cb{0, const_cast<uint64_t*>(b)};
-  return static_cast<uint64_t>(bitset_container_and_justcard(&ca, &cb));
-}
+// Popcounts by CRoaring's AVX2 Harley-Seal kernels (chunk_cursor.h): GCC
+// does not vectorise a std::popcount loop without AVX-512, and the scalar
+// loop was ~40% of the stats walk's time.
+uint64_t popcount_words(const uint64_t* w) { return chunk_popcount(w); }
+uint64_t and_popcount(const uint64_t* a, const uint64_t* b) { return chunk_and_popcount(a, b); }
 
-// A container as 1,024 words: a bitset's own words (borrowed), the tag's
-// expanded copy of a larger array (DenseChunks), or scattered into `scratch`.
-const uint64_t* words_of(Container c, const DenseChunks* dense, uint64_t* scratch) {
-  if (c.type == BITSET_CONTAINER_TYPE_CODE) return static_cast<const bitset_container_t*>(c.c)->array;
-  if (c.type == ARRAY_CONTAINER_TYPE_CODE && dense != nullptr) {
-    if (const bitset_container_t* b = dense->at(c.index)) return b->array;
-  }
+// A chunk as 1,024 words: a bitset's own words (borrowed; with the cursor's
+// DenseChunks that includes a larger array's expanded copy), or scattered
+// into `scratch`.
+const uint64_t* words_of(const Chunk& c, uint64_t* scratch) {
+  if (c.kind == ChunkKind::kBitset) return c.words();
   std::memset(scratch, 0, kWords * sizeof(uint64_t));
-  if (c.type == ARRAY_CONTAINER_TYPE_CODE) {
-    const auto* a = static_cast<const array_container_t*>(c.c);
-    for (int32_t i = 0; i < a->cardinality; ++i) scratch[a->array[i] >> 6] |= uint64_t{1} << (a->array[i] & 63);
-  } else {
-    const auto* r = static_cast<const run_container_t*>(c.c);
-    for (int32_t i = 0; i < r->n_runs; ++i) {
-      const uint32_t begin = r->runs[i].value;
-      set_range(scratch, begin, begin + r->runs[i].length + 1);
+  if (c.kind == ChunkKind::kArray) {
+    const uint16_t* v = c.values();
+    for (int32_t i = 0; i < c.size; ++i) scratch[v[i] >> 6] |= uint64_t{1} << (v[i] & 63);
+  } else if (c.kind == ChunkKind::kRun) {
+    const ChunkRun* runs = c.runs();
+    for (int32_t i = 0; i < c.size; ++i) {
+      const uint32_t begin = runs[i].value;
+      set_range(scratch, begin, begin + runs[i].length + 1);
     }
   }
   return scratch;
-}
-
-// Appends a chunk's words to `out` as the container CRoaring would choose (an
-// array up to 4,096 members, else a bitset); nothing when empty. Keys must
-// come in ascending order.
-void append_chunk(roaring_bitmap_t* out, uint16_t key, const uint64_t* w) {
-  const uint64_t card = popcount_words(w);
-  if (card == 0) return;
-  if (card > DEFAULT_MAX_SIZE) {
-    bitset_container_t* b = bitset_container_create();
-    std::memcpy(b->array, w, kWords * sizeof(uint64_t));
-    b->cardinality = static_cast<int32_t>(card);
-    ra_append(&out->high_low_container, key, b, BITSET_CONTAINER_TYPE_CODE);
-  } else {
-    array_container_t* a = array_container_create_given_capacity(static_cast<int32_t>(card));
-    a->cardinality = static_cast<int32_t>(bitset_extract_setbits_uint16(w, kWords, a->array, 0));
-    ra_append(&out->high_low_container, key, a, ARRAY_CONTAINER_TYPE_CODE);
-  }
 }
 
 // Word kernels: plain loops over restrict pointers, which GCC vectorises
@@ -207,22 +151,20 @@ class RangeWalk {
  public:
   RangeWalk(const Slices& s, uint64_t lo, uint64_t hi, bool negate) : s_(s), lo_(lo), hi_(hi), negate_(negate) {
     for (int b = 0; b < kBits; ++b) {
-      if (const TagBits* t = s.slice[static_cast<std::size_t>(b)]) cursors_[static_cast<std::size_t>(b)] = Cursor(*t);
+      if (const TagBits* t = s.slice[static_cast<std::size_t>(b)]) cursors_[static_cast<std::size_t>(b)] = cursor_of(*t);
     }
   }
 
   Bitmap run() {
     Bitmap out;
-    const roaring_array_t& e = s_.exists->bits.get()->high_low_container;
     DeadlineTicker<4> deadline;  // a chunk reads up to ~20 slices
-    for (int32_t i = 0; i < e.size; ++i) {
+    for (ChunkCursor e = cursor_of(*s_.exists); !e.done(); e.advance()) {
       deadline.tick();
-      uint8_t type = e.typecodes[i];
-      const Container ec{container_unwrap_shared(e.containers[i], &type), type, i};
-      e_card_ = container_get_cardinality(ec.c, ec.type);
-      e_ = words_of(ec, &s_.exists->dense(), blocks_->e);
-      key_ = e.keys[i];
-      if (const uint64_t* r = chunk()) append_chunk(out.get(), key_, r);
+      const Chunk ec = e.current();
+      e_card_ = ec.cardinality();
+      e_ = words_of(ec, blocks_->e);
+      key_ = ec.key;
+      if (const uint64_t* r = chunk()) append_chunk(out.get(), key_, r, popcount_words(r));
     }
     return out;
   }
@@ -248,11 +190,10 @@ class RangeWalk {
     const uint64_t bit = uint64_t{1} << b;
     if (s_.ones & bit) return {Kind::kFull, nullptr};
     if (!(s_.varying & bit)) return {Kind::kZero, nullptr};
-    Cursor& cursor = cursors_[static_cast<std::size_t>(b)];
-    const Container c = cursor.at(key_);
-    if (c.type == 0) return {Kind::kZero, nullptr};
-    if (container_get_cardinality(c.c, c.type) == e_card_) return {Kind::kFull, nullptr};
-    return {Kind::kSome, words_of(c, cursor.dense(), blocks_->slice)};
+    const Chunk c = cursors_[static_cast<std::size_t>(b)].seek(key_);
+    if (!c.present()) return {Kind::kZero, nullptr};
+    if (c.cardinality() == e_card_) return {Kind::kFull, nullptr};
+    return {Kind::kSome, words_of(c, blocks_->slice)};
   }
 
   // The chunk's result words, or nullptr when empty.
@@ -365,10 +306,10 @@ class RangeWalk {
   const uint64_t lo_;
   const uint64_t hi_;
   const bool negate_;
-  std::array<Cursor, kBits> cursors_{};
+  std::array<ChunkCursor, kBits> cursors_{};
   std::unique_ptr<Blocks> blocks_ = std::make_unique<Blocks>();
   const uint64_t* e_ = nullptr;
-  int e_card_ = 0;
+  uint64_t e_card_ = 0;
   uint16_t key_ = 0;
 };
 
@@ -428,16 +369,13 @@ struct FlatSet {
 // Roaring intersection (thin chunks would become arrays, slow to walk).
 FlatSet flatten_crowd(const TagBits& exists, const roaring_bitmap_t* crowd) {
   FlatSet out;
-  const roaring_array_t& e = exists.bits.get()->high_low_container;
-  Cursor in_crowd(crowd);
+  ChunkCursor in_crowd(crowd);
   auto scratch = std::make_unique<uint64_t[]>(2 * kWords);
-  for (int32_t i = 0; i < e.size; ++i) {
-    const Container cc = in_crowd.at(e.keys[i]);
-    if (cc.type == 0) continue;
-    uint8_t type = e.typecodes[i];
-    const Container ec{container_unwrap_shared(e.containers[i], &type), type, i};
-    const uint64_t* ew = words_of(ec, &exists.dense(), scratch.get());
-    const uint64_t* cw = words_of(cc, nullptr, scratch.get() + kWords);
+  for (ChunkCursor e = cursor_of(exists); !e.done(); e.advance()) {
+    const Chunk cc = in_crowd.seek(e.key());
+    if (!cc.present()) continue;
+    const uint64_t* ew = words_of(e.current(), scratch.get());
+    const uint64_t* cw = words_of(cc, scratch.get() + kWords);
     const std::size_t at = out.words.size();
     out.words.resize(at + kWords);
     uint64_t* dst = &out.words[at];
@@ -447,7 +385,7 @@ FlatSet flatten_crowd(const TagBits& exists, const roaring_bitmap_t* crowd) {
       out.words.resize(at);
       continue;
     }
-    out.keys.push_back(e.keys[i]);
+    out.keys.push_back(e.key());
     out.size += n;
   }
   return out;
@@ -461,9 +399,9 @@ Uint128 offset_sum(const Slices& s, const FlatSet& c) {
   for (int b = 0; b < kBits; ++b) {
     if (s.ones & (uint64_t{1} << b)) sum += static_cast<Uint128>(c.size) << b;
   }
-  std::array<Cursor, kBits> cursors{};
+  std::array<ChunkCursor, kBits> cursors{};
   for (int b = 0; b < kBits; ++b) {
-    if (const TagBits* t = s.slice[static_cast<std::size_t>(b)]) cursors[static_cast<std::size_t>(b)] = Cursor(*t);
+    if (const TagBits* t = s.slice[static_cast<std::size_t>(b)]) cursors[static_cast<std::size_t>(b)] = cursor_of(*t);
   }
   auto scratch = std::make_unique<uint64_t[]>(kWords);
   std::array<uint64_t, kBits> with_bit{};
@@ -473,10 +411,9 @@ Uint128 offset_sum(const Slices& s, const FlatSet& c) {
     const uint64_t* cw = &c.words[i * kWords];
     for (int b = 0; b < kBits; ++b) {
       if (!(s.varying & (uint64_t{1} << b))) continue;
-      Cursor& cursor = cursors[static_cast<std::size_t>(b)];
-      const Container sc = cursor.at(c.keys[i]);
-      if (sc.type == 0) continue;
-      with_bit[static_cast<std::size_t>(b)] += and_popcount(cw, words_of(sc, cursor.dense(), scratch.get()));
+      const Chunk sc = cursors[static_cast<std::size_t>(b)].seek(c.keys[i]);
+      if (!sc.present()) continue;
+      with_bit[static_cast<std::size_t>(b)] += and_popcount(cw, words_of(sc, scratch.get()));
     }
   }
   for (int b = 0; b < kBits; ++b) sum += static_cast<Uint128>(with_bit[static_cast<std::size_t>(b)]) << b;
@@ -512,14 +449,14 @@ void kth_values(const Slices& s, FlatSet c, std::vector<Rank> ranks, uint64_t* a
 
     // Pass 1: each set's members with the bit.
     ones.assign(n, 0);
-    Cursor cursor(slice);
+    ChunkCursor cursor = cursor_of(slice);
     for (std::size_t i = 0; i < chunks; ++i) {
-      const Container sc = cursor.at(keys[i]);
-      if (sc.type == 0) continue;
+      const Chunk sc = cursor.seek(keys[i]);
+      if (!sc.present()) continue;
       const uint64_t* sw = nullptr;
       for (std::size_t gi = 0; gi < n; ++gi) {
         if (!groups[gi].live[i]) continue;
-        if (sw == nullptr) sw = words_of(sc, cursor.dense(), scratch.get());
+        if (sw == nullptr) sw = words_of(sc, scratch.get());
         ones[gi] += and_popcount(&groups[gi].words[i * kWords], sw);
       }
     }
@@ -559,19 +496,19 @@ void kth_values(const Slices& s, FlatSet c, std::vector<Rank> ranks, uint64_t* a
     if (!any_step) continue;
 
     // Pass 2: narrow (or split) each set.
-    Cursor again(slice);
+    ChunkCursor again = cursor_of(slice);
     for (std::size_t i = 0; i < chunks; ++i) {
-      const Container sc = again.at(keys[i]);
+      const Chunk sc = again.seek(keys[i]);
       const uint64_t* sw = nullptr;
       for (std::size_t gi = 0; gi < n; ++gi) {
         Group& g = groups[gi];
         if (!g.live[i] || g.step == Group::Step::kNone) continue;
         uint64_t* gw = &g.words[i * kWords];
-        if (sc.type == 0) {  // nobody here has the bit
+        if (!sc.present()) {  // nobody here has the bit
           if (g.step == Group::Step::kSet) g.live[i] = 0;
           continue;
         }
-        if (sw == nullptr) sw = words_of(sc, again.dense(), scratch.get());
+        if (sw == nullptr) sw = words_of(sc, scratch.get());
         if (g.step == Group::Step::kClear) {
           g.live[i] = keep_clear(gw, sw) != 0;
         } else if (g.step == Group::Step::kSet) {

@@ -1,8 +1,5 @@
 #include "query/fused_evaluator.h"
 
-#include <roaring/array_util.h>
-#include <roaring/containers/containers.h>
-
 #include <cassert>
 #include <cstring>
 #include <utility>
@@ -26,34 +23,9 @@ struct Ones {
 constexpr Ones kOnes;
 const uint64_t* const kFull = kOnes.w;
 
-struct Container {
-  const void* c = nullptr;
-  uint8_t type = 0;  // 0: the bitmap has no container at the key
-};
-
-// The container of `key`, advancing the cursor: keys are asked for in
-// ascending order, so a query visits each leaf's key array once (a linear
-// step beats binary search at ~150 keys per 10M users).
-inline Container container_at(FusedScratch::Cursor& cursor, uint16_t key) {
-  const roaring_array_t* ra = cursor.ra;
-  int32_t pos = cursor.pos;
-  while (pos < ra->size && ra->keys[pos] < key) ++pos;
-  cursor.pos = pos;
-  if (pos == ra->size || ra->keys[pos] != key) return {};
-  Container out{ra->containers[pos], ra->typecodes[pos]};
-  if (out.type == ARRAY_CONTAINER_TYPE_CODE && cursor.dense != nullptr) {
-    if (const bitset_container_t* b = cursor.dense->at(pos)) return {b, BITSET_CONTAINER_TYPE_CODE};
-  }
-  if (out.type == SHARED_CONTAINER_TYPE_CODE) {  // only in copy-on-write copies; unwrap
-    const auto* shared = static_cast<const shared_container_t*>(out.c);
-    out = {shared->container, shared->typecode};
-  }
-  return out;
-}
-
-inline bool is_full_run(const run_container_t* r) {
-  return r->n_runs == 1 && r->runs[0].value == 0 && r->runs[0].length == 0xFFFF;
-}
+// Leaves are read through ChunkCursor (index/chunk_cursor.h): keys are asked
+// for in ascending order, so a query visits each leaf's key array once, and a
+// tag's DenseChunks make its larger arrays read as bitsets.
 
 // Sets (or clears) bits [begin, end) of a chunk; begin < end <= 2^16.
 template <bool kSet>
@@ -108,49 +80,51 @@ inline void scatter_members(uint64_t* w, const uint16_t* a, std::size_t n) {
   for (std::size_t i = 4 * q; i < n; ++i) flip_bit<kSet>(w, a[i]);
 }
 
-// Sets (or clears) the members of an array or run container in `w`.
+// Sets (or clears) the members of an array or run chunk in `w`.
 template <bool kSet>
-inline void scatter(uint64_t* w, Container c) {
-  if (c.type == ARRAY_CONTAINER_TYPE_CODE) {
-    const auto* a = static_cast<const array_container_t*>(c.c);
-    scatter_members<kSet>(w, a->array, static_cast<std::size_t>(a->cardinality));
+inline void scatter(uint64_t* w, const Chunk& c) {
+  if (c.kind == ChunkKind::kArray) {
+    scatter_members<kSet>(w, c.values(), static_cast<std::size_t>(c.size));
   } else {
-    assert(c.type == RUN_CONTAINER_TYPE_CODE);
-    const auto* r = static_cast<const run_container_t*>(c.c);
-    for (int32_t i = 0; i < r->n_runs; ++i) {
-      const uint32_t begin = r->runs[i].value;
-      fill_range<kSet>(w, begin, begin + r->runs[i].length + 1);
+    assert(c.kind == ChunkKind::kRun);
+    const ChunkRun* runs = c.runs();
+    for (int32_t i = 0; i < c.size; ++i) {
+      const uint32_t begin = runs[i].value;
+      fill_range<kSet>(w, begin, begin + runs[i].length + 1);
     }
   }
 }
 
-// Clears every bit of `w` outside the runs (an in-place AND with them).
-inline void clear_gaps(uint64_t* w, const run_container_t* r) {
+// Clears every bit of `w` outside the runs of a run chunk (an in-place AND
+// with them).
+inline void clear_gaps(uint64_t* w, const Chunk& c) {
+  const ChunkRun* runs = c.runs();
   uint32_t next = 0;  // first value not yet known to be in a run
-  for (int32_t i = 0; i < r->n_runs; ++i) {
-    const uint32_t begin = r->runs[i].value;
+  for (int32_t i = 0; i < c.size; ++i) {
+    const uint32_t begin = runs[i].value;
     if (begin > next) fill_range<false>(w, next, begin);
-    next = begin + r->runs[i].length + 1;
+    next = begin + runs[i].length + 1;
   }
   if (next < 65536) fill_range<false>(w, next, 65536);
 }
 
-// A container as 1024 words: a bitset container's own words (borrowed, never
-// copied), kFull, or scattered into `slot`. nullptr when there is none.
-inline const uint64_t* load(Container c, uint64_t* slot) {
-  switch (c.type) {
-    case 0:
+// A chunk as 1024 words: a bitset's own words (borrowed, never copied),
+// kFull, or scattered into `slot`. nullptr when there is none.
+inline const uint64_t* load(const Chunk& c, uint64_t* slot) {
+  switch (c.kind) {
+    case ChunkKind::kNone:
       return nullptr;
-    case BITSET_CONTAINER_TYPE_CODE:
-      return static_cast<const bitset_container_t*>(c.c)->array;
-    case RUN_CONTAINER_TYPE_CODE:
-      if (is_full_run(static_cast<const run_container_t*>(c.c))) return kFull;
+    case ChunkKind::kBitset:
+      return c.words();
+    case ChunkKind::kRun:
+      if (c.full()) return kFull;
       [[fallthrough]];
-    default:
-      std::memset(slot, 0, kWords * sizeof(uint64_t));
-      scatter<true>(slot, c);
-      return slot;
+    case ChunkKind::kArray:
+      break;
   }
+  std::memset(slot, 0, kWords * sizeof(uint64_t));
+  scatter<true>(slot, c);
+  return slot;
 }
 
 // Word kernels. Written as plain loops over restrict pointers so GCC
@@ -213,42 +187,28 @@ inline int32_t filter_words(const uint16_t* src, int32_t n, uint16_t* out, const
   return static_cast<int32_t>(k);
 }
 
-inline int32_t filter(const uint16_t* src, int32_t n, uint16_t* out, Container c, bool keep) {
-  switch (c.type) {
-    case BITSET_CONTAINER_TYPE_CODE:
-      return filter_words(src, n, out, static_cast<const bitset_container_t*>(c.c)->array, keep);
-    case ARRAY_CONTAINER_TYPE_CODE: {
+inline int32_t filter(const uint16_t* src, int32_t n, uint16_t* out, const Chunk& c, bool keep) {
+  switch (c.kind) {
+    case ChunkKind::kBitset:
+      return filter_words(src, n, out, c.words(), keep);
+    case ChunkKind::kArray: {
       // Sorted-list intersection or difference, as CRoaring does it for two
       // arrays: galloping when one side is 64x smaller, else SIMD. A scalar
       // merge mispredicts on every other member (it made an AND of two
       // ~1% tags and a bitset 3x slower than CRoaring operator by operator).
-      const auto* a = static_cast<const array_container_t*>(c.c);
       const auto ns = static_cast<std::size_t>(n);
-      const auto na = static_cast<std::size_t>(a->cardinality);
-      if (keep) {
-        if (ns * 64 < na) return intersect_skewed_uint16(src, ns, a->array, na, out);
-        if (na * 64 < ns) return intersect_skewed_uint16(a->array, na, src, ns, out);
-#if CROWD_ROARING_NATIVE && defined(USEAVX)
-        return intersect_vector16(src, ns, a->array, na, out);
-#else
-        return intersect_uint16(src, ns, a->array, na, out);
-#endif
-      }
-#if CROWD_ROARING_NATIVE && defined(USEAVX)
-      return difference_vector16(src, ns, a->array, na, out);
-#else
-      return difference_uint16(src, n, a->array, a->cardinality, out);
-#endif
+      const auto na = static_cast<std::size_t>(c.size);
+      return keep ? intersect_members(src, ns, c.values(), na, out) : subtract_members(src, ns, c.values(), na, out);
     }
     default: {
-      assert(c.type == RUN_CONTAINER_TYPE_CODE);
-      const auto* r = static_cast<const run_container_t*>(c.c);
+      assert(c.kind == ChunkKind::kRun);
+      const ChunkRun* runs = c.runs();
       int32_t j = 0;
       int32_t k = 0;
       for (int32_t i = 0; i < n; ++i) {
         const uint16_t v = src[i];
-        while (j < r->n_runs && uint32_t{r->runs[j].value} + r->runs[j].length < v) ++j;
-        const bool member = j < r->n_runs && r->runs[j].value <= v;
+        while (j < c.size && uint32_t{runs[j].value} + runs[j].length < v) ++j;
+        const bool member = j < c.size && runs[j].value <= v;
         out[k] = v;
         k += member == keep;
       }
@@ -338,20 +298,20 @@ class FusedRun {
       case PlanKind::kTag:
         n.first = static_cast<uint32_t>(s_.cursors_.size());
         n.count = 1;
-        s_.cursors_.push_back({&p.bits->high_low_container, 0, &leaf_bits(p, view_).dense()});
+        s_.cursors_.emplace_back(p.bits, &leaf_bits(p, view_).dense());
         break;
       case PlanKind::kUnion:
         if (p.cached_union) {  // read like one tag
           n.kind = PlanKind::kTag;
           n.first = static_cast<uint32_t>(s_.cursors_.size());
           n.count = 1;
-          s_.cursors_.push_back({&p.cached_union->bits.get()->high_low_container, 0, &p.cached_union->dense()});
+          s_.cursors_.emplace_back(p.cached_union->bits.get(), &p.cached_union->dense());
           break;
         }
         n.first = static_cast<uint32_t>(s_.cursors_.size());
         n.count = static_cast<uint32_t>(p.union_bits.size());
         for (std::size_t i = 0; i < p.union_bits.size(); ++i) {
-          s_.cursors_.push_back({&p.union_bits[i]->high_low_container, 0, &view_.tag(p.union_tags[i]).dense()});
+          s_.cursors_.emplace_back(p.union_bits[i], &view_.tag(p.union_tags[i]).dense());
         }
         break;
       case PlanKind::kAnd:
@@ -375,9 +335,9 @@ class FusedRun {
       case PlanKind::kEmpty:
         return nullptr;
       case PlanKind::kAll:
-        return load(container_at(s_.cursors_[0], key), slot(level));
+        return load(s_.cursors_[0].seek(key), slot(level));
       case PlanKind::kTag:
-        return load(container_at(s_.cursors_[n.first], key), slot(level));
+        return load(s_.cursors_[n.first].seek(key), slot(level));
       case PlanKind::kUnion:
         return union_of(n, key, level);
       case PlanKind::kOr:
@@ -388,7 +348,7 @@ class FusedRun {
       case PlanKind::kNot: {
         const uint64_t* inner = eval(n.first, key, level + 1);
         if (inner == kFull) return nullptr;
-        const uint64_t* universe = load(container_at(s_.cursors_[0], key), slot(level));
+        const uint64_t* universe = load(s_.cursors_[0].seek(key), slot(level));
         if (universe == nullptr || inner == nullptr) return universe;
         combine<AndNotOp>(slot(level), universe, inner);
         return slot(level);
@@ -412,10 +372,10 @@ class FusedRun {
     uint64_t* dst = slot(level);
     const uint64_t* acc = nullptr;
     for (uint32_t i = n.first; i < n.first + n.count; ++i) {
-      const Container c = container_at(s_.cursors_[i], key);
-      if (c.type == 0) continue;
-      if (c.type == BITSET_CONTAINER_TYPE_CODE) {
-        const uint64_t* words = static_cast<const bitset_container_t*>(c.c)->array;
+      const Chunk c = s_.cursors_[i].seek(key);
+      if (!c.present()) continue;
+      if (c.kind == ChunkKind::kBitset) {
+        const uint64_t* words = c.words();
         if (acc == nullptr) {
           acc = words;  // borrowed until a second member arrives
         } else {
@@ -424,7 +384,7 @@ class FusedRun {
         }
         continue;
       }
-      if (c.type == RUN_CONTAINER_TYPE_CODE && is_full_run(static_cast<const run_container_t*>(c.c))) return kFull;
+      if (c.full()) return kFull;
       if (acc != dst) {
         if (acc == nullptr) {
           std::memset(dst, 0, kWords * sizeof(uint64_t));
@@ -484,22 +444,19 @@ class FusedRun {
     // A positive tag with no container here empties the chunk: look before
     // evaluating anything (the cursor step is kept for the real visit).
     uint32_t driver = 0;
-    const array_container_t* driver_array = nullptr;
+    Chunk driver_array;  // kNone until an array is seen
     for (uint32_t i = n.first; i < negatives; ++i) {
       const FusedScratch::Node& child = s_.nodes_[i];
       if (child.kind == PlanKind::kEmpty) return nullptr;
       if (child.kind != PlanKind::kTag) continue;
-      const Container c = container_at(s_.cursors_[child.first], key);
-      if (c.type == 0) return nullptr;
-      if (c.type == ARRAY_CONTAINER_TYPE_CODE) {
-        const auto* a = static_cast<const array_container_t*>(c.c);
-        if (driver_array == nullptr || a->cardinality < driver_array->cardinality) {
-          driver = i;
-          driver_array = a;
-        }
+      const Chunk c = s_.cursors_[child.first].seek(key);
+      if (!c.present()) return nullptr;
+      if (c.kind == ChunkKind::kArray && (!driver_array.present() || c.size < driver_array.size)) {
+        driver = i;
+        driver_array = c;
       }
     }
-    if (driver_array != nullptr) return and_from_array(n, key, level, driver, driver_array, count, or_into);
+    if (driver_array.present()) return and_from_array(n, key, level, driver, driver_array, count, or_into);
     const uint64_t* acc = kFull;  // the AND identity
     for (uint32_t i = n.first; i < negatives; ++i) {
       const FusedScratch::Node& child = s_.nodes_[i];
@@ -507,15 +464,14 @@ class FusedRun {
         // A run container after the first operand: clear its gaps in the
         // accumulator (O(words in gaps)) rather than fill a scratch bitset
         // and AND it word by word (three passes over 8 KiB).
-        const Container c = container_at(s_.cursors_[child.first], key);
-        if (c.type == RUN_CONTAINER_TYPE_CODE) {
-          const auto* runs = static_cast<const run_container_t*>(c.c);
-          if (is_full_run(runs)) continue;
+        const Chunk c = s_.cursors_[child.first].seek(key);
+        if (c.kind == ChunkKind::kRun) {
+          if (c.full()) continue;
           if (acc != slot(level)) {
             std::memcpy(slot(level), acc, kWords * sizeof(uint64_t));
             acc = slot(level);
           }
-          clear_gaps(slot(level), runs);
+          clear_gaps(slot(level), c);
           continue;
         }
       }
@@ -536,10 +492,9 @@ class FusedRun {
       if (child.kind == PlanKind::kTag) {
         // A sparse negative is cheaper cleared bit by bit than scattered
         // into a scratch bitset and then subtracted word by word.
-        const Container c = container_at(s_.cursors_[child.first], key);
-        if (c.type == 0) continue;
-        if (c.type != BITSET_CONTAINER_TYPE_CODE &&
-            !(c.type == RUN_CONTAINER_TYPE_CODE && is_full_run(static_cast<const run_container_t*>(c.c)))) {
+        const Chunk c = s_.cursors_[child.first].seek(key);
+        if (!c.present()) continue;
+        if (c.kind != ChunkKind::kBitset && !c.full()) {
           if (acc != dst) {
             std::memcpy(dst, acc, kWords * sizeof(uint64_t));
             acc = dst;
@@ -565,20 +520,20 @@ class FusedRun {
   // operand; filtering costs ~1 load per member per operand and stops when
   // nothing survives.
   const uint64_t* and_from_array(const FusedScratch::Node& n, uint16_t key, std::size_t level, uint32_t driver,
-                                 const array_container_t* driver_array, uint64_t* count, uint64_t* or_into) {
+                                 const Chunk& driver_array, uint64_t* count, uint64_t* or_into) {
     // Survivors go back and forth between the level's two lists.
     uint16_t* lists[2] = {s_.lists_[level][0].data(), s_.lists_[level][1].data()};
     std::size_t next = 0;
-    const uint16_t* src = driver_array->array;
-    int32_t size = driver_array->cardinality;
+    const uint16_t* src = driver_array.values();
+    int32_t size = driver_array.size;
     const uint32_t negatives = n.first + n.positives;
     for (uint32_t i = n.first; i < n.first + n.count && size > 0; ++i) {
       if (i == driver) continue;
       const bool keep = i < negatives;
       const FusedScratch::Node& child = s_.nodes_[i];
       if (child.kind == PlanKind::kTag) {
-        const Container c = container_at(s_.cursors_[child.first], key);
-        if (c.type == 0) continue;  // a positive tag was checked to be here
+        const Chunk c = s_.cursors_[child.first].seek(key);
+        if (!c.present()) continue;  // a positive tag was checked to be here
         size = filter(src, size, lists[next], c, keep);
       } else {
         const uint64_t* r = eval(i, key, level + 1);
@@ -616,12 +571,11 @@ class FusedRun {
 
 FusedRun FusedRun::start(const Plan& plan, const IndexView& view, FusedScratch& scratch) {
   assert(&plan.view() == &view && "a plan must be evaluated against the view it was compiled for");
-  const roaring_array_t& universe = view.universe().bits.get()->high_low_container;
 
   // Flatten the plan (vectors keep their capacity: no allocation once warm).
   scratch.nodes_.clear();
   scratch.cursors_.clear();
-  scratch.cursors_.push_back({&universe, 0, nullptr});
+  scratch.cursors_.emplace_back(view.universe().bits.get());
   scratch.nodes_.emplace_back();
   FusedRun run(scratch, view);
   run.flatten(plan.root(), 0);
@@ -637,14 +591,13 @@ FusedRun FusedRun::start(const Plan& plan, const IndexView& view, FusedScratch& 
 
 uint64_t fused_count(const Plan& plan, const IndexView& view, FusedScratch& scratch) {
   FusedRun run = FusedRun::start(plan, view, scratch);
-  const roaring_array_t& universe = view.universe().bits.get()->high_low_container;
   const FusedScratch::Node root = scratch.nodes_[0];
   const bool root_is_and = root.kind == PlanKind::kAnd || root.kind == PlanKind::kAndNot;
   uint64_t total = 0;
   DeadlineTicker<16> deadline;  // 16 chunks: 1M users, ~5 us of the cheapest plans
-  for (int32_t i = 0; i < universe.size; ++i) {
+  for (ChunkCursor universe(view.universe().bits.get()); !universe.done(); universe.advance()) {
     deadline.tick();
-    const uint16_t key = universe.keys[i];
+    const uint16_t key = universe.key();
     uint64_t counted = 0;
     const uint64_t* r = root_is_and                    ? run.and_not(root, key, 0, &counted)
                         : root.kind == PlanKind::kOr ? run.or_of(root, key, 0, &counted)
@@ -661,11 +614,10 @@ void fused_collect(const Plan& plan, const IndexView& view, FusedScratch& scratc
   out.clear();
   if (limit == 0) return;
   FusedRun run = FusedRun::start(plan, view, scratch);
-  const roaring_array_t& universe = view.universe().bits.get()->high_low_container;
   DeadlineTicker<16> deadline;
-  for (int32_t i = 0; i < universe.size; ++i) {
+  for (ChunkCursor universe(view.universe().bits.get()); !universe.done(); universe.advance()) {
     deadline.tick();
-    const uint16_t key = universe.keys[i];
+    const uint16_t key = universe.key();
     if (key < (from >> 16)) continue;
     const uint64_t* r = run.eval(0, key, 0);
     if (r == nullptr) continue;

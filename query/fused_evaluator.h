@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "index/chunk_cursor.h"
 #include "index/index_view.h"
 #include "query/plan.h"
 
@@ -51,12 +52,6 @@ class FusedScratch {
     uint32_t count = 0;      // number of children or cursors
     uint32_t positives = 0;  // kAndNot
   };
-  // Walks one bitmap's containers in ascending key order.
-  struct Cursor {
-    const roaring_array_t* ra = nullptr;
-    int32_t pos = 0;
-    const DenseChunks* dense = nullptr;  // the tag's expanded arrays, if any
-  };
 
  private:
   friend uint64_t fused_count(const Plan&, const IndexView&, FusedScratch&);
@@ -69,7 +64,7 @@ class FusedScratch {
   using List = std::array<uint16_t, 4096 + 16>;
   std::vector<std::array<List, 2>> lists_;
   std::vector<Node> nodes_;
-  std::vector<Cursor> cursors_;  // cursors_[0] is the universe
+  std::vector<ChunkCursor> cursors_;  // cursors_[0] is the universe; tags read through their DenseChunks
 };
 
 // True when `plan` should be counted by fused_count: anything CRoaring cannot

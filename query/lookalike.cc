@@ -4,8 +4,6 @@
 // container by container.
 #include "query/lookalike.h"
 
-#include <roaring/containers/containers.h>
-#include <roaring/roaring_array.h>
 
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -20,6 +18,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "index/chunk_cursor.h"
 #include "index/tag_dictionary.h"
 #include "query/deadline.h"
 
@@ -44,50 +43,24 @@ double logit(double p) { return std::log(p) - std::log1p(-p); }
 
 // ---- Containers --------------------------------------------------------------------------------
 
-struct Container {
-  const void* c = nullptr;
-  uint8_t type = 0;  // 0: no container at the key
-};
+// Every chunk of `bits`, in key order: the universe's chunks are visited by
+// index (every stride-th one), which a cursor does not do.
+std::vector<Chunk> chunks_of(const roaring_bitmap_t* bits) {
+  std::vector<Chunk> out;
+  for (ChunkCursor c(bits); !c.done(); c.advance()) out.push_back(c.current());
+  return out;
+}
 
-// Walks one bitmap's containers in ascending key order: each chunk asks for
-// the next key, so a linear step beats a binary search.
-struct Cursor {
-  const roaring_array_t* ra = nullptr;
-  int32_t pos = 0;
-
-  Container at(uint16_t key) {
-    while (pos < ra->size && ra->keys[pos] < key) ++pos;
-    if (pos == ra->size || ra->keys[pos] != key) return {};
-    Container out{ra->containers[pos], ra->typecodes[pos]};
-    if (out.type == SHARED_CONTAINER_TYPE_CODE) {  // copy-on-write copies only; unwrap
-      const auto* shared = static_cast<const shared_container_t*>(out.c);
-      out = {shared->container, shared->typecode};
-    }
-    return out;
-  }
-};
-
-// A container as 1024 words: a bitset container's own words (borrowed), or
-// `scratch` filled from an array or run container (or zeroed when absent).
-const uint64_t* words_of(Container c, uint64_t* scratch) {
-  if (c.type == BITSET_CONTAINER_TYPE_CODE) return static_cast<const bitset_container_t*>(c.c)->array;
+// A chunk as 1024 words: a bitset's own words (borrowed), or `scratch`
+// filled from an array or run chunk (or zeroed when absent).
+const uint64_t* words_of(const Chunk& c, uint64_t* scratch) {
+  if (c.kind == ChunkKind::kBitset) return c.words();
   std::memset(scratch, 0, kWords * sizeof(uint64_t));
-  if (c.type == ARRAY_CONTAINER_TYPE_CODE) {
-    const auto* a = static_cast<const array_container_t*>(c.c);
-    for (int32_t i = 0; i < a->cardinality; ++i) scratch[a->array[i] >> 6] |= uint64_t{1} << (a->array[i] & 63);
-  } else if (c.type == RUN_CONTAINER_TYPE_CODE) {
-    const auto* r = static_cast<const run_container_t*>(c.c);
-    for (int32_t i = 0; i < r->n_runs; ++i) {
-      const uint32_t begin = r->runs[i].value;
-      const uint32_t end = begin + r->runs[i].length + 1;  // exclusive, ≤ 2^16
-      for (uint32_t v = begin; v < end;) {               // word at a time
-        const uint32_t bit = v & 63;
-        const uint32_t n = std::min<uint32_t>(64 - bit, end - v);
-        const uint64_t run = (n == 64 ? ~uint64_t{0} : ((uint64_t{1} << n) - 1)) << bit;
-        scratch[v >> 6] |= run;
-        v += n;
-      }
-    }
+  if (c.kind == ChunkKind::kArray) {
+    const uint16_t* v = c.values();
+    for (int32_t i = 0; i < c.size; ++i) scratch[v[i] >> 6] |= uint64_t{1} << (v[i] & 63);
+  } else if (c.kind == ChunkKind::kRun) {
+    for (int32_t i = 0; i < c.size; ++i) set_run(scratch, c.runs()[i]);
   }
   return scratch;
 }
@@ -132,31 +105,31 @@ void add_bitset(int16_t* s, const uint64_t* words, int16_t w) {
 }
 
 // ~1 ns a member (a scatter into the L2-resident slice).
-void add_array(int16_t* s, const array_container_t* a, int16_t w) {
-  const uint16_t* v = a->array;
-  for (int32_t i = 0; i < a->cardinality; ++i) s[v[i]] += w;
+void add_array(int16_t* s, const Chunk& c, int16_t w) {
+  const uint16_t* v = c.values();
+  for (int32_t i = 0; i < c.size; ++i) s[v[i]] += w;
 }
 
-void add_runs(int16_t* s, const run_container_t* r, int16_t w) {
-  for (int32_t i = 0; i < r->n_runs; ++i) {
-    int16_t* p = s + r->runs[i].value;
-    const std::size_t n = std::size_t{r->runs[i].length} + 1;
+void add_runs(int16_t* s, const Chunk& c, int16_t w) {
+  for (int32_t i = 0; i < c.size; ++i) {
+    int16_t* p = s + c.runs()[i].value;
+    const std::size_t n = std::size_t{c.runs()[i].length} + 1;
     for (std::size_t k = 0; k < n; ++k) p[k] += w;  // vectorised by the compiler
   }
 }
 
-void add_container(int16_t* s, Container c, int16_t w) {
-  switch (c.type) {
-    case BITSET_CONTAINER_TYPE_CODE:
-      add_bitset(s, static_cast<const bitset_container_t*>(c.c)->array, w);
+void add_chunk(int16_t* s, const Chunk& c, int16_t w) {
+  switch (c.kind) {
+    case ChunkKind::kBitset:
+      add_bitset(s, c.words(), w);
       break;
-    case ARRAY_CONTAINER_TYPE_CODE:
-      add_array(s, static_cast<const array_container_t*>(c.c), w);
+    case ChunkKind::kArray:
+      add_array(s, c, w);
       break;
-    case RUN_CONTAINER_TYPE_CODE:
-      add_runs(s, static_cast<const run_container_t*>(c.c), w);
+    case ChunkKind::kRun:
+      add_runs(s, c, w);
       break;
-    default:
+    case ChunkKind::kNone:
       break;
   }
 }
@@ -214,34 +187,17 @@ void compare64(const int16_t* s, int16_t t, uint64_t& gt, uint64_t& eq) {
 // words are one chunk, 8 KiB, cache-resident: ~0.3 ns a member, against ~1 us
 // for CRoaring's array-array merge per container pair at these sizes);
 // bitsets AND and popcount 1,024 words.
-uint64_t count_in(Container c, const uint64_t* words, uint64_t* scratch) {
-  if (c.type == ARRAY_CONTAINER_TYPE_CODE) {
-    const auto* a = static_cast<const array_container_t*>(c.c);
+uint64_t count_in(const Chunk& c, const uint64_t* words, uint64_t* scratch) {
+  if (c.kind == ChunkKind::kArray) {
+    const uint16_t* v = c.values();
     uint64_t n = 0;
-    for (int32_t i = 0; i < a->cardinality; ++i) n += (words[a->array[i] >> 6] >> (a->array[i] & 63)) & 1;
+    for (int32_t i = 0; i < c.size; ++i) n += (words[v[i] >> 6] >> (v[i] & 63)) & 1;
     return n;
   }
   const uint64_t* tw = words_of(c, scratch);  // bitset borrowed; a run expanded (rare)
   uint64_t n = 0;
   for (std::size_t i = 0; i < kWords; ++i) n += static_cast<uint64_t>(std::popcount(tw[i] & words[i]));
   return n;
-}
-
-uint64_t cardinality_of(Container c) {
-  switch (c.type) {
-    case BITSET_CONTAINER_TYPE_CODE:
-      return static_cast<uint64_t>(static_cast<const bitset_container_t*>(c.c)->cardinality);
-    case ARRAY_CONTAINER_TYPE_CODE:
-      return static_cast<uint64_t>(static_cast<const array_container_t*>(c.c)->cardinality);
-    case RUN_CONTAINER_TYPE_CODE: {
-      const auto* r = static_cast<const run_container_t*>(c.c);
-      uint64_t n = 0;
-      for (int32_t i = 0; i < r->n_runs; ++i) n += uint64_t{r->runs[i].length} + 1;
-      return n;
-    }
-    default:
-      return 0;
-  }
 }
 
 // The seed and the candidates over some of the universe's chunks, as words,
@@ -255,32 +211,31 @@ struct ChunkMasks {
 };
 
 // Masks for every `stride`-th chunk of the universe (stride 1: all of them).
-ChunkMasks make_masks(const roaring_bitmap_t* universe, const roaring_bitmap_t* seed,
+ChunkMasks make_masks(const std::vector<Chunk>& universe, const roaring_bitmap_t* seed,
                       const roaring_bitmap_t* candidates, std::size_t stride) {
   ChunkMasks m;
-  const roaring_array_t& ura = universe->high_low_container;
-  const auto chunks = static_cast<std::size_t>(ura.size);
+  const std::size_t chunks = universe.size();
   const std::size_t n = (chunks + stride - 1) / stride;
   m.keys.reserve(n);
   m.seed.resize(n * kWords);
   if (candidates != nullptr) m.cand.resize(n * kWords);
   std::vector<uint64_t> scratch(3 * kWords);
-  Cursor seed_cursor{&seed->high_low_container, 0};
-  Cursor cand_cursor{candidates != nullptr ? &candidates->high_low_container : nullptr, 0};
+  ChunkCursor seed_cursor(seed);
+  ChunkCursor cand_cursor = candidates != nullptr ? ChunkCursor(candidates) : ChunkCursor();
   DeadlineTicker<16> deadline;
   for (std::size_t ci = 0, k = 0; ci < chunks; ci += stride, ++k) {
     deadline.tick();
-    const uint16_t key = ura.keys[ci];
+    const uint16_t key = universe[ci].key;
     m.keys.push_back(key);
-    const uint64_t* uw = words_of(Cursor{&ura, static_cast<int32_t>(ci)}.at(key), scratch.data());
-    const uint64_t* sw = words_of(seed_cursor.at(key), scratch.data() + kWords);
+    const uint64_t* uw = words_of(universe[ci], scratch.data());
+    const uint64_t* sw = words_of(seed_cursor.seek(key), scratch.data() + kWords);
     uint64_t* so = m.seed.data() + k * kWords;
     for (std::size_t i = 0; i < kWords; ++i) {
       so[i] = sw[i] & uw[i];
       m.seed_members += static_cast<uint64_t>(std::popcount(so[i]));
     }
     if (candidates != nullptr) {
-      const uint64_t* cw = words_of(cand_cursor.at(key), scratch.data() + 2 * kWords);
+      const uint64_t* cw = words_of(cand_cursor.seek(key), scratch.data() + 2 * kWords);
       uint64_t* co = m.cand.data() + k * kWords;
       for (std::size_t i = 0; i < kWords; ++i) {
         co[i] = cw[i] & uw[i] & ~so[i];
@@ -308,31 +263,26 @@ void screen_counts(std::span<const roaring_bitmap_t* const> tags, const ChunkMas
   const std::size_t n = tags.size();
   a.assign(n, 0);
   b.assign(n, 0);
-  std::vector<Cursor> cursors(n);
-  for (std::size_t i = 0; i < n; ++i) cursors[i] = {&tags[i]->high_low_container, 0};
-  std::vector<Container> at(n);
+  std::vector<ChunkCursor> cursors(n);
+  for (std::size_t i = 0; i < n; ++i) cursors[i] = ChunkCursor(tags[i]);
+  std::vector<Chunk> at(n);
+  std::vector<uint8_t> here(n);
   std::vector<uint64_t> scratch(kWords);
   for (std::size_t k = 0; k < m.keys.size(); ++k) {
     Deadline::check();  // a chunk against every tag: tens of microseconds
     const uint16_t key = m.keys[k];
+    for (std::size_t i = 0; i < n; ++i) here[i] = cursors[i].prefetch(key) ? 1 : 0;
     for (std::size_t i = 0; i < n; ++i) {
-      at[i] = cursors[i].at(key);
-      if (at[i].type != 0) __builtin_prefetch(at[i].c);
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-      if (at[i].type == ARRAY_CONTAINER_TYPE_CODE) {
-        __builtin_prefetch(static_cast<const array_container_t*>(at[i].c)->array);
-      } else if (at[i].type == BITSET_CONTAINER_TYPE_CODE) {
-        __builtin_prefetch(static_cast<const bitset_container_t*>(at[i].c)->array);
-      }
+      at[i] = here[i] != 0 ? cursors[i].seek(key) : Chunk{};
+      if (at[i].kind == ChunkKind::kArray || at[i].kind == ChunkKind::kBitset) __builtin_prefetch(at[i].data);
     }
     const uint64_t* seed_words = m.seed.data() + k * kWords;
     const uint64_t* cand_words = m.cand.empty() ? nullptr : m.cand.data() + k * kWords;
     for (std::size_t i = 0; i < n; ++i) {
-      if (at[i].type == 0) continue;
+      if (!at[i].present()) continue;
       const uint64_t in_seed = count_in(at[i], seed_words, scratch.data());
       a[i] += in_seed;
-      b[i] += cand_words == nullptr ? cardinality_of(at[i]) - in_seed : count_in(at[i], cand_words, scratch.data());
+      b[i] += cand_words == nullptr ? at[i].cardinality() - in_seed : count_in(at[i], cand_words, scratch.data());
     }
   }
 }
@@ -393,8 +343,8 @@ LookalikeResult lookalike(const IndexView& view, const roaring_bitmap_t* seed, c
   // of all ~10k tags would cost a probe per assignment, ~400M at 10M users.
   // The kept features are then counted exactly, so their weights, lifts and
   // shares are exact and only the choice among marginal tags saw a sample.
-  const roaring_array_t& ura = universe->high_low_container;
-  const auto chunks = static_cast<std::size_t>(ura.size);
+  const std::vector<Chunk> ura = chunks_of(universe);
+  const std::size_t chunks = ura.size();
   std::size_t stride = 1;
   if (tuning.count_chunks > 0 && chunks > tuning.count_chunks) {
     stride = (chunks + tuning.count_chunks - 1) / tuning.count_chunks;
@@ -405,7 +355,7 @@ LookalikeResult lookalike(const IndexView& view, const roaring_bitmap_t* seed, c
   }
   out.count_stride = stride;
   const auto t_screen = Clock::now();
-  const ChunkMasks sample = make_masks(universe, seed, candidates, stride);
+  const ChunkMasks sample = make_masks(ura, seed, candidates, stride);
 
   std::unordered_set<std::string_view> fields(options.fields.begin(), options.fields.end());
   const double m = tuning.prior_strength;
@@ -467,11 +417,11 @@ LookalikeResult lookalike(const IndexView& view, const roaring_bitmap_t* seed, c
   // collects kNotCandidate (clamped), ignored.
   const int32_t max_bucket = static_cast<int32_t>(kPointBudget) + static_cast<int32_t>(out.features.size()) + 2;
   std::vector<uint32_t> hist(static_cast<std::size_t>(max_bucket) + 1, 0);
-  std::vector<Cursor> cursors;
+  std::vector<ChunkCursor> cursors;
   cursors.reserve(out.features.size());
-  for (const auto& f : out.features) cursors.push_back({&view.tag(f.tag).bits.get()->high_low_container, 0});
-  Cursor seed_cursor{&seed->high_low_container, 0};
-  Cursor cand_cursor{candidates != nullptr ? &candidates->high_low_container : nullptr, 0};
+  for (const auto& f : out.features) cursors.emplace_back(view.tag(f.tag).bits.get());
+  ChunkCursor seed_cursor(seed);
+  ChunkCursor cand_cursor = candidates != nullptr ? ChunkCursor(candidates) : ChunkCursor();
   // Screened on a sample, the features' shares are counted exactly here,
   // where their containers are being read anyway.
   const bool recount = stride > 1;
@@ -487,24 +437,24 @@ LookalikeResult lookalike(const IndexView& view, const roaring_bitmap_t* seed, c
   DeadlineTicker<4> scoring_deadline;
   for (std::size_t ci = 0; ci < chunks; ++ci) {
     scoring_deadline.tick();
-    const uint16_t key = ura.keys[ci];
-    const uint64_t* uw = words_of(Cursor{&ura, static_cast<int32_t>(ci)}.at(key), scratch_u);
-    const uint64_t* sw = words_of(seed_cursor.at(key), scratch_s);
+    const uint16_t key = ura[ci].key;
+    const uint64_t* uw = words_of(ura[ci], scratch_u);
+    const uint64_t* sw = words_of(seed_cursor.seek(key), scratch_s);
     for (std::size_t i = 0; i < kWords; ++i) seed_words[i] = sw[i] & uw[i];
     // Candidates: (universe or the given ones, within the universe) AND NOT seed.
-    const uint64_t* base = candidates == nullptr ? uw : words_of(cand_cursor.at(key), scratch_c);
+    const uint64_t* base = candidates == nullptr ? uw : words_of(cand_cursor.seek(key), scratch_c);
     for (std::size_t i = 0; i < kWords; ++i) mask[i] = base[i] & uw[i] & ~seed_words[i];
 
     int16_t* s = scores.get() + ci * kChunk;
     std::memset(s, 0, kChunk * sizeof(int16_t));
     for (std::size_t f = 0; f < cursors.size(); ++f) {
-      const Container c = cursors[f].at(key);
-      if (c.type == 0) continue;
-      add_container(s, c, static_cast<int16_t>(out.features[f].points));
+      const Chunk c = cursors[f].seek(key);
+      if (!c.present()) continue;
+      add_chunk(s, c, static_cast<int16_t>(out.features[f].points));
       if (recount) {
         const uint64_t in_seed = count_in(c, seed_words, scratch_r);
         exact_a[f] += in_seed;
-        exact_b[f] += candidates == nullptr ? cardinality_of(c) - in_seed : count_in(c, mask, scratch_r);
+        exact_b[f] += candidates == nullptr ? c.cardinality() - in_seed : count_in(c, mask, scratch_r);
       }
     }
     mask_scores(s, mask);
@@ -539,7 +489,6 @@ LookalikeResult lookalike(const IndexView& view, const roaring_bitmap_t* seed, c
   out.timings.threshold_us = micros(t2, t3);
 
   // -- Result: one container per chunk, straight from compare masks.
-  roaring_array_t& rra = out.users.get()->high_low_container;
   uint64_t* sel = mask;  // reused: the chunk's selected bits
   for (std::size_t ci = 0; ci < chunks; ++ci) {
     const int16_t* s = scores.get() + ci * kChunk;
@@ -566,24 +515,7 @@ LookalikeResult lookalike(const IndexView& view, const roaring_bitmap_t* seed, c
       sel[i] = gt | eq;
       card += std::popcount(sel[i]);
     }
-    if (card == 0) continue;
-    const uint16_t key = ura.keys[ci];
-    if (card > DEFAULT_MAX_SIZE) {
-      bitset_container_t* b = bitset_container_create();
-      std::memcpy(b->array, sel, kWords * sizeof(uint64_t));
-      b->cardinality = card;
-      ra_append(&rra, key, b, BITSET_CONTAINER_TYPE_CODE);
-    } else {
-      array_container_t* a = array_container_create_given_capacity(card);
-      int32_t n = 0;
-      for (std::size_t i = 0; i < kWords; ++i) {
-        for (uint64_t w = sel[i]; w != 0; w &= w - 1) {
-          a->array[n++] = static_cast<uint16_t>(i * 64 + static_cast<std::size_t>(std::countr_zero(w)));
-        }
-      }
-      a->cardinality = n;
-      ra_append(&rra, key, a, ARRAY_CONTAINER_TYPE_CODE);
-    }
+    append_chunk(out.users.get(), ura[ci].key, sel, static_cast<uint64_t>(card));
   }
   out.timings.result_us = micros(t3, Clock::now());
   return out;

@@ -7,6 +7,10 @@
 #include <algorithm>
 #include <gtest/gtest.h>
 
+// The one includer of CRoaring's container headers outside
+// index/chunk_cursor.cc: container_kinds() below checks that the hand-built
+// fixtures really hold copy-on-write shared containers, which ChunkCursor
+// deliberately reads through and so cannot report.
 #include <roaring/containers/containers.h>
 
 #include <memory>

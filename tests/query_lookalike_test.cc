@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include <roaring/containers/containers.h>
 
 #include "index/bulk_loader.h"
+#include "index/chunk_cursor.h"
 #include "index/index.h"
 #include "query/lookalike.h"
 
@@ -245,13 +245,12 @@ TEST_F(LookalikeTest, DataHasEveryContainerKind) {
   const auto view = data_->index->view();
   int kinds[4] = {0, 0, 0, 0};
   for (TagId t = 0; t < view->tag_count(); ++t) {
-    const roaring_array_t& ra = view->tag(t).bits.get()->high_low_container;
-    for (int32_t i = 0; i < ra.size; ++i) ++kinds[ra.typecodes[i] & 3];
+    for (ChunkCursor c(view->tag(t).bits.get()); !c.done(); c.advance()) ++kinds[static_cast<int>(c.current().kind)];
   }
-  EXPECT_GT(kinds[BITSET_CONTAINER_TYPE_CODE], 0);
-  EXPECT_GT(kinds[ARRAY_CONTAINER_TYPE_CODE], 0);
-  EXPECT_GT(kinds[RUN_CONTAINER_TYPE_CODE], 0);
-  EXPECT_EQ(view->universe().bits.get()->high_low_container.size, 3);
+  EXPECT_GT(kinds[static_cast<int>(ChunkKind::kBitset)], 0);
+  EXPECT_GT(kinds[static_cast<int>(ChunkKind::kArray)], 0);
+  EXPECT_GT(kinds[static_cast<int>(ChunkKind::kRun)], 0);
+  EXPECT_EQ(ChunkCursor(view->universe().bits.get()).chunks(), 3);
 }
 
 TEST_F(LookalikeTest, MatchesNaivePerUserScoring) {

@@ -1,0 +1,371 @@
+#include "index/apply_batch.h"
+
+#include <algorithm>
+#include <string>
+
+#include "index/system_tags.h"
+
+namespace crowd {
+namespace {
+
+using Kind = WriteBatch::Kind;
+
+bool is_tag_op(const WriteBatch::Op& op) {
+  return op.kind == Kind::kAdd || op.kind == Kind::kRemove || op.kind == Kind::kErase || op.kind == Kind::kClearTag ||
+         op.kind == Kind::kReplaceTag;
+}
+
+bool is_value_op(const WriteBatch::Op& op) { return op.kind == Kind::kSetValue || op.kind == Kind::kClearValue; }
+
+std::shared_ptr<const TagBits> make_bits(Bitmap b) { return std::make_shared<const TagBits>(std::move(b)); }
+
+}  // namespace
+
+ApplyBatch::ApplyBatch(const IndexView::Parts& old, std::shared_ptr<UserTable> users, const WriteBatch& batch)
+    : old_(old), users_(std::move(users)), batch_(batch), dictionary_(old.dictionary) {}
+
+bool ApplyBatch::run(IndexView::Parts& next, WriteResult& result) {
+  resolve_tags();
+  working_.resize(dictionary_->size());
+  const auto& ops = batch_.ops();
+  const bool adds_only = std::all_of(ops.begin(), ops.end(), [](const WriteBatch::Op& op) {
+    return op.kind == Kind::kAdd || !is_tag_op(op);
+  });
+  if (!(adds_only ? apply_adds() : apply_tag_ops())) return false;
+  if (!apply_values()) return false;
+  publish_parts(next);
+  result = result_;
+  return true;
+}
+
+// Which batch-local names are tags an op may create (adds, replacements;
+// removing an unknown tag is a no-op, not a new empty tag) and which are
+// attributes, with the bit slices their new values set.
+void ApplyBatch::resolve_tags() {
+  const auto& names = batch_.names();
+  const auto& ops = batch_.ops();
+  const TagDictionary& old_dictionary = *old_.dictionary;
+  std::vector<bool> creates(names.size(), false);
+  std::vector<bool> is_attribute(names.size(), false);
+  std::vector<uint64_t> attribute_bits(names.size(), 0);
+  for (const auto& op : ops) {
+    const auto refs = batch_.tags_of(op);
+    switch (op.kind) {
+      case Kind::kAdd:
+      case Kind::kReplaceTag:
+        for (const uint32_t t : refs) creates[t] = true;
+        break;
+      case Kind::kSetValue:
+        is_attribute[refs[0]] = true;
+        attribute_bits[refs[0]] |= system_tags::to_offset_binary(op.value);
+        break;
+      case Kind::kClearValue:
+        is_attribute[refs[0]] = true;
+        break;
+      default:
+        break;
+    }
+  }
+  resolved_.assign(names.size(), kNoTag);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (const auto id = old_dictionary.find(names[i])) resolved_[i] = *id;
+  }
+  // New tags get ids in order of the ops that first create them, so that
+  // replaying concatenated log records hands out the same ids (store.cc).
+  std::vector<std::string> created;
+  for (const auto& op : ops) {
+    if (op.kind != Kind::kAdd && op.kind != Kind::kReplaceTag) continue;
+    for (const uint32_t t : batch_.tags_of(op)) {
+      if (resolved_[t] == kNoTag && creates[t]) {
+        creates[t] = false;  // listed once
+        created.push_back(names[t]);
+      }
+    }
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (!is_attribute[i]) continue;
+    // An attribute's "has a value" tag and the slices its values set a bit in.
+    if (attribute_bits[i] != 0 || !old_dictionary.find(system_tags::attribute(names[i], -1))) {
+      for (int b = -1; b < system_tags::kValueBits; ++b) {
+        if (b >= 0 && (attribute_bits[i] >> b & 1) == 0) continue;
+        auto name = system_tags::attribute(names[i], b);
+        if (!old_dictionary.find(name)) created.push_back(std::move(name));
+      }
+    }
+  }
+  if (created.empty()) return;
+  dictionary_ = dictionary_->with_added(created);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (resolved_[i] == kNoTag) {
+      if (const auto id = dictionary_->find(names[i])) resolved_[i] = *id;
+    }
+  }
+}
+
+// Ingest: every tag op adds. Group the pairs by tag (a counting sort) and set
+// each tag's ordinals with one add_many, counting what is new from the
+// cardinality before and after: a few ns a pair instead of a contains() and
+// an add() (two binary searches, ~0.1 us each). Order does not matter when
+// nothing is removed.
+bool ApplyBatch::apply_adds() {
+  const auto& ops = batch_.ops();
+  const std::size_t tag_count = dictionary_->size();
+  std::vector<uint32_t> ordinals;  // of the kAdd ops, in order
+  ordinals.reserve(ops.size());
+  std::vector<std::size_t> starts(tag_count + 1, 0);
+  for (const auto& op : ops) {
+    if (op.kind != Kind::kAdd) continue;
+    const auto ordinal = users_->find_or_add(op.user);
+    if (!ordinal) return false;
+    ordinals.push_back(*ordinal);
+    for (const uint32_t t : batch_.tags_of(op)) ++starts[resolved_[t] + 1];
+  }
+  for (std::size_t id = 0; id < tag_count; ++id) starts[id + 1] += starts[id];
+  std::vector<uint32_t> by_tag(starts[tag_count]);
+  std::vector<std::size_t> next(starts.begin(), starts.end() - 1);
+  std::size_t i = 0;
+  for (const auto& op : ops) {
+    if (op.kind != Kind::kAdd) continue;
+    for (const uint32_t t : batch_.tags_of(op)) by_tag[next[resolved_[t]]++] = ordinals[i];
+    ++i;
+  }
+  for (TagId id = 0; id < tag_count; ++id) {
+    const std::size_t n = starts[id + 1] - starts[id];
+    if (n == 0) continue;
+    const std::span<const uint32_t> members(by_tag.data() + starts[id], n);
+    const uint64_t before = current(id).cardinality();
+    // Re-ingesting known pairs must not copy the tag: look first when few.
+    if (n <= 64 && std::all_of(members.begin(), members.end(), [&](uint32_t o) { return current(id).contains(o); })) {
+      continue;
+    }
+    Bitmap& bits = touch(id);
+    bits.add_many(members);
+    const uint64_t after = bits.cardinality();
+    if (after == before) {  // nothing new after all: publish the old bitmap
+      working_[id].reset();
+      touched_.pop_back();
+    }
+    if (counted(id)) result_.added += after - before;
+  }
+  // The universe is copied only when a user is new to it (a re-ingest of
+  // known users must not copy 1.25 MB at 10M users).
+  const Bitmap& members = universe_now();
+  if (!std::all_of(ordinals.begin(), ordinals.end(), [&](uint32_t o) { return members.contains(o); })) {
+    touch_universe().add_many(ordinals);
+  }
+  result_.users = ordinals.size();
+  return true;
+}
+
+bool ApplyBatch::apply_tag_ops() {
+  const std::size_t tag_count = dictionary_->size();
+  for (const auto& op : batch_.ops()) {
+    if (!is_tag_op(op)) continue;
+    switch (op.kind) {
+      case Kind::kAdd: {
+        ++result_.users;
+        const auto ordinal = users_->find_or_add(op.user);
+        if (!ordinal) return false;
+        if (!universe_now().contains(*ordinal)) touch_universe().add(*ordinal);
+        for (const uint32_t t : batch_.tags_of(op)) {
+          const TagId id = resolved_[t];
+          if (!current(id).contains(*ordinal)) {
+            touch(id).add(*ordinal);
+            if (counted(id)) ++result_.added;
+          }
+        }
+        break;
+      }
+      case Kind::kRemove: {
+        ++result_.users;
+        const auto ordinal = users_->find(op.user);
+        if (!ordinal) break;
+        for (const uint32_t t : batch_.tags_of(op)) {
+          const TagId id = resolved_[t];
+          if (id != kNoTag && current(id).contains(*ordinal)) {
+            touch(id).remove(*ordinal);
+            if (counted(id)) ++result_.removed;
+          }
+        }
+        break;
+      }
+      case Kind::kErase: {
+        ++result_.users;
+        const auto ordinal = users_->find(op.user);
+        if (!ordinal || !universe_now().contains(*ordinal)) break;
+        touch_universe().remove(*ordinal);
+        (void)users_->forget(op.user);  // a return gets a new ordinal (user_table.h)
+        ++result_.erased;
+        // Every tag is checked (saved crowds, values and day tags included):
+        // O(tags) contains() calls, ~0.5 ms at 10,000 tags. Erasure is rare;
+        // a per-user tag list would cost 4+ bytes per assignment forever to
+        // speed it up.
+        for (TagId id = 0; id < tag_count; ++id) {
+          if (current(id).contains(*ordinal)) touch(id).remove(*ordinal);
+        }
+        break;
+      }
+      case Kind::kClearTag: {
+        const TagId id = resolved_[batch_.tags_of(op)[0]];
+        if (id != kNoTag && !current(id).empty()) replace(id, Bitmap());
+        break;
+      }
+      case Kind::kReplaceTag: {
+        const TagId id = resolved_[batch_.tags_of(op)[0]];
+        const Bitmap& wanted = *batch_.bitmaps()[static_cast<std::size_t>(op.value)];
+        // Users deleted since the crowd was evaluated stay deleted.
+        Bitmap bits(roaring_bitmap_and(wanted.get(), universe_now().get()));
+        bits.optimize();
+        replace(id, std::move(bits));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return true;
+}
+
+// The value operations of a batch, attribute by attribute: the last write
+// of each user wins; then the "has a value" tag and each bit slice get their
+// adds and removes in one add_many / remove_many each (system_tags.h).
+// O(writes x 64) for the slices. False when the user table is full.
+bool ApplyBatch::apply_values() {
+  const auto& ops = batch_.ops();
+  std::vector<uint32_t> attributes;  // batch-local names, in order of first use
+  std::vector<bool> seen(batch_.names().size(), false);
+  for (const auto& op : ops) {
+    if (!is_value_op(op)) continue;
+    const uint32_t a = batch_.tags_of(op)[0];
+    if (!seen[a]) {
+      seen[a] = true;
+      attributes.push_back(a);
+    }
+  }
+  struct Write {
+    Ordinal ordinal;
+    bool set;
+    uint64_t bits;  // offset binary of the value
+  };
+  std::vector<Write> writes;
+  std::vector<uint32_t> newcomers, set_ordinals, clear_ordinals, ones, zeros;
+  std::vector<uint64_t> set_bits;
+  for (const uint32_t a : attributes) {
+    writes.clear();
+    newcomers.clear();
+    for (const auto& op : ops) {
+      if (!is_value_op(op) || batch_.tags_of(op)[0] != a) continue;
+      if (op.kind == Kind::kSetValue) {
+        const auto ordinal = users_->find_or_add(op.user);
+        if (!ordinal) return false;
+        if (!universe_now().contains(*ordinal)) newcomers.push_back(*ordinal);
+        writes.push_back(Write{*ordinal, true, system_tags::to_offset_binary(op.value)});
+      } else if (const auto ordinal = users_->find(op.user)) {
+        writes.push_back(Write{*ordinal, false, 0});
+      }
+    }
+    if (!newcomers.empty()) touch_universe().add_many(newcomers);
+    std::stable_sort(writes.begin(), writes.end(), [](const Write& x, const Write& y) { return x.ordinal < y.ordinal; });
+    set_ordinals.clear();
+    clear_ordinals.clear();
+    set_bits.clear();
+    uint64_t any_one = 0;
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+      if (i + 1 < writes.size() && writes[i + 1].ordinal == writes[i].ordinal) continue;  // a later write wins
+      if (writes[i].set) {
+        set_ordinals.push_back(writes[i].ordinal);
+        set_bits.push_back(writes[i].bits);
+        any_one |= writes[i].bits;
+      } else {
+        clear_ordinals.push_back(writes[i].ordinal);
+      }
+    }
+    const std::string& name = batch_.names()[a];
+    update_members(*dictionary_->find(system_tags::attribute(name, -1)), set_ordinals, clear_ordinals);
+    for (int b = 0; b < system_tags::kValueBits; ++b) {
+      const auto slice = dictionary_->find(system_tags::attribute(name, b));
+      if (!slice) continue;  // no user has this bit set, nor does the batch set it
+      if ((any_one >> b & 1) == 0 && current(*slice).empty()) continue;
+      ones.clear();
+      zeros.assign(clear_ordinals.begin(), clear_ordinals.end());
+      for (std::size_t k = 0; k < set_ordinals.size(); ++k) {
+        ((set_bits[k] >> b & 1) != 0 ? ones : zeros).push_back(set_ordinals[k]);
+      }
+      update_members(*slice, ones, zeros);
+    }
+  }
+  return true;
+}
+
+// The next view's parts: the old tags shared, the touched ones replaced, and
+// the entries after the batch's entry operations (shared when it has none).
+void ApplyBatch::publish_parts(IndexView::Parts& next) {
+  next.dictionary = dictionary_;
+  next.tags = old_.tags;
+  next.tags.resize(dictionary_->size());
+  next.bitmap_bytes = old_.bitmap_bytes;
+  for (const TagId id : touched_) {
+    if (id < old_.tags.size()) next.bitmap_bytes -= old_.tags[id]->bytes;
+    next.tags[id] = make_bits(std::move(*working_[id]));
+    next.bitmap_bytes += next.tags[id]->bytes;
+  }
+  for (auto& slot : next.tags) {
+    if (!slot) slot = make_bits(Bitmap());
+  }
+  next.universe = universe_ ? make_bits(std::move(*universe_)) : old_.universe;
+  next.users = users_;
+  next.ordinal_count = users_->size();
+  next.version = old_.version + 1;
+
+  std::shared_ptr<IndexView::Entries> entries;
+  for (const auto& op : batch_.ops()) {
+    if (op.kind != Kind::kSetEntry && op.kind != Kind::kEraseEntry) continue;
+    if (!entries) entries = std::make_shared<IndexView::Entries>(old_.entries ? *old_.entries : IndexView::Entries{});
+    const auto& e = batch_.entries()[static_cast<std::size_t>(op.value)];
+    if (op.kind == Kind::kSetEntry) {
+      (*entries)[e.key] = e.text;
+    } else {
+      entries->erase(e.key);
+    }
+  }
+  next.entries = entries ? entries : old_.entries;
+}
+
+const Bitmap& ApplyBatch::current(TagId id) const {
+  if (working_[id]) return *working_[id];
+  return id < old_.tags.size() ? old_.tags[id]->bits : empty_;
+}
+
+Bitmap& ApplyBatch::touch(TagId id) {
+  if (!working_[id]) {
+    working_[id] = std::make_unique<Bitmap>(id < old_.tags.size() ? old_.tags[id]->bits.clone() : Bitmap());
+    touched_.push_back(id);
+  }
+  return *working_[id];
+}
+
+void ApplyBatch::replace(TagId id, Bitmap bits) {
+  if (!working_[id]) touched_.push_back(id);
+  working_[id] = std::make_unique<Bitmap>(std::move(bits));
+}
+
+Bitmap& ApplyBatch::touch_universe() {
+  if (!universe_) universe_ = old_.universe->bits.clone();
+  return *universe_;
+}
+
+void ApplyBatch::update_members(TagId id, std::span<const uint32_t> adds, std::span<const uint32_t> removes) {
+  const Bitmap& now = current(id);
+  if (adds.empty() && now.empty()) return;
+  // A value written again must not copy its slices: look first when few.
+  if (adds.size() + removes.size() <= 64) {
+    const bool changes = std::any_of(adds.begin(), adds.end(), [&](uint32_t o) { return !now.contains(o); }) ||
+                         std::any_of(removes.begin(), removes.end(), [&](uint32_t o) { return now.contains(o); });
+    if (!changes) return;
+  }
+  Bitmap& bits = touch(id);
+  if (!adds.empty()) bits.add_many(adds);
+  if (!removes.empty()) roaring_bitmap_remove_many(bits.get(), removes.size(), removes.data());
+}
+
+}  // namespace crowd

@@ -1,0 +1,71 @@
+// ApplyBatch: one Index::apply, step by step. A WriteBatch becomes the parts
+// of the next IndexView: resolve the batch's names to tag ids (creating tags
+// and attribute slices), apply its tag operations (the ingest fast path when
+// every one adds), its attribute values and its metadata entries, then hand
+// over the tags it changed.
+//
+// Copy on write: a tag is cloned the first time the batch really changes it,
+// so a write publishes new bitmaps for the tags it touches only (O(touched
+// tags' sizes) in copies), and the universe is copied only when a user joins
+// or leaves it. The old view is never modified: readers keep using it.
+//
+// Internal to the index: Index::apply is the only user. One object per batch;
+// not thread-safe (the store serialises writers).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "index/index_view.h"
+#include "index/write_batch.h"
+
+namespace crowd {
+
+class ApplyBatch {
+ public:
+  ApplyBatch(const IndexView::Parts& old, std::shared_ptr<UserTable> users, const WriteBatch& batch);
+
+  // Runs every step and fills the next view's parts (without newest_day,
+  // which Index works out from touched()) and `result`. False, with
+  // nothing published, when the user table is full (ordinals it handed out
+  // stay handed out, as before). Call once.
+  [[nodiscard]] bool run(IndexView::Parts& next, WriteResult& result);
+
+  // The tags the batch changed, in order of first change.
+  [[nodiscard]] std::span<const TagId> touched() const { return touched_; }
+
+ private:
+  // The steps, in the order run() takes them.
+  void resolve_tags();                 // ids for the batch's names; creates tags and slices
+  [[nodiscard]] bool apply_adds();     // every tag op adds: grouped by tag, one add_many each
+  [[nodiscard]] bool apply_tag_ops();  // add, remove, erase, clear, replace, in batch order
+  [[nodiscard]] bool apply_values();   // set / clear attribute values into their slices
+  void publish_parts(IndexView::Parts& next);  // moves the working set out
+
+  // The copy-on-write working set.
+  [[nodiscard]] const Bitmap& current(TagId id) const;
+  Bitmap& touch(TagId id);              // cloned on first use
+  void replace(TagId id, Bitmap bits);  // a whole new bitmap, the old one not copied
+  [[nodiscard]] const Bitmap& universe_now() const { return universe_ ? *universe_ : old_.universe->bits; }
+  Bitmap& touch_universe();
+  // Sets `adds` in and clears `removes` from a tag, copying it only when that
+  // changes something.
+  void update_members(TagId id, std::span<const uint32_t> adds, std::span<const uint32_t> removes);
+  // Users' tags count towards the result; the index's own do not.
+  [[nodiscard]] bool counted(TagId id) const { return !dictionary_->is_system(id); }
+
+  const IndexView::Parts& old_;
+  std::shared_ptr<UserTable> users_;
+  const WriteBatch& batch_;
+  std::shared_ptr<const TagDictionary> dictionary_;
+  std::vector<TagId> resolved_;  // by batch-local name; kNoTag for an unknown name nothing creates
+  std::vector<std::unique_ptr<Bitmap>> working_;  // by TagId: the batch's copy, once touched
+  std::vector<TagId> touched_;
+  std::optional<Bitmap> universe_;  // the batch's copy, once touched
+  const Bitmap empty_;
+  WriteResult result_;
+};
+
+}  // namespace crowd
