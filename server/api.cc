@@ -47,9 +47,15 @@ std::optional<Reply> Api::admit(const RequestHeader& header, Call& call) {
                                   : method_not_allowed(match.allow);
   }
   if (refusal && audited(call, options_.audit != nullptr)) {
-    // The audit line of a refused export still says what was asked for.
-    if (const auto q = url_param(*url, "q")) call.query = *q;
-    audit(header, call, *refusal);
+    if (refusal->message.result() == http::status::unauthorized) {
+      // Nobody known: a line each would let anyone fill the audit volume
+      // (issue 14). Counted in /metrics instead.
+      unauthenticated_refusals_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      // The audit line of a refused export still says what was asked for.
+      if (const auto q = url_param(*url, "q")) call.query = *q;
+      audit(header, call, *refusal);
+    }
   }
   return refusal;
 }
@@ -81,6 +87,14 @@ Reply Api::serve(Request& req, Call& call) {
     reply = error_reply(bad_request("unknown URL parameter \"" + unknown + "\" for " +
                                     std::string(boost::beast::http::to_string(route.method)) + " " +
                                     std::string(route.pattern)));
+  } else if (route.audited == Audited::kYes && route.scope == kScopeWrite && options_.audit != nullptr &&
+             options_.audit->failing()) {
+    // A write cannot be taken back once its line fails, so while the audit
+    // log cannot be written writes are refused before they change anything.
+    // This refusal's own line is the probe: once it is written the alarm
+    // clears and the next write goes through.
+    reply = error_reply(unavailable("the audit log cannot be written (crowd_audit_log_failing in /metrics); "
+                                    "writes are refused until it can"));
   } else {
     try {
       std::optional<query::Deadline::Scope> budget;

@@ -17,6 +17,7 @@
 // handle() does both for a request read whole (tests, benchmarks).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -144,6 +145,8 @@ class Api {
   Metrics& metrics_;
   ApiOptions options_;
   query::UnionCache* unions_;
+  // Requests to audited routes refused 401: not logged, counted (/metrics).
+  std::atomic<uint64_t> unauthenticated_refusals_{0};
 };
 
 // Microseconds since `start`.
