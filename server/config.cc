@@ -43,8 +43,10 @@ const char* usage() {
   --audit-log FILE     append a JSON line for every export and write (who, what, how many IDs)
   --audit-max-mb N     rotate the audit log when it would pass N MiB (default 64; 0 = never)
   --audit-keep N       rotated audit logs kept, FILE.1 .. FILE.N (default 8)
-  --min-export-size K  refuse ID exports of crowds under K users (403 crowd_too_small) and show
-                       analytics counts under K as "<K" (default 0 = off)
+  --min-export-size K  refuse ID exports of crowds under K users (403 crowd_too_small) or within
+                       K users of one of the token's recent exports (403 difference_too_small);
+                       show analytics counts under K as "<K", list no insight row under K
+                       (default 0 = off)
   --min-seed-size N    refuse lookalike seeds under N users (default: K)
   --version, --help
 )";
