@@ -16,7 +16,11 @@
 // bucket's differing users XOR to zero). A difference of K or a little more
 // may also be refused when its users collide in buckets (the expected number
 // of collisions among K users in 16 K buckets is about 1/32 of K); beyond
-// ~1.3 K, practically never.
+// ~1.3 K, practically never. Above K = 4,096 the bucket count stays at
+// 65,536 and such refusals reach further above K; from K ~ 45,000 on (where
+// K users fill most buckets), any export within K users in size of a
+// remembered one may be refused. Floors that large are not what the guard
+// is for (ad audiences use 50 to 1,000).
 //
 // Why not the exports' bitmaps: an export can hold millions of users (up to
 // universe/8 bytes each, 1.25 MB at 10M users), kRing of them per token would
