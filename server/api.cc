@@ -4,11 +4,13 @@
 
 #include <iostream>
 #include <optional>
+#include <random>
 
 #include "query/deadline.h"
 #include "query/options.h"
 #include "server/access.h"
 #include "server/audit_log.h"
+#include "server/export_history.h"
 #include "server/query_params.h"
 
 namespace crowd::server {
@@ -30,6 +32,38 @@ bool audited(const Call& call, bool has_log) {
 
 }  // namespace
 
+Api::Api(Store& store, Metrics& metrics, ApiOptions options)
+    : store_(store), metrics_(metrics), options_(options), unions_(options.unions) {
+  if (options_.min_export_size > 0) {
+    std::random_device random;
+    const uint64_t key = (uint64_t{random()} << 32) | random();
+    exports_ = std::make_unique<ExportHistory>(options_.min_export_size, key);
+  }
+}
+
+Api::~Api() = default;
+
+std::optional<ApiError> Api::differencing_guard(const Call& call, std::string_view q, bool lenient,
+                                                const roaring_bitmap_t* crowd) {
+  if (exports_ == nullptr) return std::nullopt;
+  if (exports_->admit(caller(call), q, lenient, crowd)) return std::nullopt;
+  // Neither the other export nor the size of the difference is named: both
+  // would help the next attempt.
+  ApiError e = crowd_too_small("this export differs from one of your recent exports by fewer than " +
+                               std::to_string(options_.min_export_size) +
+                               " users (--min-export-size): the difference could single people out");
+  e.code = "difference_too_small";
+  return e;
+}
+
+std::string_view Api::caller(const Call& call) {
+  return call.principal != nullptr ? std::string_view(call.principal->name) : std::string_view("-");
+}
+
+bool Api::sees_sizes(const Call& call) {
+  return call.principal == nullptr || call.principal->may(kScopeRead);
+}
+
 query::Options Api::query_options(bool lenient) const {
   return query::Options{lenient, unions_, options_.min_seed_size};
 }
@@ -47,9 +81,15 @@ std::optional<Reply> Api::admit(const RequestHeader& header, Call& call) {
                                   : method_not_allowed(match.allow);
   }
   if (refusal && audited(call, options_.audit != nullptr)) {
-    // The audit line of a refused export still says what was asked for.
-    if (const auto q = url_param(*url, "q")) call.query = *q;
-    audit(header, call, *refusal);
+    if (refusal->message.result() == http::status::unauthorized) {
+      // Nobody known: a line each would let anyone fill the audit volume
+      // (issue 14). Counted in /metrics instead.
+      unauthenticated_refusals_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      // The audit line of a refused export still says what was asked for.
+      if (const auto q = url_param(*url, "q")) call.query = *q;
+      audit(header, call, *refusal);
+    }
   }
   return refusal;
 }
@@ -81,6 +121,14 @@ Reply Api::serve(Request& req, Call& call) {
     reply = error_reply(bad_request("unknown URL parameter \"" + unknown + "\" for " +
                                     std::string(boost::beast::http::to_string(route.method)) + " " +
                                     std::string(route.pattern)));
+  } else if (route.audited == Audited::kYes && route.scope == kScopeWrite && options_.audit != nullptr &&
+             options_.audit->failing()) {
+    // A write cannot be taken back once its line fails, so while the audit
+    // log cannot be written writes are refused before they change anything.
+    // This refusal's own line is the probe: once it is written the alarm
+    // clears and the next write goes through.
+    reply = error_reply(unavailable("the audit log cannot be written (crowd_audit_log_failing in /metrics); "
+                                    "writes are refused until it can"));
   } else {
     try {
       std::optional<query::Deadline::Scope> budget;

@@ -17,8 +17,10 @@
 // handle() does both for a request read whole (tests, benchmarks).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -41,6 +43,7 @@ class UnionCache;
 namespace crowd::server {
 
 class AuditLog;
+class ExportHistory;
 class Retention;
 class TokenTable;
 
@@ -70,8 +73,10 @@ struct ApiOptions {
 class Api {
  public:
   // Every pointer in `options` must outlive the Api.
-  Api(Store& store, Metrics& metrics, ApiOptions options = {})
-      : store_(store), metrics_(metrics), options_(options), unions_(options.unions) {}
+  Api(Store& store, Metrics& metrics, ApiOptions options = {});
+  ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
 
   // Step 1, from the request's header: the route (into `call`) and whether
   // the caller may use it. A reply here is the answer (404, 405, 401, 403)
@@ -98,6 +103,12 @@ class Api {
   // The audit line of an export or write; an export that cannot be recorded
   // becomes a 503.
   void audit(const RequestHeader& header, const Call& call, Reply& reply) const;
+  // Whether the caller may learn sizes (read scope, or no access control).
+  // A write-only token's answers carry no counts: how many pairs an assign
+  // removed says who held a tag (issue 14).
+  [[nodiscard]] static bool sees_sizes(const Call& call);
+  // The caller's token name; "-" without --tokens.
+  [[nodiscard]] static std::string_view caller(const Call& call);
   // Compilation options of one request.
   [[nodiscard]] query::Options query_options(bool lenient) const;
 
@@ -144,6 +155,15 @@ class Api {
   Metrics& metrics_;
   ApiOptions options_;
   query::UnionCache* unions_;
+  // The differencing guard of exports (export_history.h); null without
+  // --min-export-size.
+  std::unique_ptr<ExportHistory> exports_;
+  // Nothing when `crowd`, exported by `call`'s caller for (q, lenient), may
+  // go; else the 403 that refuses it.
+  [[nodiscard]] std::optional<ApiError> differencing_guard(const Call& call, std::string_view q, bool lenient,
+                                                           const roaring_bitmap_t* crowd);
+  // Requests to audited routes refused 401: not logged, counted (/metrics).
+  std::atomic<uint64_t> unauthenticated_refusals_{0};
 };
 
 // Microseconds since `start`.

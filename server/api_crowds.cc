@@ -18,20 +18,23 @@
 namespace crowd::server {
 namespace {
 
-void write_crowd(JsonWriter& w, std::string_view name, const SavedCrowd& c) {
+// `sizes`: false for a caller without read scope (a write-only token), whose
+// answer says what was saved but not how many it holds.
+void write_crowd(JsonWriter& w, std::string_view name, const SavedCrowd& c, bool sizes = true) {
   w.key("name").string(name).raw(",");
   write_definition(w, c.definition);
-  w.raw(",").key("count").number(c.count).raw(",").key("created").string(c.definition.created);
+  if (sizes) w.raw(",").key("count").number(c.count);
+  w.raw(",").key("created").string(c.definition.created);
   w.raw(",").key("refreshed").string(c.definition.refreshed);
 }
 
 Reply crowd_reply(http::status status, std::string_view name, const SavedCrowd& c,
-                  std::optional<uint64_t> previous_count, uint64_t took_us) {
+                  std::optional<uint64_t> previous_count, uint64_t took_us, bool sizes) {
   std::string body;
   JsonWriter w(body);
   w.raw("{");
-  write_crowd(w, name, c);
-  if (previous_count) w.raw(",").key("previous_count").number(*previous_count);
+  write_crowd(w, name, c, sizes);
+  if (previous_count && sizes) w.raw(",").key("previous_count").number(*previous_count);
   w.raw(",").key("took_us").number(took_us).raw("}");
   return json_reply(status, std::move(body));
 }
@@ -73,7 +76,7 @@ Reply Api::crowd_get(const std::string& name, Call& call, Clock::time_point star
   call.query = "@" + name;
   const auto c = find_crowd(*store_.view(), name);
   if (!c) return error_reply(not_found("no saved crowd " + name));
-  return crowd_reply(http::status::ok, name, *c, std::nullopt, micros_since(start));
+  return crowd_reply(http::status::ok, name, *c, std::nullopt, micros_since(start), true);
 }
 
 Reply Api::crowd_put(const Request& req, const std::string& name, Call& call, Clock::time_point start) {
@@ -93,7 +96,7 @@ Reply Api::crowd_put(const Request& req, const std::string& name, Call& call, Cl
   const auto saved = find_crowd(*store_.view(), name);
   if (!saved) return error_reply(not_found("saved crowd " + name + " was deleted meanwhile"));
   return crowd_reply(existing ? http::status::ok : http::status::created, name, *saved, std::nullopt,
-                     micros_since(start));
+                     micros_since(start), sees_sizes(call));
 }
 
 Reply Api::crowd_refresh(const std::string& name, Call& call, Clock::time_point start) {
@@ -109,7 +112,7 @@ Reply Api::crowd_refresh(const std::string& name, Call& call, Clock::time_point 
   if (auto e = save_crowd(store_, name, d, std::move(std::get<Bitmap>(drawn)))) return error_reply(*e);
   const auto saved = find_crowd(*store_.view(), name);
   if (!saved) return error_reply(not_found("saved crowd " + name + " was deleted meanwhile"));
-  return crowd_reply(http::status::ok, name, *saved, existing->count, micros_since(start));
+  return crowd_reply(http::status::ok, name, *saved, existing->count, micros_since(start), sees_sizes(call));
 }
 
 Reply Api::crowd_delete(const std::string& name, Call& call) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "server/api.h"
+#include "server/audit_log.h"
 
 #include "query/union_cache.h"
 #include "server/json_writer.h"
@@ -76,6 +77,25 @@ Reply Api::metrics_text() {
     b += "crowd_union_cache_lookups{result=\"miss\"} " + std::to_string(s.misses) + "\n";
     b += "# HELP crowd_union_cache_bytes Bytes of cached unions.\n# TYPE crowd_union_cache_bytes gauge\n";
     b += "crowd_union_cache_bytes " + std::to_string(s.bytes) + "\n";
+  }
+  if (options_.audit != nullptr) {
+    const auto s = options_.audit->stats();
+    auto& b = r.message.body();
+    b += "# HELP crowd_audit_log_failing 1 while the audit log cannot be written: exports and audited writes "
+         "answer 503.\n# TYPE crowd_audit_log_failing gauge\n";
+    b += "crowd_audit_log_failing " + std::to_string(s.failing ? 1 : 0) + "\n";
+    b += "# HELP crowd_audit_write_failures_total Audit lines that could not be written.\n"
+         "# TYPE crowd_audit_write_failures_total counter\n";
+    b += "crowd_audit_write_failures_total " + std::to_string(s.write_failures) + "\n";
+    b += "# HELP crowd_audit_log_bytes Bytes in the current audit log file.\n# TYPE crowd_audit_log_bytes gauge\n";
+    b += "crowd_audit_log_bytes " + std::to_string(s.bytes) + "\n";
+    b += "# HELP crowd_audit_rotations_total Audit log rotations (--audit-max-mb).\n"
+         "# TYPE crowd_audit_rotations_total counter\n";
+    b += "crowd_audit_rotations_total " + std::to_string(s.rotations) + "\n";
+    b += "# HELP crowd_audit_unauthenticated_total Requests to audited routes refused 401, counted here instead "
+         "of logged.\n# TYPE crowd_audit_unauthenticated_total counter\n";
+    b += "crowd_audit_unauthenticated_total " +
+         std::to_string(unauthenticated_refusals_.load(std::memory_order_relaxed)) + "\n";
   }
   return r;
 }

@@ -2,6 +2,7 @@
 // fields, its count in the crowd, its share of the crowd and of the whole
 // population, and the TGI. The counting is query/insight.h; this file reads
 // the request and writes the answer.
+#include <algorithm>
 #include <variant>
 
 #include "query/insight.h"
@@ -59,11 +60,18 @@ Reply Api::insight(const Request& req, Clock::time_point start) {
   if (const auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
   const auto& r = std::get<InsightRequest>(parsed);
 
+  // Privacy guard: a row under --min-export-size K is not listed at all, as
+  // if min_count were K. Shown as "<K" it would still say that someone in
+  // the crowd holds the tag (a one-user crowd would list the person's tags).
+  // Rows of 0 and of 1..K-1 look the same: absent.
+  query::InsightOptions options = r.options;
+  options.min_count = std::max(options.min_count, options_.min_export_size);
+
   const auto view = store_.view();
   auto evaluated = evaluate_queries({{"", "q", r.q}}, *view, query_options(r.lenient));
   if (auto* e = std::get_if<ApiError>(&evaluated)) return error_reply(*e);
   const auto& crowd = std::get<Crowds>(evaluated);
-  const auto profiled = query::insight(crowd.bits[0], *view, r.options);
+  const auto profiled = query::insight(crowd.bits[0], *view, options);
   if (const auto* unknown = std::get_if<query::UnknownField>(&profiled)) {
     return error_reply(bad_request("unknown field \"" + unknown->field + "\" in \"fields\": no tag belongs to it"));
   }

@@ -4,6 +4,7 @@
 
 #include "query/query.h"
 #include "server/api.h"
+#include "server/export_history.h"
 #include "server/id_export.h"
 #include "server/json_fields.h"
 #include "server/json_writer.h"
@@ -118,6 +119,13 @@ Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::strin
   auto& evaluator = thread_evaluator();
   const uint64_t count = evaluator.count(plan, *view);
   if (auto e = export_guard(count, options_.min_export_size)) return error_reply(*e);
+  // The differencing guard looks at the whole crowd, once per paged export:
+  // on its first page, or on a page whose first page it has not seen (a
+  // cursor from elsewhere). Only then is the crowd materialised.
+  if (exports_ != nullptr && (cursor_text.empty() || !exports_->knows(caller(call), q, lenient))) {
+    const Bitmap crowd = evaluator.materialize(plan, *view);
+    if (auto e = differencing_guard(call, q, lenient, crowd.get())) return error_reply(*e);
+  }
   // One more than asked for, to learn whether another page follows.
   thread_local std::vector<Ordinal> ordinals;
   evaluator.collect(plan, *view, from, static_cast<std::size_t>(limit) + 1, ordinals);
@@ -150,6 +158,7 @@ Reply Api::ids_export(std::string_view q, bool lenient, std::string_view format,
   if (auto* e = std::get_if<query::Error>(&compiled)) return error_reply(query_error(*e));
   Bitmap crowd = thread_evaluator().materialize(std::get<query::Plan>(compiled), *view);
   if (auto e = export_guard(crowd.cardinality(), options_.min_export_size)) return error_reply(*e);
+  if (auto e = differencing_guard(call, q, lenient, crowd.get())) return error_reply(*e);
   call.ids = crowd.cardinality();
   Reply r;
   r.message.result(http::status::ok);

@@ -5,7 +5,7 @@
 //
 // count is the crowd's users that have a value (users without one are left
 // out of every figure); min, max, mean and the percentiles are null when it
-// is 0. Percentiles are nearest-rank (query/attribute.h). The sum is exact:
+// is 0; every figure, the sum too, is null when the count is hidden ("<K"). Percentiles are nearest-rank (query/attribute.h). The sum is exact:
 // a JSON integer while it fits in int64 (like the values themselves), else
 // its decimal digits as a string, since a sum of 2^32 values needs 96 bits.
 // An unknown attribute is 400 unknown_tag, also with "lenient" (it names a
@@ -97,7 +97,8 @@ Reply Api::stats(const Request& req, Clock::time_point start) {
   w.raw(",").key("count");
   write_cell(w, stats->count, k);
   w.raw(",").key("sum");
-  if (any || stats->count == 0) {
+  // A sum of 0 would tell that a hidden count is 0: only a shown count has one.
+  if (!hidden(stats->count, k)) {
     write_sum(w, stats->sum);
   } else {
     w.null();

@@ -92,7 +92,11 @@ Reply Api::ingest(Request& req, Call& call) {
   call.users = counts.records;
   std::string body;
   JsonWriter w(body);
-  w.raw("{").key("users").number(counts.records).raw(",").key("assignments").number(result.added).raw("}");
+  // Records read come from the caller's own body; how many pairs were new
+  // says who held a tag before, which a write-only token must not learn.
+  w.raw("{").key("users").number(counts.records);
+  if (sees_sizes(call)) w.raw(",").key("assignments").number(result.added);
+  w.raw("}");
   return json_reply(http::status::ok, std::move(body));
 }
 
@@ -130,7 +134,10 @@ Reply Api::assign(const Request& req, Call& call) {
   call.users = result.users;
   std::string body;
   JsonWriter w(body);
-  w.raw("{").key("added").number(result.added).raw(",").key("removed").number(result.removed).raw("}");
+  // Without read scope, no counts: `removed` would say who held a tag.
+  w.raw("{");
+  if (sees_sizes(call)) w.key("added").number(result.added).raw(",").key("removed").number(result.removed);
+  w.raw("}");
   return json_reply(http::status::ok, std::move(body));
 }
 

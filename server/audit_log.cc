@@ -1,6 +1,8 @@
 #include "server/audit_log.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <simdjson.h>
@@ -38,18 +40,48 @@ std::string valid_utf8(std::string_view s) {
   return out;
 }
 
-}  // namespace
-
-std::unique_ptr<AuditLog> AuditLog::open(const std::string& path, std::string& error) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    error = "cannot open --audit-log " + path + ": " + std::strerror(errno);
-    return nullptr;
-  }
-  return std::unique_ptr<AuditLog>(new AuditLog(fd));
+// At most `max` bytes of `s`, not ending inside a UTF-8 sequence.
+std::string_view utf8_prefix(std::string_view s, std::size_t max) {
+  if (s.size() <= max) return s;
+  std::size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // s[n] starts the cut-off part
+  return s.substr(0, n);
 }
 
-AuditLog::AuditLog(int fd) : fd_(fd), syncer_([this] { sync_loop(); }) {}
+// The SHA-256 of `s` in lower-case hex (libcrypto).
+std::string sha256_hex(std::string_view s) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(s.data(), s.size(), digest, &length, EVP_sha256(), nullptr) != 1) return {};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * length);
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 15]);
+  }
+  return out;
+}
+
+int open_for_append(const std::string& path) {
+  return ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+}
+
+}  // namespace
+
+std::unique_ptr<AuditLog> AuditLog::open(const std::string& path, const AuditOptions& options, std::string& error) {
+  const int fd = open_for_append(path);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0) {
+    error = "cannot open --audit-log " + path + ": " + std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return nullptr;
+  }
+  return std::unique_ptr<AuditLog>(new AuditLog(path, options, fd, static_cast<uint64_t>(st.st_size)));
+}
+
+AuditLog::AuditLog(std::string path, const AuditOptions& options, int fd, uint64_t size)
+    : path_(std::move(path)), options_(options), fd_(fd), size_(size), syncer_([this] { sync_loop(); }) {}
 
 AuditLog::~AuditLog() {
   {
@@ -64,7 +96,8 @@ AuditLog::~AuditLog() {
 
 std::string AuditLog::line(const AuditEntry& e, std::string_view time) {
   std::string out;
-  out.reserve(160 + e.query.size());
+  const std::string_view kept = utf8_prefix(e.query, kQueryPrefixBytes);
+  out.reserve(256 + kept.size());
   JsonWriter w(out);
   w.raw("{").key("time").string(time).raw(",").key("token").string(e.token);
   std::string route(e.method);
@@ -75,25 +108,83 @@ std::string AuditLog::line(const AuditEntry& e, std::string_view time) {
   if (e.query.empty()) {
     w.null();
   } else {
-    w.string(valid_utf8(e.query));
+    w.string(valid_utf8(kept));
+  }
+  if (kept.size() < e.query.size()) {
+    // Cut: the whole text's length and digest, so it can still be matched.
+    w.raw(",").key("query_bytes").number(e.query.size()).raw(",").key("query_sha256").string(sha256_hex(e.query));
   }
   w.raw(",").key("ids").number(e.ids).raw(",").key("users").number(e.users).raw("}\n");
   return out;
 }
 
-bool AuditLog::append(const AuditEntry& e, std::string& error) {
-  const std::string text = line(e, utc_millis());
-  // One write: with O_APPEND the kernel places it whole at the end.
-  const ssize_t n = ::write(fd_, text.data(), text.size());
-  if (n != static_cast<ssize_t>(text.size())) {
-    error = n < 0 ? std::strerror(errno) : "short write";
+bool AuditLog::rotate(std::string& error) {
+  // FILE.<keep-1> -> FILE.<keep> (replacing the oldest), ..., FILE -> FILE.1;
+  // with keep = 0 the full file is simply dropped.
+  ::fdatasync(fd_);
+  if (options_.keep == 0) {
+    if (::unlink(path_.c_str()) != 0 && errno != ENOENT) {
+      error = std::string("cannot drop the full audit log: ") + std::strerror(errno);
+      return false;
+    }
+  }
+  for (unsigned i = options_.keep; i >= 1; --i) {
+    const std::string from = i == 1 ? path_ : path_ + "." + std::to_string(i - 1);
+    const std::string to = path_ + "." + std::to_string(i);
+    if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
+      error = "cannot rotate the audit log (" + from + " -> " + to + "): " + std::strerror(errno);
+      return false;
+    }
+  }
+  const int fd = open_for_append(path_);
+  if (fd < 0) {
+    error = "cannot open a new audit log after rotating: " + std::string(std::strerror(errno));
     return false;
   }
+  ::close(fd_);
+  fd_ = fd;
+  size_.store(0, std::memory_order_relaxed);
+  rotations_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+bool AuditLog::append(const AuditEntry& e, std::string& error) {
+  const std::string text = line(e, utc_millis());
+  const auto fail = [&](std::string message) {
+    error = std::move(message);
+    failing_.store(true, std::memory_order_relaxed);
+    write_failures_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  };
+  const auto crosses = [&] {
+    const uint64_t size = size_.load(std::memory_order_relaxed);
+    return options_.max_bytes > 0 && size > 0 && size + text.size() > options_.max_bytes;
+  };
+  if (crosses()) {
+    const std::unique_lock alone(rotate_);
+    // Another appender may have rotated while this one waited.
+    if (crosses() && !rotate(error)) return fail(std::move(error));
+  }
+  const std::shared_lock shared(rotate_);
+  // One write: with O_APPEND the kernel places it whole at the end.
+  const ssize_t n = ::write(fd_, text.data(), text.size());
+  if (n > 0) size_.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+  if (n != static_cast<ssize_t>(text.size())) return fail(n < 0 ? std::strerror(errno) : "short write");
+  failing_.store(false, std::memory_order_relaxed);
   {
     const std::lock_guard lock(mu_);
     dirty_ = true;
   }
   return true;
+}
+
+AuditLog::Stats AuditLog::stats() const {
+  Stats s;
+  s.failing = failing_.load(std::memory_order_relaxed);
+  s.write_failures = write_failures_.load(std::memory_order_relaxed);
+  s.rotations = rotations_.load(std::memory_order_relaxed);
+  s.bytes = size_.load(std::memory_order_relaxed);
+  return s;
 }
 
 void AuditLog::sync_loop() {
@@ -102,8 +193,12 @@ void AuditLog::sync_loop() {
     wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
     if (!dirty_) continue;
     dirty_ = false;
-    lock.unlock();  // never hold the lock across the sync
-    ::fdatasync(fd_);
+    lock.unlock();  // never hold mu_ across the sync
+    {
+      // Shared: appenders go on; a rotation waits for the sync to finish.
+      const std::shared_lock shared(rotate_);
+      ::fdatasync(fd_);
+    }
     lock.lock();
   }
 }

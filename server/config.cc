@@ -41,8 +41,12 @@ const char* usage() {
                        scopes read,export,write,admin (docs/security.md); without it crowdd
                        only listens on a loopback address
   --audit-log FILE     append a JSON line for every export and write (who, what, how many IDs)
-  --min-export-size K  refuse ID exports of crowds under K users (403 crowd_too_small) and show
-                       analytics counts under K as "<K" (default 0 = off)
+  --audit-max-mb N     rotate the audit log when it would pass N MiB (default 64; 0 = never)
+  --audit-keep N       rotated audit logs kept, FILE.1 .. FILE.N (default 8)
+  --min-export-size K  refuse ID exports of crowds under K users (403 crowd_too_small) or within
+                       K users of one of the token's recent exports (403 difference_too_small);
+                       show analytics counts under K as "<K", list no insight row under K
+                       (default 0 = off)
   --min-seed-size N    refuse lookalike seeds under N users (default: K)
   --version, --help
 )";
@@ -163,6 +167,18 @@ std::optional<Config> parse_config(int argc, const char* const* argv, std::strin
         return std::nullopt;
       }
       (flag == "--tokens" ? c.tokens_file : c.audit_log) = *v;
+    } else if (flag == "--audit-max-mb") {
+      const auto v = value(i, flag);
+      if (!v || !parse_number(*v, c.audit_max_mb) || c.audit_max_mb > (uint64_t{1} << 30)) {
+        if (error.empty()) error = "--audit-max-mb must be 0..1073741824 (0: never rotate)";
+        return std::nullopt;
+      }
+    } else if (flag == "--audit-keep") {
+      const auto v = value(i, flag);
+      if (!v || !parse_number(*v, c.audit_keep) || c.audit_keep > 1000) {
+        if (error.empty()) error = "--audit-keep must be 0..1000";
+        return std::nullopt;
+      }
     } else if (flag == "--min-export-size" || flag == "--min-seed-size") {
       const auto v = value(i, flag);
       uint64_t n = 0;

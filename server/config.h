@@ -24,6 +24,8 @@ struct Config {
   // Security (docs/security.md).
   std::string tokens_file;               // --tokens FILE (empty: no access control, loopback only)
   std::string audit_log;                 // --audit-log FILE
+  uint64_t audit_max_mb = 64;            // --audit-max-mb: rotate past this (0: never)
+  unsigned audit_keep = 8;               // --audit-keep: rotated files kept
   uint64_t min_export_size = 0;          // --min-export-size K
   std::optional<uint64_t> min_seed_size; // --min-seed-size N (default: K)
   uint64_t time_budget_ms = 10'000;      // --time-budget-ms (0: none)

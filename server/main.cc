@@ -89,7 +89,10 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<AuditLog> audit;
   if (!config->audit_log.empty()) {
-    audit = AuditLog::open(config->audit_log, error);
+    AuditOptions audit_options;
+    audit_options.max_bytes = config->audit_max_mb << 20;
+    audit_options.keep = config->audit_keep;
+    audit = AuditLog::open(config->audit_log, audit_options, error);
     if (!audit) {
       std::cerr << "crowdd: " << error << "\n";
       return 2;

@@ -27,7 +27,8 @@ ApiHarness::ApiHarness(HarnessOptions options) {
     api_options.tokens = &*tokens_;
   }
   if (options.audit) {
-    audit_ = server::AuditLog::open(dir_ + "/audit.log", error);
+    audit_path_ = options.audit_file.empty() ? dir_ + "/audit.log" : options.audit_file;
+    audit_ = server::AuditLog::open(audit_path_, options.audit_options, error);
     if (!audit_) throw std::runtime_error("audit: " + error);
     api_options.audit = audit_.get();
   }
@@ -68,7 +69,7 @@ ApiResult ApiHarness::call(http::verb method, const std::string& target, const s
 
 std::vector<std::string> ApiHarness::audit_lines() const {
   std::vector<std::string> lines;
-  std::ifstream in(dir_ + "/audit.log");
+  std::ifstream in(audit_path_);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
 }

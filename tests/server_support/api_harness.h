@@ -26,6 +26,8 @@ struct HarnessOptions {
   // A token table's text (access.h); empty: no access control.
   std::string tokens;
   bool audit = false;  // keep an audit log (audit_lines() reads it)
+  server::AuditOptions audit_options;
+  std::string audit_file;  // where the audit log goes (e.g. /dev/full); empty: in the temporary directory
   uint64_t min_export_size = 0;
   std::size_t max_body = 2'000'000;
 };
@@ -50,11 +52,14 @@ class ApiHarness {
 
   // The audit log's lines, parsed.
   [[nodiscard]] std::vector<std::string> audit_lines() const;
+  // The audit log's path (rotated files are this plus ".1", ".2", ...).
+  [[nodiscard]] const std::string& audit_path() const { return audit_path_; }
   [[nodiscard]] server::Api& api() { return *api_; }
   [[nodiscard]] Store& store() { return *store_; }
 
  private:
   std::string dir_;
+  std::string audit_path_;
   std::unique_ptr<Store> store_;
   server::Metrics metrics_;
   std::optional<server::TokenTable> tokens_;
