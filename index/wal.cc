@@ -1,6 +1,7 @@
 #include "index/wal.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +26,14 @@ Wal::Wal(std::string dir, FsyncPolicy policy) : dir_(std::move(dir)), policy_(po
 std::unique_ptr<Wal> Wal::start(std::string dir, uint64_t seq, uint64_t first_lsn, FsyncPolicy policy,
                                 std::vector<LiveSegment> older, std::string& error) {
   std::unique_ptr<Wal> wal(new Wal(std::move(dir), policy));
+  // Recovery replaces only a segment that holds no record; refuse anything
+  // else rather than lose it to a rename.
+  const std::string path = wal->dir_ + "/" + wal::segment_file_name(seq);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) > wal::kSegmentHeaderBytes) {
+    error = path + ": already exists and holds records; the new log cannot start there";
+    return nullptr;
+  }
   std::shared_ptr<Segment> segment;
   if (first_lsn == 0) first_lsn = 1;
   if (!wal->create_segment(seq, first_lsn, segment, error)) return nullptr;

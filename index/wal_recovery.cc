@@ -28,8 +28,10 @@ struct Found {
 
 std::string path_of(const std::string& dir, uint64_t seq) { return dir + "/" + wal::segment_file_name(seq); }
 
-std::string records(uint64_t from, uint64_t to) {
-  return from == to ? "record " + std::to_string(from) : "records " + std::to_string(from) + ".." + std::to_string(to);
+// "records 5..9 are" / "record 5 is".
+std::string records_are(uint64_t from, uint64_t to) {
+  return from == to ? "record " + std::to_string(from) + " is"
+                    : "records " + std::to_string(from) + ".." + std::to_string(to) + " are";
 }
 
 // Lists the segments, reading each one's header, and removes leftovers of
@@ -174,7 +176,7 @@ bool recover_log(const std::string& dir, const LogStart& start, bool accept_loss
         what += "; " + before;
       }
       if (f.header_ok && f.header.started && next_lsn != 0 && f.header.first_lsn > next_lsn) {
-        what += " (" + records(next_lsn, f.header.first_lsn - 1) + " are gone)";
+        what += " (" + records_are(next_lsn, f.header.first_lsn - 1) + " gone)";
       }
       if (!gap(i, what)) return false;
       break;
@@ -187,7 +189,7 @@ bool recover_log(const std::string& dir, const LogStart& start, bool accept_loss
     if (f.header.started) {
       if (next_lsn == 0) next_lsn = f.header.first_lsn;
       if (f.header.first_lsn > next_lsn) {
-        if (!gap(i, records(next_lsn, f.header.first_lsn - 1) + " are missing: " + before + ", but " + path +
+        if (!gap(i, "log " + records_are(next_lsn, f.header.first_lsn - 1) + " missing: " + before + ", but " + path +
                         " starts at record " + std::to_string(f.header.first_lsn))) {
           return false;
         }
@@ -211,8 +213,8 @@ bool recover_log(const std::string& dir, const LogStart& start, bool accept_loss
       // The next started segment says how many.
       if (next_lsn != 0 && i + 1 < live.size() && live[i + 1].header_ok && live[i + 1].header.started &&
           live[i + 1].header.first_lsn > next_lsn + scan.records) {
-        scan_error += " (" + records(next_lsn + scan.records, live[i + 1].header.first_lsn - 1) +
-                      " are lost: the next segment starts at record " +
+        scan_error += " (log " + records_are(next_lsn + scan.records, live[i + 1].header.first_lsn - 1) +
+                      " lost: the next segment starts at record " +
                       std::to_string(live[i + 1].header.first_lsn) + ")";
       }
       if (!gap(i, scan_error)) return false;

@@ -99,7 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (mode % 3 == 0) {
     file.assign(rest);
   } else {
-    file = wal::encode_segment_header(1);
+    file = wal::encode_segment_header(1, 1);
     std::size_t at = 0;
     while (rest.size() - at >= 2) {
       const std::size_t n = static_cast<uint8_t>(rest[at]) | static_cast<std::size_t>(static_cast<uint8_t>(rest[at + 1])) << 8;
