@@ -116,8 +116,8 @@ class Store {
   [[nodiscard]] bool has_room(const WriteBatch& batch);
   // Snapshot lock held: writes `view` as the snapshot covering the log below
   // `first_live`, then deletes those segments.
-  [[nodiscard]] bool write_and_drop(const IndexView& view, uint64_t first_live, uint64_t covered_lsn, SnapshotInfo& info,
-                                    std::string& error);
+  [[nodiscard]] bool write_and_drop(const IndexView& view, uint64_t first_live, uint64_t covered_lsn,
+                                    SnapshotInfo& info, std::string& error);
   void note_io_error(const std::string& error);
 
   StoreOptions options_;

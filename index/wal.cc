@@ -229,9 +229,8 @@ bool Wal::rotate(uint64_t& new_seq, uint64_t& covered_lsn, std::string& error) {
     next = std::move(prepared_);
   }
   std::string start_error;
-  const bool started =
-      next->file.pwrite_all(wal::encode_start_block(first_lsn), wal::kStartBlockOffset, start_error) &&
-      next->file.datasync(start_error);
+  const bool started = next->file.pwrite_all(wal::encode_start_block(first_lsn), wal::kStartBlockOffset, start_error) &&
+                       next->file.datasync(start_error);
   std::lock_guard lock(mu_);
   if (synced) {
     synced_ = std::max(synced_, appended_);

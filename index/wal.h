@@ -60,9 +60,8 @@ class Wal {
   // snapshot): counted by bytes(), deleted by drop_covered(). Starts the
   // flusher thread unless the policy is kOff. Returns nullptr and a message
   // on failure.
-  [[nodiscard]] static std::unique_ptr<Wal> start(std::string dir, uint64_t seq, uint64_t first_lsn,
-                                                  FsyncPolicy policy, std::vector<LiveSegment> older,
-                                                  std::string& error);
+  [[nodiscard]] static std::unique_ptr<Wal> start(std::string dir, uint64_t seq, uint64_t first_lsn, FsyncPolicy policy,
+                                                  std::vector<LiveSegment> older, std::string& error);
   // Stops the flusher and syncs what is pending.
   ~Wal();
   Wal(const Wal&) = delete;

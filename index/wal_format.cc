@@ -58,9 +58,12 @@ bool parse_segment_header(std::string_view bytes, uint64_t expected_seq, Segment
     why = "segment header incomplete (" + std::to_string(bytes.size()) + " of " + std::to_string(need) + " bytes)";
     return false;
   };
-  if (bytes.size() < kSegmentHeaderV1Bytes) return incomplete(bytes.size() >= 12 && le::load_u32(bytes.data() + 8) == 1
-                                                                  ? kSegmentHeaderV1Bytes
-                                                                  : kSegmentHeaderBytes);
+  if (bytes.size() < kSegmentHeaderV1Bytes) {
+    // Too short to verify; the version field, if it is there, says how long
+    // the header should have been.
+    const bool v1 = bytes.size() >= 12 && le::load_u32(bytes.data() + 8) == 1;
+    return incomplete(v1 ? kSegmentHeaderV1Bytes : kSegmentHeaderBytes);
+  }
   if (bytes.substr(0, kMagic.size()) != kMagic) {
     why = "not a crowd log segment (bad magic)";
     return false;

@@ -72,10 +72,10 @@ inline constexpr std::string_view kMagic = "crowdwal";
 // What a segment header says.
 struct SegmentHeader {
   uint32_t version = 0;
-  std::size_t bytes = 0;   // where records begin: 32 (version 1) or 48
-  uint64_t first_lsn = 0;  // 0: unknown (version 1) or not started
-  bool started = false;    // version 2 with a verified start block
-  bool torn_start = false; // version 2, start block neither zero nor verified (a crash while starting it)
+  std::size_t bytes = 0;    // where records begin: 32 (version 1) or 48
+  uint64_t first_lsn = 0;   // 0: unknown (version 1) or not started
+  bool started = false;     // version 2 with a verified start block
+  bool torn_start = false;  // version 2, start block neither zero nor verified (a crash while starting it)
 };
 // Checks the header at the start of `bytes` (the file's first
 // kSegmentHeaderBytes bytes, or all of it if shorter). On failure `why` says

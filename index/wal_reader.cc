@@ -87,9 +87,10 @@ bool scan_segment(const std::string& path, uint64_t seq, bool tail_may_be_torn, 
   }
   if (out.header.version > 1 && !out.header.started && size > out.header.bytes) {
     // Records go to a segment only after its start block is durable.
-    error = path + ": " +
-            (out.header.torn_start ? std::string("segment start block damaged") : std::string("segment never started")) +
-            ", yet " + std::to_string(size - out.header.bytes) + " bytes follow its header: the log is corrupt";
+    error =
+        path + ": " +
+        (out.header.torn_start ? std::string("segment start block damaged") : std::string("segment never started")) +
+        ", yet " + std::to_string(size - out.header.bytes) + " bytes follow its header: the log is corrupt";
     return false;
   }
 

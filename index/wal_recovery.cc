@@ -42,7 +42,8 @@ bool list_segments(const std::string& dir, std::vector<Found>& out, std::vector<
   for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (name.ends_with(".tmp") && wal::parse_segment_file_name(name.substr(0, name.size() - 4))) {
-      if (::unlink(it->path().c_str()) == 0) notes.push_back("removed an unfinished log segment (" + it->path().string() + ")");
+      if (::unlink(it->path().c_str()) == 0)
+        notes.push_back("removed an unfinished log segment (" + it->path().string() + ")");
       continue;
     }
     const auto seq = wal::parse_segment_file_name(name);
@@ -146,8 +147,9 @@ bool recover_log(const std::string& dir, const LogStart& start, bool accept_loss
   std::size_t stop = live.size();
   auto gap = [&](std::size_t i, const std::string& what) {
     if (!accept_loss) {
-      error = what + "; refusing to start without writes that may have been acknowledged"
-                     " (crowdd --accept-log-loss starts without them, see docs/operations.md)";
+      error = what +
+              "; refusing to start without writes that may have been acknowledged"
+              " (crowdd --accept-log-loss starts without them, see docs/operations.md)";
       return false;
     }
     out.lost.push_back(what);
@@ -214,16 +216,15 @@ bool recover_log(const std::string& dir, const LogStart& start, bool accept_loss
       if (next_lsn != 0 && i + 1 < live.size() && live[i + 1].header_ok && live[i + 1].header.started &&
           live[i + 1].header.first_lsn > next_lsn + scan.records) {
         scan_error += " (log " + records_are(next_lsn + scan.records, live[i + 1].header.first_lsn - 1) +
-                      " lost: the next segment starts at record " +
-                      std::to_string(live[i + 1].header.first_lsn) + ")";
+                      " lost: the next segment starts at record " + std::to_string(live[i + 1].header.first_lsn) + ")";
       }
       if (!gap(i, scan_error)) return false;
       out.records += scan.records;
       if (scan.records > 0) {
-        out.lost.push_back("replayed the first " + std::to_string(scan.records) + " records of " + path + " (" +
-                           std::to_string(scan.valid_bytes) + " of its " + std::to_string(scan.file_bytes) +
-                           " bytes)" + (next_lsn != 0 ? ", up to record " + std::to_string(next_lsn + scan.records - 1)
-                                                      : std::string()));
+        out.lost.push_back(
+            "replayed the first " + std::to_string(scan.records) + " records of " + path + " (" +
+            std::to_string(scan.valid_bytes) + " of its " + std::to_string(scan.file_bytes) + " bytes)" +
+            (next_lsn != 0 ? ", up to record " + std::to_string(next_lsn + scan.records - 1) : std::string()));
       }
       if (next_lsn != 0) next_lsn += scan.records;
       break;
@@ -231,14 +232,14 @@ bool recover_log(const std::string& dir, const LogStart& start, bool accept_loss
     out.records += scan.records;
     if (next_lsn != 0) next_lsn += scan.records;
     if (scan.torn) {
-      out.notes.push_back("dropped a torn tail of " + path + ": " + scan.torn_reason + "; kept its " +
-                          std::to_string(scan.records) + " records" +
-                          (next_lsn != 0 ? " (the log now ends at record " + std::to_string(next_lsn - 1) + ")"
-                                         : std::string()) +
-                          ". A torn tail holds at most the writes in flight at a crash, which were never acknowledged");
+      out.notes.push_back(
+          "dropped a torn tail of " + path + ": " + scan.torn_reason + "; kept its " + std::to_string(scan.records) +
+          " records" +
+          (next_lsn != 0 ? " (the log now ends at record " + std::to_string(next_lsn - 1) + ")" : std::string()) +
+          ". A torn tail holds at most the writes in flight at a crash, which were never acknowledged");
     }
     if (!settle(path, scan, error)) return false;
-    before = path + " ends with record " + std::to_string(next_lsn - 1);
+    if (next_lsn != 0) before = path + " ends with record " + std::to_string(next_lsn - 1);
     out.live.push_back(Wal::LiveSegment{f.seq, scan.torn ? scan.valid_bytes : scan.file_bytes});
   }
   if (next_lsn == 0) next_lsn = 1;

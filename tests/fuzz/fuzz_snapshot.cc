@@ -130,7 +130,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CROWD_FUZZ_CHECK(view->tag_count() == tags && view->ordinal_count() == ordinals, "restore changed the counts");
   SnapshotInfo info;
   // Small sections, so the rewrite cuts user and tag runs too.
-  CROWD_FUZZ_CHECK(write_snapshot(*view, first_live, covered, f.dir, info, error, 64), "write_snapshot: %s", error.c_str());
+  CROWD_FUZZ_CHECK(write_snapshot(*view, first_live, covered, f.dir, info, error, 64), "write_snapshot: %s",
+                   error.c_str());
   SnapshotContents again;
   CROWD_FUZZ_CHECK(read_snapshot(info.path, again, error), "a snapshot written from a restored one is refused: %s",
                    error.c_str());
