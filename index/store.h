@@ -13,9 +13,10 @@
 // while it is written. Once the snapshot is durable the log segments it
 // covers are deleted.
 //
-// On disk (<data-dir>): snapshot.crowd (snapshot_file.h), wal-<seq>.log
-// segments (wal_format.h), snapshot.crowd.tmp while a snapshot is written,
-// and LOCK, held with flock(2) so two processes never share the directory.
+// On disk (<data-dir>, created 0700; every file 0600): snapshot.crowd
+// (snapshot_file.h), wal-<seq>.log segments (wal_format.h),
+// snapshot.crowd.tmp while a snapshot is written, and LOCK, held with
+// flock(2) so two processes never share the directory.
 // Whatever the moment of a crash, open() restores exactly the writes that
 // were acknowledged (and perhaps some that were not yet).
 //

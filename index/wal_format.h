@@ -3,8 +3,9 @@
 //
 // A segment is the file `wal-<seq>.log`, seq in 20 zero-padded decimal digits
 // so names sort in log order. Every record in the log has a log sequence
-// number (LSN): 1, 2, 3, ... across segments, never reset (a snapshot records
-// the last LSN it holds). A segment starts with a 48-byte header (version 2):
+// number (LSN): 1, 2, 3, ... across segments (a snapshot records the last
+// LSN it holds; after a start that accepted a log loss the numbering goes on
+// from the last record kept). A segment starts with a 48-byte header (version 2):
 //
 //   0  8  magic "crowdwal"
 //   8  4  u32 format version (2)
