@@ -19,7 +19,9 @@ namespace crowd {
 namespace {
 
 constexpr std::string_view kMagic = "crowdsnp";
-constexpr uint32_t kFormatVersion = 1;
+// Version 2 adds the log section (the LSN the snapshot covers); version 1
+// files are still read, without it.
+constexpr uint32_t kFormatVersion = 2;
 constexpr std::size_t kHeaderBytes = 40;
 constexpr std::size_t kSectionHeaderBytes = 24;
 constexpr uint32_t kRequired = 1;
@@ -38,6 +40,8 @@ std::string section_name(uint32_t type) {
       return "tags";
     case SnapshotSectionType::kEntries:
       return "entries";
+    case SnapshotSectionType::kLog:
+      return "log";
   }
   return "type " + std::to_string(type);
 }
@@ -87,7 +91,8 @@ void append_bitmap(std::string& out, const Bitmap& b) {
   roaring_bitmap_portable_serialize(b.get(), out.data() + at);
 }
 
-bool write_sections(const IndexView& view, std::size_t section_bytes, SectionWriter& w, std::string& error) {
+bool write_sections(const IndexView& view, uint64_t covered_lsn, std::size_t section_bytes, SectionWriter& w,
+                    std::string& error) {
   const uint64_t ordinals = view.ordinal_count();
   const TagDictionary& dict = view.dictionary();
   const uint64_t tags = view.tag_count();
@@ -101,6 +106,9 @@ bool write_sections(const IndexView& view, std::size_t section_bytes, SectionWri
   le::append_u64(meta, ordinals);
   le::append_u64(meta, tags);
   if (!w.emit(SnapshotSectionType::kMeta, error)) return false;
+
+  le::append_u64(w.begin(), covered_lsn);
+  if (!w.emit(SnapshotSectionType::kLog, error)) return false;
 
   // Right to erasure: a deleted user keeps its ordinal in memory, but its
   // external ID is written as 0 -- the ordinals outside the universe are
@@ -532,6 +540,7 @@ class Assembler {
 };
 
 struct Header {
+  uint32_t version = 0;
   uint32_t sections = 0;
   uint64_t first_live_segment = 0;
 };
@@ -554,11 +563,12 @@ bool read_header(const File& f, uint64_t size, Header& out, std::string& error) 
     return false;
   }
   const uint32_t version = le::load_u32(h + 8);
-  if (version != kFormatVersion) {
-    error = path + ": snapshot format version " + std::to_string(version) + " is not supported (this build reads " +
-            std::to_string(kFormatVersion) + ")";
+  if (version != 1 && version != kFormatVersion) {
+    error = path + ": snapshot format version " + std::to_string(version) +
+            " is not supported (this build reads versions 1 and " + std::to_string(kFormatVersion) + ")";
     return false;
   }
+  out.version = version;
   const uint64_t declared = le::load_u64(h + 24);
   if (declared != size) {
     error = path + ": the file is " + std::to_string(size) + " bytes but its header says " + std::to_string(declared) +
@@ -604,18 +614,19 @@ bool read_section_header(const File& f, uint64_t size, uint64_t offset, uint32_t
 
 bool known_type(uint32_t type) {
   return type >= static_cast<uint32_t>(SnapshotSectionType::kMeta) &&
-         type <= static_cast<uint32_t>(SnapshotSectionType::kEntries);
+         type <= static_cast<uint32_t>(SnapshotSectionType::kLog);
 }
 
 }  // namespace
 
-bool write_snapshot(const IndexView& view, uint64_t first_live_segment, const std::string& dir, SnapshotInfo& info,
-                    std::string& error, std::size_t section_bytes) {
+bool write_snapshot(const IndexView& view, uint64_t first_live_segment, uint64_t covered_lsn, const std::string& dir,
+                    SnapshotInfo& info, std::string& error, std::size_t section_bytes) {
   const auto started = std::chrono::steady_clock::now();
   const std::string final_path = dir + "/" + std::string(kSnapshotFileName);
   const std::string tmp_path = dir + "/" + std::string(kSnapshotTempFileName);
   File f;
-  if (!File::open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0644, f, error)) return false;
+  // 0600: the snapshot holds every user's ID and tags (docs/security.md).
+  if (!File::open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0600, f, error)) return false;
 
   auto fail = [&] {
     ::unlink(tmp_path.c_str());
@@ -625,7 +636,7 @@ bool write_snapshot(const IndexView& view, uint64_t first_live_segment, const st
   std::string header(kHeaderBytes, '\0');
   if (!f.write_all(header, error)) return fail();
   SectionWriter w(f);
-  if (!write_sections(view, section_bytes, w, error)) return fail();
+  if (!write_sections(view, covered_lsn, section_bytes, w, error)) return fail();
 
   const uint64_t size = kHeaderBytes + w.bytes();
   header.replace(0, kMagic.size(), kMagic);
@@ -666,6 +677,7 @@ bool read_snapshot(const std::string& path, SnapshotContents& out, std::string& 
   std::unique_ptr<char[]> buf;
   std::size_t capacity = 0;
   uint64_t offset = kHeaderBytes;
+  bool have_log = false;
   for (uint32_t i = 0; i < header.sections; ++i) {
     SectionHeader s;
     if (!read_section_header(f, size, offset, i, s, error)) return false;
@@ -724,6 +736,17 @@ bool read_snapshot(const std::string& path, SnapshotContents& out, std::string& 
       case SnapshotSectionType::kEntries:
         ok = assembler.entries(payload, why);
         break;
+      case SnapshotSectionType::kLog:
+        if (have_log) {
+          why = "a second log section";
+        } else if (payload.size() != 8) {
+          why = "a log section of " + std::to_string(payload.size()) + " bytes (8 expected)";
+        } else {
+          have_log = true;
+          result.covered_lsn = le::load_u64(payload.data());
+          ok = true;
+        }
+        break;
     }
     if (!ok) {
       error = where + ": " + why;
@@ -739,11 +762,17 @@ bool read_snapshot(const std::string& path, SnapshotContents& out, std::string& 
     error = path + ": incomplete snapshot: " + missing + " missing";
     return false;
   }
+  if (header.version >= 2 && !have_log) {
+    error = path + ": incomplete snapshot: the log section missing";
+    return false;
+  }
   if (!assembler.finish(result, error)) {
     error = path + ": " + error;
     return false;
   }
   result.first_live_segment = header.first_live_segment;
+  result.version = header.version;
+  result.lsn_known = have_log;
   out = std::move(result);
   return true;
 }

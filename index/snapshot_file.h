@@ -5,7 +5,7 @@
 //
 //   header, 40 bytes
 //    0  8  magic "crowdsnp"
-//    8  4  u32 format version (1)
+//    8  4  u32 format version (2; 1 is still read)
 //   12  4  u32 number of sections
 //   16  8  u64 first live log segment: replay resumes at wal-<this>.log
 //   24  8  u64 size of the whole file in bytes
@@ -35,6 +35,11 @@
 //   6 entries     u64 n, n x (u32 length, key bytes, u32 length, text bytes):
 //                 the index's metadata entries (saved crowds' definitions);
 //                 written only when there are any, required
+// Version 2 (issue 14) adds, right after meta, required and always present:
+//   7 log         u64 the LSN of the last log record the snapshot holds
+//                 (wal_format.h): recovery checks that the first live
+//                 segment starts right after it. Version 1 files have no log
+//                 section and are read as before.
 // User IDs and tags are cut into sections of about
 // tuning::kSnapshotSectionBytes so a reader verifies a CRC with one section,
 // not the whole file, in memory. Later versions add section types (saved
@@ -69,6 +74,7 @@ enum class SnapshotSectionType : uint32_t {
   kDictionary = 4,
   kTags = 5,
   kEntries = 6,
+  kLog = 7,
 };
 
 struct SnapshotInfo {
@@ -80,6 +86,9 @@ struct SnapshotInfo {
 // What a snapshot holds, ready for Index::restore().
 struct SnapshotContents {
   uint64_t first_live_segment = 1;
+  uint32_t version = 0;
+  bool lsn_known = false;    // a log section was read (version 2)
+  uint64_t covered_lsn = 0;  // the last log record the snapshot holds
   std::shared_ptr<UserTable> users;
   std::shared_ptr<const TagDictionary> dictionary;
   std::vector<Bitmap> tags;  // by TagId
@@ -88,14 +97,15 @@ struct SnapshotContents {
   std::vector<std::string> notes;  // optional sections skipped
 };
 
-// Writes `view` as <dir>/snapshot.crowd (via the .tmp file, see above),
-// recording that replay resumes at log segment `first_live_segment`.
+// Writes `view` as <dir>/snapshot.crowd (via the .tmp file, see above, mode
+// 0600), recording that replay resumes at log segment `first_live_segment`
+// and that the view holds the log up to record `covered_lsn`.
 // O(index size): the bytes are serialised bitmaps plus 8 bytes a user. On
 // failure (ENOSPC, EIO) the old snapshot is untouched, the .tmp is removed,
 // and `error` names the file and the call.
 // `section_bytes` is where user and tag sections are cut (tests make it small).
-[[nodiscard]] bool write_snapshot(const IndexView& view, uint64_t first_live_segment, const std::string& dir,
-                                  SnapshotInfo& info, std::string& error,
+[[nodiscard]] bool write_snapshot(const IndexView& view, uint64_t first_live_segment, uint64_t covered_lsn,
+                                  const std::string& dir, SnapshotInfo& info, std::string& error,
                                   std::size_t section_bytes = tuning::kSnapshotSectionBytes);
 
 // Reads and verifies a snapshot file: every header and section CRC, every

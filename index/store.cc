@@ -72,14 +72,27 @@ std::unique_ptr<Store> Store::open(const StoreOptions& options, std::string& err
   std::unique_ptr<Store> store(new Store(options));
   if (!store->persistent()) return store;
   std::string found;
-  if (!store->recover(found, error)) return nullptr;
+  bool needs_snapshot = false;
+  if (!store->recover(found, needs_snapshot, error)) return nullptr;
+  if (needs_snapshot) {
+    // --accept-log-loss skipped a gap: the snapshot makes the index as
+    // restored the new starting point, so the next start finds a whole log
+    // (the damaged segments were kept aside by recovery).
+    SnapshotInfo info;
+    if (!store->snapshot(info, error)) {
+      error = "after accepting the log loss, the snapshot that makes it final failed: " + error;
+      return nullptr;
+    }
+    found += "wrote " + info.path + " (" + std::to_string(info.bytes) +
+             " bytes): the restored index is the new starting point\n";
+  }
   if (notes != nullptr) *notes = std::move(found);
   return store;
 }
 
 bool Store::lock_directory(std::string& error) {
   const std::string path = options_.data_dir + "/LOCK";
-  if (!File::open(path, O_RDWR | O_CREAT, 0644, lock_file_, error)) return false;
+  if (!File::open(path, O_RDWR | O_CREAT, 0600, lock_file_, error)) return false;
   if (::flock(lock_file_.fd(), LOCK_EX | LOCK_NB) != 0) {
     error = errno == EWOULDBLOCK
                 ? options_.data_dir + ": data directory in use by another process (" + path + " is locked)"
@@ -89,14 +102,18 @@ bool Store::lock_directory(std::string& error) {
   return true;
 }
 
-bool Store::recover(std::string& notes, std::string& error) {
+bool Store::recover(std::string& notes, bool& needs_snapshot, std::string& error) {
   const std::string& dir = options_.data_dir;
   auto note = [&notes](const std::string& line) {
     notes += line;
     notes += '\n';
   };
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  // A new data directory is the owner's only (0700): it holds every user's
+  // tags. An existing one keeps the mode its owner gave it.
+  if (std::filesystem::create_directories(dir, ec) && !ec) {
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+  }
   if (ec) {
     error = dir + ": cannot create the data directory: " + ec.message();
     return false;
@@ -114,11 +131,15 @@ bool Store::recover(std::string& notes, std::string& error) {
     error = snapshot_path + ": " + ec.message();
     return false;
   }
-  uint64_t first_seq = 1;
+  LogStart log_start;
   if (have_snapshot) {
     SnapshotContents snap;
     if (!read_snapshot(snapshot_path, snap, error)) return false;
-    first_seq = snap.first_live_segment;
+    log_start.have_snapshot = true;
+    log_start.first_seq = snap.first_live_segment;
+    log_start.lsn_known = snap.lsn_known;
+    log_start.covered_lsn = snap.covered_lsn;
+    log_start.snapshot_path = snapshot_path;
     for (const auto& n : snap.notes) note(snapshot_path + ": " + n);
     const auto users = snap.universe.cardinality();
     const auto tags = snap.tags.size();
@@ -155,15 +176,17 @@ bool Store::recover(std::string& notes, std::string& error) {
     return pending.ops().size() < tuning::kReplayBatchOps || apply_pending(why);
   };
   LogRecovery log;
-  if (!recover_log(dir, first_seq, have_snapshot, sink, log, error)) return false;
+  if (!recover_log(dir, log_start, options_.accept_log_loss, sink, log, error)) return false;
   if (!apply_pending(error)) return false;
   for (const auto& n : log.notes) note(n);
+  for (const auto& n : log.lost) note("LOG LOSS ACCEPTED (--accept-log-loss): " + n);
+  needs_snapshot = log.needs_snapshot;
   if (log.records > 0) {
     note("replayed " + std::to_string(log.records) + " log records from " + std::to_string(log.live.size()) +
          " segment(s) in " + std::to_string(millis_since(replay_started)) + " ms");
   }
 
-  wal_ = Wal::start(dir, log.next_seq, options_.fsync, std::move(log.live), error);
+  wal_ = Wal::start(dir, log.next_seq, log.next_lsn, options_.fsync, std::move(log.live), error);
   return wal_ != nullptr;
 }
 
@@ -226,8 +249,9 @@ WriteStatus Store::write(const WriteBatch& batch, WriteResult& result) {
   return WriteStatus::kOk;
 }
 
-bool Store::write_and_drop(const IndexView& view, uint64_t first_live, SnapshotInfo& info, std::string& error) {
-  if (!write_snapshot(view, first_live, options_.data_dir, info, error)) return false;
+bool Store::write_and_drop(const IndexView& view, uint64_t first_live, uint64_t covered_lsn, SnapshotInfo& info,
+                           std::string& error) {
+  if (!write_snapshot(view, first_live, covered_lsn, options_.data_dir, info, error)) return false;
   wal_->drop_covered(first_live);
   return true;
 }
@@ -243,14 +267,15 @@ bool Store::snapshot(SnapshotInfo& info, std::string& error) {
   wal_->presync();
   std::shared_ptr<const IndexView> view;
   uint64_t first_live = 0;
+  uint64_t covered_lsn = 0;
   {
     std::lock_guard lock(writer_);
-    if (!wal_->rotate(first_live, error)) return false;
+    if (!wal_->rotate(first_live, covered_lsn, error)) return false;
     // Every write in the view is in a segment below first_live, and every
     // later write goes to first_live or above.
     view = index_.view();
   }
-  return write_and_drop(*view, first_live, info, error);
+  return write_and_drop(*view, first_live, covered_lsn, info, error);
 }
 
 bool Store::bulk_load(const std::function<void(Index&)>& load, std::string& error) {
@@ -264,8 +289,10 @@ bool Store::bulk_load(const std::function<void(Index&)>& load, std::string& erro
   std::lock_guard lock(writer_);
   load(index_);
   uint64_t first_live = 0;
+  uint64_t covered_lsn = 0;
   SnapshotInfo info;
-  if (!wal_->rotate(first_live, error) || !write_and_drop(*index_.view(), first_live, info, error)) {
+  if (!wal_->rotate(first_live, covered_lsn, error) ||
+      !write_and_drop(*index_.view(), first_live, covered_lsn, info, error)) {
     // The loaded data is in memory only; a write logged now would be
     // replayed after a crash onto an index without it.
     wal_->fail("a bulk load could not be made durable: " + error);

@@ -13,9 +13,10 @@
 // while it is written. Once the snapshot is durable the log segments it
 // covers are deleted.
 //
-// On disk (<data-dir>): snapshot.crowd (snapshot_file.h), wal-<seq>.log
-// segments (wal_format.h), snapshot.crowd.tmp while a snapshot is written,
-// and LOCK, held with flock(2) so two processes never share the directory.
+// On disk (<data-dir>, created 0700; every file 0600): snapshot.crowd
+// (snapshot_file.h), wal-<seq>.log segments (wal_format.h),
+// snapshot.crowd.tmp while a snapshot is written, and LOCK, held with
+// flock(2) so two processes never share the directory.
 // Whatever the moment of a crash, open() restores exactly the writes that
 // were acknowledged (and perhaps some that were not yet).
 //
@@ -40,6 +41,11 @@ namespace crowd {
 struct StoreOptions {
   std::string data_dir;  // empty: memory only
   FsyncPolicy fsync = FsyncPolicy::kBatch;
+  // Start even when the log has a gap (records that may have been
+  // acknowledged are missing): restore up to the gap, keep the damaged
+  // segments aside, report the loss in the notes, and write a snapshot.
+  // Without it such a start fails (wal_recovery.h).
+  bool accept_log_loss = false;
 };
 
 enum class WriteStatus {
@@ -55,10 +61,11 @@ class Store {
  public:
   // Restores the index from data_dir (snapshot, then log replay) when there is
   // one, creating the directory if needed. On failure returns nullptr and a
-  // message saying what is wrong and where (a corrupt snapshot or a corrupt
-  // record in the middle of the log refuses to start; a torn tail of the last
-  // log is dropped and reported in `notes`, one line each, along with what
-  // was restored). O(snapshot size + log size).
+  // message saying what is wrong and where (a corrupt snapshot, a corrupt
+  // record in the middle of the log, or a gap in the log refuses to start
+  // unless accept_log_loss; a torn tail of the last log is dropped and
+  // reported in `notes`, one line each, along with what was restored).
+  // O(snapshot size + log size).
   static std::unique_ptr<Store> open(const StoreOptions& options, std::string& error, std::string* notes = nullptr);
   // Stops the log's flusher and syncs what is pending.
   ~Store();
@@ -103,13 +110,15 @@ class Store {
  private:
   explicit Store(StoreOptions options);
 
-  [[nodiscard]] bool recover(std::string& notes, std::string& error);
+  // `needs_snapshot`: a log loss was accepted; open() writes a snapshot.
+  [[nodiscard]] bool recover(std::string& notes, bool& needs_snapshot, std::string& error);
   [[nodiscard]] bool lock_directory(std::string& error);
   // Writer lock held: whether the batch's new users fit in the user table.
   [[nodiscard]] bool has_room(const WriteBatch& batch);
   // Snapshot lock held: writes `view` as the snapshot covering the log below
   // `first_live`, then deletes those segments.
-  [[nodiscard]] bool write_and_drop(const IndexView& view, uint64_t first_live, SnapshotInfo& info, std::string& error);
+  [[nodiscard]] bool write_and_drop(const IndexView& view, uint64_t first_live, uint64_t covered_lsn,
+                                    SnapshotInfo& info, std::string& error);
   void note_io_error(const std::string& error);
 
   StoreOptions options_;

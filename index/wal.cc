@@ -1,9 +1,11 @@
 #include "index/wal.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 #include "index/posix_file.h"
 #include "index/tuning.h"
@@ -21,11 +23,21 @@ struct Wal::Segment {
 
 Wal::Wal(std::string dir, FsyncPolicy policy) : dir_(std::move(dir)), policy_(policy) {}
 
-std::unique_ptr<Wal> Wal::start(std::string dir, uint64_t seq, FsyncPolicy policy, std::vector<LiveSegment> older,
-                                std::string& error) {
+std::unique_ptr<Wal> Wal::start(std::string dir, uint64_t seq, uint64_t first_lsn, FsyncPolicy policy,
+                                std::vector<LiveSegment> older, std::string& error) {
   std::unique_ptr<Wal> wal(new Wal(std::move(dir), policy));
+  // Recovery replaces only a segment that holds no record; refuse anything
+  // else rather than lose it to a rename.
+  const std::string path = wal->dir_ + "/" + wal::segment_file_name(seq);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) > wal::kSegmentHeaderBytes) {
+    error = path + ": already exists and holds records; the new log cannot start there";
+    return nullptr;
+  }
   std::shared_ptr<Segment> segment;
-  if (!wal->create_segment(seq, segment, error)) return nullptr;
+  if (first_lsn == 0) first_lsn = 1;
+  if (!wal->create_segment(seq, first_lsn, segment, error)) return nullptr;
+  wal->lsn_base_ = first_lsn - 1;
   uint64_t total = segment->end;
   for (const auto& s : older) total += s.bytes;
   wal->older_ = std::move(older);
@@ -46,13 +58,24 @@ Wal::~Wal() {
   (void)flush(ignored);
 }
 
-bool Wal::create_segment(uint64_t seq, std::shared_ptr<Segment>& out, std::string& error) {
+bool Wal::create_segment(uint64_t seq, uint64_t first_lsn, std::shared_ptr<Segment>& out, std::string& error) {
   auto segment = std::make_shared<Segment>();
   segment->seq = seq;
   const std::string path = dir_ + "/" + wal::segment_file_name(seq);
-  if (!File::open(path, O_WRONLY | O_CREAT | O_EXCL, 0644, segment->file, error)) return false;
-  const std::string header = wal::encode_segment_header(seq);
-  if (!segment->file.pwrite_all(header, 0, error) || !segment->file.datasync(error) || !sync_directory(dir_, error)) {
+  const std::string tmp = path + ".tmp";
+  // O_TRUNC: a .tmp is only ever a leftover of a creation a crash cut short.
+  if (!File::open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600, segment->file, error)) return false;
+  const std::string header = wal::encode_segment_header(seq, first_lsn);
+  if (!segment->file.pwrite_all(header, 0, error) || !segment->file.datasync(error)) {
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    error = io_error_message(path, "rename from " + tmp, errno);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  if (!sync_directory(dir_, error)) {
     // Holds no record yet, so removing it loses nothing.
     ::unlink(path.c_str());
     return false;
@@ -156,7 +179,7 @@ bool Wal::prepare_rotation(std::string& error) {
     if (prepared_ && prepared_->seq == next) return true;
   }
   std::shared_ptr<Segment> segment;
-  if (!create_segment(next, segment, error)) return false;
+  if (!create_segment(next, 0, segment, error)) return false;
   std::lock_guard lock(mu_);
   prepared_ = std::move(segment);
   return true;
@@ -178,7 +201,7 @@ void Wal::presync() {
   }
 }
 
-bool Wal::rotate(uint64_t& new_seq, std::string& error) {
+bool Wal::rotate(uint64_t& new_seq, uint64_t& covered_lsn, std::string& error) {
   std::shared_ptr<Segment> old;
   bool have_next = false;
   {
@@ -188,24 +211,43 @@ bool Wal::rotate(uint64_t& new_seq, std::string& error) {
   }
   if (!have_next) {
     std::shared_ptr<Segment> segment;
-    if (!create_segment(old->seq + 1, segment, error)) return false;
+    if (!create_segment(old->seq + 1, 0, segment, error)) return false;
     std::lock_guard lock(mu_);
     prepared_ = std::move(segment);
   }
   std::string sync_error;
   const bool synced = old->file.datasync(sync_error);
+  // The writer lock is held, so every ticket handed out is in `old`, and
+  // the next record appended is the new segment's first. Its start block is
+  // durable before that record can be: recovery may then insist that `old`
+  // holds every record before it.
+  uint64_t first_lsn = 0;
+  std::shared_ptr<Segment> next;
+  {
+    std::lock_guard lock(mu_);
+    first_lsn = lsn_base_ + appended_ + 1;
+    next = std::move(prepared_);
+  }
+  std::string start_error;
+  const bool started = next->file.pwrite_all(wal::encode_start_block(first_lsn), wal::kStartBlockOffset, start_error) &&
+                       next->file.datasync(start_error);
   std::lock_guard lock(mu_);
   if (synced) {
-    // The writer lock is held, so every ticket handed out is in `old`.
     synced_ = std::max(synced_, appended_);
     done_cv_.notify_all();
   } else {
     fail_locked("syncing the log before rotation: " + sync_error, old->seq);
   }
+  if (!started) {
+    // Appends stop until a snapshot covers the new segment too; recovery
+    // reads a segment that was never started as holding nothing.
+    fail_locked("starting the next log segment: " + start_error, next->seq);
+  }
   older_.push_back(LiveSegment{old->seq, old->end});
-  current_ = std::move(prepared_);
+  current_ = std::move(next);
   bytes_.fetch_add(current_->end, std::memory_order_relaxed);
   new_seq = current_->seq;
+  covered_lsn = first_lsn - 1;
   return true;
 }
 

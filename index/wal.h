@@ -12,9 +12,15 @@
 //
 // Rotation (snapshot): the next segment is created and made durable ahead of
 // time, outside the writer lock; under the lock the old segment is synced
-// (usually a no-op after a pre-sync) and appends move on. So every segment
-// but the last is complete on disk, and a torn record can only be at the end
-// of the last one.
+// (usually a no-op after a pre-sync), the new one's start block (its first
+// LSN, wal_format.h) is written and synced, and appends move on. So every
+// segment but the last is complete on disk, a torn record can only be at the
+// end of the last one, and a started segment tells recovery how many records
+// the segments before it must hold.
+//
+// Segments are created whole: written as wal-<seq>.log.tmp, synced, renamed
+// and the directory synced, so a crash never leaves a half-written header
+// under a segment's name. Mode 0600: the log holds every user's tags.
 //
 // Failures are sticky: after an fdatasync fails the kernel may have dropped
 // the dirty pages, so later syncs could succeed without the data ever
@@ -46,13 +52,15 @@ class Wal {
     uint64_t bytes = 0;
   };
 
-  // Starts a log at segment `seq` in `dir`: creates the file (it must not
-  // exist), writes its header, and syncs file and directory. `older` are the
+  // Starts a log at segment `seq` in `dir`, whose first record will have LSN
+  // `first_lsn`: creates the file (replacing one of that name, which
+  // recovery has found to hold no record), writes its header, and syncs file
+  // and directory. `older` are the
   // segments below `seq` still on disk (replayed, not yet covered by a
   // snapshot): counted by bytes(), deleted by drop_covered(). Starts the
   // flusher thread unless the policy is kOff. Returns nullptr and a message
   // on failure.
-  [[nodiscard]] static std::unique_ptr<Wal> start(std::string dir, uint64_t seq, FsyncPolicy policy,
+  [[nodiscard]] static std::unique_ptr<Wal> start(std::string dir, uint64_t seq, uint64_t first_lsn, FsyncPolicy policy,
                                                   std::vector<LiveSegment> older, std::string& error);
   // Stops the flusher and syncs what is pending.
   ~Wal();
@@ -82,10 +90,10 @@ class Wal {
   // Writer lock held. Syncs the current segment and makes the prepared one
   // current (creating it here, slowly, if prepare_rotation() was skipped).
   // `new_seq` is the new segment's seq: a snapshot of the index as it is now
-  // covers every segment below it. A failed sync makes the log fail (see
-  // above) but still rotates; only a failure to create the segment returns
-  // false, and then nothing changed.
-  [[nodiscard]] bool rotate(uint64_t& new_seq, std::string& error);
+  // covers every segment below it, and every record up to `covered_lsn`. A
+  // failed sync makes the log fail (see above) but still rotates; only a
+  // failure to create the segment returns false, and then nothing changed.
+  [[nodiscard]] bool rotate(uint64_t& new_seq, uint64_t& covered_lsn, std::string& error);
   // After a snapshot covering every segment below `first_live` is durable:
   // deletes those segments, and clears a failure that happened in one of
   // them (everything it left in doubt is in the snapshot).
@@ -106,7 +114,9 @@ class Wal {
   struct Segment;
 
   Wal(std::string dir, FsyncPolicy policy);
-  [[nodiscard]] bool create_segment(uint64_t seq, std::shared_ptr<Segment>& out, std::string& error);
+  // first_lsn 0: a prepared segment, started by rotate().
+  [[nodiscard]] bool create_segment(uint64_t seq, uint64_t first_lsn, std::shared_ptr<Segment>& out,
+                                    std::string& error);
   void flusher_loop();
   // Requires mu_. Records a failure and releases every waiter.
   void fail_locked(std::string why, uint64_t seq);
@@ -120,6 +130,7 @@ class Wal {
   std::shared_ptr<Segment> current_;
   std::shared_ptr<Segment> prepared_;
   std::vector<LiveSegment> older_;  // live segments below current_, oldest first
+  uint64_t lsn_base_ = 0;           // the LSN of ticket t is lsn_base_ + t
   uint64_t appended_ = 0;           // tickets handed out
   uint64_t synced_ = 0;             // every ticket <= this is durable
   uint64_t failed_upto_ = 0;        // every ticket <= this (and > synced_) failed

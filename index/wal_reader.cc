@@ -74,20 +74,23 @@ bool scan_segment(const std::string& path, uint64_t seq, bool tail_may_be_torn, 
   out.file_bytes = size;
   ChunkReader reader(file, size);
 
-  // A crash while the segment was being created leaves at most a partial
-  // header and no records.
+  // The header: a damaged one fails the scan; whether a short one could be
+  // a crash's leftover is for recovery to decide (it knows the neighbours).
   std::string why;
   std::string_view header;
   if (!reader.view(0, static_cast<std::size_t>(std::min<uint64_t>(size, wal::kSegmentHeaderBytes)), header, error)) {
     return false;
   }
-  if (!wal::check_segment_header(header, seq, why)) {
-    if (tail_may_be_torn && size <= wal::kSegmentHeaderBytes) {
-      out.torn = true;
-      out.torn_reason = why + " (" + path + ")";
-      return true;
-    }
+  if (!wal::parse_segment_header(header, seq, out.header, why)) {
     error = path + ": " + why;
+    return false;
+  }
+  if (out.header.version > 1 && !out.header.started && size > out.header.bytes) {
+    // Records go to a segment only after its start block is durable.
+    error =
+        path + ": " +
+        (out.header.torn_start ? std::string("segment start block damaged") : std::string("segment never started")) +
+        ", yet " + std::to_string(size - out.header.bytes) + " bytes follow its header: the log is corrupt";
     return false;
   }
 
@@ -112,7 +115,7 @@ bool scan_segment(const std::string& path, uint64_t seq, bool tail_may_be_torn, 
     return false;
   };
 
-  uint64_t pos = wal::kSegmentHeaderBytes;
+  uint64_t pos = out.header.bytes;
   out.valid_bytes = pos;
   while (pos < size) {
     const uint64_t remaining = size - pos;

@@ -16,9 +16,12 @@
 #include <string>
 #include <string_view>
 
+#include "index/wal_format.h"
+
 namespace crowd {
 
 struct SegmentScan {
+  wal::SegmentHeader header;
   uint64_t records = 0;      // good records handed to the sink
   uint64_t valid_bytes = 0;  // offset just past the last good record
   uint64_t file_bytes = 0;   // size of the file as found
@@ -34,7 +37,11 @@ using RecordSink = std::function<bool(std::string_view payload, uint64_t offset,
 // Scans segment `seq` at `path`. With `tail_may_be_torn` (the last segment
 // that holds records) a torn tail is reported in `out` instead of failing.
 // O(file size); reads in large chunks. Fails with a message naming the file
-// and the byte offset of the problem.
+// and the byte offset of the problem; `out` then still says how far the
+// segment was good (records handed to the sink, valid_bytes), which is what
+// a start with --accept-log-loss keeps. A header that is short or does not
+// verify fails too, whatever `tail_may_be_torn` says (wal_recovery.h decides
+// whether a short header is a crash's leftover).
 [[nodiscard]] bool scan_segment(const std::string& path, uint64_t seq, bool tail_may_be_torn, const RecordSink& sink,
                                 SegmentScan& out, std::string& error);
 

@@ -22,6 +22,9 @@ const char* usage() {
   --threads N          worker threads (default: hardware concurrency)
   --data-dir D         keep a snapshot and write-ahead log in D and restore from them at start
   --fsync MODE         always | batch (default; group commit) | off
+  --accept-log-loss    start even if the log has a gap (writes that may have been acknowledged
+                       are missing): restore up to the gap, keep the damaged segments in
+                       D/lost-<time>/, say what was lost (docs/operations.md); never the default
   --load FILE          bulk-load an NDJSON (.ndjson/.jsonl/.json) or CSV (.csv) file at start,
                        only when the restored index is empty (repeatable)
   --load-taobao FILE   bulk-load a Taobao UserBehavior CSV log at start (repeatable), same rule
@@ -88,6 +91,8 @@ std::optional<Config> parse_config(int argc, const char* const* argv, std::strin
       const auto v = value(i, flag);
       if (!v) return std::nullopt;
       c.store.data_dir = *v;
+    } else if (flag == "--accept-log-loss") {
+      c.store.accept_log_loss = true;
     } else if (flag == "--fsync") {
       const auto v = value(i, flag);
       if (!v) return std::nullopt;

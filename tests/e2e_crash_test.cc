@@ -89,15 +89,16 @@ std::vector<Section> snapshot_sections(const std::string& b) {
   return out;
 }
 
-// Records of a log segment (index/wal_format.h: a 32-byte header, then
-// records of a 12-byte header — u32 length, two CRCs — and the payload).
+// Records of a log segment (index/wal_format.h: a 48-byte header — 32 in
+// format version 1 — then records of a 12-byte header — u32 length, two
+// CRCs — and the payload).
 struct Record {
   std::size_t offset = 0;
   std::size_t length = 0;  // payload
 };
 std::vector<Record> segment_records(const std::string& b) {
   std::vector<Record> out;
-  std::size_t at = 32;
+  std::size_t at = b.size() >= 12 && load_u32(b, 8) == 1 ? 32 : 48;
   while (at + 12 <= b.size()) {
     const std::size_t len = load_u32(b, at);
     if (at + 12 + len > b.size()) break;
@@ -664,6 +665,7 @@ TEST_F(DamagedFilesTest, BitFlippedSnapshotRefusesToStart) {
   ASSERT_GE(sections.size(), 5u);
   const auto& middle = sections[sections.size() / 2];
   const auto& last = sections.back();
+  const auto& users = *std::find_if(sections.begin(), sections.end(), [](const Section& s) { return s.type == 2; });
   struct Case {
     std::string what;
     std::size_t at;
@@ -675,7 +677,7 @@ TEST_F(DamagedFilesTest, BitFlippedSnapshotRefusesToStart) {
       {"header: the section count", 12, {"header checksum mismatch"}},
       {"a middle section's header (its length)", middle.offset + 9, {"section header checksum mismatch"}},
       {"a middle section's payload", middle.offset + 24 + middle.payload / 2, {"payload checksum mismatch", "offset"}},
-      {"the first users", sections[1].offset + 24 + 16, {"payload checksum mismatch", "users"}},
+      {"the first users", users.offset + 24 + 16, {"payload checksum mismatch", "users"}},
       {"the last byte", bytes.size() - 1, {"payload checksum mismatch"}},
       {"the last section's first payload byte", last.offset + 24, {"payload checksum mismatch"}},
   };
@@ -769,6 +771,63 @@ TEST_F(DamagedFilesTest, DamagedLogRefusesToStart) {
     EXPECT_EQ(s.exit_status(), 1);
     EXPECT_NE(s.log().find(gone.string() + " is missing"), std::string::npos) << s.log();
   }
+}
+
+// Issue 14, item 5: damage that loses acknowledged writes without a bad
+// byte to see. Before, crowdd started in each case and said nothing (or
+// called it a torn tail); now it refuses, naming the gap.
+TEST_F(DamagedFilesTest, ASegmentCutToTenBytesWithTheNextGoneRefusesToStart) {
+  const auto dir = copy();
+  fs::remove(segment(dir, 1));
+  expect_refusal(dir, segment(dir, 0), [](std::string& b) { b.resize(10); },
+                 {"segment header incomplete", "--accept-log-loss"});
+}
+
+TEST_F(DamagedFilesTest, AnEarlierSegmentCutShortRefusesToStartEvenWithAnEmptyOneAfterIt) {
+  for (const bool at_a_record : {false, true}) {
+    SCOPED_TRACE(at_a_record ? "cut between two records" : "cut inside a record");
+    const auto dir = copy();
+    {
+      // A start and stop without writes: an empty segment after the two.
+      ServerProcess s({"--data-dir", dir}, 30);
+      ASSERT_TRUE(s.ok()) << s.log();
+      ASSERT_EQ(s.stop(), 0);
+    }
+    ASSERT_EQ(segments_in(dir).size(), 3u);
+    const auto r = segment_records(read_file(segment(dir, 1)));
+    ASSERT_EQ(r.size(), 4u);
+    const std::size_t cut = at_a_record ? r[2].offset : r[2].offset + 12 + r[2].length / 2;
+    expect_refusal(dir, segment(dir, 1), [cut](std::string& b) { b.resize(cut); },
+                   {at_a_record ? "are missing" : "are lost", "--accept-log-loss"});
+  }
+}
+
+TEST_F(DamagedFilesTest, NoSegmentLeftRefusesToStartAndTheOverrideStartsFromTheSnapshot) {
+  const auto dir = copy();
+  const auto first = segment(dir, 0);
+  for (const auto& seg : segments_in(dir)) fs::remove(seg);
+  {
+    ServerProcess s({"--data-dir", dir}, 30);
+    ASSERT_FALSE(s.ok()) << "started without the log: " << s.log();
+    EXPECT_EQ(s.exit_status(), 1) << s.log();
+    EXPECT_NE(s.log().find(first.string() + " is missing"), std::string::npos) << s.log();
+    std::cout << "  refused: " << s.log().substr(0, s.log().find('\n')) << "\n";
+  }
+  {
+    ServerProcess s({"--data-dir", dir, "--accept-log-loss"}, 30);
+    ASSERT_TRUE(s.ok()) << s.log();
+    EXPECT_NE(s.log().find("LOG LOSS ACCEPTED"), std::string::npos) << s.log();
+    HttpConnection c(s.port());
+    expect_restored(c, {0, 1, 2, 3, 4, 5, 6, 7});
+    EXPECT_EQ(s.stop(), 0);
+  }
+  // The override wrote a snapshot: an ordinary start follows.
+  ServerProcess s({"--data-dir", dir}, 30);
+  ASSERT_TRUE(s.ok()) << s.log();
+  EXPECT_EQ(s.log().find("LOSS"), std::string::npos) << s.log();
+  HttpConnection c(s.port());
+  expect_restored(c, {0, 1, 2, 3, 4, 5, 6, 7});
+  EXPECT_EQ(s.stop(), 0);
 }
 
 TEST_F(DamagedFilesTest, TornLastRecordStartsWithANote) {

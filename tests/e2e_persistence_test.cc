@@ -1,6 +1,8 @@
 // Restart tests against the real crowdd with --data-dir: what was acknowledged
 // before a graceful stop or a SIGKILL is there after a restart; a corrupt
 // snapshot refuses to start.
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -120,6 +122,40 @@ TEST(PersistenceTest, CorruptSnapshotRefusesToStart) {
   ServerProcess s({"--data-dir", dir}, 20);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.log().find("snapshot"), std::string::npos) << s.log();
+}
+
+// Issue 14, item 8: what crowdd creates holds users' IDs and tags, so it is
+// the owner's alone whatever the umask: the data directory 0700, snapshot,
+// log and lock 0600, the audit log 0600. Before: the data files 0644 and the
+// directory 0755 under the usual umask 022.
+TEST(PersistenceTest, CreatedFilesAreTheOwnersOnly) {
+  const auto parent = temp_dir("crowd-modes");
+  const std::string dir = parent + "/data";
+  const std::string audit = parent + "/audit.log";
+  const mode_t old_mask = ::umask(022);  // inherited by crowdd
+  {
+    ServerProcess s({"--data-dir", dir, "--audit-log", audit});
+    ASSERT_TRUE(s.ok()) << s.log();
+    ASSERT_EQ(s.post("/v1/ingest", "{\"id\": 1, \"tags\": [\"a\"]}\n", "application/x-ndjson").status, 200);
+    ASSERT_EQ(s.post("/v1/admin/snapshot", "").status, 200);
+    ASSERT_EQ(s.post("/v1/ingest", "{\"id\": 2, \"tags\": [\"a\"]}\n", "application/x-ndjson").status, 200);
+    ASSERT_EQ(s.stop(), 0);
+  }
+  ::umask(old_mask);
+  auto mode = [](const std::string& path) {
+    struct stat st {};
+    EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+    return st.st_mode & 07777;
+  };
+  EXPECT_EQ(mode(dir), 0700u);
+  EXPECT_EQ(mode(audit), 0600u);
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    EXPECT_EQ(mode(e.path().string()), 0600u) << e.path();
+    ++files;
+  }
+  EXPECT_GE(files, 3);  // LOCK, snapshot.crowd, wal-*.log
+  std::filesystem::remove_all(parent);
 }
 
 }  // namespace

@@ -39,6 +39,9 @@ bool load(const std::string& path, Index& into, std::string& error, SnapshotCont
   into.restore(std::move(c.users), std::move(c.dictionary), std::move(c.tags), std::move(c.universe));
   if (keep != nullptr) {
     keep->first_live_segment = c.first_live_segment;
+    keep->lsn_known = c.lsn_known;
+    keep->covered_lsn = c.covered_lsn;
+    keep->version = c.version;
     keep->notes = c.notes;
   }
   return true;
@@ -81,7 +84,7 @@ TEST(Snapshot, RoundTripsARandomIndexExactly) {
   for (const std::size_t section_bytes : {std::size_t{64}, std::size_t{1000}, tuning::kSnapshotSectionBytes}) {
     SnapshotInfo info;
     std::string error;
-    ASSERT_TRUE(write_snapshot(*view, 42, dir.path(), info, error, section_bytes)) << error;
+    ASSERT_TRUE(write_snapshot(*view, 42, 4242, dir.path(), info, error, section_bytes)) << error;
     EXPECT_EQ(info.path, dir.file(kSnapshotFileName));
     EXPECT_EQ(info.bytes, std::filesystem::file_size(info.path));
     EXPECT_FALSE(std::filesystem::exists(dir.file(kSnapshotTempFileName)));
@@ -90,6 +93,9 @@ TEST(Snapshot, RoundTripsARandomIndexExactly) {
     SnapshotContents meta;
     ASSERT_TRUE(load(info.path, restored, error, &meta)) << error;
     EXPECT_EQ(meta.first_live_segment, 42u);
+    EXPECT_EQ(meta.version, 2u);
+    EXPECT_TRUE(meta.lsn_known);
+    EXPECT_EQ(meta.covered_lsn, 4242u);
     EXPECT_TRUE(meta.notes.empty());
     EXPECT_EQ(test::same_index(*view, *restored.view()), "") << section_bytes;
     // The restored user table resolves IDs to the same ordinals, so writes
@@ -114,7 +120,7 @@ TEST(Snapshot, RoundTripsAnEmptyIndex) {
   Index empty;
   SnapshotInfo info;
   std::string error;
-  ASSERT_TRUE(write_snapshot(*empty.view(), 1, dir.path(), info, error)) << error;
+  ASSERT_TRUE(write_snapshot(*empty.view(), 1, 0, dir.path(), info, error)) << error;
   Index restored;
   ASSERT_TRUE(load(info.path, restored, error)) << error;
   EXPECT_EQ(test::same_index(*empty.view(), *restored.view()), "");
@@ -135,7 +141,7 @@ TEST(Snapshot, RoundTripsBulkLoadedRunContainers) {
   loader.finish();
   SnapshotInfo info;
   std::string error;
-  ASSERT_TRUE(write_snapshot(*index.view(), 3, dir.path(), info, error)) << error;
+  ASSERT_TRUE(write_snapshot(*index.view(), 3, 0, dir.path(), info, error)) << error;
   Index restored;
   ASSERT_TRUE(load(info.path, restored, error)) << error;
   EXPECT_EQ(test::same_index(*index.view(), *restored.view()), "");
@@ -148,7 +154,7 @@ class DamagedSnapshot : public ::testing::Test {
     SnapshotInfo info;
     std::string error;
     // Small sections so there are several users and tags runs.
-    ASSERT_TRUE(write_snapshot(*index->view(), 9, dir_.path(), info, error, 2048)) << error;
+    ASSERT_TRUE(write_snapshot(*index->view(), 9, 0, dir_.path(), info, error, 2048)) << error;
     path_ = info.path;
     good_ = read_all(path_);
     ASSERT_TRUE(list_snapshot_sections(path_, sections_, error)) << error;
@@ -247,10 +253,22 @@ TEST_F(DamagedSnapshot, AnUnknownOptionalSectionIsSkipped) {
 
 TEST_F(DamagedSnapshot, ANewerFormatVersionIsRefused) {
   std::string bad = good_;
-  le::store_u32(bad.data() + 8, 2);
+  le::store_u32(bad.data() + 8, 3);
   reseal_header(bad);
   write_all(path_, bad);
-  EXPECT_NE(refusal().find("version 2"), std::string::npos);
+  EXPECT_NE(refusal().find("version 3"), std::string::npos);
+}
+
+TEST_F(DamagedSnapshot, AVersionTwoSnapshotWithoutItsLogSectionIsRefused) {
+  const auto& log = sections_[1];
+  ASSERT_EQ(log.type, static_cast<uint32_t>(SnapshotSectionType::kLog));
+  std::string bad = good_;
+  bad.erase(log.offset, kSectionHeaderBytes + log.payload_bytes);
+  le::store_u32(bad.data() + 12, static_cast<uint32_t>(sections_.size() - 1));
+  le::store_u64(bad.data() + 24, bad.size());
+  reseal_header(bad);
+  write_all(path_, bad);
+  EXPECT_NE(refusal().find("the log section missing"), std::string::npos);
 }
 
 // Damage that passes every checksum (a writer bug): the loader's own checks.
@@ -348,7 +366,7 @@ TEST_F(DamagedSnapshot, ATagHoldingAUserOutsideTheUniverseIsRefused) {
 
 TEST_F(DamagedSnapshot, ADuplicateUserIdIsRefused) {
   std::string bad = good_;
-  const auto& users = sections_[1];
+  const auto& users = sections_[2];  // after meta and log
   ASSERT_EQ(users.type, static_cast<uint32_t>(SnapshotSectionType::kUsers));
   char* ids = bad.data() + users.offset + kSectionHeaderBytes + 16;
   ASSERT_GE(users.payload_bytes, 16u + 16u);
@@ -363,12 +381,12 @@ TEST(Snapshot, AFailedWriteLeavesTheOldSnapshot) {
   const auto index = random_index(8, 100);
   SnapshotInfo info;
   std::string error;
-  ASSERT_TRUE(write_snapshot(*index->view(), 4, dir.path(), info, error)) << error;
+  ASSERT_TRUE(write_snapshot(*index->view(), 4, 0, dir.path(), info, error)) << error;
   const std::string before = read_all(info.path);
   // The .tmp name is taken by a directory: the write fails before touching
   // the live file.
   std::filesystem::create_directory(dir.file(kSnapshotTempFileName));
-  EXPECT_FALSE(write_snapshot(*index->view(), 5, dir.path(), info, error));
+  EXPECT_FALSE(write_snapshot(*index->view(), 5, 0, dir.path(), info, error));
   EXPECT_NE(error.find(kSnapshotTempFileName), std::string::npos) << error;
   EXPECT_EQ(read_all(dir.file(kSnapshotFileName)), before);
 }

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -609,6 +610,173 @@ TEST(Store, EveryAcknowledgedWriteSurvivesAKill) {
     // At most the one write in flight at the kill is there unacknowledged.
     EXPECT_LE(v->universe().cardinality, acknowledged + 1);
   }
+}
+
+// Issue 14: a data directory written by crowd before log sequence numbers
+// (snapshot format 1, log format 1; tests/fixtures/make_v1_fixture.py ran
+// the build of main at 3bf722b) still loads, and the next snapshot and log
+// segments are written in the new formats.
+TEST(Store, ADataDirectoryOfTheFormerFormatsLoads) {
+  test::TempDir dir;
+  std::filesystem::copy(std::string(CROWD_SOURCE_DIR) + "/tests/fixtures/v1-data", dir.path(),
+                        std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
+  auto check = [](const IndexView& v, uint64_t users) {
+    auto count = [&](std::string_view tag) {
+      const auto id = v.find_tag(tag);
+      return id ? v.tag(*id).cardinality : uint64_t{0};
+    };
+    // Users 1..35 but 3 (deleted); old:even lost user 2 to an assign.
+    EXPECT_EQ(v.universe().cardinality, users);
+    EXPECT_EQ(count("old:a"), 19u);
+    EXPECT_EQ(count("old:even"), 9u);
+    EXPECT_EQ(count("old:b"), 16u);
+    EXPECT_EQ(count("old:c"), 5u);
+    EXPECT_EQ(v.entries().size(), 1u);  // the saved crowd's definition
+  };
+  std::string notes;
+  {
+    auto store = open_store(dir.path(), FsyncPolicy::kBatch, &notes);
+    ASSERT_TRUE(store);
+    check(*store->view(), 34);
+    EXPECT_NE(notes.find("replayed"), std::string::npos) << notes;
+    write(*store, add(100, {"new:a"}));
+  }
+  {
+    // Version-1 segments followed by a version-2 one: the count is checked.
+    auto store = open_store(dir.path(), FsyncPolicy::kBatch, &notes);
+    ASSERT_TRUE(store);
+    check(*store->view(), 35);  // and user 100
+    SnapshotInfo info;
+    std::string error;
+    ASSERT_TRUE(store->snapshot(info, error)) << error;
+  }
+  SnapshotContents snap;
+  std::string error;
+  ASSERT_TRUE(read_snapshot(dir.file("snapshot.crowd"), snap, error)) << error;
+  EXPECT_EQ(snap.version, 2u);
+  EXPECT_TRUE(snap.lsn_known);
+  auto store = open_store(dir.path());
+  ASSERT_TRUE(store);
+  check(*store->view(), 35);
+}
+
+// Issue 14, item 8: snapshot, log and lock files hold users' data and are
+// the owner's only. Before: 0644 (0666 less the umask).
+TEST(Store, DataFilesAreCreatedOwnerOnly) {
+  test::TempDir parent;
+  const std::string dir = parent.file("data");  // created by the store
+  const mode_t old_mask = ::umask(0);           // the modes must not depend on the caller's umask
+  {
+    auto store = open_store(dir);
+    ASSERT_TRUE(store);
+    write(*store, add(1, {"a"}));
+    SnapshotInfo info;
+    std::string error;
+    ASSERT_TRUE(store->snapshot(info, error)) << error;
+    write(*store, add(2, {"a"}));
+  }
+  ::umask(old_mask);
+  auto mode = [](const std::string& path) {
+    struct stat st {};
+    EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+    return st.st_mode & 07777;
+  };
+  EXPECT_EQ(mode(dir), 0700u);
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    EXPECT_EQ(mode(e.path().string()), 0600u) << e.path();
+    ++files;
+  }
+  EXPECT_EQ(files, 3);  // LOCK, snapshot.crowd, one segment
+}
+
+// The three cases of issue 14 item 5 through the Store, and the override.
+class DamagedLog : public ::testing::Test {
+ protected:
+  // A snapshot after 10 writes, then 30 more over two sessions: segments 2
+  // (records 11..30) and 3 (records 31..40) hold what only the log has.
+  void SetUp() override {
+    {
+      auto store = open_store(dir_.path());
+      for (UserId u = 1; u <= 10; ++u) write(*store, add(u, {"t"}));
+      SnapshotInfo info;
+      std::string error;
+      ASSERT_TRUE(store->snapshot(info, error)) << error;
+      for (UserId u = 11; u <= 30; ++u) write(*store, add(u, {"t"}));
+    }
+    auto store = open_store(dir_.path());
+    for (UserId u = 31; u <= 40; ++u) write(*store, add(u, {"t"}));
+  }
+  std::unique_ptr<Store> accept(std::string& notes) {
+    std::string error;
+    auto store = Store::open(StoreOptions{dir_.path(), FsyncPolicy::kBatch, true}, error, &notes);
+    EXPECT_TRUE(store) << error;
+    return store;
+  }
+  test::TempDir dir_;
+};
+
+TEST_F(DamagedLog, ASegmentCutToTenBytesWithTheNextGoneRefuses) {
+  std::filesystem::resize_file(segment(dir_, 2), 10);
+  std::filesystem::remove(segment(dir_, 3));
+  const std::string why = refusal(dir_.path());
+  EXPECT_NE(why.find(segment(dir_, 2) + ": segment header incomplete (10 of 48 bytes)"), std::string::npos) << why;
+  EXPECT_NE(why.find("up to record 10"), std::string::npos) << why;
+  EXPECT_EQ(std::filesystem::file_size(segment(dir_, 2)), 10u);  // left as found
+}
+
+TEST_F(DamagedLog, AnEarlierSegmentCutAtARecordRefuses) {
+  const auto offsets = record_offsets(segment(dir_, 2));
+  ASSERT_EQ(offsets.size(), 20u);
+  std::filesystem::resize_file(segment(dir_, 2), offsets[12]);
+  const std::string why = refusal(dir_.path());
+  EXPECT_NE(why.find("log records 23..30 are missing"), std::string::npos) << why;
+}
+
+TEST_F(DamagedLog, NoSegmentLeftRefusesAndTheOverrideStartsFromTheSnapshot) {
+  std::filesystem::remove(segment(dir_, 2));
+  std::filesystem::remove(segment(dir_, 3));
+  const std::string why = refusal(dir_.path());
+  EXPECT_NE(why.find(segment(dir_, 2) + " is missing"), std::string::npos) << why;
+  std::string notes;
+  {
+    auto store = accept(notes);
+    ASSERT_TRUE(store);
+    EXPECT_EQ(store->view()->universe().cardinality, 10u);
+    EXPECT_NE(notes.find("LOG LOSS ACCEPTED"), std::string::npos) << notes;
+    write(*store, add(41, {"t"}));
+  }
+  // The override wrote a snapshot: the next start is an ordinary one.
+  auto store = open_store(dir_.path(), FsyncPolicy::kBatch, &notes);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(notes.find("LOSS"), std::string::npos) << notes;
+  EXPECT_EQ(store->view()->universe().cardinality, 11u);
+}
+
+TEST_F(DamagedLog, TheOverrideKeepsThePrefixAndTheDamagedFilesAside) {
+  const auto offsets = record_offsets(segment(dir_, 2));
+  std::filesystem::resize_file(segment(dir_, 2), offsets[12] + 7);  // inside record 23
+  std::string notes;
+  {
+    auto store = accept(notes);
+    ASSERT_TRUE(store);
+    // The snapshot's 10, then records 11..22 of the log.
+    EXPECT_EQ(store->view()->universe().cardinality, 22u);
+    EXPECT_NE(notes.find("records 23..30 are lost"), std::string::npos) << notes;
+    EXPECT_NE(notes.find("up to record 22"), std::string::npos) << notes;
+  }
+  int kept = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+    if (!e.path().filename().string().starts_with("lost-")) continue;
+    for (const auto& f : std::filesystem::directory_iterator(e.path())) {
+      (void)f;
+      ++kept;
+    }
+  }
+  EXPECT_EQ(kept, 2);  // segments 2 and 3
+  auto store = open_store(dir_.path(), FsyncPolicy::kBatch, &notes);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->view()->universe().cardinality, 22u);
 }
 
 }  // namespace

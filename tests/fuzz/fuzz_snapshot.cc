@@ -121,6 +121,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // Restore, write, read back: the same index.
   const uint64_t first_live = s.first_live_segment;
+  const uint64_t covered = s.covered_lsn;
   const std::size_t tags = s.tags.size();
   const uint64_t ordinals = s.users->size();
   Index index;
@@ -129,12 +130,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CROWD_FUZZ_CHECK(view->tag_count() == tags && view->ordinal_count() == ordinals, "restore changed the counts");
   SnapshotInfo info;
   // Small sections, so the rewrite cuts user and tag runs too.
-  CROWD_FUZZ_CHECK(write_snapshot(*view, first_live, f.dir, info, error, 64), "write_snapshot: %s", error.c_str());
+  CROWD_FUZZ_CHECK(write_snapshot(*view, first_live, covered, f.dir, info, error, 64), "write_snapshot: %s",
+                   error.c_str());
   SnapshotContents again;
   CROWD_FUZZ_CHECK(read_snapshot(info.path, again, error), "a snapshot written from a restored one is refused: %s",
                    error.c_str());
   check_contents(again);
   CROWD_FUZZ_CHECK(again.first_live_segment == first_live, "first live segment");
+  CROWD_FUZZ_CHECK(again.lsn_known && again.covered_lsn == covered, "covered LSN");
   CROWD_FUZZ_CHECK(again.tags.size() == tags && again.users->size() == ordinals, "counts after the round trip");
   CROWD_FUZZ_CHECK(equal_bitmaps(again.universe, view->universe().bits), "universe after the round trip");
   for (TagId id = 0; id < tags; ++id) {

@@ -99,7 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (mode % 3 == 0) {
     file.assign(rest);
   } else {
-    file = wal::encode_segment_header(1);
+    file = wal::encode_segment_header(1, 1);
     std::size_t at = 0;
     while (rest.size() - at >= 2) {
       const std::size_t n = static_cast<uint8_t>(rest[at]) | static_cast<std::size_t>(static_cast<uint8_t>(rest[at + 1])) << 8;
@@ -122,8 +122,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Index index;
   uint64_t handed = 0;
   bool undecodable = false;
+  SegmentScan scan;  // its header is parsed before the first record reaches the sink
   const RecordSink sink = [&](std::string_view payload, uint64_t offset, std::string& why) {
-    CROWD_FUZZ_CHECK(offset >= wal::kSegmentHeaderBytes && offset + wal::kRecordHeaderBytes + payload.size() <= file.size(),
+    CROWD_FUZZ_CHECK(scan.header.bytes >= wal::kSegmentHeaderV1Bytes && offset >= scan.header.bytes &&
+                         offset + wal::kRecordHeaderBytes + payload.size() <= file.size(),
                      "record offset %llu", static_cast<unsigned long long>(offset));
     ++handed;
     if (!replay(payload, index)) {
@@ -133,7 +135,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     return true;
   };
-  SegmentScan scan;
   std::string error;
   const bool ok = scan_segment(path, 1, last_segment, sink, scan, error);
   if (!ok) {
@@ -158,7 +159,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CROWD_FUZZ_CHECK(!scan.torn && scan.records == framed, "%zu sealed records scan as %llu%s", framed,
                      static_cast<unsigned long long>(scan.records), scan.torn ? " and a torn tail" : "");
   }
-  if (scan.torn && scan.valid_bytes >= wal::kSegmentHeaderBytes) {
+  if (scan.torn && scan.valid_bytes >= scan.header.bytes) {
     // Recovery cuts the tail off; the rest is then a clean segment.
     CROWD_FUZZ_CHECK(::ftruncate(fd, static_cast<off_t>(scan.valid_bytes)) == 0, "ftruncate");
     file.resize(static_cast<std::size_t>(scan.valid_bytes));

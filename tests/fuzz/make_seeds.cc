@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   // last segment or not); a real segment (mode 0), whole and torn.
   const auto all = batches();
   std::string framed;
-  std::string segment = wal::encode_segment_header(1);
+  std::string segment = wal::encode_segment_header(1, 1);
   for (std::size_t i = 0; i < all.size(); ++i) {
     std::string payload;
     all[i].encode(payload);
@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
   for (const std::size_t section : {std::size_t{64}, tuning::kSnapshotSectionBytes}) {
     SnapshotInfo info;
     std::string error;
-    if (!write_snapshot(*index.view(), 3, dir.string(), info, error, section)) {
+    if (!write_snapshot(*index.view(), 3, 0, dir.string(), info, error, section)) {
       std::fprintf(stderr, "%s\n", error.c_str());
       return 1;
     }
@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
   Index empty;
   SnapshotInfo info;
   std::string error;
-  if (!write_snapshot(*empty.view(), 1, dir.string(), info, error)) return 1;
+  if (!write_snapshot(*empty.view(), 1, 0, dir.string(), info, error)) return 1;
   write_file(corpus / "snapshot" / "seed-empty", std::string(1, '\x01') + read_file(info.path));
   fs::remove_all(dir);
   std::printf("seeds written under %s\n", corpus.c_str());
