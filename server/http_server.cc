@@ -16,6 +16,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "server/outsized_request.h"
+
 namespace crowd::server {
 
 namespace net = boost::asio;
@@ -227,9 +229,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_read(beast::error_code ec, std::size_t) {
     if (ec) return read_failed(ec);
     const auto start = std::chrono::steady_clock::now();
+    std::size_t body_bytes = 0;
     unsigned version = 11;
     {
       Request req = parser_->release();
+      body_bytes = req.body().size();
       version = req.version();
       try {
         reply_ = shared_->api.serve(req, call_);
@@ -241,8 +245,10 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       keep_alive_ = req.keep_alive() && !shared_->stopping;
     }
-    // The body is gone: its budget goes back.
+    // The body is gone: its budget goes back, and so does what serving an
+    // outsized one grew (the parser's buffers, the allocator's free blocks).
     body_hold_.reset();
+    release_after_outsized_request(body_bytes);
     const auto micros = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count());
     shared_->metrics.record(route_slot(call_.route), reply_.message.result_int(), micros);

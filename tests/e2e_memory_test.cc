@@ -4,6 +4,8 @@
 // - request bodies being read share one budget (--max-inflight-body-mb):
 //   past it, 503 with Retry-After before the body is read, declared or
 //   chunked;
+// - an outsized body leaves no memory behind once answered (the worker's
+//   JSON parser shrinks back);
 // - replies waiting for readers that never read share one budget
 //   (--max-queued-reply-mb): past it, 503 with Retry-After, and the server
 //   still answers meanwhile.
@@ -223,6 +225,39 @@ TEST(MemoryTest, ABudgetBelowTheLargestBodyIsRefusedAtStart) {
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(s.exit_status(), 2);
   EXPECT_NE(s.log().find("--max-inflight-body-mb (64 MiB) is below --max-body"), std::string::npos) << s.log();
+}
+
+TEST(MemoryTest, AnOutsizedBodyLeavesNoMemoryBehind) {
+  // One worker, so the one JSON parser that grows is the one that must
+  // shrink. A 32 MB assign (one user, one tag, over and over: the index
+  // does not grow) made the worker's parser keep ~200 MB for good.
+  TokensDir tokens;
+  ServerProcess s({"--tokens", tokens.path(), "--demo", "1000", "--threads", "1"});
+  ASSERT_TRUE(s.ok()) << s.log();
+  const std::string small = R"({"add":[{"id":1,"tags":["vip"]}]})";
+  ASSERT_EQ(s.request("POST", "/v1/assign", small, "application/json", bearer(kOps)).status, 200);
+  std::this_thread::sleep_for(milliseconds(300));
+  const uint64_t before = proc_status_bytes(s.pid(), "VmRSS");
+
+  const std::string entry = R"({"id":1,"tags":["vip"]},)";
+  std::string big = R"({"add":[)";
+  big.reserve(32u << 20);
+  while (big.size() + entry.size() < (32u << 20)) big += entry;
+  big += R"({"id":1,"tags":["vip"]}]})";
+  const auto r = s.request("POST", "/v1/assign", big, "application/json", bearer(kOps));
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string().swap(big);
+  std::this_thread::sleep_for(milliseconds(500));
+
+  const uint64_t after = proc_status_bytes(s.pid(), "VmRSS");
+  const uint64_t peak = proc_status_bytes(s.pid(), "VmHWM");
+  std::cout << "[ info ] RSS before " << (before >> 20) << " MiB, peak " << (peak >> 20) << " MiB, after "
+            << (after >> 20) << " MiB\n";
+  // The test means something only if the parse did cost memory.
+  EXPECT_GT(peak, before + (100u << 20));
+  EXPECT_LT(after, before + (48u << 20)) << "memory kept after an outsized body";
+  // And the worker still parses.
+  EXPECT_EQ(s.request("POST", "/v1/count", R"({"q":"vip"})", "application/json", bearer(kOps)).status, 200);
 }
 
 TEST(MemoryTest, UnreadRepliesStayWithinTheQueuedReplyBudget) {
