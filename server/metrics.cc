@@ -90,11 +90,13 @@ std::string Metrics::render(const IndexView& view, uint64_t wal_bytes) const {
   const auto budget = [&](const char* name, const char* what, const ByteBudget& b) {
     emit("# HELP crowd_%s_bytes %s.\n# TYPE crowd_%s_bytes gauge\n", name, what, name);
     emit("crowd_%s_bytes %llu\n", name, static_cast<unsigned long long>(b.held()));
-    emit("# HELP crowd_%s_limit_bytes The budget of crowd_%s_bytes.\n# TYPE crowd_%s_limit_bytes gauge\n", name,
-         name, name);
+    emit("# HELP crowd_%s_limit_bytes The budget of crowd_%s_bytes.\n# TYPE crowd_%s_limit_bytes gauge\n", name, name,
+         name);
     emit("crowd_%s_limit_bytes %llu\n", name, static_cast<unsigned long long>(b.limit()));
-    emit("# HELP crowd_%s_refusals_total Requests answered 503 because the budget was spent.\n"
-         "# TYPE crowd_%s_refusals_total counter\n", name, name);
+    emit(
+        "# HELP crowd_%s_refusals_total Requests answered 503 because the budget was spent.\n"
+        "# TYPE crowd_%s_refusals_total counter\n",
+        name, name);
     emit("crowd_%s_refusals_total %llu\n", name, static_cast<unsigned long long>(b.refusals()));
   };
   budget("inflight_body", "Request bodies being read or waiting to be served", inflight_bodies_);

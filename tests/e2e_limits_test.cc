@@ -52,7 +52,6 @@ using std::chrono::seconds;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-
 std::string code_of(const std::string& body) {
   const auto j = json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("error") || !j["error"].is_object()) return "";

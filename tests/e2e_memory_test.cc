@@ -39,7 +39,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-const std::string kOps = "ops-token-000000000000000000001";     // every scope
+const std::string kOps = "ops-token-000000000000000000001";      // every scope
 const std::string kReader = "reader-token-0000000000000000002";  // read only
 
 class TokensDir {
@@ -192,8 +192,9 @@ TEST(MemoryTest, BodiesPastTheInflightBudgetAre503AndUnread) {
     const std::string piece(256u << 10, ' ');
     char size_line[32];
     std::snprintf(size_line, sizeof size_line, "%zx\r\n", piece.size());
-    for (int i = 0; i < 12; ++i) {  // 3 MiB, never the last chunk
-      if (!d.send(size_line + piece + "\r\n")) break;  // the server may already have closed
+    // 3 MiB, never the last chunk; the server may close before it is all sent.
+    for (int i = 0; i < 12; ++i) {
+      if (!d.send(size_line + piece + "\r\n")) break;
     }
     boost::beast::flat_buffer buffer;
     const auto r = read_reply(d, buffer, seconds(10));
@@ -267,8 +268,8 @@ TEST(MemoryTest, UnreadRepliesStayWithinTheQueuedReplyBudget) {
   TokensDir tokens;
   const uint64_t users = 400'000;
   const uint64_t budget = 16u << 20;
-  ServerProcess s({"--tokens", tokens.path(), "--demo", std::to_string(users), "--threads", "2",
-                   "--max-queued-reply-mb", "16"});
+  ServerProcess s(
+      {"--tokens", tokens.path(), "--demo", std::to_string(users), "--threads", "2", "--max-queued-reply-mb", "16"});
   ASSERT_TRUE(s.ok()) << s.log();
   const std::string gauge = "crowd_queued_reply_bytes";
   ASSERT_EQ(metric(s, "crowd_queued_reply_limit_bytes"), budget);
@@ -286,8 +287,8 @@ TEST(MemoryTest, UnreadRepliesStayWithinTheQueuedReplyBudget) {
     ASSERT_TRUE(socket->ok());
     std::string target = "/v1/ids?q=ALL&limit=" + std::to_string(users);
     if (format != "json") target += "&format=" + format;
-    ASSERT_TRUE(socket->send("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + kOps +
-                             "\r\n\r\n"));
+    ASSERT_TRUE(
+        socket->send("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + kOps + "\r\n\r\n"));
     readers.push_back({format, std::move(socket)});
   }
   // Until crowdd has answered all of them, the gauge stays within budget.
