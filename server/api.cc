@@ -12,6 +12,7 @@
 #include "server/audit_log.h"
 #include "server/export_history.h"
 #include "server/query_params.h"
+#include "server/reply_budget.h"
 
 namespace crowd::server {
 namespace {
@@ -143,6 +144,9 @@ Reply Api::serve(Request& req, Call& call) {
                                     std::to_string(options_.time_budget.count()) + " ms (--time-budget-ms)"));
     }
   }
+  // A large reply takes its share of the queued-reply budget now, so that a
+  // refusal (503) is what the audit line records (reply_budget.h).
+  if (!hold_reply(reply, metrics_.queued_replies())) call.ids = 0;
   if (audited(call, options_.audit != nullptr)) audit(req, call, reply);
   return reply;
 }

@@ -35,6 +35,11 @@ const char* usage() {
   --retention-days N   keep dated tags' days only for the newest N days in the index
                        (default 0 = keep every day); the plain tags stay
   --max-body BYTES     largest request body (default 268435456)
+  --max-inflight-body-mb N  memory all request bodies being read may hold together; a body
+                       that would exceed it is answered 503 with Retry-After, unread
+                       (default 512; at least --max-body)
+  --max-queued-reply-mb N   memory all replies waiting for slow readers may hold together;
+                       a large reply past it is answered 503 with Retry-After (default 256)
   --read-timeout SEC   deadline for each read of a request, header then body (default 30)
   --max-connections N  open connections beyond N are answered 503 and closed (default 10000)
   --max-queue N        requests in progress beyond N are answered 429 (default 1024)
@@ -143,6 +148,14 @@ std::optional<Config> parse_config(int argc, const char* const* argv, std::strin
         if (error.empty()) error = "--max-body must be a positive number of bytes";
         return std::nullopt;
       }
+    } else if (flag == "--max-inflight-body-mb" || flag == "--max-queued-reply-mb") {
+      const auto v = value(i, flag);
+      std::size_t mb = 0;
+      if (!v || !parse_number(*v, mb) || mb == 0 || mb > (std::size_t{1} << 30)) {
+        if (error.empty()) error = std::string(flag) + " must be a positive number of MiB";
+        return std::nullopt;
+      }
+      (flag == "--max-inflight-body-mb" ? c.http.max_inflight_body : c.http.max_queued_reply) = mb << 20;
     } else if (flag == "--read-timeout") {
       const auto v = value(i, flag);
       unsigned seconds = 0;
@@ -200,6 +213,14 @@ std::optional<Config> parse_config(int argc, const char* const* argv, std::strin
       error = "unknown flag " + std::string(flag);
       return std::nullopt;
     }
+  }
+  if (c.http.max_inflight_body < c.http.max_body) {
+    // A body the route allows but the budget never could: refuse the
+    // combination now rather than answer 503 to it forever.
+    error = "--max-inflight-body-mb (" + std::to_string(c.http.max_inflight_body >> 20) +
+            " MiB) is below --max-body (" + std::to_string(c.http.max_body) +
+            " bytes): the largest body could never be read; lower --max-body or raise the budget";
+    return std::nullopt;
   }
   return c;
 }

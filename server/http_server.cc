@@ -16,6 +16,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "server/outsized_request.h"
+
 namespace crowd::server {
 
 namespace net = boost::asio;
@@ -139,6 +141,10 @@ class Session : public std::enable_shared_from_this<Session> {
       // cannot be reused.
       return reply_and_close(shared_->api.body_too_large(call_));
     }
+    // A declared body takes its whole length from the process-wide budget
+    // before a byte of it is read (Beast reserves that much at once); a
+    // chunked one takes room piece by piece (read_body_piece).
+    if (length && *length > 0 && !body_hold_.grow_to(*length)) return refuse_body(*length);
     if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
       continue_.emplace(http::status::continue_, parser_->get().version());
       stream_.expires_after(shared_->options.write_timeout);
@@ -170,8 +176,39 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
-    stream_.expires_after(shared_->options.read_timeout);
+    stream_.expires_after(shared_->options.read_timeout);  // for the whole body
+    if (parser_->chunked()) return read_body_piece();
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
+
+  // A chunked body has no length to take up front. It is read a piece at a
+  // time, and before the body's string would have to grow, the room for
+  // the next pieces comes from the budget and is reserved, so the string
+  // never outgrows what was granted (a read adds at most about a buffer's
+  // 64 KiB; account() keeps the gauge true if one ever adds more).
+  void read_body_piece() {
+    auto& body = parser_->get().body();
+    if (body.capacity() - body.size() < kBodyPiece) {
+      const std::size_t limit = shared_->api.body_limit(call_);
+      const std::size_t want = std::min(std::max(body.capacity() * 2, body.size() + kBodyPiece), limit + kBodyPiece);
+      if (!body_hold_.grow_to(want)) return refuse_body(want);
+      body.reserve(want);
+    }
+    http::async_read_some(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->read_failed(ec);
+      self->body_hold_.account(self->parser_->get().body().capacity());
+      if (self->parser_->is_done()) return self->on_read({}, 0);
+      self->read_body_piece();
+    });
+  }
+
+  // The body budget has no room: 503 with Retry-After, the body unread.
+  void refuse_body(std::size_t bytes) {
+    const auto& budget = shared_->metrics.inflight_bodies();
+    reply_and_close(unavailable("request bodies being read hold " + std::to_string(budget.held() >> 20) + " MiB of " +
+                                std::to_string(budget.limit() >> 20) + " MiB (--max-inflight-body-mb); this body of " +
+                                std::to_string(bytes >> 10) + " KiB would not fit; try again shortly"),
+                    true);
   }
 
   void read_failed(beast::error_code ec) {
@@ -191,21 +228,31 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_read(beast::error_code ec, std::size_t) {
     if (ec) return read_failed(ec);
-    Request req = parser_->release();
     const auto start = std::chrono::steady_clock::now();
-    try {
-      reply_ = shared_->api.serve(req, call_);
-    } catch (const std::bad_alloc&) {
-      reply_ = error_reply(unavailable("out of memory while answering"));
-    } catch (const std::exception& e) {
-      std::cerr << "crowdd: internal error on " << req.target() << ": " << e.what() << "\n";
-      reply_ = error_reply({http::status::internal_server_error, "internal", "internal error", {}, {}, {}});
+    std::size_t body_bytes = 0;
+    unsigned version = 11;
+    {
+      Request req = parser_->release();
+      body_bytes = req.body().size();
+      version = req.version();
+      try {
+        reply_ = shared_->api.serve(req, call_);
+      } catch (const std::bad_alloc&) {
+        reply_ = error_reply(unavailable("out of memory while answering"));
+      } catch (const std::exception& e) {
+        std::cerr << "crowdd: internal error on " << req.target() << ": " << e.what() << "\n";
+        reply_ = error_reply({http::status::internal_server_error, "internal", "internal error", {}, {}, {}});
+      }
+      keep_alive_ = req.keep_alive() && !shared_->stopping;
     }
-    keep_alive_ = req.keep_alive() && !shared_->stopping;
+    // The body is gone: its budget goes back, and so does what serving an
+    // outsized one grew (the parser's buffers, the allocator's free blocks).
+    body_hold_.reset();
+    release_after_outsized_request(body_bytes);
     const auto micros = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count());
     shared_->metrics.record(route_slot(call_.route), reply_.message.result_int(), micros);
-    reply_.message.version(req.version());
+    reply_.message.version(version);
     reply_.message.keep_alive(keep_alive_);
     if (reply_.stream) return write_stream();
     write_whole();
@@ -239,6 +286,9 @@ class Session : public std::enable_shared_from_this<Session> {
       std::cerr << "crowdd: export failed mid-stream: " << e.what() << "\n";
       return close();
     }
+    // A piece larger than the stream promised is already spent: the gauge
+    // shows it (reply_budget.h).
+    reply_.held.account(chunk_.capacity());
     stream_.expires_after(shared_->options.write_timeout);
     if (!more) {
       net::async_write(stream_, http::make_chunk_last(),
@@ -287,11 +337,16 @@ class Session : public std::enable_shared_from_this<Session> {
     queued_ = false;
   }
 
-  void reply_and_close(const ApiError& error) {
+  // `retry_after`: the refusal is of the moment (a budget), say when to try
+  // again; 429 always says so.
+  void reply_and_close(const ApiError& error, bool retry_after = false) {
     keep_alive_ = false;
     linger_ = true;
+    body_hold_.reset();  // the body will not be read
     reply_ = error_reply(error);
-    if (error.status == http::status::too_many_requests) reply_.message.set(http::field::retry_after, "1");
+    if (retry_after || error.status == http::status::too_many_requests) {
+      reply_.message.set(http::field::retry_after, "1");
+    }
     shared_->metrics.record(route_slot(call_.route), reply_.message.result_int(), 0);
     reply_.message.keep_alive(false);
     write_whole();
@@ -313,6 +368,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::response_serializer<http::empty_body>> serializer_;
   std::string chunk_;
   Call call_;
+  // This request's body's share of the in-flight body budget (Metrics).
+  BudgetHold body_hold_{shared_->metrics.inflight_bodies()};
   bool queued_ = false;  // counted in Shared::in_progress
   bool keep_alive_ = false;
   bool idle_ = false;
@@ -322,6 +379,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // How long and how much a lingering close reads before giving up.
   static constexpr std::chrono::seconds kLingerTime{2};
   static constexpr std::size_t kLingerBytes = 64u << 20;
+  // Room a chunked body keeps ahead of its reads: more than one read adds.
+  static constexpr std::size_t kBodyPiece = 256u << 10;
 };
 
 void HttpServer::Shared::accept() {

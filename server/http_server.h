@@ -9,7 +9,9 @@
 // produced chunk by chunk, the next only once the last has been written (a
 // slow reader holds one chunk, not the export). Overload is refused rather
 // than queued without bound: connections past max_connections get 503,
-// requests past max_queue in progress get 429 with Retry-After.
+// requests past max_queue in progress get 429 with Retry-After, and bodies
+// and unread replies past their process-wide byte budgets (Metrics) 503 with
+// Retry-After.
 //
 // Shutdown (SIGINT/SIGTERM or stop()): stop accepting, close idle
 // connections, let in-flight requests finish and answer with
@@ -43,6 +45,14 @@ struct HttpOptions {
   // Requests in progress (from their header's arrival to the end of their
   // reply, streamed exports included) beyond this are answered 429.
   std::size_t max_queue = 1'024;
+  // All request bodies being read or waiting to be served may hold this
+  // much together; a body that would go past it is answered 503 with
+  // Retry-After and not read. At least max_body (config.cc checks).
+  std::size_t max_inflight_body = 512u << 20;
+  // All replies made but not yet taken by their readers (a whole reply of
+  // 64 KiB or more, a streamed export's chunk) may hold this much together;
+  // a reply that would go past it is answered 503 with Retry-After instead.
+  std::size_t max_queued_reply = 256u << 20;
 };
 
 class HttpServer {

@@ -11,6 +11,9 @@ namespace crowd::server {
 namespace {
 
 class CsvIdSource final : public ChunkSource {
+  // A full chunk's room (next() below): what one stalled export holds.
+  static constexpr std::size_t kMaxPieceBytes = std::size_t{kCsvChunkIds} * 21 + 24;
+
  public:
   CsvIdSource(std::shared_ptr<const IndexView> view, Bitmap crowd)
       : view_(std::move(view)), crowd_(std::move(crowd)), ordinals_(kCsvChunkIds) {
@@ -33,6 +36,8 @@ class CsvIdSource final : public ChunkSource {
     out.resize(static_cast<std::size_t>(p - out.data()));
     return true;
   }
+
+  std::size_t piece_bytes() const override { return kMaxPieceBytes; }
 
  private:
   std::shared_ptr<const IndexView> view_;

@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
             << view->bitmap_bytes() / (1 << 20) << " MiB of bitmaps, RSS " << resident_bytes() / (1 << 20)
             << " MiB\n";
 
-  Metrics metrics;
+  Metrics metrics(config->http.max_inflight_body, config->http.max_queued_reply);
   std::unique_ptr<query::UnionCache> unions;
   if (config->union_cache_mb > 0) unions = std::make_unique<query::UnionCache>(config->union_cache_mb << 20);
   std::unique_ptr<Retention> retention;

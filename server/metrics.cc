@@ -7,8 +7,11 @@
 
 namespace crowd::server {
 
-Metrics::Metrics()
-    : route_count_(route_labels().size()), routes_(std::make_unique<PerRoute[]>(route_labels().size())) {}
+Metrics::Metrics(std::size_t inflight_body_budget, std::size_t queued_reply_budget)
+    : route_count_(route_labels().size()),
+      routes_(std::make_unique<PerRoute[]>(route_labels().size())),
+      inflight_bodies_(inflight_body_budget),
+      queued_replies_(queued_reply_budget) {}
 
 std::size_t Metrics::status_slot(unsigned status) {
   const auto it = std::find(kStatuses.begin(), kStatuses.end() - 1, status);
@@ -84,6 +87,20 @@ std::string Metrics::render(const IndexView& view, uint64_t wal_bytes) const {
   emit("crowd_index_version %llu\n", static_cast<unsigned long long>(view.version()));
   out += "# HELP crowd_open_connections Open HTTP connections.\n# TYPE crowd_open_connections gauge\n";
   emit("crowd_open_connections %lld\n", static_cast<long long>(connections_.load(std::memory_order_relaxed)));
+  const auto budget = [&](const char* name, const char* what, const ByteBudget& b) {
+    emit("# HELP crowd_%s_bytes %s.\n# TYPE crowd_%s_bytes gauge\n", name, what, name);
+    emit("crowd_%s_bytes %llu\n", name, static_cast<unsigned long long>(b.held()));
+    emit("# HELP crowd_%s_limit_bytes The budget of crowd_%s_bytes.\n# TYPE crowd_%s_limit_bytes gauge\n", name, name,
+         name);
+    emit("crowd_%s_limit_bytes %llu\n", name, static_cast<unsigned long long>(b.limit()));
+    emit(
+        "# HELP crowd_%s_refusals_total Requests answered 503 because the budget was spent.\n"
+        "# TYPE crowd_%s_refusals_total counter\n",
+        name, name);
+    emit("crowd_%s_refusals_total %llu\n", name, static_cast<unsigned long long>(b.refusals()));
+  };
+  budget("inflight_body", "Request bodies being read or waiting to be served", inflight_bodies_);
+  budget("queued_reply", "Reply bytes made and not yet taken by their readers", queued_replies_);
   return out;
 }
 

@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "server/byte_budget.h"
+
 namespace crowd::server {
 
 namespace http = boost::beast::http;
@@ -22,11 +24,17 @@ class ChunkSource {
   // Replaces `out` with the next piece; returns false when there is no more
   // (then `out` is ignored).
   virtual bool next(std::string& out) = 0;
+  // The most memory one piece may take: what a stream holds while its
+  // reader is slow (reply_budget.h).
+  [[nodiscard]] virtual std::size_t piece_bytes() const = 0;
 };
 
 struct Reply {
   Response message;                     // status, fields, and the body unless streaming
   std::unique_ptr<ChunkSource> stream;  // set: the body comes from here, chunked
+  // The reply's share of the queued-reply budget (reply_budget.h), given
+  // back when the reply is destroyed, i.e. once its reader has taken it.
+  BudgetHold held;
 };
 
 // A JSON reply with the given status and body.

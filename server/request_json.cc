@@ -13,6 +13,11 @@ simdjson::dom::parser& thread_json_parser() {
   return parser;
 }
 
+void shrink_thread_json_parser() {
+  auto& parser = thread_json_parser();
+  if (parser.capacity() > kKeptJsonParserCapacity) parser = simdjson::dom::parser();
+}
+
 std::variant<simdjson::dom::object, ApiError> parse_json_object(std::string_view body) {
   simdjson::dom::element root;
   if (const auto err = thread_json_parser().parse(body.data(), body.size(), true).get(root)) {
