@@ -120,6 +120,7 @@ Token Lexer::error(std::size_t position, std::string message) {
 }
 
 Token Lexer::next() {
+  deadline_.tick();
   while (at_ < text_.size() && is_query_space(static_cast<unsigned char>(text_[at_]))) ++at_;
   if (at_ >= text_.size()) return Token{TokenKind::kEnd, text_.size(), {}};
   const std::size_t start = at_;

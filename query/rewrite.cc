@@ -5,8 +5,18 @@
 #include <utility>
 #include <vector>
 
+#include "query/deadline.h"
+
 namespace crowd::query {
 namespace {
+
+// Every pass calls this once a node: a plan of 32,000 nodes (the most 64 KiB
+// of text holds) then reads the clock ~125 times a pass. One ticker per
+// thread, since the passes are free functions.
+void tick() {
+  thread_local DeadlineTicker<256> ticker;
+  ticker.tick();
+}
 
 // Each pass is a thin recursive walk calling an out-of-line *_here step, so
 // the recursive frames stay small (recursion depth = plan depth).
@@ -160,6 +170,7 @@ std::size_t drop_kind(std::vector<PlanNode>& nodes, std::size_t from, std::size_
 }
 
 void fold_recursive(PlanNode& node, const IndexView& view) {
+  tick();
   for (auto& c : node.children) fold_recursive(c, view);
   fold_here(node, view);
 }
@@ -211,6 +222,7 @@ void fold_recursive(PlanNode& node, const IndexView& view) {
 }
 
 void collect_recursive(PlanNode& node, const IndexView& view) {
+  tick();
   for (auto& c : node.children) collect_recursive(c, view);
   collect_here(node, view);
 }
@@ -239,11 +251,13 @@ void collect_recursive(PlanNode& node, const IndexView& view) {
 }
 
 void and_not_recursive(PlanNode& node, const IndexView& view) {
+  tick();
   for (auto& c : node.children) and_not_recursive(c, view);
   and_not_here(node, view);
 }
 
 void estimate_recursive(PlanNode& node, const IndexView& view, double universe) {
+  tick();
   for (auto& c : node.children) estimate_recursive(c, view, universe);
   const auto share = [universe](const PlanNode& n) {
     return universe > 0 ? static_cast<double>(n.estimate) / universe : 0.0;
@@ -307,6 +321,7 @@ void sort_by_estimate(std::vector<PlanNode>& nodes, std::size_t from, std::size_
 }
 
 void order_recursive(PlanNode& node, const IndexView& view) {
+  tick();
   for (auto& c : node.children) order_recursive(c, view);
   switch (node.kind) {
     case PlanKind::kAnd:
@@ -333,6 +348,7 @@ void order_recursive(PlanNode& node, const IndexView& view) {
 }
 
 void flatten_recursive(PlanNode& node) {
+  tick();
   for (auto& c : node.children) flatten_recursive(c);
   flatten_here(node);
 }
@@ -357,6 +373,7 @@ void order_by_cardinality(PlanNode& node, const IndexView& view) {
 }
 
 void rewrite(PlanNode& node, const IndexView& view) {
+  Deadline::check();
   flatten(node);
   fold_constants(node, view);
   collect_unions(node, view);
