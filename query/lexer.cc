@@ -1,5 +1,7 @@
 #include "query/lexer.h"
 
+#include "query/deadline.h"
+
 #include <optional>
 
 #include <array>
@@ -242,7 +244,9 @@ Token Lexer::saved(std::size_t start) {
 std::variant<std::vector<Token>, Error> tokenize(std::string_view text) {
   Lexer lexer(text);
   std::vector<Token> tokens;
+  DeadlineTicker<256> deadline;  // the parser checks per operand instead
   while (true) {
+    deadline.tick();
     Token t = lexer.next();
     if (t.kind == TokenKind::kEnd) return tokens;
     if (t.kind == TokenKind::kError) return Error{ErrorCode::kParse, std::move(t.text), t.position, {}};

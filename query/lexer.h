@@ -56,7 +56,8 @@ class Lexer {
 };
 
 // All tokens up to and excluding kEnd, or the first error. For tests and
-// tools; the parser uses Lexer directly.
+// tools; the parser uses Lexer directly. Checks the calling thread's
+// deadline every 256 tokens (deadline.h); may throw TimedOut.
 [[nodiscard]] std::variant<std::vector<Token>, Error> tokenize(std::string_view text);
 
 }  // namespace crowd::query

@@ -62,7 +62,10 @@ uint64_t tags_touched(const AstNode& node, const IndexView& view) {
     case AstKind::kAnd:
     case AstKind::kOr: {
       uint64_t sum = 0;
-      for (const std::size_t i : distinct_operands(node.children)) sum += tags_touched(node.children[i], view);
+      (void)for_each_distinct(node.children, [&](std::size_t i) {
+        sum += tags_touched(node.children[i], view);
+        return true;
+      });
       return sum;
     }
     default:
@@ -92,13 +95,16 @@ class Resolver {
   // AND/OR: a repeated leaf operand is resolved once (repeats.h), before
   // any prefix is expanded; a chain left with one operand is that operand.
   [[gnu::noinline]] bool resolve_chain(const AstNode& node, PlanNode& out) {
-    const std::vector<std::size_t> kept = distinct_operands(node.children);
-    if (kept.size() == 1) return resolve(node.children[kept[0]], out);
     out.kind = node.kind == AstKind::kAnd ? PlanKind::kAnd : PlanKind::kOr;
     out.position = node.position;
-    out.children.resize(kept.size());
-    for (std::size_t i = 0; i < kept.size(); ++i) {
-      if (!resolve(node.children[kept[i]], out.children[i])) return false;
+    out.children.reserve(node.children.size());
+    const bool resolved = for_each_distinct(node.children, [&](std::size_t i) {
+      return resolve(node.children[i], out.children.emplace_back());
+    });
+    if (!resolved) return false;
+    if (out.children.size() == 1) {
+      PlanNode only = std::move(out.children.front());
+      out = std::move(only);
     }
     return true;
   }
