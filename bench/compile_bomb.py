@@ -8,7 +8,10 @@ while they run. Prints, per N: each query's status and seconds, the slowest
 /healthz answer during them, and the server's peak RSS (VmHWM) before and
 after. Everything it starts it stops; every wait is bounded.
 
-Usage: bench/compile_bomb.py CROWDD [N ...]      (default N: 10000 21845)
+Usage: bench/compile_bomb.py CROWDD [SHAPE ...]  (default: 10000 21845)
+  SHAPE is N (N copies of `c*`), lookalike:N (N distinct lookalike() calls,
+  allowed, seconds of work: runs to the budget) or groups:N (N copies of
+  `(c* AND gender:male)`: 12 is the widest under the 100,000-tag cap).
   e.g. bench/compile_bomb.py /tmp/crowdd-before; bench/compile_bomb.py build/crowdd
 Environment: CROWD_BOMB_USERS (demo users, default 1000000),
 CROWD_BOMB_THREADS (crowdd --threads, default 2).
@@ -42,7 +45,13 @@ def vm_hwm_mib(pid):
     return float("nan")
 
 
-def bomb(n):
+def bomb(shape):
+    if shape.startswith("lookalike:"):
+        n = int(shape.split(":")[1])
+        return " OR ".join(f"lookalike(gender:female, {1000 + i})" for i in range(n))
+    if shape.startswith("groups:"):
+        return " OR ".join(["(c* AND gender:male)"] * int(shape.split(":")[1]))
+    n = int(shape)
     # 64 KiB holds 21,845 "c*|"; "c* | " is the readable spelling when it fits.
     sep = " | " if 5 * n - 3 <= 64 * 1024 else "|"
     return sep.join(["c*"] * n)
@@ -106,7 +115,7 @@ def run(crowdd, n):
             q.join()
         done.set()
         poller.join()
-        print(f"N={n} query_bytes={len(bomb(n))} threads={THREADS} users={USERS}")
+        print(f"shape={n} query_bytes={len(bomb(n))} threads={THREADS} users={USERS}")
         for i, (status, secs, text) in enumerate(results):
             print(f"  query {i}: status {status} in {secs:.2f} s  {text}")
         print(f"  /healthz during: {len(health)} answers, slowest {max(health) * 1000:.0f} ms")
@@ -123,7 +132,7 @@ def run(crowdd, n):
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
-    sizes = [int(a) for a in sys.argv[2:]] or [10000, 21845]
+    sizes = sys.argv[2:] or ["10000", "21845"]
     for n in sizes:
         run(sys.argv[1], n)
 
