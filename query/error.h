@@ -17,6 +17,7 @@ enum class ErrorCode {
   kUnknownTag,  // a tag, prefix, saved crowd or attribute the index does not know: 400 unknown_tag
   kTooLarge,    // query text longer than kMaxQueryBytes: 413 too_large
   kCrowdTooSmall,  // a lookalike seed below Options::min_seed: 403 crowd_too_small
+  kTooManyTags,    // more tags after prefix expansion than Options::max_tags: 400 too_many_tags
 };
 
 struct Error {
@@ -30,7 +31,7 @@ struct Error {
 };
 
 // The contract's stable name of a code: "parse_error", "unknown_tag",
-// "too_large", "crowd_too_small".
+// "too_large", "crowd_too_small", "too_many_tags".
 [[nodiscard]] constexpr std::string_view code_name(ErrorCode code) {
   switch (code) {
     case ErrorCode::kParse:
@@ -41,6 +42,8 @@ struct Error {
       return "too_large";
     case ErrorCode::kCrowdTooSmall:
       return "crowd_too_small";
+    case ErrorCode::kTooManyTags:
+      return "too_many_tags";
   }
   return "parse_error";
 }

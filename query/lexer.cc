@@ -1,5 +1,7 @@
 #include "query/lexer.h"
 
+#include "query/deadline.h"
+
 #include <optional>
 
 #include <array>
@@ -120,6 +122,7 @@ Token Lexer::error(std::size_t position, std::string message) {
 }
 
 Token Lexer::next() {
+  deadline_.tick();
   while (at_ < text_.size() && is_query_space(static_cast<unsigned char>(text_[at_]))) ++at_;
   if (at_ >= text_.size()) return Token{TokenKind::kEnd, text_.size(), {}};
   const std::size_t start = at_;
@@ -241,7 +244,9 @@ Token Lexer::saved(std::size_t start) {
 std::variant<std::vector<Token>, Error> tokenize(std::string_view text) {
   Lexer lexer(text);
   std::vector<Token> tokens;
+  DeadlineTicker<256> deadline;  // the parser checks per operand instead
   while (true) {
+    deadline.tick();
     Token t = lexer.next();
     if (t.kind == TokenKind::kEnd) return tokens;
     if (t.kind == TokenKind::kError) return Error{ErrorCode::kParse, std::move(t.text), t.position, {}};

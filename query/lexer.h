@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "query/deadline.h"
 #include "query/error.h"
 #include "query/token.h"
 
@@ -35,7 +36,8 @@ class Lexer {
   explicit Lexer(std::string_view text) : text_(text) {}
 
   // The next token. O(token length). After a kError or kEnd token the lexer
-  // keeps returning kEnd.
+  // keeps returning kEnd. Checks the calling thread's deadline every 256
+  // tokens (deadline.h): may throw TimedOut.
   [[nodiscard]] Token next();
 
  private:
@@ -49,10 +51,13 @@ class Lexer {
 
   std::string_view text_;
   std::size_t at_ = 0;
+  // 64 KiB of query is up to ~32,000 tokens; every 256 costs one clock read.
+  DeadlineTicker<256> deadline_;
 };
 
 // All tokens up to and excluding kEnd, or the first error. For tests and
-// tools; the parser uses Lexer directly.
+// tools; the parser uses Lexer directly. Checks the calling thread's
+// deadline every 256 tokens (deadline.h); may throw TimedOut.
 [[nodiscard]] std::variant<std::vector<Token>, Error> tokenize(std::string_view text);
 
 }  // namespace crowd::query

@@ -1,7 +1,10 @@
 // Options: per-request switches of query compilation.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+
+#include "query/limits.h"
 
 namespace crowd::query {
 
@@ -19,6 +22,9 @@ struct Options {
   // The fewest users a lookalike() seed may have (privacy guard,
   // --min-seed-size); a smaller seed is a kCrowdTooSmall error. 0: any seed.
   uint64_t min_seed = 0;
+  // The most tags the query may touch after prefix expansion (limits.h,
+  // kMaxQueryTags); more is a kTooManyTags error.
+  std::size_t max_tags = kMaxQueryTags;
 };
 
 }  // namespace crowd::query

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "query/date.h"
+#include "query/deadline.h"
 #include "query/lexer.h"
 #include "query/limits.h"
 
@@ -153,6 +154,10 @@ class Parser {
     std::vector<AstNode> operands;
     operands.push_back(std::move(out));
     while (current_.kind == op) {
+      // Lexing and parsing are O(1) a token and a 64 KiB query is at most
+      // ~32,000 operands, all in chains (nesting is capped): a check every
+      // 256 operands bounds both stages without a cost a token.
+      deadline_.tick();
       advance();
       if (!ok()) return false;
       AstNode& next = operands.emplace_back();  // parsed in place
@@ -362,6 +367,7 @@ class Parser {
   std::optional<Token> lookahead_;
   std::optional<Error> error_;
   int depth_ = 0;
+  DeadlineTicker<256> deadline_;
 };
 
 }  // namespace

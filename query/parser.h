@@ -57,7 +57,9 @@ namespace crowd::query {
 
 // Parses a whole query. O(text length), any length; recursion bounded by
 // kMaxDepth. Errors: kParse (anything malformed, with the offending byte's
-// position). The size limit is compile()'s (query.h).
+// position). The size limit is compile()'s (query.h). Checks the calling
+// thread's deadline every 256 operands of a chain (deadline.h); may throw
+// TimedOut.
 [[nodiscard]] std::variant<Ast, Error> parse(std::string_view text);
 
 }  // namespace crowd::query

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "query/deadline.h"
 #include "query/parser.h"
 #include "query/resolve.h"
 #include "query/rewrite.h"
@@ -37,12 +38,17 @@ std::variant<Plan, Error> compile(std::string_view text, const IndexView& view, 
                  0,
                  {}};
   }
+  // Every stage checks the deadline as it goes (lexer, resolve, rewrite,
+  // union_of); these checks between stages are for the stages' own short
+  // tails.
   auto parsed = parse(text);
   if (auto* error = std::get_if<Error>(&parsed)) return std::move(*error);
+  Deadline::check();
   auto resolved = resolve(std::get<Ast>(parsed), view, options);
   if (auto* error = std::get_if<Error>(&resolved)) return std::move(*error);
   auto& root = std::get<PlanNode>(resolved);
   rewrite(root, view);
+  Deadline::check();
   if (options.union_cache != nullptr) attach_cached_unions(root, view, *options.union_cache);
   return Plan(std::move(root), view);
 }

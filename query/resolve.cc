@@ -1,5 +1,6 @@
 #include "query/resolve.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -7,8 +8,10 @@
 
 #include "index/system_view.h"
 #include "query/attribute.h"
+#include "query/deadline.h"
 #include "query/evaluator.h"
 #include "query/lookalike.h"
+#include "query/repeats.h"
 #include "query/rewrite.h"
 #include "query/suggest.h"
 
@@ -26,24 +29,82 @@ std::string with_suggestions(std::string message, const std::vector<std::string>
   return message;
 }
 
+// Thousands of digits, for the numbers in an error message.
+std::string grouped(uint64_t n) {
+  const std::string digits = std::to_string(n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+// Tags expanded below `node` as Resolver charges them, without expanding
+// anything: for the numbers of a kTooManyTags error only. Unknown names
+// count as what they would resolve to (a tag 1, a prefix its matches).
+uint64_t tags_touched(const AstNode& node, const IndexView& view) {
+  switch (node.kind) {
+    case AstKind::kTag:
+    case AstKind::kSavedCrowd:
+      return 1;
+    case AstKind::kPrefix:
+      return view.dictionary().with_prefix(node.text).size();
+    case AstKind::kWithin: {
+      if (!node.last_days) return view.system().days_between(node.text, node.low, node.high).size();
+      const auto newest = view.newest_day();
+      if (!newest) return 0;
+      return view.system().days_between(node.text, *newest - std::min<int64_t>(node.low, 10'000'000) + 1, *newest).size();
+    }
+    case AstKind::kLookalike:
+    case AstKind::kNot:
+      return tags_touched(node.children[0], view);
+    case AstKind::kAnd:
+    case AstKind::kOr: {
+      uint64_t sum = 0;
+      (void)for_each_distinct(node.children, [&](std::size_t i) {
+        sum += tags_touched(node.children[i], view);
+        return true;
+      });
+      return sum;
+    }
+    default:
+      return 0;
+  }
+}
+
 class Resolver {
  public:
-  Resolver(const IndexView& view, const Options& options) : view_(view), options_(options) {}
+  Resolver(const Ast& root, const IndexView& view, const Options& options)
+      : root_(root), view_(view), options_(options) {}
 
   // Pre-order, children left to right: the first error met is the leftmost,
   // because a node's own position precedes its operands'. Only NOT/AND/OR
-  // recurse; the frame is kept small (leaves are resolved out of line).
+  // recurse; the frame is kept small (leaves and chains are resolved out of
+  // line).
   bool resolve(const AstNode& node, PlanNode& out) {
-    if (node.kind != AstKind::kNot && node.kind != AstKind::kAnd && node.kind != AstKind::kOr) {
-      return resolve_leaf(node, out);
-    }
-    out.kind = node.kind == AstKind::kNot   ? PlanKind::kNot
-               : node.kind == AstKind::kAnd ? PlanKind::kAnd
-                                            : PlanKind::kOr;
+    deadline_.tick();
+    if (node.kind == AstKind::kAnd || node.kind == AstKind::kOr) return resolve_chain(node, out);
+    if (node.kind != AstKind::kNot) return resolve_leaf(node, out);
+    out.kind = PlanKind::kNot;
     out.position = node.position;
-    out.children.resize(node.children.size());
-    for (std::size_t i = 0; i < node.children.size(); ++i) {
-      if (!resolve(node.children[i], out.children[i])) return false;
+    out.children.resize(1);
+    return resolve(node.children[0], out.children[0]);
+  }
+
+  // AND/OR: a repeated leaf operand is resolved once (repeats.h), before
+  // any prefix is expanded; a chain left with one operand is that operand.
+  [[gnu::noinline]] bool resolve_chain(const AstNode& node, PlanNode& out) {
+    out.kind = node.kind == AstKind::kAnd ? PlanKind::kAnd : PlanKind::kOr;
+    out.position = node.position;
+    out.children.reserve(node.children.size());
+    const bool resolved = for_each_distinct(node.children, [&](std::size_t i) {
+      return resolve(node.children[i], out.children.emplace_back());
+    });
+    if (!resolved) return false;
+    if (out.children.size() == 1) {
+      PlanNode only = std::move(out.children.front());
+      out = std::move(only);
     }
     return true;
   }
@@ -51,6 +112,7 @@ class Resolver {
   [[gnu::noinline]] bool resolve_leaf(const AstNode& node, PlanNode& out) {
     switch (node.kind) {
       case AstKind::kTag: {
+        if (!charge(1, node)) return false;
         if (const auto id = find_user_tag(node.text)) {
           out = make_tag_node(view_, *id, node.position);
           return true;
@@ -59,6 +121,10 @@ class Resolver {
       }
       case AstKind::kPrefix: {
         const auto ids = view_.dictionary().with_prefix(node.text);
+        // Charged before the ids are copied: an over-wide query costs a
+        // binary search here, never the expansion.
+        if (!charge(ids.size(), node)) return false;
+        if (ids.size() >= kCheckEvery) Deadline::check();
         if (!ids.empty()) {
           out = make_union_node(view_, std::vector<TagId>(ids.begin(), ids.end()), node.position);
           return true;
@@ -98,6 +164,7 @@ class Resolver {
   // @name: the saved crowd's own tag, which changes only when the crowd is
   // refreshed or one of its users is deleted (so pages of it are stable).
   [[gnu::noinline]] bool resolve_saved_crowd(const AstNode& node, PlanNode& out) {
+    if (!charge(1, node)) return false;
     if (const auto crowd = view_.system().saved_crowd(node.text)) {
       out = make_tag_node(view_, crowd->id, node.position);
       out.label = "@" + node.text;
@@ -171,6 +238,7 @@ class Resolver {
       first = last - std::min<int64_t>(node.low, 10'000'000) + 1;
     }
     std::vector<TagId> days = view_.system().days_between(node.text, first, last);
+    if (!charge(days.size(), node)) return false;
     if (days.empty()) {
       out = make_empty_node(node.position);
     } else if (days.size() == 1) {
@@ -209,14 +277,38 @@ class Resolver {
     return false;
   }
 
+  // `n` more tags for the plan at `node`, or the kTooManyTags error once the
+  // query's total would pass options.max_tags (limits.h).
+  bool charge(std::size_t n, const AstNode& node) {
+    tags_ += n;
+    if (tags_ <= options_.max_tags) return true;
+    return too_many_tags(node);
+  }
+
+  [[gnu::noinline]] bool too_many_tags(const AstNode& node) {
+    const uint64_t total = tags_touched(root_, view_);
+    std::string what = node.kind == AstKind::kPrefix ? "the prefix '" + node.text + "*'" : "'" + node.text + "'";
+    return fail(Error{ErrorCode::kTooManyTags,
+                      "the query touches " + grouped(total) + " tags once prefixes are expanded; the limit is " +
+                          grouped(options_.max_tags) + " (passed at " + what + ")",
+                      node.position,
+                      {}});
+  }
+
+  // Prefix expansions at least this wide check the deadline before copying.
+  static constexpr std::size_t kCheckEvery = 4096;
+
+  const Ast& root_;
   const IndexView& view_;
   const Options& options_;
+  std::size_t tags_ = 0;             // charged so far
+  DeadlineTicker<64> deadline_;      // one tick a node
 };
 
 }  // namespace
 
 std::variant<PlanNode, Error> resolve(const Ast& ast, const IndexView& view, const Options& options) {
-  Resolver resolver(view, options);
+  Resolver resolver(ast, view, options);
   PlanNode root;
   if (!resolver.resolve(ast, root)) return std::move(*resolver.error);
   return root;

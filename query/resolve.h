@@ -27,8 +27,13 @@ namespace crowd::query {
 //    these is the empty set instead.
 //  - kCrowdTooSmall: a lookalike() seed below options.min_seed (lenient or
 //    not).
+//  - kTooManyTags: the plan would hold more than options.max_tags tags
+//    (limits.h), at the operand that passes the cap; charged before a
+//    prefix's matches are copied, so refusing costs no expansion.
+// Repeated leaf operands of one AND/OR chain resolve once (repeats.h).
 // Resolution evaluates comparisons, within() windows and lookalike() seeds,
-// so it checks the request's deadline (deadline.h) and may throw TimedOut.
+// so it checks the request's deadline (deadline.h) and may throw TimedOut;
+// it also checks every 64 nodes and before any expansion of 4,096+ tags.
 [[nodiscard]] std::variant<PlanNode, Error> resolve(const Ast& ast, const IndexView& view, const Options& options);
 
 }  // namespace crowd::query

@@ -5,7 +5,9 @@
 // on the index invariant that every tag is a subset of the universe (the
 // universe is every user holding a tag, and erasure clears all of them).
 // Each walks the tree bottom-up once, O(nodes) plus the noted sorts;
-// recursion depth = plan depth, bounded via the parser's kMaxDepth.
+// recursion depth = plan depth, bounded via the parser's kMaxDepth. Each
+// checks the calling thread's deadline on entry (deadline.h) and may throw
+// TimedOut; the query caps keep one pass to about a millisecond.
 #pragma once
 
 #include "index/index_view.h"

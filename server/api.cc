@@ -2,6 +2,7 @@
 
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <optional>
 #include <random>
@@ -131,15 +132,21 @@ Reply Api::serve(Request& req, Call& call) {
     reply = error_reply(unavailable("the audit log cannot be written (crowd_audit_log_failing in /metrics); "
                                     "writes are refused until it can"));
   } else {
+    const auto due = options_.time_budget.count() > 0 ? call.arrived + options_.time_budget : Clock::time_point::max();
     try {
       std::optional<query::Deadline::Scope> budget;
-      if (options_.time_budget.count() > 0 && route.budgeted == Budgeted::kYes) {
-        budget.emplace(call.arrived + options_.time_budget);
+      if (route.budgeted == Budgeted::kYes && std::min(due, call.yield_at) != Clock::time_point::max()) {
+        budget.emplace(std::min(due, call.yield_at));
         query::Deadline::check();  // already spent waiting in line
       }
       Exchange exchange{req, url, call, start};
       reply = route.handler(*this, exchange);
     } catch (const query::TimedOut&) {
+      if (Clock::now() < due) {
+        // Stopped at yield_at, within budget: the session runs it again.
+        call.yielded = true;
+        return Reply{};
+      }
       reply = error_reply(timed_out("the request ran past its time budget of " +
                                     std::to_string(options_.time_budget.count()) + " ms (--time-budget-ms)"));
     }

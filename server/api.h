@@ -86,7 +86,10 @@ class Api {
   [[nodiscard]] std::size_t body_limit(const Call& call) const;
   [[nodiscard]] ApiError body_too_large(const Call& call) const;
   // Step 2, after admit() let it through: answers the request. `req` may be
-  // modified (the ingest body is padded for simdjson in place).
+  // modified (the ingest body is padded for simdjson in place). A budgeted
+  // route still running at call.yield_at, within its budget, stops and sets
+  // call.yielded (the Reply is then empty): serve it again with yield_at
+  // max() to finish it.
   [[nodiscard]] Reply serve(Request& req, Call& call);
   // Both steps, for a request read whole; `call` brings its arrival time and
   // takes back the route, the caller and the audit facts.

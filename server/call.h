@@ -17,6 +17,11 @@ struct Call {
   // In. When the request's header had arrived; the time budget counts from
   // here, so time spent queued behind other requests counts too.
   std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
+  // In, from the session: a budgeted handler still running at this time
+  // stops as it would at its time budget, and Api::serve sets `yielded`
+  // instead of answering, so that the session can run the request again
+  // away from its I/O thread (http_server.cc). max(): never.
+  std::chrono::steady_clock::time_point yield_at = std::chrono::steady_clock::time_point::max();
 
   // Out, from Api::admit(): the route table's row (null: no route matched)
   // with the values of its pattern's `{name}` segments, and the caller once
@@ -32,6 +37,10 @@ struct Call {
   // Set by a handler whose route is not audited as a whole but this request
   // writes (a lookalike with save_as).
   bool audit = false;
+  // Out: the request stopped at `yield_at`; the Reply is empty and nothing
+  // was written or audited (a budgeted handler never writes before its last
+  // deadline check), so running it again is safe.
+  bool yielded = false;
 };
 
 }  // namespace crowd::server

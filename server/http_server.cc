@@ -5,6 +5,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -28,7 +29,13 @@ class Session;
 
 struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
   Shared(HttpOptions o, Api& a, Metrics& m)
-      : options(std::move(o)), api(a), metrics(m), acceptor(ioc), signals(ioc, SIGINT, SIGTERM), drain(ioc) {
+      : options(std::move(o)),
+        api(a),
+        metrics(m),
+        compute(std::max(1u, options.threads)),
+        acceptor(ioc),
+        signals(ioc, SIGINT, SIGTERM),
+        drain(ioc) {
     for (unsigned i = 1; i < std::max(1u, options.threads); ++i) more.push_back(std::make_unique<net::io_context>(1));
   }
 
@@ -43,6 +50,9 @@ struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
   // `ioc` also holds the acceptor, the signals and the drain timer.
   net::io_context ioc{1};
   std::vector<std::unique_ptr<net::io_context>> more;
+  // Where budgeted requests that outlast HttpOptions::inline_slice finish,
+  // so that they never hold an I/O worker (and /healthz) for long.
+  net::thread_pool compute;
   std::size_t accepted = 0;
   tcp::acceptor acceptor;
   net::signal_set signals;
@@ -228,32 +238,50 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_read(beast::error_code ec, std::size_t) {
     if (ec) return read_failed(ec);
-    const auto start = std::chrono::steady_clock::now();
-    std::size_t body_bytes = 0;
-    unsigned version = 11;
-    {
-      Request req = parser_->release();
-      body_bytes = req.body().size();
-      version = req.version();
-      try {
-        reply_ = shared_->api.serve(req, call_);
-      } catch (const std::bad_alloc&) {
-        reply_ = error_reply(unavailable("out of memory while answering"));
-      } catch (const std::exception& e) {
-        std::cerr << "crowdd: internal error on " << req.target() << ": " << e.what() << "\n";
-        reply_ = error_reply({http::status::internal_server_error, "internal", "internal error", {}, {}, {}});
-      }
-      keep_alive_ = req.keep_alive() && !shared_->stopping;
+    request_ = parser_->release();
+    served_from_ = std::chrono::steady_clock::now();
+    call_.yield_at = served_from_ + shared_->options.inline_slice;
+    serve();
+    if (call_.yielded) return serve_on_pool();
+    answer();
+  }
+
+  // The request outlasted its slice on this I/O worker: run it again from
+  // the start on the compute pool and answer from this connection's strand.
+  // Nothing else touches the session meanwhile: no read or write is pending.
+  void serve_on_pool() {
+    call_.yielded = false;
+    call_.yield_at = std::chrono::steady_clock::time_point::max();
+    net::post(shared_->compute, [self = shared_from_this()] {
+      self->serve();
+      net::post(self->stream_.get_executor(), [self] { self->answer(); });
+    });
+  }
+
+  void serve() {
+    try {
+      reply_ = shared_->api.serve(request_, call_);
+    } catch (const std::bad_alloc&) {
+      reply_ = error_reply(unavailable("out of memory while answering"));
+    } catch (const std::exception& e) {
+      std::cerr << "crowdd: internal error on " << request_.target() << ": " << e.what() << "\n";
+      reply_ = error_reply({http::status::internal_server_error, "internal", "internal error", {}, {}, {}});
     }
-    // The body is gone: its budget goes back, and so does what serving an
-    // outsized one grew (the parser's buffers, the allocator's free blocks).
-    body_hold_.reset();
-    release_after_outsized_request(body_bytes);
-    const auto micros = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count());
+    // What parsing an outsized body grew is this thread's (the JSON parser
+    // is per thread), so it is given back here, on the thread that served.
+    release_after_outsized_request(request_.body().size());
+  }
+
+  void answer() {
+    keep_alive_ = request_.keep_alive() && !shared_->stopping;
+    const auto micros = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                  std::chrono::steady_clock::now() - served_from_)
+                                                  .count());
     shared_->metrics.record(route_slot(call_.route), reply_.message.result_int(), micros);
-    reply_.message.version(version);
+    reply_.message.version(request_.version());
     reply_.message.keep_alive(keep_alive_);
+    request_ = Request{};
+    body_hold_.reset();  // the body is gone: its budget goes back
     if (reply_.stream) return write_stream();
     write_whole();
   }
@@ -362,6 +390,8 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::shared_ptr<HttpServer::Shared> shared_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  Request request_;  // from its body's arrival until answer()
+  std::chrono::steady_clock::time_point served_from_;
   std::optional<http::response<http::empty_body>> continue_;
   Reply reply_;
   std::optional<http::response<http::empty_body>> head_;
@@ -482,6 +512,9 @@ void HttpServer::run() {
   shared->ioc.run();  // returns once shut down and every session is closed
   guards.clear();
   for (auto& t : workers) t.join();
+  // A request still on the pool (past the drain timeout) finishes its
+  // budget; its answer has nowhere to go.
+  shared->compute.join();
 }
 
 void HttpServer::stop() {

@@ -5,7 +5,13 @@
 // Every connection is bounded: a header size limit, a body limit (413), a
 // deadline on every read and write (a slow or silent client is cut off and
 // cannot hold a worker), and keep-alive. Handlers run on the worker that read
-// the request; they are sub-millisecond, and long outputs (CSV exports) are
+// the request, for at most `inline_slice`: almost every request is done by
+// then (sub-millisecond), and pays no hand-over. A budgeted request still
+// running then stops (as at its time budget; nothing written) and runs again
+// from the start on a separate pool of `threads` compute threads, so that
+// the I/O workers stay free: /healthz, cheap counts and every other
+// connection on that worker are answered while any number of long queries
+// run. Long outputs (CSV exports) are
 // produced chunk by chunk, the next only once the last has been written (a
 // slow reader holds one chunk, not the export). Overload is refused rather
 // than queued without bound: connections past max_connections get 503,
@@ -53,6 +59,13 @@ struct HttpOptions {
   // 64 KiB or more, a streamed export's chunk) may hold this much together;
   // a reply that would go past it is answered 503 with Retry-After instead.
   std::size_t max_queued_reply = 256u << 20;
+  // How long a budgeted handler may run on an I/O worker before it is moved
+  // to the compute pool. It bounds how long one long query delays the other
+  // connections of its worker (/healthz included); the cost is that a long
+  // query does its first slice twice (5 ms of a query that runs for seconds;
+  // unions it built are kept in the union cache). Zero: every budgeted
+  // request runs on the pool.
+  std::chrono::milliseconds inline_slice{5};
 };
 
 class HttpServer {

@@ -19,6 +19,10 @@ ApiError query_error(const query::Error& e) {
       out.status = http::status::payload_too_large;
       out.code = "too_large";
       break;
+    case query::ErrorCode::kTooManyTags:
+      out.status = http::status::bad_request;
+      out.code = "too_many_tags";
+      break;
     case query::ErrorCode::kCrowdTooSmall:
       out.status = http::status::forbidden;
       out.code = "crowd_too_small";
