@@ -109,9 +109,17 @@ class Server:
     def _check(self, t0: float, timeout: float, what: str) -> None:
         if self.proc.poll() is not None:
             raise ServerError(f"{self.name}: crowdd exited with {self.proc.returncode} before {what}:\n"
-                              f"{self.stderr()[-3000:]}")
+                              f"{self._stderr_excerpt()}")
         if time.perf_counter() - t0 > timeout:
-            raise ServerError(f"{self.name}: crowdd not {what} after {timeout:.0f} s:\n{self.stderr()[-3000:]}")
+            raise ServerError(f"{self.name}: crowdd not {what} after {timeout:.0f} s:\n{self._stderr_excerpt()}")
+
+    def _stderr_excerpt(self) -> str:
+        # Why crowdd stopped is usually its first line (a bad flag is followed
+        # by the whole --help) and what it was doing its last, so keep both.
+        text = self.stderr()
+        if len(text) <= 4000:
+            return text
+        return f"{text[:1000]}\n[... {len(text) - 3500} bytes ...]\n{text[-2500:]}"
 
     def _healthy(self) -> bool:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
