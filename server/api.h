@@ -63,6 +63,9 @@ struct ApiOptions {
   // Per-request time budget from the request's arrival (Call::arrived): an
   // evaluation past it stops and answers 503 timeout. 0: none.
   std::chrono::milliseconds time_budget{0};
+  // --max-future-days: events dated later than today (UTC, wall clock) plus
+  // this are refused (event_days.h).
+  uint32_t max_future_days = 1;
   // --max-body: the body limit of bulk writes, and a cap on every other's.
   std::size_t max_body = 256u << 20;
 };
