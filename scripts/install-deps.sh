@@ -22,6 +22,7 @@ serve_packages=(
   libboost-url1.81-dev      # query-string parsing
   nlohmann-json3-dev        # JSON at the edges (tests, tools)
   libsimdjson-dev           # request and NDJSON parsing
+  libssl-dev                # libcrypto: HMAC-SHA256 and RAND_bytes (page cursors)
 )
 test_packages=(
   libgtest-dev libbenchmark-dev

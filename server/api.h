@@ -31,6 +31,7 @@
 #include "server/api_error.h"
 #include "server/call.h"
 #include "server/metrics.h"
+#include "server/page_cursor.h"
 #include "server/reply.h"
 #include "server/route.h"
 
@@ -147,6 +148,8 @@ class Api {
   Metrics& metrics_;
   ApiOptions options_;
   query::UnionCache* unions_;
+  // Seals /v1/ids page cursors with this process's random key.
+  PageCursors cursors_;
 };
 
 // Microseconds since `start`.
