@@ -105,6 +105,9 @@ class Api {
   // Compilation options of one request.
   [[nodiscard]] query::Options query_options(bool lenient) const;
 
+  // POST /v1/admin/tags/prune (api_info.cc).
+  Reply prune_tags(Clock::time_point start);
+
   // Query routes (api_query.cc).
   Reply count_get(const boost::urls::url_view& url, Clock::time_point start);
   Reply count_post(const Request& req, Clock::time_point start);
