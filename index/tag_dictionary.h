@@ -10,9 +10,9 @@
 // each PUT of a new crowd name made one (plus a sort of every name), so a PUT
 // went from ~7 to ~20 ms as crowds grew to 29k (issue 14, item 8b). Names
 // live in immutable chunks of kChunk shared by every later dictionary (only
-// the last, partial chunk is copied), the hash map's keys are views into
-// them (copied as plain bytes), and new names are merged into the sorted
-// order instead of sorting it again.
+// the last, partial chunk is copied), the hash map (keys: views into them)
+// is built afresh without copying a string, and new names are merged into
+// the sorted order instead of sorting it again.
 #pragma once
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -63,9 +63,9 @@ class TagDictionary {
   [[nodiscard]] std::span<const TagId> system_with_prefix(std::string_view prefix) const;
 
   // A new dictionary holding these tags too; names already present are
-  // skipped. For k new names among n: O(k log k + k log n) comparisons, and
-  // copies of O(n / kChunk) chunk pointers, O(n) hash slots and sorted ids
-  // (plain bytes) and at most kChunk names.
+  // skipped. For k new names among n: O(k log k + k log n) comparisons,
+  // O(n) hash inserts of views (no string copies), and copies of the sorted
+  // ids, O(n / kChunk) chunk pointers and at most kChunk names.
   [[nodiscard]] std::shared_ptr<const TagDictionary> with_added(std::span<const std::string> names) const;
 
   // Builds a dictionary from names in id order (snapshot loading). Duplicate
