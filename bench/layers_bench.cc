@@ -353,7 +353,7 @@ void BM_IngestParse(benchmark::State& state) {
     WriteBatch batch;
     server::BatchSink sink(batch);
     server::IngestCounts counts;
-    if (auto e = server::parse_ndjson(b.body, sink, counts)) fail(state, "parse_ndjson: " + e->message);
+    if (auto e = server::parse_ndjson(b.body, sink, counts, server::EventDayLimit::none())) fail(state, "parse_ndjson: " + e->message);
     benchmark::DoNotOptimize(batch.pair_count());
   }
   state.counters["lines"] = static_cast<double>(b.lines);
@@ -376,7 +376,7 @@ void BM_IngestParseApply(benchmark::State& state) {
     WriteBatch batch;
     server::BatchSink sink(batch);
     server::IngestCounts counts;
-    if (auto e = server::parse_ndjson(b.body, sink, counts)) fail(state, "parse_ndjson: " + e->message);
+    if (auto e = server::parse_ndjson(b.body, sink, counts, server::EventDayLimit::none())) fail(state, "parse_ndjson: " + e->message);
     WriteResult result;
     if (!index->apply(batch, result)) fail(state, "Index::apply: the user table is full");
     benchmark::DoNotOptimize(result.added);

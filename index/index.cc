@@ -94,6 +94,34 @@ void Index::restore(std::shared_ptr<UserTable> users, std::shared_ptr<const TagD
   publish(std::move(next));
 }
 
+uint64_t Index::drop_empty_tags() {
+  const auto base = view();
+  const auto& old = base->parts();
+  const TagDictionary& dictionary = *old.dictionary;
+  std::vector<std::string> names;
+  IndexView::Parts next;
+  next.tags.reserve(old.tags.size());
+  for (TagId id = 0; id < old.tags.size(); ++id) {
+    const auto& name = dictionary.name(id);
+    const bool droppable = !system_tags::is_system(name) || system_tags::day_of_any(name).has_value();
+    if (droppable && old.tags[id]->cardinality == 0) continue;
+    names.push_back(name);
+    next.tags.push_back(old.tags[id]);  // shared, not copied
+    next.bitmap_bytes += old.tags[id]->bytes;
+  }
+  const uint64_t dropped = old.tags.size() - next.tags.size();
+  if (dropped == 0) return 0;
+  next.dictionary = TagDictionary::from_names(std::move(names));
+  next.universe = old.universe;
+  next.users = old.users;
+  next.ordinal_count = old.ordinal_count;
+  next.version = old.version + 1;
+  next.entries = old.entries;
+  next.newest_day = old.newest_day;  // only empty days went
+  publish(std::move(next));
+  return dropped;
+}
+
 void Index::merge(const std::vector<std::string>& names, std::vector<Bitmap> bitmaps, const Bitmap& members) {
   const auto base = view();
   const auto& old = base->parts();

@@ -44,6 +44,16 @@ class Index {
   // `names` must be distinct; bitmaps[i] belongs to names[i].
   void merge(const std::vector<std::string>& names, std::vector<Bitmap> bitmaps, const Bitmap& members);
 
+  // Drops from the dictionary every users' tag and every day tag
+  // (system_tags.h) whose bitmap is empty — names that may hold personal
+  // data and no longer describe anyone (issue 14, item 8c). Other system
+  // tags stay even when empty (a saved crowd may have no members; an
+  // attribute's slices are read by position). Tag ids are handed out again
+  // densely, so the caller must make the result durable by a snapshot, not
+  // the log (Store::bulk_load): a logged batch names tags, never ids. Writer
+  // lock held. Returns the number of tags dropped. O(tags log tags).
+  uint64_t drop_empty_tags();
+
   // Writer side: the user table, for loaders that hand out ordinals.
   [[nodiscard]] UserTable& users() { return *users_; }
 

@@ -5,6 +5,14 @@
 // by bytes so a prefix ("cat:2520377:*") is one contiguous range found with
 // two binary searches. A new tag produces a new dictionary (with_added); the
 // old one stays valid for readers that hold it.
+//
+// with_added must not cost a copy of every name: a saved crowd is a tag, and
+// each PUT of a new crowd name made one (plus a sort of every name), so a PUT
+// went from ~7 to ~20 ms as crowds grew to 29k (issue 14, item 8b). Names
+// live in immutable chunks of kChunk shared by every later dictionary (only
+// the last, partial chunk is copied), the hash map (keys: views into them)
+// is built afresh without copying a string, and new names are merged into
+// the sorted order instead of sorting it again.
 #pragma once
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -35,11 +43,11 @@ class TagDictionary {
   // O(1) expected.
   [[nodiscard]] std::optional<TagId> find(std::string_view name) const;
   // The tag's name; id must be < size().
-  [[nodiscard]] const std::string& name(TagId id) const { return names_[id]; }
+  [[nodiscard]] const std::string& name(TagId id) const { return (*chunks_[id / kChunk])[id % kChunk]; }
   // Every name, system tags included (index/system_tags.h).
-  [[nodiscard]] std::size_t size() const { return names_.size(); }
+  [[nodiscard]] std::size_t size() const { return size_; }
   // Users' tags only: what listings and counts of tags show.
-  [[nodiscard]] std::size_t user_tag_count() const { return names_.size() - system_count_; }
+  [[nodiscard]] std::size_t user_tag_count() const { return size_ - system_count_; }
   // Whether `id` is a system tag.
   [[nodiscard]] bool is_system(TagId id) const;
 
@@ -55,7 +63,9 @@ class TagDictionary {
   [[nodiscard]] std::span<const TagId> system_with_prefix(std::string_view prefix) const;
 
   // A new dictionary holding these tags too; names already present are
-  // skipped. O(n log n) in the new size: meant for batches, not per tag.
+  // skipped. For k new names among n: O(k log k + k log n) comparisons,
+  // O(n) hash inserts of views (no string copies), and copies of the sorted
+  // ids, O(n / kChunk) chunk pointers and at most kChunk names.
   [[nodiscard]] std::shared_ptr<const TagDictionary> with_added(std::span<const std::string> names) const;
 
   // Builds a dictionary from names in id order (snapshot loading). Duplicate
@@ -63,16 +73,24 @@ class TagDictionary {
   [[nodiscard]] static std::shared_ptr<const TagDictionary> from_names(std::vector<std::string> names);
 
  private:
+  static constexpr std::size_t kChunk = 1024;
+  using Chunk = std::vector<std::string>;
+
   void rebuild_sorted();
+  void count_system();
   // Tags in `range` whose names start with `prefix`.
   [[nodiscard]] std::span<const TagId> prefix_range(std::span<const TagId> range, std::string_view prefix) const;
 
-  std::vector<std::string> names_;  // by TagId
+  // Names by TagId, kChunk a chunk. A chunk is never changed once a
+  // dictionary holds it, so the string_views in ids_ stay valid for as long
+  // as any dictionary sharing the chunk lives.
+  std::vector<std::shared_ptr<const Chunk>> chunks_;
+  std::size_t size_ = 0;
   std::vector<TagId> sorted_;       // TagIds in byte order of names
   // System tags sort first (their names start with a control byte, users'
   // cannot): sorted_[0, system_count_) are they.
   std::size_t system_count_ = 0;
-  boost::unordered_flat_map<std::string, TagId, StringHash, StringEq> ids_;
+  boost::unordered_flat_map<std::string_view, TagId, StringHash, StringEq> ids_;  // keys view chunks_
 };
 
 }  // namespace crowd

@@ -33,6 +33,7 @@
 #include "server/api_error.h"
 #include "server/call.h"
 #include "server/metrics.h"
+#include "server/page_cursor.h"
 #include "server/reply.h"
 #include "server/route.h"
 
@@ -66,6 +67,9 @@ struct ApiOptions {
   // Per-request time budget from the request's arrival (Call::arrived): an
   // evaluation past it stops and answers 503 timeout. 0: none.
   std::chrono::milliseconds time_budget{0};
+  // --max-future-days: events dated later than today (UTC, wall clock) plus
+  // this are refused (event_days.h).
+  uint32_t max_future_days = 1;
   // --max-body: the body limit of bulk writes, and a cap on every other's.
   std::size_t max_body = 256u << 20;
 };
@@ -114,6 +118,9 @@ class Api {
   [[nodiscard]] static std::string_view caller(const Call& call);
   // Compilation options of one request.
   [[nodiscard]] query::Options query_options(bool lenient) const;
+
+  // POST /v1/admin/tags/prune (api_info.cc).
+  Reply prune_tags(Clock::time_point start);
 
   // Query routes (api_query.cc).
   Reply count_get(const boost::urls::url_view& url, Clock::time_point start);
@@ -167,6 +174,8 @@ class Api {
                                                            const roaring_bitmap_t* crowd);
   // Requests to audited routes refused 401: not logged, counted (/metrics).
   std::atomic<uint64_t> unauthenticated_refusals_{0};
+  // Seals /v1/ids page cursors with this process's random key.
+  PageCursors cursors_;
 };
 
 // Microseconds since `start`.

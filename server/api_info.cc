@@ -1,5 +1,5 @@
 // Info routes: /v1/tags, /v1/fields, /healthz, /metrics, /v1/admin/snapshot,
-// /v1/openapi.json.
+// /v1/admin/tags/prune, /v1/openapi.json.
 #include <algorithm>
 
 #include "server/api.h"
@@ -112,6 +112,24 @@ Reply Api::snapshot() {
   w.raw("{").key("bytes").number(info.bytes).raw(",").key("took_us").number(info.micros).raw(",").key("path").string(
       info.path);
   w.raw("}");
+  return json_reply(http::status::ok, std::move(body));
+}
+
+// Tag names can hold personal data ("email:ann@example.com") and used to
+// outlive the erasure of everyone who had them. Pruning drops the names no
+// user holds from the dictionary (Index::drop_empty_tags) and writes a
+// snapshot at once, under the writer lock (Store::bulk_load): the snapshot,
+// not a log record, makes it durable, and it truncates the log whose records
+// still name the tags. Without --data-dir the prune is in memory only.
+Reply Api::prune_tags(Clock::time_point start) {
+  uint64_t dropped = 0;
+  std::string error;
+  const bool durable = store_.bulk_load([&dropped](Index& index) { dropped = index.drop_empty_tags(); }, error);
+  if (!durable) return error_reply(unavailable("pruned in memory, but the snapshot failed: " + error));
+  std::string body;
+  JsonWriter w(body);
+  w.raw("{").key("dropped").number(dropped).raw(",").key("snapshot").boolean(store_.persistent());
+  w.raw(",").key("took_us").number(micros_since(start)).raw("}");
   return json_reply(http::status::ok, std::move(body));
 }
 

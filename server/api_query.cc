@@ -8,6 +8,7 @@
 #include "server/id_export.h"
 #include "server/json_fields.h"
 #include "server/json_writer.h"
+#include "server/access.h"
 #include "server/page_cursor.h"
 #include "server/query_support.h"
 #include "server/query_params.h"
@@ -101,13 +102,17 @@ Reply Api::ids_post(const Request& req, Call& call, Clock::time_point start) {
 
 Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::string_view cursor_text, Call& call,
                     Clock::time_point start) {
-  const uint32_t query_hash = PageCursor::hash_query(q);
+  const CursorScope scope{q, lenient, call.principal != nullptr ? std::string_view(call.principal->name) : ""};
   Ordinal from = 0;
   if (!cursor_text.empty()) {
-    const auto cursor = PageCursor::decode(cursor_text);
-    if (!cursor) return error_reply(bad_request("cursor is not one this server issued"));
-    if (cursor->query_hash != query_hash) return error_reply(bad_request("cursor belongs to a different query"));
-    from = cursor->next;
+    const auto next = cursors_.open(cursor_text, scope);
+    if (!next) {
+      return error_reply({http::status::bad_request, "bad_cursor",
+                          "cursor is not one this server issued for this query and caller (cursors do not "
+                          "survive a restart: start again without one)",
+                          {}, {}, {}});
+    }
+    from = *next;
   }
   const auto view = store_.view();
   auto compiled = query::compile(q, *view, query_options(lenient));
@@ -143,7 +148,7 @@ Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::strin
   }
   w.raw("],").key("count").number(count).raw(",").key("cursor");
   if (more) {
-    w.string(PageCursor{ordinals[n], query_hash}.encode());
+    w.string(cursors_.issue(ordinals[n], scope));
   } else {
     w.null();
   }

@@ -34,7 +34,7 @@ std::string media_type(std::string_view content_type) {
 // Reads [{"id": ..., "tags": [...]}, ...] from `list` into the batch; `what`
 // names the list in messages ("add", "remove").
 std::optional<ApiError> read_assign_list(simdjson::dom::element list, std::string_view what, WriteBatch& batch,
-                                       bool adding) {
+                                       bool adding, const EventDayLimit& latest) {
   simdjson::dom::array entries;
   if (list.get(entries)) {
     // Built with append: GCC 12 warns falsely (-Wrestrict) on "lit" + string.
@@ -49,7 +49,7 @@ std::optional<ApiError> read_assign_list(simdjson::dom::element list, std::strin
     where.append("[").append(std::to_string(index++)).append("]");
     simdjson::dom::object obj;
     if (entry.get(obj)) return bad_request(where + ": expected an object {\"id\", \"tags\"}");
-    if (auto problem = read_user_record(obj, adding ? RecordMode::kAdd : RecordMode::kRemove, record,
+    if (auto problem = read_user_record(obj, adding ? RecordMode::kAdd : RecordMode::kRemove, record, latest,
                                         [&](std::string_view name) { return batch.intern(name); },
                                         [&](std::string_view tag, int64_t day) { return batch.intern_day(tag, day); })) {
       where.append(".").append(*problem);
@@ -76,7 +76,7 @@ Reply Api::ingest(Request& req, Call& call) {
   std::optional<ApiError> error;
   if (type.empty() || type == "application/x-ndjson") {
     ensure_padding(req.body());
-    error = parse_ndjson(req.body(), sink, counts);
+    error = parse_ndjson(req.body(), sink, counts, EventDayLimit::from_wall_clock(options_.max_future_days));
   } else if (type == "text/csv") {
     error = parse_csv(req.body(), sink, counts);
   } else {
@@ -120,11 +120,12 @@ Reply Api::assign(const Request& req, Call& call) {
   };
   if (auto e = read_body_fields(req.body(), fields)) return error_reply(*e);
   // Adds first, then removes: a pair in both ends up cleared.
+  const auto latest = EventDayLimit::from_wall_clock(options_.max_future_days);
   if (has_add) {
-    if (auto e = read_assign_list(add_list, "add", batch, true)) return error_reply(*e);
+    if (auto e = read_assign_list(add_list, "add", batch, true, latest)) return error_reply(*e);
   }
   if (has_remove) {
-    if (auto e = read_assign_list(remove_list, "remove", batch, false)) return error_reply(*e);
+    if (auto e = read_assign_list(remove_list, "remove", batch, false, latest)) return error_reply(*e);
   }
   WriteResult result;
   if (!batch.empty()) {

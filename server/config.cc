@@ -32,8 +32,10 @@ const char* usage() {
   --seed S             seed for --demo (default 42)
   --union-cache-mb N   memory for unions of 2+ tags kept between queries
                        (prefixes, city lists; default 256, 0 = off)
-  --retention-days N   keep dated tags' days only for the newest N days in the index
-                       (default 0 = keep every day); the plain tags stay
+  --retention-days N   keep dated tags' days only for the last N days by the wall clock (UTC):
+                       today and the N-1 before it (default 0 = keep every day); the plain tags stay
+  --max-future-days N  refuse events dated later than today (UTC, wall clock) + N days
+                       (default 1)
   --max-body BYTES     largest request body (default 268435456)
   --max-inflight-body-mb N  memory all request bodies being read may hold together; a body
                        that would exceed it is answered 503 with Retry-After, unread
@@ -140,6 +142,14 @@ std::optional<Config> parse_config(int argc, const char* const* argv, std::strin
       const auto v = value(i, flag);
       if (!v || !parse_number(*v, c.retention_days)) {
         if (error.empty()) error = "--retention-days must be an unsigned integer (0 keeps every day)";
+        return std::nullopt;
+      }
+    } else if (flag == "--max-future-days") {
+      // Today + N is capped at 9999-12-31 (event_days.h); the bound only
+      // keeps the sum from overflowing.
+      const auto v = value(i, flag);
+      if (!v || !parse_number(*v, c.max_future_days) || c.max_future_days > 3'000'000) {
+        if (error.empty()) error = "--max-future-days must be an integer from 0 to 3000000";
         return std::nullopt;
       }
     } else if (flag == "--max-body") {

@@ -21,6 +21,7 @@ struct Config {
   uint64_t seed = 42;                    // --seed, for --demo
   uint64_t union_cache_mb = 256;         // --union-cache-mb (0: off)
   uint32_t retention_days = 0;           // --retention-days (0: keep every day of dated tags)
+  uint32_t max_future_days = 1;          // --max-future-days: latest event day is today (UTC) + this
   // Security (docs/security.md).
   std::string tokens_file;               // --tokens FILE (empty: no access control, loopback only)
   std::string audit_log;                 // --audit-log FILE

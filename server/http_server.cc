@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "server/outsized_request.h"
+#include "server/http_framing.h"
 
 namespace crowd::server {
 
@@ -127,6 +128,9 @@ class Session : public std::enable_shared_from_this<Session> {
     idle_ = false;
     if (ec) return read_failed(ec);
     call_ = Call{};  // arrived: now
+    // Framing Beast accepts but RFC 9112 does not (http_framing.h): refused
+    // first, and the connection closed, since its next bytes may be a body.
+    if (auto problem = framing_problem(parser_->get())) return reply_and_close(*problem);
     if (shared_->in_progress.fetch_add(1, std::memory_order_relaxed) >= shared_->options.max_queue) {
       shared_->in_progress.fetch_sub(1, std::memory_order_relaxed);
       auto error = too_many_requests("too many requests in progress (" +

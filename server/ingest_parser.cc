@@ -35,7 +35,8 @@ void ensure_padding(std::string& s) {
   if (s.capacity() - s.size() < simdjson::SIMDJSON_PADDING) s.reserve(s.size() + simdjson::SIMDJSON_PADDING);
 }
 
-std::optional<ApiError> parse_ndjson(std::string_view body, TagSink& sink, IngestCounts& counts) {
+std::optional<ApiError> parse_ndjson(std::string_view body, TagSink& sink, IngestCounts& counts,
+                                     const EventDayLimit& latest) {
   auto& parser = thread_json_parser();
   UserRecord record;
   return for_each_line(body, [&](std::string_view line, uint64_t number) -> std::optional<ApiError> {
@@ -48,7 +49,7 @@ std::optional<ApiError> parse_ndjson(std::string_view body, TagSink& sink, Inges
     simdjson::dom::object obj;
     if (root.get(obj)) return bad_line(number, "expected a JSON object");
     if (auto problem =
-            read_user_record(obj, RecordMode::kAdd, record, [&](std::string_view name) { return sink.tag(name); },
+            read_user_record(obj, RecordMode::kAdd, record, latest, [&](std::string_view name) { return sink.tag(name); },
                              [&](std::string_view tag, int64_t day) { return sink.day(tag, day); })) {
       return bad_line(number, std::move(*problem));
     }

@@ -14,6 +14,7 @@
 #include "index/bulk_loader.h"
 #include "index/write_batch.h"
 #include "server/api_error.h"
+#include "server/event_days.h"
 
 namespace crowd::server {
 
@@ -75,8 +76,10 @@ struct IngestCounts {
 // "events"?: [...]} (user_tags_json.h); blank lines are skipped. `body` must stay readable for SIMDJSON_PADDING bytes past each
 // line: pass a string whose capacity has that much room (ensure_padding()).
 // On the first bad line returns bad_line with its 1-based number; the sink
-// may then hold part of the input (callers discard it).
-[[nodiscard]] std::optional<ApiError> parse_ndjson(std::string_view body, TagSink& sink, IngestCounts& counts);
+// may then hold part of the input (callers discard it). An event dated after
+// `latest` is a bad line (event_days.h).
+[[nodiscard]] std::optional<ApiError> parse_ndjson(std::string_view body, TagSink& sink, IngestCounts& counts,
+                                                   const EventDayLimit& latest);
 
 // CSV: lines `id,tag`, no header; the tag is everything after the first
 // comma; a trailing \r is dropped; blank lines are skipped.

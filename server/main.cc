@@ -16,6 +16,7 @@
 #include "server/access.h"
 #include "server/api.h"
 #include "server/audit_log.h"
+#include "server/event_days.h"
 #include "server/retention.h"
 #include "server/config.h"
 #include "server/http_server.h"
@@ -119,12 +120,16 @@ int main(int argc, char** argv) {
             << view->bitmap_bytes() / (1 << 20) << " MiB of bitmaps, RSS " << resident_bytes() / (1 << 20)
             << " MiB\n";
 
+  if (const auto note = days_beyond_note(*view, EventDayLimit::from_wall_clock(config->max_future_days))) {
+    std::cerr << "crowdd: warning: " << *note << "\n";
+  }
+
   Metrics metrics(config->http.max_inflight_body, config->http.max_queued_reply);
   std::unique_ptr<query::UnionCache> unions;
   if (config->union_cache_mb > 0) unions = std::make_unique<query::UnionCache>(config->union_cache_mb << 20);
   std::unique_ptr<Retention> retention;
   if (config->retention_days > 0) {
-    retention = std::make_unique<Retention>(*store, config->retention_days);
+    retention = std::make_unique<Retention>(*store, config->retention_days, wall_clock_today);
     const auto cleared = retention->enforce(nullptr, error);
     if (!cleared) {
       std::cerr << "crowdd: cannot start: " << error << "\n";
@@ -141,6 +146,7 @@ int main(int argc, char** argv) {
   api_options.min_seed_size = config->min_seed_size.value_or(config->min_export_size);
   api_options.time_budget = std::chrono::milliseconds(config->time_budget_ms);
   api_options.max_body = config->http.max_body;
+  api_options.max_future_days = config->max_future_days;
   Api api(*store, metrics, api_options);
   HttpServer server(config->http, api, metrics);
   if (!server.listen(error)) {

@@ -1,16 +1,20 @@
 #include "server/retention.h"
 
+#include <utility>
+
 #include "index/system_view.h"
 
 namespace crowd::server {
 
+Retention::Retention(Store& store, uint32_t days, Today today)
+    : store_(store), days_(days), today_(std::move(today)) {}
+
 std::optional<uint64_t> Retention::enforce(const WriteBatch* written, std::string& error) {
   std::lock_guard lock(running_);
   const auto view = store_.view();
-  const auto newest = view->newest_day();
-  if (!newest) return 0;
-  const int64_t horizon = *newest - static_cast<int64_t>(days_) + 1;
-  const bool moved = *newest != enforced_for_;
+  const int64_t today = today_();
+  const int64_t horizon = today - static_cast<int64_t>(days_) + 1;
+  const bool moved = today != enforced_for_;
   std::vector<TagId> old;
   if (moved) {
     old = view->system().days_before(horizon);
@@ -27,7 +31,7 @@ std::optional<uint64_t> Retention::enforce(const WriteBatch* written, std::strin
       return std::nullopt;
     }
   }
-  if (moved) enforced_for_ = *newest;
+  if (moved) enforced_for_ = today;
   return cleared;
 }
 

@@ -36,6 +36,8 @@ std::span<const Route> Api::routes() {
      [](Api& a, Exchange&) { return a.openapi(); }, "this API as an OpenAPI 3.1 document"},
     {verb::post, "/v1/admin/snapshot", kScopeAdmin, A::kNo, B::kNo, kIgnoredBody, kNone,
      [](Api& a, Exchange&) { return a.snapshot(); }, "write a snapshot now"},
+    {verb::post, "/v1/admin/tags/prune", kScopeAdmin, A::kYes, B::kNo, kIgnoredBody, kNone,
+     [](Api& a, Exchange& x) { return a.prune_tags(x.start); }, "drop tags no user holds, then snapshot"},
 
     // Queries (api_query.cc).
     {verb::get, "/v1/count", kScopeRead, A::kNo, B::kYes, kNoBody, kCountParams,

@@ -91,7 +91,8 @@ bool load_startup_data(const Config& config, Store& store, std::string& error) {
             ok = false;
             return;
           }
-          if (auto e = csv ? parse_csv(body, sink, counts) : parse_ndjson(body, sink, counts)) {
+          if (auto e = csv ? parse_csv(body, sink, counts)
+                         : parse_ndjson(body, sink, counts, EventDayLimit::from_wall_clock(config.max_future_days))) {
             error = path + ":" + std::to_string(e->line.value_or(0)) + ": " + e->message;
             ok = false;
             return;

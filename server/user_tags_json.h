@@ -22,6 +22,7 @@
 
 #include "index/ids.h"
 #include "query/date.h"
+#include "server/event_days.h"
 #include "server/request_json.h"
 
 namespace crowd::server {
@@ -49,11 +50,13 @@ inline std::string element_problem(std::string_view field, std::size_t index, st
 // batch-local numbers; an event's tag and day through `intern_day`, which
 // returns its day tag's). "id" and at least one of the others are required;
 // unknown fields are refused so that a typo cannot silently write nothing.
+// An event dated after `latest` is refused (event_days.h).
 // On a problem returns its description, naming the field and element
 // ("tags[2]: must be a string"); callers add where the object was.
 template <class Intern, class InternDay>
 [[nodiscard]] std::optional<std::string> read_user_record(simdjson::dom::object obj, RecordMode mode,
-                                                          UserRecord& out, Intern&& intern, InternDay&& intern_day) {
+                                                          UserRecord& out, const EventDayLimit& latest,
+                                                          Intern&& intern, InternDay&& intern_day) {
   bool saw_id = false;
   bool saw_data = false;
   out.tags.clear();
@@ -117,6 +120,7 @@ template <class Intern, class InternDay>
         if (auto problem = tag_problem(tag)) return detail::element_problem("events", index, "tag: " + *problem);
         const auto day = query::parse_day(day_text);
         if (!day) return detail::element_problem("events", index, "day: must be a date YYYY-MM-DD");
+        if (auto late = latest.problem(*day)) return detail::element_problem("events", index, "day: " + *late);
         out.tags.push_back(intern(tag));
         day_tags.push_back(intern_day(tag, *day));
         ++index;

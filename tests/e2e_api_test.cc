@@ -178,7 +178,7 @@ TEST_F(ApiTest, BadRequestsAreRefused) {
       {"POST", "/v1/ingest", "1,vip\n", "application/xml", 415, "unsupported_media_type"},
       {"POST", "/v1/ids", "{\"q\": \"vip\", \"limit\": 0}", "application/json", 400, "bad_request"},
       {"POST", "/v1/ids", "{\"q\": \"vip\", \"limit\": 1000001}", "application/json", 400, "bad_request"},
-      {"POST", "/v1/ids", "{\"q\": \"vip\", \"cursor\": \"garbage\"}", "application/json", 400, "bad_request"},
+      {"POST", "/v1/ids", "{\"q\": \"vip\", \"cursor\": \"garbage\"}", "application/json", 400, "bad_cursor"},
       {"GET", "/v1/ids?q=vip&format=xml", "", "", 400, "bad_request"},
       {"GET", "/v1/tags?limit=100001", "", "", 400, "bad_request"},
       {"GET", "/v1/tags?limit=abc", "", "", 400, "bad_request"},

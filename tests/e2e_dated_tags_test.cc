@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <random>
@@ -437,29 +438,35 @@ TEST_F(DatedTagsTest, BadEventsRejectTheWholeBatch) {
   expect_model_holds("after rejected batches");
 }
 
-// --retention-days N: after a write, days older than newest - N + 1 go; the
-// plain tags stay; the same after a restart.
+// Today by the test's own clock (UTC days since 1970-01-01), the day the
+// server's retention counts back from and its event limit counts on from.
+int64_t today_utc() {
+  return std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()).time_since_epoch().count();
+}
+
+// --retention-days N: days older than today - N + 1 (wall clock, UTC) go at
+// start and after each write; the plain tags stay; the same after a restart.
 TEST(DatedRetentionTest, OldDaysAreDroppedPlainTagsStay) {
   const auto dir = temp_dir("crowd-e2e-retention");
   const int kKeep = 10;
+  const int64_t today = today_utc();
+  const int64_t first = today - kSpan + 1;
   DatedModel m;
   uint64_t pairs = 0;
-  const std::string ndjson = random_events(m, 777, 400, kFirst, kSpan, pairs);
-  int64_t newest = m.newest_day();
-  ASSERT_EQ(newest, kFirst + kSpan - 1);
+  const std::string ndjson = random_events(m, 777, 400, first, kSpan, pairs);
+  ASSERT_EQ(m.newest_day(), today);
   const DatedModel unpruned = m;
-  m.forget_before(newest - kKeep + 1);
+  m.forget_before(today - kKeep + 1);
 
   const auto check = [&](const ServerProcess& s, const std::string& context) {
     for (const auto& t : kEventTags) {
       const std::string quoted = t.find(' ') == std::string::npos ? t : "\"" + t + "\"";
       EXPECT_EQ(count_of(s, quoted), m.holders(t)) << context << " " << t;
       // Old days: empty, though they had users.
-      EXPECT_EQ(count_of(s, within_q(t, kFirst, newest - kKeep)), 0u) << context << " " << t;
+      EXPECT_EQ(count_of(s, within_q(t, first, today - kKeep)), 0u) << context << " " << t;
       // Kept days: as sent.
-      EXPECT_EQ(csv_ids(s, within_q(t, newest - kKeep + 1, newest)), m.within(t, newest - kKeep + 1, newest))
+      EXPECT_EQ(csv_ids(s, within_q(t, today - kKeep + 1, today + 1)), m.within(t, today - kKeep + 1, today + 1))
           << context << " " << t;
-      EXPECT_EQ(count_of(s, within_days_q(t, 365)), m.within(t, kFirst, newest).size()) << context << " " << t;
     }
   };
   {
@@ -469,18 +476,17 @@ TEST(DatedRetentionTest, OldDaysAreDroppedPlainTagsStay) {
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(body_json(r)["assignments"], pairs);
     // The old days really had users (else the test proves nothing).
-    ASSERT_GT(unpruned.within("cat:1:buy", kFirst, newest - kKeep).size(), 20u);
+    ASSERT_GT(unpruned.within("cat:1:buy", first, today - kKeep).size(), 20u);
     check(s, "after ingest");
 
-    // A newer day moves the horizon: 3 more days go.
+    // Tomorrow (inside --max-future-days 1) is taken and moves nothing: the
+    // horizon is the wall clock's, not the newest event's.
     ASSERT_EQ(s.post("/v1/assign", R"({"add": [{"id": 3, "events": [{"tag": "cat:1:buy", "day": ")" +
-                                       day_text(newest + 3) + R"("}]}]})")
+                                       day_text(today + 1) + R"("}]}]})")
                   .status,
               200);
-    m.event(3, "cat:1:buy", newest + 3);
-    newest += 3;
-    m.forget_before(newest - kKeep + 1);
-    check(s, "after moving the newest day");
+    m.event(3, "cat:1:buy", today + 1);
+    check(s, "after an event dated tomorrow");
     EXPECT_EQ(s.stop(), 0) << s.log();
   }
   {
@@ -500,54 +506,146 @@ TEST(DatedRetentionTest, OldDaysAreDroppedPlainTagsStay) {
 // A restart with a shorter retention applies it at start.
 TEST(DatedRetentionTest, AShorterRetentionAppliesAtStart) {
   const auto dir = temp_dir("crowd-e2e-retention2");
+  const int64_t today = today_utc();
+  const int64_t first = today - kSpan + 1;
   DatedModel m;
   uint64_t pairs = 0;
-  const std::string ndjson = random_events(m, 31337, 300, kFirst, kSpan, pairs);
-  const int64_t newest = m.newest_day();
+  const std::string ndjson = random_events(m, 31337, 300, first, kSpan, pairs);
   {
     ServerProcess s({"--data-dir", dir, "--threads", "2"});  // keeps every day
     ASSERT_TRUE(s.ok()) << s.log();
     ASSERT_EQ(s.post("/v1/ingest", ndjson, "application/x-ndjson").status, 200);
-    EXPECT_EQ(count_of(s, within_q("cat:2:buy", kFirst, newest)), m.within("cat:2:buy", kFirst, newest).size());
+    EXPECT_EQ(count_of(s, within_q("cat:2:buy", first, today)), m.within("cat:2:buy", first, today).size());
     EXPECT_EQ(s.stop(), 0) << s.log();
   }
   ServerProcess s({"--data-dir", dir, "--retention-days", "5", "--threads", "2"});
   ASSERT_TRUE(s.ok()) << s.log();
-  m.forget_before(newest - 4);
+  m.forget_before(today - 4);
   for (const auto& t : kEventTags) {
     const std::string quoted = t.find(' ') == std::string::npos ? t : "\"" + t + "\"";
     EXPECT_EQ(count_of(s, quoted), m.holders(t)) << t;
-    EXPECT_EQ(count_of(s, within_q(t, kFirst, newest)), m.within(t, kFirst, newest).size()) << t;
-    EXPECT_EQ(count_of(s, within_q(t, kFirst, newest - 5)), 0u) << t;
+    EXPECT_EQ(count_of(s, within_q(t, first, today)), m.within(t, first, today).size()) << t;
+    EXPECT_EQ(count_of(s, within_q(t, first, today - 5)), 0u) << t;
   }
   EXPECT_EQ(s.stop(), 0) << s.log();
 }
 
-// "After a write, day bitmaps older than (newest day - N + 1) are cleared":
-// also when the write brings an old day without moving the newest one.
+// An old event written later goes with the write that set it, though the
+// day has not changed since the last full pass.
 TEST(DatedRetentionTest, AnOldEventWrittenLaterIsDroppedToo) {
   ServerProcess s({"--retention-days", "7", "--threads", "2"});
   ASSERT_TRUE(s.ok()) << s.log();
-  const int64_t newest = civil_day(2017, 12, 3);
+  const int64_t today = today_utc();
   ASSERT_EQ(s.post("/v1/ingest",
-                   R"({"id": 1, "events": [{"tag": "t", "day": ")" + day_text(newest) +
+                   R"({"id": 1, "events": [{"tag": "t", "day": ")" + day_text(today) +
                        R"("}]})"
                        "\n",
                    "application/x-ndjson")
                 .status,
             200);
-  // 30 days before the newest: outside the 7 kept.
+  // 30 days ago: outside the 7 kept.
   const auto r = s.post("/v1/ingest",
-                        R"({"id": 2, "events": [{"tag": "t", "day": ")" + day_text(newest - 30) +
+                        R"({"id": 2, "events": [{"tag": "t", "day": ")" + day_text(today - 30) +
                             R"("}]})"
                             "\n",
                         "application/x-ndjson");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(count_of(s, "t"), 2u);  // the plain tag stays
-  EXPECT_EQ(count_of(s, within_q("t", newest - 40, newest - 20)), 0u)
+  EXPECT_EQ(count_of(s, within_q("t", today - 40, today - 20)), 0u)
       << "a day older than the retention horizon is still queryable after the write that set it";
   EXPECT_EQ(count_of(s, "within(t, 7d)"), 1u);
   EXPECT_EQ(s.stop(), 0) << s.log();
+}
+
+// Issue 14, item 4: one event dated 9999-12-31 used to move the horizon past
+// every real day — history cleared at once, at every restart, and each new
+// event cleared on arrival. Now the line is refused with its number, and
+// nothing changes, also across a restart.
+TEST(DatedRetentionTest, AFarFutureEventIsRefusedAndHistoryStays) {
+  const auto dir = temp_dir("crowd-e2e-retention-future");
+  const int kKeep = 30;
+  const int64_t today = today_utc();
+  const int64_t first = today - kKeep + 1;  // every day inside the retention
+  DatedModel m;
+  uint64_t pairs = 0;
+  const std::string history = random_events(m, 4242, 300, first, kKeep, pairs);
+  const auto check = [&](const ServerProcess& s, const std::string& context) {
+    for (const auto& t : kEventTags) {
+      EXPECT_EQ(csv_ids(s, within_q(t, first, today)), m.within(t, first, today)) << context << " " << t;
+    }
+  };
+  const std::vector<std::string> args = {"--data-dir", dir, "--retention-days", std::to_string(kKeep), "--threads",
+                                         "2"};
+  {
+    ServerProcess s(args);
+    ASSERT_TRUE(s.ok()) << s.log();
+    ASSERT_EQ(s.post("/v1/ingest", history, "application/x-ndjson").status, 200);
+    ASSERT_GT(m.within("cat:1:buy", first, today).size(), 20u);
+    check(s, "after the history");
+
+    // Line 2 carries the far-future event: the whole batch is refused.
+    const std::string bad = R"({"id": 9001, "events": [{"tag": "cat:1:buy", "day": ")" + day_text(today) +
+                            "\"}]}\n" + R"({"id": 9002, "events": [{"tag": "cat:1:buy", "day": "9999-12-31"}]})" "\n";
+    auto r = s.post("/v1/ingest", bad, "application/x-ndjson");
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(error_code(r), "bad_line");
+    EXPECT_EQ(body_json(r)["error"]["line"], 2) << r.body;
+    EXPECT_NE(error_message(r).find("9999-12-31"), std::string::npos) << r.body;
+    // Through /v1/assign too, and the day after tomorrow (past the default
+    // skew of one day).
+    r = s.post("/v1/assign", R"({"add": [{"id": 9003, "events": [{"tag": "cat:1:buy", "day": ")" +
+                                 day_text(today + 2) + R"("}]}]})");
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(error_code(r), "bad_request");
+    EXPECT_NE(error_message(r).find("add[0].events[0]: day: "), std::string::npos) << r.body;
+    EXPECT_EQ(count_of(s, "cat:1:buy"), m.holders("cat:1:buy")) << "a refused batch changed the index";
+    check(s, "after the refused events");
+
+    // A new event still arrives and stays.
+    ASSERT_EQ(s.post("/v1/assign", R"({"add": [{"id": 9004, "events": [{"tag": "cat:1:buy", "day": ")" +
+                                       day_text(today) + R"("}]}]})")
+                  .status,
+              200);
+    m.event(9004, "cat:1:buy", today);
+    check(s, "after a new event");
+    EXPECT_EQ(s.stop(), 0) << s.log();
+  }
+  ServerProcess s(args);
+  ASSERT_TRUE(s.ok()) << s.log();
+  check(s, "after restart");
+  EXPECT_EQ(s.stop(), 0) << s.log();
+}
+
+// A data directory that already holds a far-future day (written before the
+// limit; here with the limit opened wide) keeps its history when it starts
+// with --retention-days, and says so in its log.
+TEST(DatedRetentionTest, AFarFutureDayAlreadyStoredWipesNothingAtStart) {
+  const auto dir = temp_dir("crowd-e2e-retention-stored");
+  const int64_t today = today_utc();
+  DatedModel m;
+  uint64_t pairs = 0;
+  const std::string history = random_events(m, 99, 200, today - 9, 10, pairs);
+  {
+    ServerProcess s({"--data-dir", dir, "--max-future-days", "3000000", "--threads", "2"});
+    ASSERT_TRUE(s.ok()) << s.log();
+    ASSERT_EQ(s.post("/v1/ingest", history, "application/x-ndjson").status, 200);
+    ASSERT_EQ(s.post("/v1/ingest", R"({"id": 1, "events": [{"tag": "cat:1:buy", "day": "9999-12-31"}]})" "\n",
+                     "application/x-ndjson")
+                  .status,
+              200);
+    m.event(1, "cat:1:buy", civil_day(9999, 12, 31));
+    EXPECT_EQ(s.stop(), 0) << s.log();
+  }
+  for (int run = 0; run < 2; ++run) {
+    ServerProcess s({"--data-dir", dir, "--retention-days", "30", "--threads", "2"});
+    ASSERT_TRUE(s.ok()) << s.log();
+    EXPECT_NE(s.log().find("1 day tags are dated after"), std::string::npos) << s.log();
+    for (const auto& t : kEventTags) {
+      EXPECT_EQ(csv_ids(s, within_q(t, today - 9, today)), m.within(t, today - 9, today)) << "run " << run << " " << t;
+    }
+    EXPECT_EQ(count_of(s, within_q("cat:1:buy", civil_day(9999, 12, 31), civil_day(9999, 12, 31))), 1u);
+    EXPECT_EQ(s.stop(), 0) << s.log();
+  }
 }
 
 // The Taobao sample parsed independently: per tag, each user's UTC+8 days
@@ -675,21 +773,20 @@ TEST(DatedTaobaoTest, WithinMatchesAnIndependentParseOfTheSample) {
   EXPECT_EQ(s.stop(), 0) << s.log();
 }
 
-// --retention-days with --load-taobao: the loaded sample is pruned at start.
-TEST(DatedTaobaoTest, RetentionPrunesTheLoadedSample) {
+// --retention-days with --load-taobao: retention counts back from the wall
+// clock, so the 2017 sample's days are all past it and go at start; the
+// plain tags stay (data loaded in arrears runs without --retention-days).
+TEST(DatedTaobaoTest, RetentionCountsFromTheWallClock) {
   TaobaoSample sample;
   ASSERT_TRUE(sample.read()) << sample.path;
   const auto picked = sample.pick();
   ASSERT_GE(picked.size(), 8u);
-  const int64_t newest = sample.newest;
   ServerProcess s({"--load-taobao", sample.path, "--retention-days", "3", "--threads", "2"});
   ASSERT_TRUE(s.ok()) << s.log();
   uint64_t dropped = 0;
   for (const auto& tag : picked) {
-    dropped += sample.within(tag, civil_day(2017, 11, 25), newest - 3);
-    EXPECT_EQ(count_of(s, "within(" + tag + ", 2017-11-25, 2017-12-03)"), sample.within(tag, newest - 2, newest))
-        << tag;
-    EXPECT_EQ(count_of(s, within_q(tag, civil_day(2017, 11, 25), newest - 3)), 0u) << tag;
+    dropped += sample.within(tag, civil_day(2017, 11, 25), civil_day(2017, 12, 3));
+    EXPECT_EQ(count_of(s, "within(" + tag + ", 2017-11-25, 2017-12-03)"), 0u) << tag;
     EXPECT_EQ(count_of(s, tag), sample.ever.at(tag).size()) << tag;
   }
   EXPECT_GT(dropped, 0u) << "the old days should have had users";

@@ -57,7 +57,7 @@ inline int check_ingest(const uint8_t* data, std::size_t size, bool csv) {
   std::memset(body.get() + size, 0, simdjson::SIMDJSON_PADDING);
   const std::string_view text(body.get(), size);
   auto parse = [&](server::TagSink& sink, server::IngestCounts& counts) {
-    return csv ? server::parse_csv(text, sink, counts) : server::parse_ndjson(text, sink, counts);
+    return csv ? server::parse_csv(text, sink, counts) : server::parse_ndjson(text, sink, counts, server::EventDayLimit::none());
   };
 
   WriteBatch batch;

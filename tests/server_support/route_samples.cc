@@ -99,6 +99,7 @@ std::vector<RouteSample> route_samples() {
       {V::get, "/v1/count?q=vip&qq=1", "", json_type, 400},
       // Operations, and an erasure last.
       {V::post, "/v1/admin/snapshot", ""},
+      {V::post, "/v1/admin/tags/prune", ""},
       {V::delete_, "/v1/users/0x1", "", json_type, 400},
       {V::delete_, "/v1/users/402", ""},
       {V::delete_, "/v1/users/402", "", json_type, 404},
