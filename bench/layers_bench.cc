@@ -199,7 +199,8 @@ void first_page_steps_bench(benchmark::State& state, const std::string& name) {
   query::Evaluator evaluator;
   const Bitmap crowd = evaluator.materialize(plan, *view);
   constexpr uint32_t kLimit = 1000;
-  const uint32_t query_hash = server::PageCursor::hash_query(p.query(name).text);
+  const server::PageCursors cursors;
+  const server::CursorScope scope{p.query(name).text, false, {}};
   uint64_t bytes = 0;
   for (auto _ : state) {
     std::vector<uint32_t> ordinals(kLimit + 1);
@@ -221,7 +222,7 @@ void first_page_steps_bench(benchmark::State& state, const std::string& name) {
     }
     w.raw("],").key("count").number(crowd.cardinality()).raw(",").key("cursor");
     if (more) {
-      w.string(server::PageCursor{ordinals[n], query_hash}.encode());
+      w.string(cursors.issue(ordinals[n], scope));
     } else {
       w.null();
     }
