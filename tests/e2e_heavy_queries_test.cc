@@ -170,7 +170,7 @@ TEST(HeavyQueries, RepeatedPrefixOrsAreCheapAndBounded) {
   EXPECT_LT(probe.slowest_s(), 1.0) << "/healthz waited " << probe.slowest_s() << " s behind the queries";
   // Before: ~1 GB for the two. The plans now hold one expansion each.
   const double grown = peak_rss_mib(s.pid()) - rss_before;
-  EXPECT_LT(grown, 256.0) << "peak RSS grew by " << grown << " MiB";
+  if (!kSanitized) EXPECT_LT(grown, 256.0) << "peak RSS grew by " << grown << " MiB";  // ASan: RSS says nothing
 
   // Past the cap (100,000 tags after expansion): groups are not collapsed,
   // so 13 copies of a group holding c* (8,000+ tags in the demo) pass it.

@@ -18,6 +18,15 @@
 
 namespace crowd::test {
 
+// True when this test (and so the crowdd it starts) is built with ASan or
+// TSan: their shadow memory and quarantine make RSS say nothing about crowd's
+// own memory, so tests judge only the answers there.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
 struct HttpResult {
   int status = 0;
   std::map<std::string, std::string> headers;  // lower-cased names
