@@ -24,9 +24,12 @@
 #include "query/query.h"
 #include "query/resolve.h"
 #include "query/rewrite.h"
+#include "tests/support/times_out.h"
 
 namespace crowd::query {
 namespace {
+
+using test::times_out;
 
 using Clock = Deadline::Clock;
 
@@ -155,18 +158,6 @@ TEST(CompileLimits, MoreTagsThanTheCapAfterExpansionIsTooManyTags) {
   auto seeded = compile("lookalike(" + wide_query(fits + 1) + ", 10)", *view);
   ASSERT_TRUE(std::holds_alternative<Error>(seeded));
   EXPECT_EQ(code_name(std::get<Error>(seeded).code), "too_many_tags");
-}
-
-// Runs `work` with a deadline already past; true when it threw TimedOut.
-template <class Work>
-bool times_out(Work&& work) {
-  const Deadline::Scope past(Clock::now() - std::chrono::milliseconds(1));
-  try {
-    work();
-  } catch (const TimedOut&) {
-    return true;
-  }
-  return false;
 }
 
 TEST(CompileLimits, EveryStageOfCompilationChecksTheDeadline) {

@@ -22,9 +22,12 @@
 #include "query/query.h"
 #include "query/union_cache.h"
 #include "query/union_of.h"
+#include "tests/support/times_out.h"
 
 namespace crowd::query {
 namespace {
+
+using test::times_out;
 
 using Clock = Deadline::Clock;
 
@@ -49,18 +52,6 @@ std::unique_ptr<Index> make_index() {
   WriteResult ignored;
   EXPECT_TRUE(index->apply(batch, ignored));
   return index;
-}
-
-// Runs `work` under a deadline in the past; true when it threw TimedOut.
-template <class Work>
-bool times_out(Work&& work) {
-  const Deadline::Scope past(Clock::now() - std::chrono::milliseconds(1));
-  try {
-    work();
-  } catch (const TimedOut&) {
-    return true;
-  }
-  return false;
 }
 
 Plan compiled(std::string_view q, const IndexView& view, UnionCache* unions = nullptr) {
