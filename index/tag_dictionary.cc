@@ -90,7 +90,7 @@ std::shared_ptr<const TagDictionary> TagDictionary::with_added(std::span<const s
   // The hash map is built afresh (its keys view the new dictionary's chunks)
   // rather than copied and re-keyed: erasing the moved tail's keys from a
   // copy left the open-addressing table to rehash as it refilled, which
-  // measured slower than one clean build (bench/crowd_put_latency.py).
+  // measured slower than one clean build (tools/crowd_put_latency.py).
   next->ids_.reserve(next->size_);
   for (TagId id = 0; id < next->size_; ++id) next->ids_.emplace(std::string_view(next->name(id)), id);
   // Merge the new ids into the byte order: k binary searches, one pass of

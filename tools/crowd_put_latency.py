@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Saved-crowd PUT latency as the number of saved crowds grows (issue 14, 8b).
 
-    bench/crowd_put_latency.py [build-dir] [--crowds 29000] [--users 20000] [--data-dir D] [--first K]
+    tools/crowd_put_latency.py [build-dir] [--crowds 29000] [--users 20000] [--data-dir D] [--first K]
 
 Starts crowdd (--demo USERS, a temporary --data-dir, --fsync off so the disk
 does not hide CPU cost) and PUTs /v1/crowds/c<k> with the query `vip` on one
@@ -26,7 +26,7 @@ import statistics
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from crowd_tools.server import Server  # noqa: E402
 
 

@@ -2,7 +2,7 @@
 """Measures what request bodies and unread replies cost crowdd in memory
 (issue 14, items 3 and 7), the same way before and after a change.
 
-    scripts/measure-memory-attacks.py CROWDD [--users N] [--connections N] [--only NAME ...]
+    tools/attacks/memory_attacks.py CROWDD [--users N] [--connections N] [--only NAME ...]
 
 Starts CROWDD --demo N --threads 2 on a free loopback port with a tokens file,
 runs each attack against a fresh server and prints one line per attack:

@@ -8,11 +8,11 @@ while they run. Prints, per N: each query's status and seconds, the slowest
 /healthz answer during them, and the server's peak RSS (VmHWM) before and
 after. Everything it starts it stops; every wait is bounded.
 
-Usage: bench/compile_bomb.py CROWDD [SHAPE ...]  (default: 10000 21845)
+Usage: tools/attacks/compile_bomb.py CROWDD [SHAPE ...]  (default: 10000 21845)
   SHAPE is N (N copies of `c*`), lookalike:N (N distinct lookalike() calls,
   allowed, seconds of work: runs to the budget) or groups:N (N copies of
   `(c* AND gender:male)`: 12 is the widest under the 100,000-tag cap).
-  e.g. bench/compile_bomb.py /tmp/crowdd-before; bench/compile_bomb.py build/crowdd
+  e.g. tools/attacks/compile_bomb.py /tmp/crowdd-before; tools/attacks/compile_bomb.py build/crowdd
 Environment: CROWD_BOMB_USERS (demo users, default 1000000),
 CROWD_BOMB_THREADS (crowdd --threads, default 2).
 """
