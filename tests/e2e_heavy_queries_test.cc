@@ -18,7 +18,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <future>
 #include <string>
 #include <thread>
@@ -36,16 +35,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// Peak resident set size (VmHWM) of a process, in MiB.
-double peak_rss_mib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024;
-  }
-  return 0;
-}
 
 // GET /healthz on fresh connections every 100 ms until finish(): the slowest
 // answer and how many were 200.
@@ -159,7 +148,7 @@ TEST(HeavyQueries, RepeatedPrefixOrsAreCheapAndBounded) {
 
   std::string bomb = "c*";
   for (int i = 1; i < 4'000; ++i) bomb += " | c*";
-  const double rss_before = peak_rss_mib(s.pid());
+  const double rss_before = static_cast<double>(proc_status_bytes(s.pid(), "VmHWM")) / (1 << 20);
   HealthProbe probe(s);
   const auto answers = two_at_once(s, bomb, seconds(60));
   probe.finish();
@@ -169,7 +158,7 @@ TEST(HeavyQueries, RepeatedPrefixOrsAreCheapAndBounded) {
   }
   EXPECT_LT(probe.slowest_s(), 1.0) << "/healthz waited " << probe.slowest_s() << " s behind the queries";
   // Before: ~1 GB for the two. The plans now hold one expansion each.
-  const double grown = peak_rss_mib(s.pid()) - rss_before;
+  const double grown = static_cast<double>(proc_status_bytes(s.pid(), "VmHWM")) / (1 << 20) - rss_before;
   if (!kSanitized) EXPECT_LT(grown, 256.0) << "peak RSS grew by " << grown << " MiB";  // ASan: RSS says nothing
 
   // Past the cap (100,000 tags after expansion): groups are not collapsed,

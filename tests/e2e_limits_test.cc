@@ -77,16 +77,6 @@ std::string count_body(std::size_t length) {
   return b;
 }
 
-// Resident set size of a process in bytes, from /proc/PID/status.
-uint64_t rss_bytes(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  }
-  return 0;
-}
-
 // The largest value (the third) of /proc/sys/net/ipv4/tcp_{w,r}mem.
 uint64_t tcp_mem_max(const std::string& which) {
   std::ifstream in("/proc/sys/net/ipv4/" + which);
@@ -491,7 +481,7 @@ TEST(LimitsTest, AStalledExportKeepsServerMemoryFlat) {
   ASSERT_EQ(count_reply.status, 200);
   const uint64_t total = json::parse(count_reply.body)["count"];
 
-  const uint64_t before = rss_bytes(s.pid());
+  const uint64_t before = proc_status_bytes(s.pid(), "VmRSS");
   ASSERT_GT(before, 0u);
   // A small receive buffer (no autotuning): what is in flight is the
   // server's send buffer and this.
@@ -514,7 +504,7 @@ TEST(LimitsTest, AStalledExportKeepsServerMemoryFlat) {
   uint64_t peak = before;
   const auto stall = Clock::now();
   while (seconds_since(stall) < 2) {
-    peak = std::max(peak, rss_bytes(s.pid()));
+    peak = std::max(peak, proc_status_bytes(s.pid(), "VmRSS"));
     std::this_thread::sleep_for(milliseconds(50));
   }
 

@@ -92,16 +92,6 @@ std::optional<uint64_t> metric_becomes(const ServerProcess& s, const std::string
   return v;
 }
 
-// From /proc/PID/status, in bytes: "VmRSS" (resident now) or "VmHWM" (peak).
-uint64_t proc_status_bytes(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string l;
-  while (std::getline(in, l)) {
-    if (l.rfind(field + ":", 0) == 0) return std::stoull(l.substr(field.size() + 1)) * 1024;
-  }
-  return 0;
-}
-
 std::string code_of(const std::string& body) {
   const auto j = json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("error")) return "";

@@ -236,4 +236,13 @@ std::string temp_dir(const std::string& prefix) {
   return templ;
 }
 
+uint64_t proc_status_bytes(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::stoull(line.substr(field.size() + 1)) * 1024;
+  }
+  return 0;
+}
+
 }  // namespace crowd::test

@@ -27,6 +27,10 @@ inline constexpr bool kSanitized = true;
 inline constexpr bool kSanitized = false;
 #endif
 
+// A memory field of /proc/PID/status in bytes: "VmRSS" (resident now) or
+// "VmHWM" (peak resident). 0 when the process or the field is gone.
+uint64_t proc_status_bytes(pid_t pid, const std::string& field);
+
 struct HttpResult {
   int status = 0;
   std::map<std::string, std::string> headers;  // lower-cased names
