@@ -62,6 +62,7 @@ Dataset make_dataset(bool runs) {
   IndexView::Parts parts;
   parts.dictionary = TagDictionary::from_names(names);
   Dataset out;
+  std::vector<std::shared_ptr<const TagBits>> bits;
   for (std::size_t t = 0; t < names.size(); ++t) {
     Bitmap b = make_tag(t < 5 ? densities[t] : 0.015, runs, (runs ? 1000 : 0) + t + 1);
     if (t < 5) {
@@ -75,8 +76,9 @@ Dataset make_dataset(bool runs) {
           flat.data());
       out.flat.push_back(std::move(flat));
     }
-    parts.tags.push_back(std::make_shared<const TagBits>(std::move(b)));
+    bits.push_back(std::make_shared<const TagBits>(std::move(b)));
   }
+  parts.tags = IndexView::Tags(std::move(bits));
   Bitmap universe;
   roaring_bitmap_add_range(universe.get(), 0, kUsers);
   universe.optimize();

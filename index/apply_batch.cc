@@ -1,6 +1,7 @@
 #include "index/apply_batch.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "index/system_tags.h"
@@ -26,7 +27,6 @@ ApplyBatch::ApplyBatch(const IndexView::Parts& old, std::shared_ptr<UserTable> u
 
 bool ApplyBatch::run(IndexView::Parts& next, WriteResult& result) {
   resolve_tags();
-  working_.resize(dictionary_->size());
   const auto& ops = batch_.ops();
   const bool adds_only = std::all_of(ops.begin(), ops.end(), [](const WriteBatch::Op& op) {
     return op.kind == Kind::kAdd || !is_tag_op(op);
@@ -102,37 +102,39 @@ void ApplyBatch::resolve_tags() {
   }
 }
 
-// Ingest: every tag op adds. Group the pairs by tag (a counting sort) and set
-// each tag's ordinals with one add_many, counting what is new from the
-// cardinality before and after: a few ns a pair instead of a contains() and
-// an add() (two binary searches, ~0.1 us each). Order does not matter when
-// nothing is removed.
+// Ingest: every tag op adds. Group the pairs by tag (a counting sort over
+// the batch's own names, which are distinct, so a small batch costs nothing
+// per tag in the index) and set each tag's ordinals with one add_many,
+// counting what is new from the cardinality before and after: a few ns a
+// pair instead of a contains() and an add() (two binary searches, ~0.1 us
+// each). Order does not matter when nothing is removed.
 bool ApplyBatch::apply_adds() {
   const auto& ops = batch_.ops();
-  const std::size_t tag_count = dictionary_->size();
+  const std::size_t name_count = batch_.names().size();
   std::vector<uint32_t> ordinals;  // of the kAdd ops, in order
   ordinals.reserve(ops.size());
-  std::vector<std::size_t> starts(tag_count + 1, 0);
+  std::vector<std::size_t> starts(name_count + 1, 0);
   for (const auto& op : ops) {
     if (op.kind != Kind::kAdd) continue;
     const auto ordinal = users_->find_or_add(op.user);
     if (!ordinal) return false;
     ordinals.push_back(*ordinal);
-    for (const uint32_t t : batch_.tags_of(op)) ++starts[resolved_[t] + 1];
+    for (const uint32_t t : batch_.tags_of(op)) ++starts[t + 1];
   }
-  for (std::size_t id = 0; id < tag_count; ++id) starts[id + 1] += starts[id];
-  std::vector<uint32_t> by_tag(starts[tag_count]);
+  for (std::size_t t = 0; t < name_count; ++t) starts[t + 1] += starts[t];
+  std::vector<uint32_t> by_tag(starts[name_count]);
   std::vector<std::size_t> next(starts.begin(), starts.end() - 1);
   std::size_t i = 0;
   for (const auto& op : ops) {
     if (op.kind != Kind::kAdd) continue;
-    for (const uint32_t t : batch_.tags_of(op)) by_tag[next[resolved_[t]]++] = ordinals[i];
+    for (const uint32_t t : batch_.tags_of(op)) by_tag[next[t]++] = ordinals[i];
     ++i;
   }
-  for (TagId id = 0; id < tag_count; ++id) {
-    const std::size_t n = starts[id + 1] - starts[id];
+  for (std::size_t t = 0; t < name_count; ++t) {
+    const std::size_t n = starts[t + 1] - starts[t];
     if (n == 0) continue;
-    const std::span<const uint32_t> members(by_tag.data() + starts[id], n);
+    const TagId id = resolved_[t];
+    const std::span<const uint32_t> members(by_tag.data() + starts[t], n);
     const uint64_t before = current(id).cardinality();
     // Re-ingesting known pairs must not copy the tag: look first when few.
     if (n <= 64 && std::all_of(members.begin(), members.end(), [&](uint32_t o) { return current(id).contains(o); })) {
@@ -142,7 +144,7 @@ bool ApplyBatch::apply_adds() {
     bits.add_many(members);
     const uint64_t after = bits.cardinality();
     if (after == before) {  // nothing new after all: publish the old bitmap
-      working_[id].reset();
+      working_.erase(id);
       touched_.pop_back();
     }
     if (counted(id)) result_.added += after - before;
@@ -301,52 +303,53 @@ bool ApplyBatch::apply_values() {
 // the entries after the batch's entry operations (shared when it has none).
 void ApplyBatch::publish_parts(IndexView::Parts& next) {
   next.dictionary = dictionary_;
-  next.tags = old_.tags;
-  next.tags.resize(dictionary_->size());
+  IndexView::Tags::Editor tags(old_.tags);
+  while (tags.size() < dictionary_->size()) tags.push_back(make_bits(Bitmap()));
   next.bitmap_bytes = old_.bitmap_bytes;
   for (const TagId id : touched_) {
     if (id < old_.tags.size()) next.bitmap_bytes -= old_.tags[id]->bytes;
-    next.tags[id] = make_bits(std::move(*working_[id]));
-    next.bitmap_bytes += next.tags[id]->bytes;
+    auto bits = make_bits(std::move(*working_.at(id)));
+    next.bitmap_bytes += bits->bytes;
+    tags.set(id, std::move(bits));
   }
-  for (auto& slot : next.tags) {
-    if (!slot) slot = make_bits(Bitmap());
-  }
+  next.tags = std::move(tags).finish();
   next.universe = universe_ ? make_bits(std::move(*universe_)) : old_.universe;
   next.users = users_;
   next.ordinal_count = users_->size();
   next.version = old_.version + 1;
 
-  std::shared_ptr<IndexView::Entries> entries;
+  std::optional<IndexView::Entries::Editor> entries;
   for (const auto& op : batch_.ops()) {
     if (op.kind != Kind::kSetEntry && op.kind != Kind::kEraseEntry) continue;
-    if (!entries) entries = std::make_shared<IndexView::Entries>(old_.entries ? *old_.entries : IndexView::Entries{});
+    if (!entries) entries.emplace(old_.entries ? *old_.entries : IndexView::Entries{});
     const auto& e = batch_.entries()[static_cast<std::size_t>(op.value)];
     if (op.kind == Kind::kSetEntry) {
-      (*entries)[e.key] = e.text;
+      entries->set(e.key, e.text);
     } else {
       entries->erase(e.key);
     }
   }
-  next.entries = entries ? entries : old_.entries;
+  next.entries = entries ? std::make_shared<const IndexView::Entries>(std::move(*entries).finish()) : old_.entries;
 }
 
 const Bitmap& ApplyBatch::current(TagId id) const {
-  if (working_[id]) return *working_[id];
+  if (const auto it = working_.find(id); it != working_.end()) return *it->second;
   return id < old_.tags.size() ? old_.tags[id]->bits : empty_;
 }
 
 Bitmap& ApplyBatch::touch(TagId id) {
-  if (!working_[id]) {
-    working_[id] = std::make_unique<Bitmap>(id < old_.tags.size() ? old_.tags[id]->bits.clone() : Bitmap());
+  auto& slot = working_[id];
+  if (!slot) {
+    slot = std::make_unique<Bitmap>(id < old_.tags.size() ? old_.tags[id]->bits.clone() : Bitmap());
     touched_.push_back(id);
   }
-  return *working_[id];
+  return *slot;
 }
 
 void ApplyBatch::replace(TagId id, Bitmap bits) {
-  if (!working_[id]) touched_.push_back(id);
-  working_[id] = std::make_unique<Bitmap>(std::move(bits));
+  auto& slot = working_[id];
+  if (!slot) touched_.push_back(id);
+  slot = std::make_unique<Bitmap>(std::move(bits));
 }
 
 Bitmap& ApplyBatch::touch_universe() {

@@ -13,6 +13,8 @@
 // not thread-safe (the store serialises writers).
 #pragma once
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include <memory>
 #include <optional>
 #include <span>
@@ -61,7 +63,9 @@ class ApplyBatch {
   const WriteBatch& batch_;
   std::shared_ptr<const TagDictionary> dictionary_;
   std::vector<TagId> resolved_;  // by batch-local name; kNoTag for an unknown name nothing creates
-  std::vector<std::unique_ptr<Bitmap>> working_;  // by TagId: the batch's copy, once touched
+  // The batch's copy of each tag it touched. A map, not a vector by TagId:
+  // a write touching one tag must not cost a slot per tag.
+  boost::unordered_flat_map<TagId, std::unique_ptr<Bitmap>> working_;
   std::vector<TagId> touched_;
   std::optional<Bitmap> universe_;  // the batch's copy, once touched
   const Bitmap empty_;

@@ -80,11 +80,12 @@ void Index::restore(std::shared_ptr<UserTable> users, std::shared_ptr<const TagD
   users_ = std::move(users);
   IndexView::Parts next;
   next.dictionary = std::move(dictionary);
-  next.tags.reserve(tags.size());
+  IndexView::Tags::Editor bits{IndexView::Tags()};
   for (auto& b : tags) {
-    next.tags.push_back(make_bits(std::move(b)));
-    next.bitmap_bytes += next.tags.back()->bytes;
+    bits.push_back(make_bits(std::move(b)));
+    next.bitmap_bytes += bits[bits.size() - 1]->bytes;
   }
+  next.tags = std::move(bits).finish();
   next.universe = make_bits(std::move(universe));
   next.users = users_;
   next.ordinal_count = users_->size();
@@ -100,17 +101,18 @@ uint64_t Index::drop_empty_tags() {
   const TagDictionary& dictionary = *old.dictionary;
   std::vector<std::string> names;
   IndexView::Parts next;
-  next.tags.reserve(old.tags.size());
+  IndexView::Tags::Editor kept{IndexView::Tags()};
   for (TagId id = 0; id < old.tags.size(); ++id) {
     const auto& name = dictionary.name(id);
     const bool droppable = !system_tags::is_system(name) || system_tags::day_of_any(name).has_value();
     if (droppable && old.tags[id]->cardinality == 0) continue;
     names.push_back(name);
-    next.tags.push_back(old.tags[id]);  // shared, not copied
+    kept.push_back(old.tags[id]);  // shared, not copied
     next.bitmap_bytes += old.tags[id]->bytes;
   }
-  const uint64_t dropped = old.tags.size() - next.tags.size();
+  const uint64_t dropped = old.tags.size() - kept.size();
   if (dropped == 0) return 0;
+  next.tags = std::move(kept).finish();
   next.dictionary = TagDictionary::from_names(std::move(names));
   next.universe = old.universe;
   next.users = old.users;
@@ -127,8 +129,8 @@ void Index::merge(const std::vector<std::string>& names, std::vector<Bitmap> bit
   const auto& old = base->parts();
   IndexView::Parts next;
   next.dictionary = old.dictionary->with_added(names);
-  next.tags = old.tags;
-  next.tags.resize(next.dictionary->size());
+  IndexView::Tags::Editor tags(old.tags);
+  while (tags.size() < next.dictionary->size()) tags.push_back(make_bits(Bitmap()));
   next.bitmap_bytes = old.bitmap_bytes;
   for (std::size_t i = 0; i < names.size(); ++i) {
     const TagId id = *next.dictionary->find(names[i]);
@@ -141,12 +143,11 @@ void Index::merge(const std::vector<std::string>& names, std::vector<Bitmap> bit
       merged = std::move(bitmaps[i]);
     }
     merged.optimize();
-    next.tags[id] = make_bits(std::move(merged));
-    next.bitmap_bytes += next.tags[id]->bytes;
+    auto bits = make_bits(std::move(merged));
+    next.bitmap_bytes += bits->bytes;
+    tags.set(id, std::move(bits));
   }
-  for (auto& slot : next.tags) {
-    if (!slot) slot = make_bits(Bitmap());
-  }
+  next.tags = std::move(tags).finish();
   Bitmap universe = old.universe->bits.clone();
   roaring_bitmap_or_inplace(universe.get(), members.get());
   universe.optimize();

@@ -8,7 +8,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <mutex>
@@ -18,6 +17,8 @@
 #include <vector>
 
 #include "index/bitmap.h"
+#include "index/cow_sorted_map.h"
+#include "index/cow_vector.h"
 #include "index/dense_chunks.h"
 #include "index/ids.h"
 #include "index/tag_dictionary.h"
@@ -54,17 +55,21 @@ struct FieldStat {
 
 class IndexView {
  public:
-  using Entries = std::map<std::string, std::string, std::less<>>;
+  // Metadata entries (WriteBatch::set_entry): saved crowds' definitions.
+  using Entries = CowSortedMap<std::string>;
+  // Tags' bitmaps by TagId. A write shares every chunk of the old view's it
+  // did not touch (cow_vector.h), so its cost does not grow with the number
+  // of tags.
+  using Tags = CowVector<std::shared_ptr<const TagBits>>;
   struct Parts {
     std::shared_ptr<const TagDictionary> dictionary;
-    std::vector<std::shared_ptr<const TagBits>> tags;  // by TagId
+    Tags tags;
     std::shared_ptr<const TagBits> universe;
     std::shared_ptr<const UserTable> users;
     uint32_t ordinal_count = 0;  // ordinals handed out when this view was made
     uint64_t bitmap_bytes = 0;   // sum of tags' bytes (the universe excluded)
     uint64_t version = 0;        // counts published writes
-    // Metadata entries (WriteBatch::set_entry): saved crowds' definitions.
-    std::shared_ptr<const Entries> entries;
+    std::shared_ptr<const Entries> entries;  // shared by writes without entry operations
     // The newest day with a non-empty day tag (system_tags.h), if any.
     std::optional<int64_t> newest_day;
   };

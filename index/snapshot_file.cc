@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <span>
 #include <thread>
@@ -496,7 +497,7 @@ class Assembler {
     out.dictionary = std::move(dictionary_);
     out.tags = std::move(bitmaps_);
     out.universe = std::move(universe_);
-    out.entries = std::move(entries_);
+    out.entries = IndexView::Entries(entries_);
     return true;
   }
 
@@ -533,7 +534,7 @@ class Assembler {
   uint64_t next_ordinal_ = 0;
   bool have_universe_ = false;
   Bitmap universe_;
-  IndexView::Entries entries_;
+  std::map<std::string, std::string, std::less<>> entries_;  // keys checked for repeats, then one build
   std::shared_ptr<const TagDictionary> dictionary_;
   std::vector<Bitmap> bitmaps_;
   UserRebuild users_;  // last: its thread is joined before the rest is destroyed

@@ -12,8 +12,9 @@ std::string_view tag_field(std::string_view tag) {
 }
 
 std::optional<TagId> TagDictionary::find(std::string_view name) const {
-  const auto it = ids_.find(name);
-  if (it == ids_.end()) return std::nullopt;
+  const Shard& shard = *shards_[shard_of(name)];
+  const auto it = shard.find(name);
+  if (it == shard.end()) return std::nullopt;
   return it->second;
 }
 
@@ -26,7 +27,7 @@ std::span<const TagId> TagDictionary::with_prefix(std::string_view prefix) const
 }
 
 std::span<const TagId> TagDictionary::system_with_prefix(std::string_view prefix) const {
-  return prefix_range(std::span<const TagId>(sorted_).first(system_count_), prefix);
+  return prefix_range(std::span<const TagId>(*sorted_).first(system_count_), prefix);
 }
 
 std::span<const TagId> TagDictionary::prefix_range(std::span<const TagId> range, std::string_view prefix) const {
@@ -45,14 +46,15 @@ std::shared_ptr<const TagDictionary> TagDictionary::with_added(std::span<const s
   // The new names, each once, in byte order.
   std::vector<std::string_view> fresh;
   for (const auto& n : names) {
-    if (!ids_.contains(n)) fresh.emplace_back(n);
+    if (!find(n)) fresh.emplace_back(n);
   }
   std::sort(fresh.begin(), fresh.end());
   fresh.erase(std::unique(fresh.begin(), fresh.end()), fresh.end());
-  if (fresh.empty()) return std::make_shared<TagDictionary>(*this);
+  auto next = std::make_shared<TagDictionary>(*this);  // pointers: everything shared
+  if (fresh.empty()) return next;
   // Ids in order of first appearance in `names`, as before (replay hands
   // out the same ids, store.cc).
-  std::vector<std::string_view> in_order;
+  decltype(names_)::Editor named(names_);
   {
     std::vector<bool> taken(fresh.size(), false);
     for (const auto& n : names) {
@@ -61,51 +63,41 @@ std::shared_ptr<const TagDictionary> TagDictionary::with_added(std::span<const s
       const auto k = static_cast<std::size_t>(it - fresh.begin());
       if (taken[k]) continue;
       taken[k] = true;
-      in_order.push_back(*it);
+      named.push_back(std::make_shared<const std::string>(*it));
     }
   }
-  auto next = std::make_shared<TagDictionary>();
-  next->chunks_ = chunks_;  // pointers: full chunks stay shared
-  next->size_ = size_;
-  // Append. The partial last chunk is shared with this dictionary: copy it.
-  // Chunks filled here are the new dictionary's alone until it is returned.
-  // Each chunk reserves kChunk names before any key views it, so it never
-  // reallocates under them.
-  std::shared_ptr<Chunk> tail;
-  if (next->size_ % kChunk != 0) {
-    tail = std::make_shared<Chunk>();
-    tail->reserve(kChunk);
-    *tail = *next->chunks_.back();
-    next->chunks_.back() = tail;
-  }
-  for (const auto n : in_order) {
-    if (next->size_ % kChunk == 0) {
-      tail = std::make_shared<Chunk>();
-      tail->reserve(kChunk);
-      next->chunks_.push_back(tail);
+  next->names_ = std::move(named).finish();
+  next->size_ = next->names_.size();
+  if (next->size_ > 2 * kShardLoad * shards_.size()) {
+    (void)next->rebuild_shards();  // the names are distinct: checked above
+  } else {
+    // Copy each shard a new name lands in, once; share the others.
+    std::vector<Shard*> mine(shards_.size(), nullptr);
+    for (TagId id = static_cast<TagId>(size_); id < next->size_; ++id) {
+      const std::string_view name = next->name(id);
+      const std::size_t s = shard_of(name);
+      if (mine[s] == nullptr) {
+        auto copy = std::make_shared<Shard>(*shards_[s]);
+        mine[s] = copy.get();
+        next->shards_[s] = std::move(copy);
+      }
+      mine[s]->emplace(name, id);
     }
-    tail->emplace_back(n);
-    ++next->size_;
   }
-  // The hash map is built afresh (its keys view the new dictionary's chunks)
-  // rather than copied and re-keyed: erasing the moved tail's keys from a
-  // copy left the open-addressing table to rehash as it refilled, which
-  // measured slower than one clean build (tools/crowd_put_latency.py).
-  next->ids_.reserve(next->size_);
-  for (TagId id = 0; id < next->size_; ++id) next->ids_.emplace(std::string_view(next->name(id)), id);
   // Merge the new ids into the byte order: k binary searches, one pass of
   // copying plain ids.
-  std::vector<TagId> merged;
-  merged.reserve(next->size_);
-  auto from = sorted_.begin();
+  const auto& sorted = *sorted_;
+  auto merged = std::make_shared<std::vector<TagId>>();
+  merged->reserve(next->size_);
+  auto from = sorted.begin();
   for (const auto n : fresh) {
-    const auto at = std::lower_bound(from, sorted_.end(), n,
+    const auto at = std::lower_bound(from, sorted.end(), n,
                                      [this](TagId id, std::string_view v) { return std::string_view(name(id)) < v; });
-    merged.insert(merged.end(), from, at);
-    merged.push_back(*next->find(n));
+    merged->insert(merged->end(), from, at);
+    merged->push_back(*next->find(n));
     from = at;
   }
-  merged.insert(merged.end(), from, sorted_.end());
+  merged->insert(merged->end(), from, sorted.end());
   next->sorted_ = std::move(merged);
   next->count_system();
   return next;
@@ -113,33 +105,51 @@ std::shared_ptr<const TagDictionary> TagDictionary::with_added(std::span<const s
 
 std::shared_ptr<const TagDictionary> TagDictionary::from_names(std::vector<std::string> names) {
   auto dict = std::make_shared<TagDictionary>();
-  dict->size_ = names.size();
-  for (std::size_t first = 0; first < names.size(); first += kChunk) {
-    auto chunk = std::make_shared<Chunk>();
-    chunk->reserve(kChunk);
-    const std::size_t last = std::min(names.size(), first + kChunk);
-    for (std::size_t i = first; i < last; ++i) chunk->push_back(std::move(names[i]));
-    dict->chunks_.push_back(std::move(chunk));
-  }
-  dict->ids_.reserve(dict->size_);
-  for (TagId id = 0; id < dict->size_; ++id) {
-    if (!dict->ids_.emplace(std::string_view(dict->name(id)), id).second) return nullptr;
-  }
+  decltype(dict->names_)::Editor named(dict->names_);
+  for (auto& n : names) named.push_back(std::make_shared<const std::string>(std::move(n)));
+  dict->names_ = std::move(named).finish();
+  dict->size_ = dict->names_.size();
+  if (!dict->rebuild_shards()) return nullptr;
   dict->rebuild_sorted();
   return dict;
 }
 
+std::size_t TagDictionary::shards_shared_with(const TagDictionary& other) const {
+  if (shards_.size() != other.shards_.size()) return 0;
+  std::size_t same = 0;
+  for (std::size_t s = 0; s < shards_.size(); ++s) same += shards_[s] == other.shards_[s] ? 1 : 0;
+  return same;
+}
+
+bool TagDictionary::rebuild_shards() {
+  shard_bits_ = 0;
+  while ((std::size_t{1} << shard_bits_) * kShardLoad < size_) ++shard_bits_;
+  std::vector<std::shared_ptr<Shard>> built(std::size_t{1} << shard_bits_);
+  for (auto& shard : built) {
+    shard = std::make_shared<Shard>();
+    shard->reserve(2 * kShardLoad);
+  }
+  for (TagId id = 0; id < size_; ++id) {
+    const std::string_view n = name(id);
+    if (!built[shard_of(n)]->emplace(n, id).second) return false;
+  }
+  shards_.assign(built.begin(), built.end());
+  return true;
+}
+
 void TagDictionary::rebuild_sorted() {
-  sorted_.resize(size_);
-  for (TagId id = 0; id < size_; ++id) sorted_[id] = id;
-  std::sort(sorted_.begin(), sorted_.end(), [this](TagId a, TagId b) { return name(a) < name(b); });
+  auto sorted = std::make_shared<std::vector<TagId>>(size_);
+  for (TagId id = 0; id < size_; ++id) (*sorted)[id] = id;
+  std::sort(sorted->begin(), sorted->end(), [this](TagId a, TagId b) { return name(a) < name(b); });
+  sorted_ = std::move(sorted);
   count_system();
 }
 
 void TagDictionary::count_system() {
   system_count_ = static_cast<std::size_t>(
-      std::partition_point(sorted_.begin(), sorted_.end(), [this](TagId id) { return system_tags::is_system(name(id)); }) -
-      sorted_.begin());
+      std::partition_point(sorted_->begin(), sorted_->end(),
+                           [this](TagId id) { return system_tags::is_system(name(id)); }) -
+      sorted_->begin());
 }
 
 }  // namespace crowd

@@ -6,13 +6,13 @@
 // two binary searches. A new tag produces a new dictionary (with_added); the
 // old one stays valid for readers that hold it.
 //
-// with_added must not cost a copy of every name: a saved crowd is a tag, and
-// each PUT of a new crowd name made one (plus a sort of every name), so a PUT
-// went from ~7 to ~20 ms as crowds grew to 29k (issue 14, item 8b). Names
-// live in immutable chunks of kChunk shared by every later dictionary (only
-// the last, partial chunk is copied), the hash map (keys: views into them)
-// is built afresh without copying a string, and new names are merged into
-// the sorted order instead of sorting it again.
+// with_added must not cost O(every name): a saved crowd is a tag, and each
+// PUT of a new crowd name copied every name and then rebuilt the whole hash
+// map, so a PUT went from ~1 to ~18 ms as crowds grew to 29k (issue 14, item
+// 8b). Names are immutable strings in shared chunks (cow_vector.h), and the
+// hash map is split into shards by hash, each behind a shared pointer: a new
+// name copies the chunk and the shard it lands in, and shares the rest. Only
+// the sorted order is still copied whole (4 bytes a tag).
 #pragma once
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "index/cow_vector.h"
 #include "index/ids.h"
 #include "index/string_hash.h"
 
@@ -43,7 +44,7 @@ class TagDictionary {
   // O(1) expected.
   [[nodiscard]] std::optional<TagId> find(std::string_view name) const;
   // The tag's name; id must be < size().
-  [[nodiscard]] const std::string& name(TagId id) const { return (*chunks_[id / kChunk])[id % kChunk]; }
+  [[nodiscard]] const std::string& name(TagId id) const { return *names_[id]; }
   // Every name, system tags included (index/system_tags.h).
   [[nodiscard]] std::size_t size() const { return size_; }
   // Users' tags only: what listings and counts of tags show.
@@ -53,7 +54,7 @@ class TagDictionary {
 
   // Users' tags in byte order of their names (system tags excluded).
   [[nodiscard]] std::span<const TagId> sorted() const {
-    return std::span<const TagId>(sorted_).subspan(system_count_);
+    return std::span<const TagId>(*sorted_).subspan(system_count_);
   }
   // Users' tags whose names start with `prefix`, in byte order (system tags
   // excluded, even for the empty prefix). O(log n).
@@ -63,34 +64,53 @@ class TagDictionary {
   [[nodiscard]] std::span<const TagId> system_with_prefix(std::string_view prefix) const;
 
   // A new dictionary holding these tags too; names already present are
-  // skipped. For k new names among n: O(k log k + k log n) comparisons,
-  // O(n) hash inserts of views (no string copies), and copies of the sorted
-  // ids, O(n / kChunk) chunk pointers and at most kChunk names.
+  // skipped. For k new names among n: O(k log k + k log n) comparisons, a
+  // copy of the sorted ids, O(n / 256) chunk pointers, O(shards) shard
+  // pointers, and one copy of each chunk and shard the new names land in
+  // (a few hundred entries each). When the shards grow too full they are all
+  // rebuilt at twice the count: O(n), amortised O(1) a name.
   [[nodiscard]] std::shared_ptr<const TagDictionary> with_added(std::span<const std::string> names) const;
+
+  // How many of this dictionary's hash shards are the very ones `other`
+  // holds, and how many it has (tests: what with_added copied).
+  [[nodiscard]] std::size_t shards_shared_with(const TagDictionary& other) const;
+  [[nodiscard]] std::size_t shard_count() const { return shards_.size(); }
 
   // Builds a dictionary from names in id order (snapshot loading). Duplicate
   // names are an error (returns nullptr).
   [[nodiscard]] static std::shared_ptr<const TagDictionary> from_names(std::vector<std::string> names);
 
  private:
-  static constexpr std::size_t kChunk = 1024;
-  using Chunk = std::vector<std::string>;
+  using Shard = boost::unordered_flat_map<std::string_view, TagId, StringHash, StringEq>;  // keys view names_
+  // Shards hold about kShardLoad names after a rebuild; a shard is rebuilt
+  // with the rest when the average reaches twice that.
+  static constexpr std::size_t kShardLoad = 512;
 
+  // All shards from names_, their count fitted to size(). Duplicate names:
+  // false.
+  [[nodiscard]] bool rebuild_shards();
+  [[nodiscard]] std::size_t shard_of(std::string_view name) const {
+    return shard_bits_ == 0 ? 0 : StringHash{}(name) >> (sizeof(std::size_t) * 8 - shard_bits_);
+  }
   void rebuild_sorted();
   void count_system();
   // Tags in `range` whose names start with `prefix`.
   [[nodiscard]] std::span<const TagId> prefix_range(std::span<const TagId> range, std::string_view prefix) const;
 
-  // Names by TagId, kChunk a chunk. A chunk is never changed once a
-  // dictionary holds it, so the string_views in ids_ stay valid for as long
-  // as any dictionary sharing the chunk lives.
-  std::vector<std::shared_ptr<const Chunk>> chunks_;
+  // Names by TagId. Each is its own immutable string, so a shard's key views
+  // stay valid in every dictionary that shares the shard (they all hold the
+  // name) however the chunks around it are copied.
+  CowVector<std::shared_ptr<const std::string>> names_;
   std::size_t size_ = 0;
-  std::vector<TagId> sorted_;       // TagIds in byte order of names
+  // Name -> TagId in 2^shard_bits_ shards by the hash's top bits (boost's
+  // table places by the bits it mixes itself, so shards stay evenly used).
+  std::vector<std::shared_ptr<const Shard>> shards_ = {std::make_shared<const Shard>()};
+  unsigned shard_bits_ = 0;
+  // TagIds in byte order of names; shared by dictionaries with the same names.
+  std::shared_ptr<const std::vector<TagId>> sorted_ = std::make_shared<const std::vector<TagId>>();
   // System tags sort first (their names start with a control byte, users'
   // cannot): sorted_[0, system_count_) are they.
   std::size_t system_count_ = 0;
-  boost::unordered_flat_map<std::string_view, TagId, StringHash, StringEq> ids_;  // keys view chunks_
 };
 
 }  // namespace crowd

@@ -244,6 +244,48 @@ TEST(IndexReplaceAndClear, ReplaceKeepsOnlyUsersStillInTheUniverse) {
   EXPECT_EQ(count(*index.view(), "t"), 3u) << "users 1, 4 and 5 keep their tag";
 }
 
+// Saving one more crowd among thousands publishes a view that shares the old
+// one's untouched tags, definitions and dictionary shards: the write costs
+// what it changes, not a copy per saved crowd (issue 14, 8b).
+TEST(IndexReplaceAndClear, SavingACrowdSharesWhatItDidNotChange) {
+  Index index;
+  WriteResult r;
+  ASSERT_TRUE(index.apply(test::add_batch(1, {"t"}), r));
+  const auto members = std::make_shared<const Bitmap>(ordinals_of(*index.view(), {1}));
+  constexpr int kCrowds = 3000;
+  for (int first = 0; first < kCrowds; first += 500) {  // a few big batches, not 3000 writes
+    WriteBatch save;
+    for (int c = first; c < first + 500; ++c) {
+      const std::string crowd = system_tags::crowd(test::numbered("c", c));
+      save.replace_tag(save.intern(crowd), members);
+      save.set_entry(crowd, test::numbered("def ", c));
+    }
+    ASSERT_TRUE(index.apply(save, r));
+  }
+  const auto before = index.view();
+  WriteBatch one;
+  const std::string crowd = system_tags::crowd("one more");
+  one.replace_tag(one.intern(crowd), members);
+  one.set_entry(crowd, "def");
+  ASSERT_TRUE(index.apply(one, r));
+  const auto after = index.view();
+
+  const auto& old_parts = before->parts();
+  const auto& new_parts = after->parts();
+  ASSERT_EQ(after->tag_count(), before->tag_count() + 1);
+  std::size_t shared_tags = 0;
+  for (TagId id = 0; id < before->tag_count(); ++id) shared_tags += new_parts.tags.shares_chunk_with(old_parts.tags, id);
+  EXPECT_GE(shared_tags, before->tag_count() - 256) << "at most the last chunk is copied";
+  std::size_t shared_entries = 0;
+  for (const auto& [key, text] : before->entries()) shared_entries += after->entries().shares_leaf_with(before->entries(), key);
+  EXPECT_GE(shared_entries, before->entries().size() - 128) << "at most one leaf is copied";
+  const auto& old_dictionary = before->dictionary();
+  EXPECT_EQ(after->dictionary().shards_shared_with(old_dictionary), old_dictionary.shard_count() - 1);
+  EXPECT_EQ(after->entries().at(crowd), "def");
+  EXPECT_FALSE(before->entries().contains(crowd));
+  EXPECT_EQ(after->entries().at(system_tags::crowd("c7")), "def 7");
+}
+
 TEST(IndexDays, NewestDayFollowsWritesAndClears) {
   Index index;
   WriteResult r;

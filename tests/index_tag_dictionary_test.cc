@@ -83,5 +83,24 @@ TEST(TagDictionary, ManySmallAddsMatchTheModelAndKeepOlderVersions) {
   expect_same(*d, m, "latest, after the big batch");
 }
 
+// A saved crowd's PUT adds one name: the new dictionary must share all but
+// one of the old one's hash shards, not rebuild the map (issue 14, 8b).
+TEST(TagDictionary, OneNewNameCopiesOneShard) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 20000; ++i) {
+    std::string name("\x1f" "crowd:c");  // appended: GCC 12 warns falsely (-Wrestrict) on "lit" + string
+    name += std::to_string(i);
+    names.push_back(std::move(name));
+  }
+  const auto d = TagDictionary::from_names(names);
+  ASSERT_GT(d->shard_count(), 8u);
+  const auto next = d->with_added(std::vector<std::string>{"\x1f" "crowd:new"});
+  ASSERT_EQ(next->shard_count(), d->shard_count());
+  EXPECT_EQ(next->shards_shared_with(*d), d->shard_count() - 1);
+  EXPECT_EQ(next->find("\x1f" "crowd:new"), TagId{20000});
+  EXPECT_FALSE(d->find("\x1f" "crowd:new"));
+  EXPECT_EQ(next->find("\x1f" "crowd:c123"), TagId{123});
+}
+
 }  // namespace
 }  // namespace crowd

@@ -41,7 +41,9 @@ HandView make_view(std::vector<Bitmap> tags, Bitmap universe, std::vector<Bitmap
     names.push_back(std::move(name));
   }
   parts.dictionary = TagDictionary::from_names(names);
-  for (auto& t : tags) parts.tags.push_back(std::make_shared<const TagBits>(std::move(t)));
+  std::vector<std::shared_ptr<const TagBits>> bits;
+  for (auto& t : tags) bits.push_back(std::make_shared<const TagBits>(std::move(t)));
+  parts.tags = IndexView::Tags(std::move(bits));
   parts.universe = std::make_shared<const TagBits>(std::move(universe));
   HandView out;
   out.cow_sources = std::move(cow_sources);

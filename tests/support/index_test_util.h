@@ -40,6 +40,14 @@ inline void write_all(const std::string& path, const std::string& bytes) {
 }
 
 // One-operation batches, named for readability.
+// prefix followed by n in decimal. Appended rather than "lit" + to_string(n),
+// on which GCC 12 warns falsely (-Wrestrict).
+inline std::string numbered(std::string_view prefix, uint64_t n) {
+  std::string out(prefix);
+  out += std::to_string(n);
+  return out;
+}
+
 inline WriteBatch add_batch(UserId user, const std::vector<std::string>& tags) {
   WriteBatch b;
   std::vector<uint32_t> local;
