@@ -1,4 +1,5 @@
-// CowSortedMap: an immutable map from strings to V, in byte order of keys,
+// CowSortedMap: an immutable map from strings (std::string, or string_view
+// into storage that outlives every version) to V, in byte order of keys,
 // whose new versions share what they did not change.
 //
 // Entries live in sorted leaves of at most 2 * kLeaf behind shared pointers;
@@ -24,10 +25,10 @@
 
 namespace crowd {
 
-template <class V, std::size_t kLeaf = 64>
+template <class V, std::size_t kLeaf = 64, class Key = std::string>
 class CowSortedMap {
  public:
-  using value_type = std::pair<std::string, V>;
+  using value_type = std::pair<Key, V>;
 
  private:
   using Leaf = std::vector<value_type>;
@@ -88,8 +89,8 @@ class CowSortedMap {
   };
 
   CowSortedMap() = default;
-  template <class Less>
-  explicit CowSortedMap(const std::map<std::string, V, Less>& sorted) {
+  template <class K, class Less>
+  explicit CowSortedMap(const std::map<K, V, Less>& sorted) {
     Editor e{CowSortedMap()};
     for (const auto& [key, value] : sorted) e.set(key, value);
     *this = std::move(e).finish();
@@ -131,7 +132,7 @@ class CowSortedMap {
     explicit Editor(const CowSortedMap& base)
         : leaves_(base.leaves_), mine_(base.leaves_.size(), nullptr), size_(base.size_) {}
 
-    void set(std::string key, V value) {
+    void set(Key key, V value) {
       std::size_t l = leaf_for(leaves_, key);
       if (l == leaves_.size()) {
         if (leaves_.empty()) {

@@ -12,8 +12,9 @@ std::string_view tag_field(std::string_view tag) {
 }
 
 std::optional<TagId> TagDictionary::find(std::string_view name) const {
-  const Shard& shard = *shards_[shard_of(name)];
-  const auto it = shard.find(name);
+  const HashedName key(name);
+  const Shard& shard = *shards_[shard_of(key)];
+  const auto it = shard.find(key);
   if (it == shard.end()) return std::nullopt;
   return it->second;
 }
@@ -26,8 +27,12 @@ std::span<const TagId> TagDictionary::with_prefix(std::string_view prefix) const
   return prefix_range(sorted(), prefix);
 }
 
-std::span<const TagId> TagDictionary::system_with_prefix(std::string_view prefix) const {
-  return prefix_range(std::span<const TagId>(*sorted_).first(system_count_), prefix);
+std::vector<TagId> TagDictionary::system_with_prefix(std::string_view prefix) const {
+  std::vector<TagId> out;
+  for (auto it = system_.lower_bound(prefix); it != system_.end() && it->first.starts_with(prefix); ++it) {
+    out.push_back(it->second);
+  }
+  return out;
 }
 
 std::span<const TagId> TagDictionary::prefix_range(std::span<const TagId> range, std::string_view prefix) const {
@@ -74,32 +79,43 @@ std::shared_ptr<const TagDictionary> TagDictionary::with_added(std::span<const s
     // Copy each shard a new name lands in, once; share the others.
     std::vector<Shard*> mine(shards_.size(), nullptr);
     for (TagId id = static_cast<TagId>(size_); id < next->size_; ++id) {
-      const std::string_view name = next->name(id);
-      const std::size_t s = shard_of(name);
+      const HashedName key(next->name(id));
+      const std::size_t s = shard_of(key);
       if (mine[s] == nullptr) {
         auto copy = std::make_shared<Shard>(*shards_[s]);
         mine[s] = copy.get();
         next->shards_[s] = std::move(copy);
       }
-      mine[s]->emplace(name, id);
+      mine[s]->emplace(key, id);
     }
   }
-  // Merge the new ids into the byte order: k binary searches, one pass of
-  // copying plain ids.
-  const auto& sorted = *sorted_;
-  auto merged = std::make_shared<std::vector<TagId>>();
-  merged->reserve(next->size_);
-  auto from = sorted.begin();
-  for (const auto n : fresh) {
-    const auto at = std::lower_bound(from, sorted.end(), n,
-                                     [this](TagId id, std::string_view v) { return std::string_view(name(id)) < v; });
-    merged->insert(merged->end(), from, at);
-    merged->push_back(*next->find(n));
-    from = at;
+  // System names into their map; users' into the byte order, merged: k
+  // binary searches, one pass of copying plain ids.
+  const auto users_begin =
+      std::stable_partition(fresh.begin(), fresh.end(), [](std::string_view n) { return system_tags::is_system(n); });
+  if (users_begin != fresh.begin()) {
+    decltype(system_)::Editor system(system_);
+    for (auto n = fresh.begin(); n != users_begin; ++n) {
+      const TagId id = *next->find(*n);
+      system.set(next->name(id), id);
+    }
+    next->system_ = std::move(system).finish();
   }
-  merged->insert(merged->end(), from, sorted.end());
-  next->sorted_ = std::move(merged);
-  next->count_system();
+  if (users_begin != fresh.end()) {
+    const auto& sorted = *sorted_;
+    auto merged = std::make_shared<std::vector<TagId>>();
+    merged->reserve(sorted.size() + static_cast<std::size_t>(fresh.end() - users_begin));
+    auto from = sorted.begin();
+    for (auto n = users_begin; n != fresh.end(); ++n) {
+      const auto at = std::lower_bound(from, sorted.end(), *n,
+                                       [this](TagId id, std::string_view v) { return std::string_view(name(id)) < v; });
+      merged->insert(merged->end(), from, at);
+      merged->push_back(*next->find(*n));
+      from = at;
+    }
+    merged->insert(merged->end(), from, sorted.end());
+    next->sorted_ = std::move(merged);
+  }
   return next;
 }
 
@@ -130,26 +146,24 @@ bool TagDictionary::rebuild_shards() {
     shard->reserve(2 * kShardLoad);
   }
   for (TagId id = 0; id < size_; ++id) {
-    const std::string_view n = name(id);
-    if (!built[shard_of(n)]->emplace(n, id).second) return false;
+    const HashedName key(name(id));
+    if (!built[shard_of(key)]->emplace(key, id).second) return false;
   }
   shards_.assign(built.begin(), built.end());
   return true;
 }
 
 void TagDictionary::rebuild_sorted() {
-  auto sorted = std::make_shared<std::vector<TagId>>(size_);
-  for (TagId id = 0; id < size_; ++id) (*sorted)[id] = id;
-  std::sort(sorted->begin(), sorted->end(), [this](TagId a, TagId b) { return name(a) < name(b); });
+  auto sorted = std::make_shared<std::vector<TagId>>();
+  std::vector<TagId> system;
+  for (TagId id = 0; id < size_; ++id) (system_tags::is_system(name(id)) ? system : *sorted).push_back(id);
+  const auto by_name = [this](TagId a, TagId b) { return name(a) < name(b); };
+  std::sort(sorted->begin(), sorted->end(), by_name);
+  std::sort(system.begin(), system.end(), by_name);
   sorted_ = std::move(sorted);
-  count_system();
-}
-
-void TagDictionary::count_system() {
-  system_count_ = static_cast<std::size_t>(
-      std::partition_point(sorted_->begin(), sorted_->end(),
-                           [this](TagId id) { return system_tags::is_system(name(id)); }) -
-      sorted_->begin());
+  decltype(system_)::Editor editor{decltype(system_)()};
+  for (const TagId id : system) editor.set(name(id), id);  // in order: each an append
+  system_ = std::move(editor).finish();
 }
 
 }  // namespace crowd

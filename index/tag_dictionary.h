@@ -11,8 +11,10 @@
 // map, so a PUT went from ~1 to ~18 ms as crowds grew to 29k (issue 14, item
 // 8b). Names are immutable strings in shared chunks (cow_vector.h), and the
 // hash map is split into shards by hash, each behind a shared pointer: a new
-// name copies the chunk and the shard it lands in, and shares the rest. Only
-// the sorted order is still copied whole (4 bytes a tag).
+// name copies the chunk and the shard it lands in, and shares the rest. The
+// system tags' byte order is a CowSortedMap (a new crowd copies one leaf);
+// only the users' tags' order is a flat array, copied (4 bytes a tag) when a
+// write creates a user's tag.
 #pragma once
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -24,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "index/cow_sorted_map.h"
 #include "index/cow_vector.h"
 #include "index/ids.h"
 #include "index/string_hash.h"
@@ -48,27 +51,26 @@ class TagDictionary {
   // Every name, system tags included (index/system_tags.h).
   [[nodiscard]] std::size_t size() const { return size_; }
   // Users' tags only: what listings and counts of tags show.
-  [[nodiscard]] std::size_t user_tag_count() const { return size_ - system_count_; }
+  [[nodiscard]] std::size_t user_tag_count() const { return size_ - system_.size(); }
   // Whether `id` is a system tag.
   [[nodiscard]] bool is_system(TagId id) const;
 
   // Users' tags in byte order of their names (system tags excluded).
-  [[nodiscard]] std::span<const TagId> sorted() const {
-    return std::span<const TagId>(*sorted_).subspan(system_count_);
-  }
+  [[nodiscard]] std::span<const TagId> sorted() const { return *sorted_; }
   // Users' tags whose names start with `prefix`, in byte order (system tags
   // excluded, even for the empty prefix). O(log n).
   [[nodiscard]] std::span<const TagId> with_prefix(std::string_view prefix) const;
   // System tags whose names start with `prefix` (which should start with
-  // system_tags::kMark), in byte order. O(log n).
-  [[nodiscard]] std::span<const TagId> system_with_prefix(std::string_view prefix) const;
+  // system_tags::kMark), in byte order. O(log n + matches).
+  [[nodiscard]] std::vector<TagId> system_with_prefix(std::string_view prefix) const;
 
   // A new dictionary holding these tags too; names already present are
-  // skipped. For k new names among n: O(k log k + k log n) comparisons, a
-  // copy of the sorted ids, O(n / 256) chunk pointers, O(shards) shard
-  // pointers, and one copy of each chunk and shard the new names land in
-  // (a few hundred entries each). When the shards grow too full they are all
-  // rebuilt at twice the count: O(n), amortised O(1) a name.
+  // skipped. For k new names among n: O(k log k + k log n) comparisons,
+  // O(n / 256) chunk pointers, O(shards) shard pointers, O(system tags / 64)
+  // leaf pointers, one copy of each chunk, shard and leaf the new names land
+  // in (a few hundred entries each), and a copy of the users' sorted ids if
+  // a user's tag is new. When the shards grow too full they are all rebuilt
+  // at twice the count: O(n), amortised O(1) a name.
   [[nodiscard]] std::shared_ptr<const TagDictionary> with_added(std::span<const std::string> names) const;
 
   // How many of this dictionary's hash shards are the very ones `other`
@@ -81,7 +83,23 @@ class TagDictionary {
   [[nodiscard]] static std::shared_ptr<const TagDictionary> from_names(std::vector<std::string> names);
 
  private:
-  using Shard = boost::unordered_flat_map<std::string_view, TagId, StringHash, StringEq>;  // keys view names_
+  // A name with its hash, which picks the shard and places it in the shard:
+  // computed once per lookup, and kept with the key so that copying a shard
+  // (once per new name) rehashes nothing.
+  struct HashedName {
+    explicit HashedName(std::string_view n) : name(n), hash(StringHash{}(n)) {}
+    std::string_view name;
+    std::size_t hash;
+  };
+  struct HashedNameHash {
+    std::size_t operator()(const HashedName& k) const noexcept { return k.hash; }
+  };
+  struct HashedNameEq {
+    bool operator()(const HashedName& a, const HashedName& b) const noexcept {
+      return a.hash == b.hash && a.name == b.name;
+    }
+  };
+  using Shard = boost::unordered_flat_map<HashedName, TagId, HashedNameHash, HashedNameEq>;  // keys view names_
   // Shards hold about kShardLoad names after a rebuild; a shard is rebuilt
   // with the rest when the average reaches twice that.
   static constexpr std::size_t kShardLoad = 512;
@@ -89,11 +107,12 @@ class TagDictionary {
   // All shards from names_, their count fitted to size(). Duplicate names:
   // false.
   [[nodiscard]] bool rebuild_shards();
-  [[nodiscard]] std::size_t shard_of(std::string_view name) const {
-    return shard_bits_ == 0 ? 0 : StringHash{}(name) >> (sizeof(std::size_t) * 8 - shard_bits_);
+  // The top bits of the hash (boost's table places by bits it mixes itself,
+  // so shards stay evenly used).
+  [[nodiscard]] std::size_t shard_of(const HashedName& key) const {
+    return shard_bits_ == 0 ? 0 : key.hash >> (sizeof(std::size_t) * 8 - shard_bits_);
   }
   void rebuild_sorted();
-  void count_system();
   // Tags in `range` whose names start with `prefix`.
   [[nodiscard]] std::span<const TagId> prefix_range(std::span<const TagId> range, std::string_view prefix) const;
 
@@ -102,15 +121,14 @@ class TagDictionary {
   // name) however the chunks around it are copied.
   CowVector<std::shared_ptr<const std::string>> names_;
   std::size_t size_ = 0;
-  // Name -> TagId in 2^shard_bits_ shards by the hash's top bits (boost's
-  // table places by the bits it mixes itself, so shards stay evenly used).
+  // Name -> TagId in 2^shard_bits_ shards.
   std::vector<std::shared_ptr<const Shard>> shards_ = {std::make_shared<const Shard>()};
   unsigned shard_bits_ = 0;
-  // TagIds in byte order of names; shared by dictionaries with the same names.
+  // Users' TagIds in byte order of names; shared by dictionaries with the
+  // same users' tags.
   std::shared_ptr<const std::vector<TagId>> sorted_ = std::make_shared<const std::vector<TagId>>();
-  // System tags sort first (their names start with a control byte, users'
-  // cannot): sorted_[0, system_count_) are they.
-  std::size_t system_count_ = 0;
+  // System tags by name (keys view names_, like the shards').
+  CowSortedMap<TagId, 64, std::string_view> system_;
 };
 
 }  // namespace crowd
