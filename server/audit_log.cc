@@ -1,7 +1,6 @@
 #include "server/audit_log.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include <ctime>
 #include <memory>
 
+#include "identity/digest.h"
 #include "server/json_writer.h"
 
 namespace crowd::server {
@@ -46,21 +46,6 @@ std::string_view utf8_prefix(std::string_view s, std::size_t max) {
   std::size_t n = max;
   while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;  // s[n] starts the cut-off part
   return s.substr(0, n);
-}
-
-// The SHA-256 of `s` in lower-case hex (libcrypto).
-std::string sha256_hex(std::string_view s) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(s.data(), s.size(), digest, &length, EVP_sha256(), nullptr) != 1) return {};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * length);
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 15]);
-  }
-  return out;
 }
 
 int open_for_append(const std::string& path) {
@@ -112,7 +97,8 @@ std::string AuditLog::line(const AuditEntry& e, std::string_view time) {
   }
   if (kept.size() < e.query.size()) {
     // Cut: the whole text's length and digest, so it can still be matched.
-    w.raw(",").key("query_bytes").number(e.query.size()).raw(",").key("query_sha256").string(sha256_hex(e.query));
+    w.raw(",").key("query_bytes").number(e.query.size());
+    w.raw(",").key("query_sha256").string(identity::sha256_hex(e.query));
   }
   w.raw(",").key("ids").number(e.ids).raw(",").key("users").number(e.users).raw("}\n");
   return out;
