@@ -122,6 +122,28 @@ void expect_matches(const IdSpace& s, const Model& m, const std::vector<std::str
   ASSERT_EQ(all, want);
 }
 
+// What the threads of a concurrency test saw go wrong: how often, and the
+// first case in words.
+class Failures {
+ public:
+  void add(const std::string& what) {
+    if (count_.fetch_add(1) == 0) {
+      std::lock_guard lock(mutex_);
+      first_ = what;
+    }
+  }
+  [[nodiscard]] std::size_t count() const { return count_.load(); }
+  [[nodiscard]] std::string first() {
+    std::lock_guard lock(mutex_);
+    return first_;
+  }
+
+ private:
+  std::atomic<std::size_t> count_{0};
+  std::mutex mutex_;
+  std::string first_;
+};
+
 class IdSpaceWidths : public ::testing::TestWithParam<std::size_t> {};
 
 TEST_P(IdSpaceWidths, RandomOperationsMatchTheModel) {
@@ -408,15 +430,8 @@ void concurrent_readers_see_only_allowed_answers(std::size_t width) {
   // The links made before the threads start: each stable key's first owner.
   for (std::size_t k = 0; k < h.stable / 2; ++k) ASSERT_TRUE(s.link(h.keys[k], h.owners[k].front()));
   std::atomic<bool> done{false};
-  std::atomic<std::size_t> failures{0};
-  std::mutex first_failure_mutex;
-  std::string first_failure;
-  const auto fail = [&](const std::string& what) {
-    if (failures.fetch_add(1) == 0) {
-      std::lock_guard lock(first_failure_mutex);
-      first_failure = what;
-    }
-  };
+  Failures failures;
+  const auto fail = [&](const std::string& what) { failures.add(what); };
 
   std::thread writer([&] {
     std::size_t i = 0;
@@ -481,7 +496,7 @@ void concurrent_readers_see_only_allowed_answers(std::size_t width) {
   writer.join();
   r0.join();
   r1.join();
-  EXPECT_EQ(failures.load(), 0u) << first_failure;
+  EXPECT_EQ(failures.count(), 0u) << failures.first();
   EXPECT_GE(rounds[0], 1000u);
   EXPECT_GE(rounds[1], 1000u);
   // The end state is the model's.
@@ -506,15 +521,8 @@ void hot_keys_are_always_found(std::size_t width) {
   IdSpace s(width);
   for (Ordinal i = 0; i < kHot; ++i) ASSERT_TRUE(s.link(pool[i], i));
   std::atomic<bool> done{false};
-  std::atomic<std::size_t> failures{0};
-  std::mutex first_failure_mutex;
-  std::string first_failure;
-  const auto fail = [&](const std::string& what) {
-    if (failures.fetch_add(1) == 0) {
-      std::lock_guard lock(first_failure_mutex);
-      first_failure = what;
-    }
-  };
+  Failures failures;
+  const auto fail = [&](const std::string& what) { failures.add(what); };
   std::thread writer([&] {
     for (int round = 0; round < 4000; ++round) {
       for (Ordinal i = 0; i < kHot; ++i) {
@@ -549,7 +557,7 @@ void hot_keys_are_always_found(std::size_t width) {
   writer.join();
   r0.join();
   r1.join();
-  EXPECT_EQ(failures.load(), 0u) << first_failure;
+  EXPECT_EQ(failures.count(), 0u) << failures.first();
   EXPECT_EQ(s.size(), std::size_t{kHot});
 }
 
