@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <span>
 
+#include <simdjson.h>
+
 #include "identity/digest.h"
 #include "identity/normalize.h"
 #include "index/byte_order.h"
@@ -16,44 +18,20 @@ constexpr std::size_t kMaxU64Digits = 20;  // 18446744073709551615
 enum class TextCheck { kOk, kControl, kBadUtf8 };
 
 // Whether `s` is well-formed UTF-8 (RFC 3629: shortest form only, no
-// surrogates, nothing past U+10FFFF) without control characters. One pass;
-// device IDs are ASCII, which takes the first branch every time.
+// surrogates, nothing past U+10FFFF; simdjson's validator, as the server's
+// request parsers use) without control characters, reporting whichever
+// problem comes first. Device IDs are ASCII: one pass, no validator call.
 TextCheck check_text(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* const end = p + s.size();
-  while (p < end) {
-    const unsigned char b = *p;
-    if (b < 0x80) {
-      if (b < 0x20 || b == 0x7F) return TextCheck::kControl;
-      ++p;
-      continue;
-    }
-    // The continuation bytes a lead byte needs, and the range the first of
-    // them must fall in (narrower after E0, ED, F0 and F4: that is what rules
-    // out overlong forms, surrogates and code points past U+10FFFF).
-    std::size_t need = 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (b >= 0xC2 && b <= 0xDF) {
-      need = 1;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-      need = 2;
-      if (b == 0xE0) lo = 0xA0;
-      if (b == 0xED) hi = 0x9F;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-      need = 3;
-      if (b == 0xF0) lo = 0x90;
-      if (b == 0xF4) hi = 0x8F;
-    } else {
-      return TextCheck::kBadUtf8;  // a continuation byte, C0/C1 (overlong) or F5-FF
-    }
-    if (static_cast<std::size_t>(end - p) <= need) return TextCheck::kBadUtf8;  // truncated
-    if (p[1] < lo || p[1] > hi) return TextCheck::kBadUtf8;
-    for (std::size_t i = 2; i <= need; ++i) {
-      if (p[i] < 0x80 || p[i] > 0xBF) return TextCheck::kBadUtf8;
-    }
-    p += need + 1;
+  std::size_t control = 0;  // the first control byte, or s.size()
+  bool ascii = true;        // before it
+  for (; control < s.size(); ++control) {
+    const auto b = static_cast<unsigned char>(s[control]);
+    if (b < 0x20 || b == 0x7F) break;
+    ascii = ascii && b < 0x80;
   }
-  return TextCheck::kOk;
+  // A sequence cut short by the control byte is ill-formed too, and first.
+  if (!ascii && !simdjson::validate_utf8(s.data(), control)) return TextCheck::kBadUtf8;
+  return control < s.size() ? TextCheck::kControl : TextCheck::kOk;
 }
 
 std::string_view digest_name(IdKind kind) { return kind == IdKind::kMd5 ? "an MD5 digest" : "a SHA-256 digest"; }

@@ -143,8 +143,7 @@ class CowSortedMap {
         l = leaves_.size() - 1;  // above every key: the last leaf's end
       }
       Leaf& leaf = *own(l);
-      const auto at = std::lower_bound(leaf.begin(), leaf.end(), std::string_view(key),
-                                       [](const value_type& e, std::string_view k) { return e.first < k; });
+      const auto at = leaf.begin() + (lower_in(leaf, key) - leaf.cbegin());
       if (at != leaf.end() && at->first == key) {
         at->second = std::move(value);
         return;

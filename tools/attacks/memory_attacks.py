@@ -178,16 +178,21 @@ def big_post(port, size, results, i):
     results[i] = (status, sent, time.monotonic() - start)
 
 
+def in_parallel(fn, n):
+    """Runs fn(0) .. fn(n-1) on n threads at once and waits for them all."""
+    threads = [threading.Thread(target=fn, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def attack_unauth(server, args):
     size = 200 << 20
     sampler = PeakSampler(server)
     before, start = server.rss(), time.monotonic()
     results = [None] * 6
-    threads = [threading.Thread(target=big_post, args=(server.port, size, results, i)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_parallel(lambda i: big_post(server.port, size, results, i), 6)
     took = time.monotonic() - start
     time.sleep(1)
     peak = sampler.stop()
@@ -222,11 +227,7 @@ def attack_bodies(server, args):
         def send(i):
             out[i] = request(server.port, "POST", target, body, token=WRITE_TOKEN, content_type=kind)[0]
 
-        threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        in_parallel(send, 2)
         took = time.monotonic() - start
         time.sleep(5)
         print(f"bodies-50mb {name}: statuses {out[0]},{out[1]}; {took:.1f} s; RSS MiB before {mib(before)} "
