@@ -22,10 +22,13 @@ std::shared_ptr<const TagBits> make_bits(Bitmap b) { return std::make_shared<con
 
 }  // namespace
 
-ApplyBatch::ApplyBatch(const IndexView::Parts& old, std::shared_ptr<UserTable> users, const WriteBatch& batch)
-    : old_(old), users_(std::move(users)), batch_(batch), dictionary_(old.dictionary) {}
+ApplyBatch::ApplyBatch(const IndexView::Parts& old, std::shared_ptr<UserTable> users, const WriteBatch& batch,
+                       const PersonPlan& plan)
+    : old_(old), users_(std::move(users)), batch_(batch), plan_(plan), dictionary_(old.dictionary),
+      spaces_(old.spaces) {}
 
 bool ApplyBatch::run(IndexView::Parts& next, WriteResult& result) {
+  if (!apply_identity()) return false;
   resolve_tags();
   const auto& ops = batch_.ops();
   const bool adds_only = std::all_of(ops.begin(), ops.end(), [](const WriteBatch::Op& op) {
@@ -36,6 +39,62 @@ bool ApplyBatch::run(IndexView::Parts& next, WriteResult& result) {
   publish_parts(next);
   result = result_;
   return true;
+}
+
+// Spaces the batch defines, then each person's user: the plan's existing
+// ordinal, or a new one (the k-th new user is made by the first person that
+// names it, with that person's uid if it has one); uids given to users that
+// had none; and every key linked. Ordinals are handed out here, before any
+// op, in person order, so replay hands out the same ones.
+bool ApplyBatch::apply_identity() {
+  const auto& names = batch_.spaces();
+  std::vector<IdSpace*> spaces = plan_.spaces;
+  for (std::size_t s = 0; s < names.size(); ++s) {
+    if (plan_.defines[s] < 0 || spaces[s] != nullptr) continue;
+    spaces_ = spaces_->with(names[s], static_cast<std::size_t>(plan_.defines[s]));
+    spaces[s] = spaces_->find_mutable(names[s]);
+  }
+  const auto& persons = batch_.persons();
+  person_ordinals_.assign(persons.size(), std::nullopt);
+  std::vector<std::optional<Ordinal>> fresh(plan_.fresh);
+  for (std::size_t p = 0; p < persons.size(); ++p) {
+    const uint64_t target = plan_.targets[p];
+    if (target == PersonPlan::kNobody) continue;
+    const auto& person = persons[p];
+    std::optional<Ordinal> ordinal;
+    if (target < PersonPlan::kFresh) {
+      ordinal = static_cast<Ordinal>(target);
+    } else if (auto& made = fresh[target - PersonPlan::kFresh]; made) {
+      ordinal = made;
+    } else {
+      made = person.has_uid ? users_->find_or_add(person.uid) : users_->add_uidless();
+      if (!made) return false;
+      if (!person.has_uid) touch_uidless().add(*made);
+      ordinal = made;
+    }
+    if (plan_.gives_uid[p]) {
+      users_->assign(*ordinal, person.uid);
+      if (uidless_now().contains(*ordinal)) touch_uidless().remove(*ordinal);
+    }
+    person_ordinals_[p] = ordinal;
+    for (const auto& k : batch_.keys_of(person)) {
+      IdSpace& space = *spaces[k.space];
+      const std::size_t before = space.size();
+      (void)space.link(batch_.key(k), *ordinal);  // the plan checked owner and length
+      result_.linked += space.size() - before;
+    }
+  }
+  return true;
+}
+
+std::optional<Ordinal> ApplyBatch::writes_to(const WriteBatch::Op& op) {
+  if (op.person != WriteBatch::kNoPerson) return person_ordinals_[op.person];
+  return users_->find_or_add(op.user);
+}
+
+std::optional<Ordinal> ApplyBatch::reads(const WriteBatch::Op& op) const {
+  if (op.person != WriteBatch::kNoPerson) return person_ordinals_[op.person];
+  return users_->find(op.user);
 }
 
 // Which batch-local names are tags an op may create (adds, replacements;
@@ -116,7 +175,7 @@ bool ApplyBatch::apply_adds() {
   std::vector<std::size_t> starts(name_count + 1, 0);
   for (const auto& op : ops) {
     if (op.kind != Kind::kAdd) continue;
-    const auto ordinal = users_->find_or_add(op.user);
+    const auto ordinal = writes_to(op);
     if (!ordinal) return false;
     ordinals.push_back(*ordinal);
     for (const uint32_t t : batch_.tags_of(op)) ++starts[t + 1];
@@ -166,7 +225,7 @@ bool ApplyBatch::apply_tag_ops() {
     switch (op.kind) {
       case Kind::kAdd: {
         ++result_.users;
-        const auto ordinal = users_->find_or_add(op.user);
+        const auto ordinal = writes_to(op);
         if (!ordinal) return false;
         if (!universe_now().contains(*ordinal)) touch_universe().add(*ordinal);
         for (const uint32_t t : batch_.tags_of(op)) {
@@ -180,7 +239,7 @@ bool ApplyBatch::apply_tag_ops() {
       }
       case Kind::kRemove: {
         ++result_.users;
-        const auto ordinal = users_->find(op.user);
+        const auto ordinal = reads(op);
         if (!ordinal) break;
         for (const uint32_t t : batch_.tags_of(op)) {
           const TagId id = resolved_[t];
@@ -193,10 +252,9 @@ bool ApplyBatch::apply_tag_ops() {
       }
       case Kind::kErase: {
         ++result_.users;
-        const auto ordinal = users_->find(op.user);
+        const auto ordinal = reads(op);
         if (!ordinal || !universe_now().contains(*ordinal)) break;
-        touch_universe().remove(*ordinal);
-        (void)users_->forget(op.user);  // a return gets a new ordinal (user_table.h)
+        erase_user(*ordinal);
         ++result_.erased;
         // Every tag is checked (saved crowds, values and day tags included):
         // O(tags) contains() calls, ~0.5 ms at 10,000 tags. Erasure is rare;
@@ -258,11 +316,11 @@ bool ApplyBatch::apply_values() {
     for (const auto& op : ops) {
       if (!is_value_op(op) || batch_.tags_of(op)[0] != a) continue;
       if (op.kind == Kind::kSetValue) {
-        const auto ordinal = users_->find_or_add(op.user);
+        const auto ordinal = writes_to(op);
         if (!ordinal) return false;
         if (!universe_now().contains(*ordinal)) newcomers.push_back(*ordinal);
         writes.push_back(Write{*ordinal, true, system_tags::to_offset_binary(op.value)});
-      } else if (const auto ordinal = users_->find(op.user)) {
+      } else if (const auto ordinal = reads(op)) {
         writes.push_back(Write{*ordinal, false, 0});
       }
     }
@@ -316,6 +374,8 @@ void ApplyBatch::publish_parts(IndexView::Parts& next) {
   next.universe = universe_ ? make_bits(std::move(*universe_)) : old_.universe;
   next.users = users_;
   next.ordinal_count = users_->size();
+  next.spaces = spaces_;
+  next.uidless = uidless_ ? make_bits(std::move(*uidless_)) : old_.uidless;
   next.version = old_.version + 1;
 
   std::optional<IndexView::Entries::Editor> entries;
@@ -350,6 +410,23 @@ void ApplyBatch::replace(TagId id, Bitmap bits) {
   auto& slot = working_[id];
   if (!slot) touched_.push_back(id);
   slot = std::make_unique<Bitmap>(std::move(bits));
+}
+
+Bitmap& ApplyBatch::touch_uidless() {
+  if (!uidless_) uidless_ = old_.uidless->bits.clone();
+  return *uidless_;
+}
+
+// A returning uid gets a new ordinal (user_table.h); the user's other IDs
+// are unlinked, so they too make a new user if they come back.
+void ApplyBatch::erase_user(Ordinal o) {
+  touch_universe().remove(o);
+  if (uidless_now().contains(o)) {
+    touch_uidless().remove(o);
+  } else {
+    (void)users_->forget(users_->external(o));
+  }
+  for (const auto& named : spaces_->all()) named.space->unlink_all(o);
 }
 
 Bitmap& ApplyBatch::touch_universe() {

@@ -21,13 +21,16 @@
 #include <vector>
 
 #include "index/index_view.h"
+#include "index/person_resolver.h"
 #include "index/write_batch.h"
 
 namespace crowd {
 
 class ApplyBatch {
  public:
-  ApplyBatch(const IndexView::Parts& old, std::shared_ptr<UserTable> users, const WriteBatch& batch);
+  // `plan`: plan_persons() of this batch against `old` and `users`.
+  ApplyBatch(const IndexView::Parts& old, std::shared_ptr<UserTable> users, const WriteBatch& batch,
+             const PersonPlan& plan);
 
   // Runs every step and fills the next view's parts (without newest_day,
   // which Index works out from touched()) and `result`. False, with
@@ -40,6 +43,7 @@ class ApplyBatch {
 
  private:
   // The steps, in the order run() takes them.
+  [[nodiscard]] bool apply_identity();  // defines spaces; persons get ordinals, their keys links
   void resolve_tags();                 // ids for the batch's names; creates tags and slices
   [[nodiscard]] bool apply_adds();     // every tag op adds: grouped by tag, one add_many each
   [[nodiscard]] bool apply_tag_ops();  // add, remove, erase, clear, replace, in batch order
@@ -55,19 +59,30 @@ class ApplyBatch {
   // Sets `adds` in and clears `removes` from a tag, copying it only when that
   // changes something.
   void update_members(TagId id, std::span<const uint32_t> adds, std::span<const uint32_t> removes);
+  // The user an op writes to (created if new) or reads (nullopt if unknown).
+  [[nodiscard]] std::optional<Ordinal> writes_to(const WriteBatch::Op& op);
+  [[nodiscard]] std::optional<Ordinal> reads(const WriteBatch::Op& op) const;
+  // Erasure: the user leaves the universe, every tag and every ID space.
+  void erase_user(Ordinal o);
+  [[nodiscard]] const Bitmap& uidless_now() const { return uidless_ ? *uidless_ : old_.uidless->bits; }
+  Bitmap& touch_uidless();
   // Users' tags count towards the result; the index's own do not.
   [[nodiscard]] bool counted(TagId id) const { return !dictionary_->is_system(id); }
 
   const IndexView::Parts& old_;
   std::shared_ptr<UserTable> users_;
   const WriteBatch& batch_;
+  const PersonPlan& plan_;
   std::shared_ptr<const TagDictionary> dictionary_;
+  std::shared_ptr<const IdSpaces> spaces_;
+  std::vector<std::optional<Ordinal>> person_ordinals_;  // by person
   std::vector<TagId> resolved_;  // by batch-local name; kNoTag for an unknown name nothing creates
   // The batch's copy of each tag it touched. A map, not a vector by TagId:
   // a write touching one tag must not cost a slot per tag.
   boost::unordered_flat_map<TagId, std::unique_ptr<Bitmap>> working_;
   std::vector<TagId> touched_;
   std::optional<Bitmap> universe_;  // the batch's copy, once touched
+  std::optional<Bitmap> uidless_;   // likewise
   const Bitmap empty_;
   WriteResult result_;
 };

@@ -4,6 +4,7 @@
 #include <span>
 
 #include "index/apply_batch.h"
+#include "index/person_resolver.h"
 #include "index/system_tags.h"
 
 namespace crowd {
@@ -56,17 +57,48 @@ void Index::publish(IndexView::Parts parts) {
 
 bool Index::erases_nobody(const WriteBatch& batch) const {
   const auto current = view();
+  PersonPlan plan;
+  PersonRefusal refusal;
+  // Erasing persons creates none, so every target is a user of the index.
+  if (!batch.persons().empty() &&
+      !plan_persons(batch, current->id_spaces(), *users_, current->uidless().bits, plan, refusal)) {
+    return false;
+  }
   for (const auto& op : batch.ops()) {
     if (op.kind != WriteBatch::Kind::kErase) return false;
-    const auto ordinal = users_->find(op.user);
+    std::optional<Ordinal> ordinal;
+    if (op.person == WriteBatch::kNoPerson) {
+      ordinal = users_->find(op.user);
+    } else if (plan.targets[op.person] != PersonPlan::kNobody) {
+      ordinal = static_cast<Ordinal>(plan.targets[op.person]);
+    }
     if (ordinal && current->universe().bits.contains(*ordinal)) return false;
   }
   return true;
 }
 
+bool Index::check(const WriteBatch& batch, WriteResult& result) const {
+  const auto current = view();
+  PersonPlan plan;
+  PersonRefusal refusal;
+  if (plan_persons(batch, current->id_spaces(), *users_, current->uidless().bits, plan, refusal)) return true;
+  result = WriteResult();
+  result.refusal = std::move(refusal.why);
+  result.refused_person = refusal.person;
+  return false;
+}
+
 bool Index::apply(const WriteBatch& batch, WriteResult& result) {
   const auto base = view();
-  ApplyBatch step(base->parts(), users_, batch);
+  PersonPlan plan;
+  PersonRefusal refusal;
+  if (!plan_persons(batch, base->id_spaces(), *users_, base->uidless().bits, plan, refusal)) {
+    result = WriteResult();
+    result.refusal = std::move(refusal.why);
+    result.refused_person = refusal.person;
+    return false;
+  }
+  ApplyBatch step(base->parts(), users_, batch, plan);
   IndexView::Parts next;
   if (!step.run(next, result)) return false;
   next.newest_day = newest_day_after(base->parts().newest_day, next, step.touched());
@@ -75,7 +107,8 @@ bool Index::apply(const WriteBatch& batch, WriteResult& result) {
 }
 
 void Index::restore(std::shared_ptr<UserTable> users, std::shared_ptr<const TagDictionary> dictionary,
-                    std::vector<Bitmap> tags, Bitmap universe, IndexView::Entries entries) {
+                    std::vector<Bitmap> tags, Bitmap universe, IndexView::Entries entries,
+                    std::shared_ptr<const IdSpaces> spaces, Bitmap uidless) {
   const auto old_version = view()->version();
   users_ = std::move(users);
   IndexView::Parts next;
@@ -92,6 +125,8 @@ void Index::restore(std::shared_ptr<UserTable> users, std::shared_ptr<const TagD
   next.version = old_version + 1;
   next.entries = std::make_shared<const IndexView::Entries>(std::move(entries));
   next.newest_day = scan_newest_day(next);
+  next.spaces = std::move(spaces);
+  next.uidless = make_bits(std::move(uidless));
   publish(std::move(next));
 }
 
@@ -120,6 +155,8 @@ uint64_t Index::drop_empty_tags() {
   next.version = old.version + 1;
   next.entries = old.entries;
   next.newest_day = old.newest_day;  // only empty days went
+  next.spaces = old.spaces;
+  next.uidless = old.uidless;
   publish(std::move(next));
   return dropped;
 }
@@ -157,6 +194,8 @@ void Index::merge(const std::vector<std::string>& names, std::vector<Bitmap> bit
   next.version = old.version + 1;
   next.entries = old.entries;
   next.newest_day = scan_newest_day(next);
+  next.spaces = old.spaces;
+  next.uidless = old.uidless;
   publish(std::move(next));
 }
 

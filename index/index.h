@@ -25,8 +25,15 @@ class Index {
   [[nodiscard]] std::shared_ptr<const IndexView> view() const { return current_.load(std::memory_order_acquire); }
 
   // Applies a batch in order and publishes the result. Fails (returning
-  // false, changing nothing) only when the user table is full.
+  // false, publishing nothing) when the batch's persons or spaces are
+  // refused (person_resolver.h; result.refusal says why, and nothing
+  // changed) or the user table is full (result.refusal empty).
   [[nodiscard]] bool apply(const WriteBatch& batch, WriteResult& result);
+
+  // Writer side: whether apply() would accept the batch's persons and spaces;
+  // false with result.refusal (and refused_person) saying why. The store
+  // asks before it logs a batch. O(persons' keys).
+  [[nodiscard]] bool check(const WriteBatch& batch, WriteResult& result) const;
 
   // Writer side: true when every op of `batch` erases a user the index does
   // not hold, so applying it would change nothing. The store does not log
@@ -37,7 +44,8 @@ class Index {
   // Replaces the whole index (snapshot restore). tags[i] belongs to
   // dictionary id i.
   void restore(std::shared_ptr<UserTable> users, std::shared_ptr<const TagDictionary> dictionary,
-               std::vector<Bitmap> tags, Bitmap universe, IndexView::Entries entries = {});
+               std::vector<Bitmap> tags, Bitmap universe, IndexView::Entries entries = {},
+               std::shared_ptr<const IdSpaces> spaces = nullptr, Bitmap uidless = {});
 
   // Merges bulk-built bitmaps (BulkLoader): OR each into its tag, creating
   // tags as needed, and adds `members` to the universe. One new view.

@@ -20,6 +20,7 @@
 #include "index/cow_sorted_map.h"
 #include "index/cow_vector.h"
 #include "index/dense_chunks.h"
+#include "index/id_spaces.h"
 #include "index/ids.h"
 #include "index/tag_dictionary.h"
 #include "index/user_table.h"
@@ -72,10 +73,17 @@ class IndexView {
     std::shared_ptr<const Entries> entries;  // shared by writes without entry operations
     // The newest day with a non-empty day tag (system_tags.h), if any.
     std::optional<int64_t> newest_day;
+    // ID spaces by name (issue 15); shared by writes that define none.
+    std::shared_ptr<const IdSpaces> spaces;
+    // Users in the universe without a uid (made from other IDs only): their
+    // ordinal's external ID reads 0 and means nothing.
+    std::shared_ptr<const TagBits> uidless;
   };
 
   explicit IndexView(Parts parts) : p_(std::move(parts)) {
     if (!p_.entries) p_.entries = std::make_shared<const Entries>();
+    if (!p_.spaces) p_.spaces = std::make_shared<const IdSpaces>();
+    if (!p_.uidless) p_.uidless = std::make_shared<const TagBits>(Bitmap());
   }
   IndexView(const IndexView&) = delete;
   IndexView& operator=(const IndexView&) = delete;
@@ -93,6 +101,20 @@ class IndexView {
   // Never null.
   [[nodiscard]] const Entries& entries() const { return *p_.entries; }
   [[nodiscard]] std::optional<int64_t> newest_day() const { return p_.newest_day; }
+  // Never null.
+  [[nodiscard]] const IdSpaces& id_spaces() const { return *p_.spaces; }
+  // Users of the universe that have no uid (see Parts::uidless).
+  [[nodiscard]] const TagBits& uidless() const { return *p_.uidless; }
+  // The user of this view a key of `space` belongs to: the space's owner if
+  // that ordinal is in this view's universe, so a user a later write made is
+  // not found. A key a later write linked to a user of this view is: links
+  // only add names for a user, and the writer links them before it
+  // publishes. O(1) expected.
+  [[nodiscard]] std::optional<Ordinal> owner(const IdSpace& space, std::string_view key) const {
+    const auto o = space.find(key);
+    if (!o || *o >= p_.ordinal_count || !p_.universe->bits.contains(*o)) return std::nullopt;
+    return o;
+  }
   [[nodiscard]] const Parts& parts() const { return p_; }
 
   // A user's tag by name: nullopt for unknown names and for every name of the

@@ -21,6 +21,7 @@ namespace {
 
 // Whether a batch holds only users' tag operations (add, remove, erase).
 bool tag_ops_only(const WriteBatch& batch) {
+  if (!batch.persons().empty() || !batch.spaces().empty()) return false;
   return std::all_of(batch.ops().begin(), batch.ops().end(), [](const WriteBatch::Op& op) {
     return op.kind == WriteBatch::Kind::kAdd || op.kind == WriteBatch::Kind::kRemove ||
            op.kind == WriteBatch::Kind::kErase;
@@ -153,9 +154,11 @@ bool Store::recover(std::string& notes, bool& needs_snapshot, std::string& error
   WriteBatch pending;
   auto apply_pending = [&](std::string& why) {
     if (pending.empty()) return true;
-    WriteResult ignored;
-    if (!index_.apply(pending, ignored)) {
-      why = "the user table filled up while replaying the log";
+    WriteResult applied;
+    if (!index_.apply(pending, applied)) {
+      // A refused batch is never logged (Store::write checks first).
+      why = applied.refusal.empty() ? "the user table filled up while replaying the log"
+                                    : "a logged batch is refused on replay: " + applied.refusal;
       return false;
     }
     pending = WriteBatch();
@@ -192,7 +195,8 @@ bool Store::recover(std::string& notes, bool& needs_snapshot, std::string& error
 
 bool Store::has_room(const WriteBatch& batch) {
   const uint64_t used = index_.users().size();
-  if (used + batch.ops().size() <= UINT32_MAX) return true;
+  if (used + batch.ops().size() + batch.persons().size() <= UINT32_MAX) return true;
+  if (!batch.persons().empty()) return false;  // rather refused than counted, 4 billion users in
   // Within a batch's size of 2^32 users: count the new ones exactly.
   boost::unordered_flat_set<UserId> fresh;
   for (const auto& op : batch.ops()) {
@@ -209,7 +213,8 @@ WriteStatus Store::write(const WriteBatch& batch, WriteResult& result) {
   }
   if (!wal_) {
     std::lock_guard lock(writer_);
-    return index_.apply(batch, result) ? WriteStatus::kOk : WriteStatus::kFull;
+    if (index_.apply(batch, result)) return WriteStatus::kOk;
+    return result.refusal.empty() ? WriteStatus::kFull : WriteStatus::kConflict;
   }
 
   // Encoded before taking the lock: it needs nothing but the batch, so
@@ -228,6 +233,7 @@ WriteStatus Store::write(const WriteBatch& batch, WriteResult& result) {
   {
     std::lock_guard lock(writer_);
     if (!has_room(batch)) return WriteStatus::kFull;
+    if (!index_.check(batch, result)) return WriteStatus::kConflict;
     if (index_.erases_nobody(batch)) {
       result = WriteResult();
       result.users = batch.ops().size();

@@ -53,6 +53,7 @@ enum class WriteStatus {
   kFull,        // the user table has no ordinal left; nothing changed
   kIoError,     // the log could not be written; nothing changed (last_io_error() says why)
   kNotDurable,  // applied, but the fsync failed: the write may not survive a crash
+  kConflict,    // the batch's IDs or spaces were refused (WriteResult::refusal); nothing changed
 };
 
 class Wal;

@@ -31,6 +31,8 @@ std::optional<int64_t> parse_day_digits(std::string_view digits) {
 
 std::string crowd(std::string_view name) { return join("crowd", name); }
 std::string crowd_prefix() { return join("crowd", ""); }
+std::string id_type(std::string_view name) { return join("idtype", name); }
+std::string id_type_prefix() { return join("idtype", ""); }
 
 std::string attribute(std::string_view attribute, int slice) {
   std::string s = attribute_prefix(attribute);

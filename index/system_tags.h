@@ -50,6 +50,11 @@ inline constexpr int64_t kDayBias = 1'000'000;
 // The prefix every saved crowd's tag starts with.
 [[nodiscard]] std::string crowd_prefix();
 
+// Metadata entry keys (not tags) of ID types' definitions (issue 15):
+//   ID type         \x1f idtype \x1f <name>
+[[nodiscard]] std::string id_type(std::string_view name);
+[[nodiscard]] std::string id_type_prefix();
+
 // slice -1: the users that have a value; 0..63: bit `slice` of the offset
 // binary value.
 [[nodiscard]] std::string attribute(std::string_view attribute, int slice);

@@ -114,4 +114,21 @@ std::vector<std::string> SystemView::saved_crowds() const {
   return names;
 }
 
+std::vector<std::pair<std::string_view, std::string_view>> SystemView::id_types() const {
+  const std::string prefix = system_tags::id_type_prefix();
+  const auto& entries = view_.entries();
+  std::vector<std::pair<std::string_view, std::string_view>> types;
+  for (auto it = entries.lower_bound(prefix); it != entries.end() && it->first.starts_with(prefix); ++it) {
+    types.emplace_back(std::string_view(it->first).substr(prefix.size()), it->second);
+  }
+  return types;
+}
+
+std::optional<std::string_view> SystemView::id_type(std::string_view name) const {
+  const auto& entries = view_.entries();
+  const auto it = entries.find(system_tags::id_type(name));
+  if (it == entries.end()) return std::nullopt;
+  return std::string_view(it->second);
+}
+
 }  // namespace crowd

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "index/ids.h"
@@ -87,6 +88,13 @@ class SystemView {
   [[nodiscard]] std::optional<SavedCrowdTag> saved_crowd(std::string_view name) const;
   // Saved crowds' names, in byte order. O(saved crowds).
   [[nodiscard]] std::vector<std::string> saved_crowds() const;
+
+  // ID types' definitions (WriteBatch::define_id_type) as (name, definition),
+  // in byte order of names; the views live as long as the IndexView.
+  // O(log entries + types).
+  [[nodiscard]] std::vector<std::pair<std::string_view, std::string_view>> id_types() const;
+  // One ID type's definition, nullopt if it is not defined. O(log entries).
+  [[nodiscard]] std::optional<std::string_view> id_type(std::string_view name) const;
 
  private:
   const IndexView& view_;

@@ -24,7 +24,7 @@ void UserTable::store_external(Ordinal o, UserId id) {
     // Published to readers by the release store of the next IndexView.
     chunk.store(slots, std::memory_order_relaxed);
   }
-  slots[o & (tuning::kUserChunkSize - 1)] = id;
+  std::atomic_ref<UserId>(slots[o & (tuning::kUserChunkSize - 1)]).store(id, std::memory_order_relaxed);
 }
 
 std::optional<Ordinal> UserTable::find_or_add(UserId id) {
@@ -59,6 +59,16 @@ std::size_t UserTable::append_erased(std::size_t n) {
   for (std::size_t i = 0; i < fit; ++i) store_external(static_cast<Ordinal>(size_ + i), 0);
   size_ += static_cast<uint32_t>(fit);
   return fit;
+}
+
+std::optional<Ordinal> UserTable::add_uidless() {
+  if (append_erased(1) != 1) return std::nullopt;
+  return size_ - 1;
+}
+
+void UserTable::assign(Ordinal o, UserId id) {
+  store_external(o, id);
+  (void)ordinals_.find_or_insert(id, o, [this](Ordinal k) { return external(k); });
 }
 
 }  // namespace crowd

@@ -33,8 +33,13 @@ class UserTable {
 
   // Reader side, any thread: the external ID of an ordinal below the count of
   // a published view. O(1).
+  // Atomic (relaxed) because assign() may give a uid-less user its uid while
+  // readers of older views read the slot; they do not use it (such a user is
+  // in their view's uidless set) but must not race on it.
   [[nodiscard]] UserId external(Ordinal o) const {
-    return chunks_[o >> tuning::kUserChunkBits].load(std::memory_order_relaxed)[o & (tuning::kUserChunkSize - 1)];
+    UserId& slot =
+        chunks_[o >> tuning::kUserChunkBits].load(std::memory_order_relaxed)[o & (tuning::kUserChunkSize - 1)];
+    return std::atomic_ref<UserId>(slot).load(std::memory_order_relaxed);
   }
 
   // Writer side; callers serialise. O(1) expected.
@@ -54,6 +59,11 @@ class UserTable {
   // Appends `n` ordinals of erased users: their ID reads as 0 and no ID
   // finds them (snapshot restore; see snapshot_file.cc). Returns how many fit.
   [[nodiscard]] std::size_t append_erased(std::size_t n);
+  // A user without a uid (issue 15: made from other IDs): a new ordinal
+  // whose ID reads 0 and that no ID finds. nullopt when ordinals run out.
+  [[nodiscard]] std::optional<Ordinal> add_uidless();
+  // Gives a user without a uid (add_uidless) its uid, which must be unknown.
+  void assign(Ordinal o, UserId id);
   // Number of ordinals handed out.
   [[nodiscard]] uint32_t size() const { return size_; }
   // Heap bytes of the ID->ordinal side (the ordinal->ID side is 8 a user).

@@ -1,5 +1,6 @@
 #include "index/write_batch.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "index/portable_bitmap.h"
@@ -49,9 +50,9 @@ uint32_t WriteBatch::intern(std::string_view name) {
   return id;
 }
 
-void WriteBatch::push(Kind kind, UserId user, std::span<const uint32_t> local_tags, int64_t value) {
-  ops_.push_back(
-      Op{kind, user, static_cast<uint32_t>(tag_refs_.size()), static_cast<uint32_t>(local_tags.size()), value});
+void WriteBatch::push(Kind kind, UserId user, std::span<const uint32_t> local_tags, int64_t value, uint32_t person) {
+  ops_.push_back(Op{kind, person, user, static_cast<uint32_t>(tag_refs_.size()),
+                    static_cast<uint32_t>(local_tags.size()), value});
   tag_refs_.insert(tag_refs_.end(), local_tags.begin(), local_tags.end());
 }
 
@@ -84,6 +85,49 @@ void WriteBatch::erase_entry(std::string key) {
   push(Kind::kEraseEntry, 0, {}, static_cast<int64_t>(entries_.size() - 1));
 }
 
+uint32_t WriteBatch::intern_space(std::string_view name) {
+  for (std::size_t i = 0; i < spaces_.size(); ++i) {
+    if (spaces_[i] == name) return static_cast<uint32_t>(i);  // a batch names a few spaces
+  }
+  spaces_.emplace_back(name);
+  return static_cast<uint32_t>(spaces_.size() - 1);
+}
+
+WriteBatch::PersonRef WriteBatch::add_person(std::optional<UserId> uid) {
+  persons_.push_back(Person{uid.has_value(), uid.value_or(0), static_cast<uint32_t>(person_keys_.size()), 0});
+  return PersonRef{static_cast<uint32_t>(persons_.size() - 1)};
+}
+
+void WriteBatch::add_person_key(uint32_t local_space, std::string_view key) {
+  person_keys_.push_back(
+      PersonKey{local_space, static_cast<uint32_t>(key_bytes_.size()), static_cast<uint32_t>(key.size())});
+  key_bytes_ += key;
+  ++persons_.back().key_count;
+}
+
+void WriteBatch::add(PersonRef person, std::span<const uint32_t> local_tags) {
+  push(Kind::kAdd, 0, local_tags, 0, person.index);
+}
+void WriteBatch::remove(PersonRef person, std::span<const uint32_t> local_tags) {
+  push(Kind::kRemove, 0, local_tags, 0, person.index);
+}
+void WriteBatch::erase(PersonRef person) { push(Kind::kErase, 0, {}, 0, person.index); }
+void WriteBatch::set_value(PersonRef person, uint32_t local_attribute, int64_t value) {
+  push(Kind::kSetValue, 0, std::span(&local_attribute, 1), value, person.index);
+}
+void WriteBatch::clear_value(PersonRef person, uint32_t local_attribute) {
+  push(Kind::kClearValue, 0, std::span(&local_attribute, 1), 0, person.index);
+}
+
+void WriteBatch::define_space(uint32_t local_space, std::size_t key_bytes) {
+  push(Kind::kDefineSpace, local_space, {}, static_cast<int64_t>(key_bytes));
+}
+
+void WriteBatch::define_id_type(std::string_view name, std::size_t key_bytes, std::string definition) {
+  define_space(intern_space(name), key_bytes);
+  set_entry(system_tags::id_type(name), std::move(definition));
+}
+
 uint32_t WriteBatch::intern_day(std::string_view tag, int64_t day) { return intern(system_tags::day(tag, day)); }
 
 void WriteBatch::save_crowd(std::string_view name, std::shared_ptr<const Bitmap> members, std::string definition) {
@@ -102,7 +146,14 @@ void WriteBatch::delete_crowd(std::string_view name) {
 // u32 op count, then per op u8 kind, u64 user, u32 tag count, u32 tags, and
 // after that by kind: kSetValue i64 value; kReplaceTag u64 length + portable
 // Roaring bitmap; kSetEntry u32 + key, u32 + text; kEraseEntry u32 + key.
-// Batches of kinds 1-3 encode exactly as in the first version of the log.
+// kDefineSpace i64 key width. An op about a person has bit 0x80 set in its
+// kind and the person's index as its user. Batches with spaces or persons
+// end with: u32 space count, per space u32 length + name; u32 person count,
+// per person u8 has-uid, u64 uid, u32 key count, per key u32 space, u32
+// length, bytes. Batches without encode exactly as before (kinds 1-3 as in
+// the first version of the log).
+constexpr uint8_t kPersonBit = 0x80;
+
 void WriteBatch::encode(std::string& out) const {
   put_u32(out, static_cast<uint32_t>(names_.size()));
   for (const auto& n : names_) {
@@ -111,12 +162,14 @@ void WriteBatch::encode(std::string& out) const {
   }
   put_u32(out, static_cast<uint32_t>(ops_.size()));
   for (const auto& op : ops_) {
-    out.push_back(static_cast<char>(op.kind));
-    put_u64(out, op.user);
+    const bool about_person = op.person != kNoPerson;
+    out.push_back(static_cast<char>(static_cast<uint8_t>(op.kind) | (about_person ? kPersonBit : 0)));
+    put_u64(out, about_person ? op.person : op.user);
     put_u32(out, op.tag_count);
     out.append(reinterpret_cast<const char*>(tag_refs_.data() + op.first_tag), sizeof(uint32_t) * op.tag_count);
     switch (op.kind) {
       case Kind::kSetValue:
+      case Kind::kDefineSpace:
         put_u64(out, static_cast<uint64_t>(op.value));
         break;
       case Kind::kReplaceTag: {
@@ -143,6 +196,23 @@ void WriteBatch::encode(std::string& out) const {
         break;
     }
   }
+  if (spaces_.empty() && persons_.empty()) return;
+  put_u32(out, static_cast<uint32_t>(spaces_.size()));
+  for (const auto& n : spaces_) {
+    put_u32(out, static_cast<uint32_t>(n.size()));
+    out += n;
+  }
+  put_u32(out, static_cast<uint32_t>(persons_.size()));
+  for (const auto& p : persons_) {
+    out.push_back(static_cast<char>(p.has_uid ? 1 : 0));
+    put_u64(out, p.uid);
+    put_u32(out, p.key_count);
+    for (const auto& k : keys_of(p)) {
+      put_u32(out, k.space);
+      put_u32(out, k.length);
+      out += key(k);
+    }
+  }
 }
 
 bool WriteBatch::decode(std::string_view in) {
@@ -164,8 +234,18 @@ bool WriteBatch::decode(std::string_view in) {
     uint64_t user = 0;
     uint32_t tag_count = 0;
     if (!r.u8(kind) || !r.u64(user) || !r.u32(tag_count)) return false;
-    if (kind < 1 || kind > 9) return false;
+    const bool about_person = (kind & kPersonBit) != 0;
+    kind &= static_cast<uint8_t>(~kPersonBit);
+    if (kind < 1 || kind > 10) return false;
     const auto k = static_cast<Kind>(kind);
+    if (about_person && !(k == Kind::kAdd || k == Kind::kRemove || k == Kind::kErase || k == Kind::kSetValue ||
+                          k == Kind::kClearValue)) {
+      return false;
+    }
+    // Checked against the persons section once it is read.
+    if (about_person && user >= kNoPerson) return false;
+    const uint32_t person = about_person ? static_cast<uint32_t>(user) : kNoPerson;
+    if (about_person) user = 0;
     if (r.remaining() / sizeof(uint32_t) < tag_count) return false;
     tags.resize(tag_count);
     for (auto& t : tags) {
@@ -173,13 +253,20 @@ bool WriteBatch::decode(std::string_view in) {
     }
     const bool one_name = k == Kind::kClearTag || k == Kind::kReplaceTag || k == Kind::kSetValue ||
                           k == Kind::kClearValue;
-    const bool no_name = k == Kind::kErase || k == Kind::kSetEntry || k == Kind::kEraseEntry;
+    const bool no_name =
+        k == Kind::kErase || k == Kind::kSetEntry || k == Kind::kEraseEntry || k == Kind::kDefineSpace;
     if ((one_name && tag_count != 1) || (no_name && tag_count != 0)) return false;
     switch (k) {
       case Kind::kSetValue: {
         uint64_t v = 0;
         if (!r.u64(v)) return false;
-        set_value(user, tags[0], static_cast<int64_t>(v));
+        push(k, user, tags, static_cast<int64_t>(v), person);
+        break;
+      }
+      case Kind::kDefineSpace: {
+        uint64_t width = 0;
+        if (!r.u64(width) || width > kMaxKeyBytes) return false;
+        push(k, user, {}, static_cast<int64_t>(width));
         break;
       }
       case Kind::kReplaceTag: {
@@ -208,11 +295,51 @@ bool WriteBatch::decode(std::string_view in) {
         break;
       }
       default:
-        push(k, user, tags);
+        push(k, user, tags, 0, person);
         break;
     }
   }
+  if (r.done()) return spaces_and_persons_valid();
+  return decode_persons(in.substr(in.size() - r.remaining())) && spaces_and_persons_valid();
+}
+
+bool WriteBatch::decode_persons(std::string_view in) {
+  Reader r(in);
+  uint32_t space_count = 0;
+  if (!r.u32(space_count)) return false;
+  for (uint32_t i = 0; i < space_count; ++i) {
+    uint32_t len = 0;
+    std::string_view name;
+    if (!r.u32(len) || !r.bytes(len, name)) return false;
+    if (intern_space(name) != i) return false;  // a duplicate: not something encode() writes
+  }
+  uint32_t person_count = 0;
+  if (!r.u32(person_count)) return false;
+  for (uint32_t i = 0; i < person_count; ++i) {
+    uint8_t has_uid = 0;
+    uint64_t uid = 0;
+    uint32_t key_count = 0;
+    if (!r.u8(has_uid) || has_uid > 1 || !r.u64(uid) || !r.u32(key_count)) return false;
+    add_person(has_uid != 0 ? std::optional<UserId>(uid) : std::nullopt);
+    for (uint32_t j = 0; j < key_count; ++j) {
+      uint32_t space = 0;
+      uint32_t len = 0;
+      std::string_view bytes;
+      if (!r.u32(space) || !r.u32(len) || !r.bytes(len, bytes)) return false;
+      add_person_key(space, bytes);
+    }
+  }
   return r.done();
+}
+
+bool WriteBatch::spaces_and_persons_valid() const {
+  for (const auto& op : ops_) {
+    if (op.person != kNoPerson && op.person >= persons_.size()) return false;
+    if (op.kind == Kind::kDefineSpace && op.user >= spaces_.size()) return false;
+  }
+  return std::all_of(person_keys_.begin(), person_keys_.end(), [&](const PersonKey& k) {
+    return k.space < spaces_.size() && k.length >= 1 && k.length <= kMaxKeyBytes;
+  });
 }
 
 }  // namespace crowd

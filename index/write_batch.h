@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -37,9 +38,16 @@ class WriteBatch {
     kClearValue = 7,  // user has no value of attribute tags_of(op)[0]
     kSetEntry = 8,    // entries()[value]: key := text
     kEraseEntry = 9,  // entries()[value].key removed
+    kDefineSpace = 10,  // ID space spaces()[user] exists, keys of `value` bytes (0: variable)
   };
+  static constexpr uint32_t kNoPerson = UINT32_MAX;
+  // The longest key of an ID (IdSpace::kMaxVariableKey).
+  static constexpr std::size_t kMaxKeyBytes = 255;
   struct Op {
     Kind kind;
+    // kAdd, kRemove, kErase, kSetValue, kClearValue: the batch-local person
+    // the op is about instead of `user` (kNoPerson: `user` is a uid).
+    uint32_t person = kNoPerson;
     UserId user;
     uint32_t first_tag;  // into tag_refs()
     uint32_t tag_count;
@@ -48,6 +56,27 @@ class WriteBatch {
   struct Entry {
     std::string key;
     std::string text;  // kSetEntry only
+  };
+  // A person (issue 15): a user named by its IDs rather than by its uid.
+  // Applying the batch resolves each person, in order, to the one user its
+  // IDs (and uid, if given) belong to, linking the IDs that are new; a
+  // person none of whose IDs is known becomes a new user when an add or a
+  // value names it. IDs of one person owned by two users are a conflict and
+  // the batch is refused whole (index/person_resolver.h).
+  struct Person {
+    bool has_uid = false;
+    UserId uid = 0;
+    uint32_t first_key = 0;  // into person_keys()
+    uint32_t key_count = 0;
+  };
+  struct PersonKey {
+    uint32_t space;   // into spaces()
+    uint32_t offset;  // into key_bytes()
+    uint32_t length;
+  };
+  // Names a person in add / remove / erase / set_value / clear_value.
+  struct PersonRef {
+    uint32_t index;
   };
 
   // The batch-local number of a tag name, interning it on first use.
@@ -70,6 +99,23 @@ class WriteBatch {
   // (not a tag). Setting a value puts the user in the universe.
   void set_value(UserId user, uint32_t local_attribute, int64_t value);
   void clear_value(UserId user, uint32_t local_attribute);
+  // Persons: add_person() starts one, add_person_key() gives the last one
+  // started an ID; the overloads below name it. A key is the stored bytes
+  // of an ID of the space (identity/ encodes them), 1..255 bytes.
+  uint32_t intern_space(std::string_view name);
+  PersonRef add_person(std::optional<UserId> uid);
+  void add_person_key(uint32_t local_space, std::string_view key);
+  void add(PersonRef person, std::span<const uint32_t> local_tags);
+  void remove(PersonRef person, std::span<const uint32_t> local_tags);
+  // The person's user leaves every tag and the universe; every ID linked to
+  // it, in every space, is unlinked and its uid forgotten.
+  void erase(PersonRef person);
+  void set_value(PersonRef person, uint32_t local_attribute, int64_t value);
+  void clear_value(PersonRef person, uint32_t local_attribute);
+  // An ID space: defining an existing space again with the same width is a
+  // no-op, with another width a conflict (the batch is refused).
+  void define_space(uint32_t local_space, std::size_t key_bytes);
+
   // Metadata entries (saved crowds' definitions), kept with the index.
   void set_entry(std::string key, std::string text);
   void erase_entry(std::string key);
@@ -86,6 +132,9 @@ class WriteBatch {
   void save_crowd(std::string_view name, std::shared_ptr<const Bitmap> members, std::string definition);
   // Empties a saved crowd's tag and removes its definition.
   void delete_crowd(std::string_view name);
+  // An ID type: its space (keys of `key_bytes`, 0 variable) and its
+  // definition `definition` (opaque to the index), in this one write.
+  void define_id_type(std::string_view name, std::size_t key_bytes, std::string definition);
 
   [[nodiscard]] const std::vector<std::string>& names() const { return names_; }
   [[nodiscard]] const std::vector<Op>& ops() const { return ops_; }
@@ -94,6 +143,14 @@ class WriteBatch {
   }
   [[nodiscard]] const std::vector<std::shared_ptr<const Bitmap>>& bitmaps() const { return bitmaps_; }
   [[nodiscard]] const std::vector<Entry>& entries() const { return entries_; }
+  [[nodiscard]] const std::vector<std::string>& spaces() const { return spaces_; }
+  [[nodiscard]] const std::vector<Person>& persons() const { return persons_; }
+  [[nodiscard]] std::span<const PersonKey> keys_of(const Person& p) const {
+    return std::span<const PersonKey>(person_keys_).subspan(p.first_key, p.key_count);
+  }
+  [[nodiscard]] std::string_view key(const PersonKey& k) const {
+    return std::string_view(key_bytes_).substr(k.offset, k.length);
+  }
   [[nodiscard]] bool empty() const { return ops_.empty(); }
   // Number of (user, tag) pairs named by the batch.
   [[nodiscard]] std::size_t pair_count() const { return tag_refs_.size(); }
@@ -104,7 +161,10 @@ class WriteBatch {
   [[nodiscard]] bool decode(std::string_view in);
 
  private:
-  void push(Kind kind, UserId user, std::span<const uint32_t> local_tags, int64_t value = 0);
+  void push(Kind kind, UserId user, std::span<const uint32_t> local_tags, int64_t value = 0,
+            uint32_t person = kNoPerson);
+  [[nodiscard]] bool decode_persons(std::string_view in);
+  [[nodiscard]] bool spaces_and_persons_valid() const;
 
   std::vector<std::string> names_;
   boost::unordered_flat_map<std::string, uint32_t, StringHash, StringEq> local_ids_;
@@ -112,6 +172,10 @@ class WriteBatch {
   std::vector<uint32_t> tag_refs_;
   std::vector<std::shared_ptr<const Bitmap>> bitmaps_;
   std::vector<Entry> entries_;
+  std::vector<std::string> spaces_;
+  std::vector<Person> persons_;
+  std::vector<PersonKey> person_keys_;
+  std::string key_bytes_;
 };
 
 // What a batch changed.
@@ -120,6 +184,11 @@ struct WriteResult {
   uint64_t added = 0;    // (user, tag) pairs newly set, users' tags only
   uint64_t removed = 0;  // (user, tag) pairs actually cleared, users' tags only
   uint64_t erased = 0;   // users that existed and were deleted
+  uint64_t linked = 0;   // IDs newly linked to a user
+  // Why a batch was refused (WriteStatus::kConflict), naming the person by
+  // its position in the batch; empty otherwise.
+  std::string refusal;
+  uint32_t refused_person = 0;
 };
 
 }  // namespace crowd

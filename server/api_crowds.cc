@@ -122,7 +122,7 @@ Reply Api::crowd_delete(const std::string& name, Call& call) {
   WriteBatch batch;
   batch.delete_crowd(name);
   WriteResult ignored;
-  if (auto e = write_failure(store_.write(batch, ignored))) return error_reply(*e);
+  if (auto e = write_failure(store_.write(batch, ignored), ignored)) return error_reply(*e);
   std::string body;
   JsonWriter w(body);
   w.raw("{").key("name").string(name).raw(",").key("deleted").boolean(true).raw("}");

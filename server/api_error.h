@@ -48,6 +48,11 @@ struct ApiError {
 [[nodiscard]] inline ApiError crowd_too_small(std::string message) {
   return {http::status::forbidden, "crowd_too_small", std::move(message), {}, {}, {}};
 }
+// A write naming IDs that belong to different users (issue 15), or an ID
+// type defined again differently: nothing was applied.
+[[nodiscard]] inline ApiError id_conflict(std::string message, std::optional<uint64_t> line = std::nullopt) {
+  return {http::status::conflict, "id_conflict", std::move(message), {}, line, {}};
+}
 // The request's time budget ran out (--time-budget-ms).
 [[nodiscard]] inline ApiError timed_out(std::string message) {
   return {http::status::service_unavailable, "timeout", std::move(message), {}, {}, {}};

@@ -86,7 +86,7 @@ Reply Api::ingest(Request& req, Call& call) {
   if (error) return error_reply(*error);
   WriteResult result;
   if (!batch.empty()) {
-    if (auto failure = write_failure(store_.write(batch, result))) return error_reply(*failure);
+    if (auto failure = write_failure(store_.write(batch, result), result)) return error_reply(*failure);
   }
   apply_retention(batch);
   call.users = counts.records;
@@ -129,7 +129,7 @@ Reply Api::assign(const Request& req, Call& call) {
   }
   WriteResult result;
   if (!batch.empty()) {
-    if (auto failure = write_failure(store_.write(batch, result))) return error_reply(*failure);
+    if (auto failure = write_failure(store_.write(batch, result), result)) return error_reply(*failure);
   }
   apply_retention(batch);
   call.users = result.users;
@@ -156,7 +156,7 @@ Reply Api::delete_user(std::string_view id_text, Call& call) {
   WriteBatch batch;
   batch.erase(*id);
   WriteResult result;
-  if (auto failure = write_failure(store_.write(batch, result))) return error_reply(*failure);
+  if (auto failure = write_failure(store_.write(batch, result), result)) return error_reply(*failure);
   if (result.erased == 0) return error_reply(not_found("no user " + std::string(id_text)));
   call.users = 1;
   std::string body;

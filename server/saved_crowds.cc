@@ -127,7 +127,8 @@ std::optional<ApiError> save_crowd(Store& store, std::string_view name, const Cr
   WriteBatch batch;
   batch.save_crowd(name, std::make_shared<const Bitmap>(std::move(members)), encode_definition(d));
   WriteResult ignored;
-  return write_failure(store.write(batch, ignored));
+  const WriteStatus status = store.write(batch, ignored);
+  return write_failure(status, ignored);
 }
 
 std::optional<SavedCrowd> find_crowd(const IndexView& view, std::string_view name) {
