@@ -61,7 +61,7 @@ bool Index::erases_nobody(const WriteBatch& batch) const {
   PersonRefusal refusal;
   // Erasing persons creates none, so every target is a user of the index.
   if (!batch.persons().empty() &&
-      !plan_persons(batch, current->id_spaces(), *users_, current->uidless().bits, plan, refusal)) {
+      !plan_persons(batch, *current, *users_, plan, refusal)) {
     return false;
   }
   for (const auto& op : batch.ops()) {
@@ -81,7 +81,7 @@ bool Index::check(const WriteBatch& batch, WriteResult& result) const {
   const auto current = view();
   PersonPlan plan;
   PersonRefusal refusal;
-  if (plan_persons(batch, current->id_spaces(), *users_, current->uidless().bits, plan, refusal)) return true;
+  if (plan_persons(batch, *current, *users_, plan, refusal)) return true;
   result = WriteResult();
   result.refusal = std::move(refusal.why);
   result.refused_person = refusal.person;
@@ -92,7 +92,7 @@ bool Index::apply(const WriteBatch& batch, WriteResult& result) {
   const auto base = view();
   PersonPlan plan;
   PersonRefusal refusal;
-  if (!plan_persons(batch, base->id_spaces(), *users_, base->uidless().bits, plan, refusal)) {
+  if (!plan_persons(batch, *base, *users_, plan, refusal)) {
     result = WriteResult();
     result.refusal = std::move(refusal.why);
     result.refused_person = refusal.person;

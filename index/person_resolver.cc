@@ -6,6 +6,8 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include "index/system_tags.h"
+
 namespace crowd {
 namespace {
 
@@ -22,7 +24,21 @@ struct SpaceKeyHash {
   }
 };
 
-std::string person_name(uint32_t p) { return "person " + std::to_string(p + 1); }
+// An ID type, once defined, keeps its definition: its keys mean what it says.
+bool plan_id_types(const WriteBatch& batch, const IndexView& view, PersonRefusal& refusal) {
+  const std::string prefix = system_tags::id_type_prefix();
+  for (const auto& op : batch.ops()) {
+    if (op.kind != Kind::kSetEntry) continue;
+    const auto& entry = batch.entries()[static_cast<std::size_t>(op.value)];
+    if (!entry.key.starts_with(prefix)) continue;
+    const auto it = view.entries().find(entry.key);
+    if (it != view.entries().end() && it->second != entry.text) {
+      refusal.why = "ID type '" + entry.key.substr(prefix.size()) + "' is already defined differently";
+      return false;
+    }
+  }
+  return true;
+}
 
 bool plan_spaces(const WriteBatch& batch, const IdSpaces& spaces, PersonPlan& plan, PersonRefusal& refusal) {
   const auto& names = batch.spaces();
@@ -46,11 +62,12 @@ bool plan_spaces(const WriteBatch& batch, const IdSpaces& spaces, PersonPlan& pl
 
 }  // namespace
 
-bool plan_persons(const WriteBatch& batch, const IdSpaces& spaces, const UserTable& users, const Bitmap& uidless,
-                  PersonPlan& plan, PersonRefusal& refusal) {
+bool plan_persons(const WriteBatch& batch, const IndexView& view, const UserTable& users, PersonPlan& plan,
+                  PersonRefusal& refusal) {
   plan = PersonPlan();
   refusal = PersonRefusal();
-  if (!plan_spaces(batch, spaces, plan, refusal)) return false;
+  if (!plan_spaces(batch, view.id_spaces(), plan, refusal) || !plan_id_types(batch, view, refusal)) return false;
+  const Bitmap& uidless = view.uidless().bits;
   const auto& persons = batch.persons();
   if (persons.empty()) return true;
 
@@ -91,12 +108,12 @@ bool plan_persons(const WriteBatch& batch, const IdSpaces& spaces, const UserTab
       const std::string_view key = batch.key(k);
       const int width = space != nullptr ? static_cast<int>(space->key_bytes()) : plan.defines[k.space];
       if (width < 0) {
-        refusal = {p, person_name(p) + ": unknown ID space '" + batch.spaces()[k.space] + "'"};
+        refusal = {p, "unknown ID space '" + batch.spaces()[k.space] + "'"};
         return false;
       }
       if (width > 0 ? key.size() != static_cast<std::size_t>(width)
                     : key.empty() || key.size() > WriteBatch::kMaxKeyBytes) {
-        refusal = {p, person_name(p) + ": a key of " + std::to_string(key.size()) + " bytes in ID space '" +
+        refusal = {p, "a key of " + std::to_string(key.size()) + " bytes in ID space '" +
                           batch.spaces()[k.space] + "'"};
         return false;
       }
@@ -109,7 +126,7 @@ bool plan_persons(const WriteBatch& batch, const IdSpaces& spaces, const UserTab
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     if (candidates.size() > 1) {
-      refusal = {p, person_name(p) + ": its IDs belong to " + std::to_string(candidates.size()) + " different users"};
+      refusal = {p, "its IDs belong to " + std::to_string(candidates.size()) + " different users"};
       return false;
     }
     uint64_t target = PersonPlan::kNobody;
@@ -117,7 +134,7 @@ bool plan_persons(const WriteBatch& batch, const IdSpaces& spaces, const UserTab
       target = candidates[0];
       if (person.has_uid && !uid_known) {
         if (has_uid(target)) {
-          refusal = {p, person_name(p) + ": its IDs belong to a user with another uid"};
+          refusal = {p, "its IDs belong to a user with another uid"};
           return false;
         }
         plan.gives_uid[p] = true;

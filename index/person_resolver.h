@@ -22,6 +22,7 @@
 
 #include "index/bitmap.h"
 #include "index/id_spaces.h"
+#include "index/index_view.h"
 #include "index/user_table.h"
 #include "index/write_batch.h"
 
@@ -48,12 +49,13 @@ struct PersonRefusal {
 };
 
 // Plans the batch's persons and space definitions against the index as it
-// is (`spaces`, `users`, and `uidless`, the users without a uid). False with
+// is (`view`, the current one, and `users`, its table). False with
 // `refusal` when the batch must be refused: conflicting owners, a uid for a
 // user that has another, a key of an unknown space or of the wrong length,
-// a space defined with another width than it has. O(persons' keys), one
-// hash probe a key. Writer lock held.
-[[nodiscard]] bool plan_persons(const WriteBatch& batch, const IdSpaces& spaces, const UserTable& users,
-                                const Bitmap& uidless, PersonPlan& plan, PersonRefusal& refusal);
+// a space defined with another width than it has, an ID type's definition
+// (WriteBatch::define_id_type) other than the one it has. O(persons' keys),
+// one hash probe a key. Writer lock held.
+[[nodiscard]] bool plan_persons(const WriteBatch& batch, const IndexView& view, const UserTable& users,
+                                PersonPlan& plan, PersonRefusal& refusal);
 
 }  // namespace crowd

@@ -89,8 +89,13 @@ std::vector<TagId> SystemView::days_before(int64_t horizon, const WriteBatch& wr
 std::vector<DayTag> SystemView::all_days() const {
   const TagDictionary& dictionary = view_.dictionary();
   std::vector<DayTag> out;
+  const std::size_t prefix = system_tags::day_prefix("").size();
   for (const TagId id : dictionary.system_with_prefix(system_tags::day_prefix(""))) {
-    if (const auto d = system_tags::day_of_any(dictionary.name(id))) out.push_back(DayTag{*d, id});
+    const std::string& name = dictionary.name(id);
+    // <prefix><tag><mark><8 digits>
+    if (const auto d = system_tags::day_of_any(name)) {
+      out.push_back(DayTag{*d, id, std::string_view(name).substr(prefix, name.size() - prefix - 9)});
+    }
   }
   return out;
 }

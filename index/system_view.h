@@ -52,6 +52,7 @@ struct AttributeSlices {
 struct DayTag {
   int64_t day;
   TagId id;
+  std::string_view tag = {};  // the dated tag's name (all_days() only); valid as long as the view
 };
 
 // A saved crowd: its members' tag and its definition as the server stored it.
@@ -80,7 +81,8 @@ class SystemView {
   [[nodiscard]] std::vector<TagId> days_before(int64_t horizon) const;
   // The same among the day tags `written` names only. O(names in the batch).
   [[nodiscard]] std::vector<TagId> days_before(int64_t horizon, const WriteBatch& written) const;
-  // Every day tag of every tag, in byte order of (tag, day). O(all day tags).
+  // Every day tag of every tag, in byte order of (tag, day), with the tag's
+  // name. O(all day tags).
   [[nodiscard]] std::vector<DayTag> all_days() const;
 
   // A saved crowd by name: nullopt unless both its tag and its definition

@@ -138,6 +138,12 @@ class Api {
   // After a write that may have brought a newer or an old day (retention.h).
   void apply_retention(const WriteBatch& written);
 
+  // Identity routes (api_identity.cc).
+  Reply id_types_list();
+  Reply id_type_put(const Request& req, const std::string& name, Call& call);
+  Reply user_get(std::string_view type_name, std::string_view id_text, Call& call);
+  Reply user_delete(std::string_view type_name, std::string_view id_text, Call& call);
+
   // Analytics routes, one file each (api_<route>.cc).
   Reply insight(const Request& req, Clock::time_point start);
   Reply overlap(const Request& req, Clock::time_point start);

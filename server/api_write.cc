@@ -33,8 +33,11 @@ std::string media_type(std::string_view content_type) {
 
 // Reads [{"id": ..., "tags": [...]}, ...] from `list` into the batch; `what`
 // names the list in messages ("add", "remove").
+// Entries naming IDs become persons through `persons`, numbered as lines
+// from 1 across both lists (for the 409 that names one).
 std::optional<ApiError> read_assign_list(simdjson::dom::element list, std::string_view what, WriteBatch& batch,
-                                       bool adding, const EventDayLimit& latest) {
+                                         bool adding, const EventDayLimit& latest, PersonSink& persons,
+                                         uint64_t& entry_number) {
   simdjson::dom::array entries;
   if (list.get(entries)) {
     // Built with append: GCC 12 warns falsely (-Wrestrict) on "lit" + string.
@@ -55,6 +58,23 @@ std::optional<ApiError> read_assign_list(simdjson::dom::element list, std::strin
       where.append(".").append(*problem);
       return bad_request(std::move(where));
     }
+    ++entry_number;
+    if (!record.ids.empty()) {
+      const auto uid = record.has_id ? std::optional<UserId>(record.id) : std::nullopt;
+      std::optional<std::string> problem;
+      if (adding) {
+        problem = persons.add(entry_number, uid, record.ids, record.hash, record.tags, record.values);
+      } else {
+        problem = persons.add(entry_number, uid, record.ids, record.hash, {}, {});
+        if (!problem) {
+          const WriteBatch::PersonRef p{static_cast<uint32_t>(batch.persons().size() - 1)};
+          if (!record.tags.empty()) batch.remove(p, record.tags);
+          for (const uint32_t attribute : record.cleared) batch.clear_value(p, attribute);
+        }
+      }
+      if (problem) return bad_request(where.append(".").append(*problem));
+      continue;
+    }
     if (adding) {
       if (!record.tags.empty()) batch.add(record.id, record.tags);
       for (const auto& [attribute, v] : record.values) batch.set_value(record.id, attribute, v);
@@ -71,7 +91,8 @@ std::optional<ApiError> read_assign_list(simdjson::dom::element list, std::strin
 Reply Api::ingest(Request& req, Call& call) {
   const auto type = media_type(req[http::field::content_type]);
   WriteBatch batch;
-  BatchSink sink(batch);
+  const identity::IdTypes types(*store_.view());
+  BatchSink sink(batch, &types);
   IngestCounts counts;
   std::optional<ApiError> error;
   if (type.empty() || type == "application/x-ndjson") {
@@ -86,7 +107,10 @@ Reply Api::ingest(Request& req, Call& call) {
   if (error) return error_reply(*error);
   WriteResult result;
   if (!batch.empty()) {
-    if (auto failure = write_failure(store_.write(batch, result), result)) return error_reply(*failure);
+    const WriteStatus status = store_.write(batch, result);
+    if (auto failure = write_failure(status, result, sink.persons().line_of(result.refused_person))) {
+      return error_reply(*failure);
+    }
   }
   apply_retention(batch);
   call.users = counts.records;
@@ -121,15 +145,24 @@ Reply Api::assign(const Request& req, Call& call) {
   if (auto e = read_body_fields(req.body(), fields)) return error_reply(*e);
   // Adds first, then removes: a pair in both ends up cleared.
   const auto latest = EventDayLimit::from_wall_clock(options_.max_future_days);
+  const identity::IdTypes types(*store_.view());
+  PersonSink persons(batch, &types);
+  uint64_t entries = 0;
   if (has_add) {
-    if (auto e = read_assign_list(add_list, "add", batch, true, latest)) return error_reply(*e);
+    if (auto e = read_assign_list(add_list, "add", batch, true, latest, persons, entries)) return error_reply(*e);
   }
   if (has_remove) {
-    if (auto e = read_assign_list(remove_list, "remove", batch, false, latest)) return error_reply(*e);
+    if (auto e = read_assign_list(remove_list, "remove", batch, false, latest, persons, entries)) {
+      return error_reply(*e);
+    }
   }
   WriteResult result;
   if (!batch.empty()) {
-    if (auto failure = write_failure(store_.write(batch, result), result)) return error_reply(*failure);
+    const WriteStatus status = store_.write(batch, result);
+    // The 409 names the entry: its number counting add's entries, then remove's, from 1.
+    if (auto failure = write_failure(status, result, persons.line_of(result.refused_person))) {
+      return error_reply(*failure);
+    }
   }
   apply_retention(batch);
   call.users = result.users;

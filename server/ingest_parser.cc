@@ -31,6 +31,34 @@ std::optional<ApiError> for_each_line(std::string_view body, Fn&& fn) {
 
 }  // namespace
 
+std::optional<std::string> PersonSink::add(uint64_t line, std::optional<UserId> uid,
+                                          std::span<const identity::NamedId> ids, bool hash,
+                                          std::span<const uint32_t> tags,
+                                          std::span<const std::pair<uint32_t, int64_t>> values) {
+  if (types_ == nullptr) return std::string("ids: this input takes no IDs of other types");
+  if (!writer_) writer_.emplace(*types_, batch_);
+  WriteBatch::PersonRef p{};
+  if (auto problem = writer_->add(uid, ids, hash, p)) return problem;
+  if (!tags.empty()) batch_.add(p, tags);
+  for (const auto& [attribute, v] : values) batch_.set_value(p, attribute, v);
+  if (lines_.size() <= p.index) lines_.resize(p.index + 1, 0);
+  lines_[p.index] = line;
+  return std::nullopt;
+}
+
+std::optional<std::string> BulkSink::person(uint64_t line, std::optional<UserId> uid,
+                                            std::span<const identity::NamedId> ids, bool hash,
+                                            std::span<const uint32_t> tags,
+                                            std::span<const std::pair<uint32_t, int64_t>> values) {
+  // The loader's numbers are not the side batch's: intern the names there.
+  std::vector<uint32_t> local_tags;
+  local_tags.reserve(tags.size());
+  for (const uint32_t t : tags) local_tags.push_back(values_.intern(loader_.name(t)));
+  std::vector<std::pair<uint32_t, int64_t>> local_values;
+  for (const auto& [attribute, v] : values) local_values.emplace_back(values_.intern(loader_.name(attribute)), v);
+  return persons_.add(line, uid, ids, hash, local_tags, local_values);
+}
+
 void ensure_padding(std::string& s) {
   if (s.capacity() - s.size() < simdjson::SIMDJSON_PADDING) s.reserve(s.size() + simdjson::SIMDJSON_PADDING);
 }
@@ -56,6 +84,13 @@ std::optional<ApiError> parse_ndjson(std::string_view body, TagSink& sink, Inges
     ++counts.records;
     counts.pairs += record.tags.size();
     counts.values += record.values.size();
+    if (!record.ids.empty()) {
+      const auto uid = record.has_id ? std::optional<UserId>(record.id) : std::nullopt;
+      if (auto problem = sink.person(number, uid, record.ids, record.hash, record.tags, record.values)) {
+        return bad_line(number, std::move(*problem));
+      }
+      return std::nullopt;
+    }
     if (!record.tags.empty() && !sink.add(record.id, record.tags)) {
       return bad_line(number, "no user ordinal left (2^32-1 users)");
     }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "index/bulk_loader.h"
+#include "identity/person_writer.h"
 #include "index/write_batch.h"
 #include "server/api_error.h"
 #include "server/event_days.h"
@@ -28,11 +29,39 @@ class TagSink {
   virtual bool add(UserId user, std::span<const uint32_t> tags) = 0;
   // Numeric values: `attribute` is a name's number from tag().
   virtual void value(UserId user, uint32_t attribute, int64_t v) = 0;
+  // A record that names IDs of other types (issue 15), on line `line`: its
+  // uid if `uid`, its IDs, `hash`, and its tags and values (numbers from
+  // tag()). Returns the problem with one of its IDs (ids.<type>: why).
+  virtual std::optional<std::string> person(uint64_t line, std::optional<UserId> uid,
+                                            std::span<const identity::NamedId> ids, bool hash,
+                                            std::span<const uint32_t> tags,
+                                            std::span<const std::pair<uint32_t, int64_t>> values) = 0;
+};
+
+// Persons into a WriteBatch, with the line each came from.
+class PersonSink {
+ public:
+  // `types` may be null: then no ID type is known.
+  PersonSink(WriteBatch& batch, const identity::IdTypes* types) : batch_(batch), types_(types) {}
+  [[nodiscard]] std::optional<std::string> add(uint64_t line, std::optional<UserId> uid,
+                                               std::span<const identity::NamedId> ids, bool hash,
+                                               std::span<const uint32_t> tags,
+                                               std::span<const std::pair<uint32_t, int64_t>> values);
+  // The line of the batch's person `p` (0 if unknown).
+  [[nodiscard]] uint64_t line_of(uint32_t p) const { return p < lines_.size() ? lines_[p] : 0; }
+
+ private:
+  WriteBatch& batch_;
+  const identity::IdTypes* types_;
+  std::optional<identity::PersonWriter> writer_;
+  std::vector<uint64_t> lines_;
 };
 
 class BatchSink final : public TagSink {
  public:
-  explicit BatchSink(WriteBatch& batch) : batch_(batch) {}
+  // `types`: the ID types records may name (null: none).
+  explicit BatchSink(WriteBatch& batch, const identity::IdTypes* types = nullptr)
+      : batch_(batch), persons_(batch, types) {}
   uint32_t tag(std::string_view name) override { return batch_.intern(name); }
   uint32_t day(std::string_view tag, int64_t day) override { return batch_.intern_day(tag, day); }
   bool add(UserId user, std::span<const uint32_t> tags) override {
@@ -40,16 +69,25 @@ class BatchSink final : public TagSink {
     return true;
   }
   void value(UserId user, uint32_t attribute, int64_t v) override { batch_.set_value(user, attribute, v); }
+  std::optional<std::string> person(uint64_t line, std::optional<UserId> uid, std::span<const identity::NamedId> ids,
+                                    bool hash, std::span<const uint32_t> tags,
+                                    std::span<const std::pair<uint32_t, int64_t>> values) override {
+    return persons_.add(line, uid, ids, hash, tags, values);
+  }
+  [[nodiscard]] const PersonSink& persons() const { return persons_; }
 
  private:
   WriteBatch& batch_;
+  PersonSink persons_;
 };
 
-// Tags go to the bulk loader; values (rare in files) are kept in a batch that
-// the caller applies after the loader has finished (values_batch()).
+// Tags go to the bulk loader; values and records naming IDs (rare in files)
+// are kept in a batch that the caller applies after the loader has finished
+// (values_batch()).
 class BulkSink final : public TagSink {
  public:
-  explicit BulkSink(BulkLoader& loader) : loader_(loader) {}
+  explicit BulkSink(BulkLoader& loader, const identity::IdTypes* types = nullptr)
+      : loader_(loader), persons_(values_, types) {}
   uint32_t tag(std::string_view name) override { return loader_.tag(name); }
   uint32_t day(std::string_view tag, int64_t day) override { return loader_.day(tag, day); }
   bool add(UserId user, std::span<const uint32_t> tags) override { return loader_.add(user, tags); }
@@ -58,11 +96,15 @@ class BulkSink final : public TagSink {
     if (attributes_[attribute] == UINT32_MAX) attributes_[attribute] = values_.intern(loader_.name(attribute));
     values_.set_value(user, attributes_[attribute], v);
   }
+  std::optional<std::string> person(uint64_t line, std::optional<UserId> uid, std::span<const identity::NamedId> ids,
+                                    bool hash, std::span<const uint32_t> tags,
+                                    std::span<const std::pair<uint32_t, int64_t>> values) override;
   [[nodiscard]] const WriteBatch& values_batch() const { return values_; }
 
  private:
   BulkLoader& loader_;
   WriteBatch values_;
+  PersonSink persons_;
   std::vector<uint32_t> attributes_;  // loader number -> values_ number
 };
 

@@ -63,6 +63,21 @@ std::span<const Route> Api::routes() {
     {verb::delete_, "/v1/users/{id}", kScopeWrite, A::kYes, B::kNo, kNoBody, kNone,
      [](Api& a, Exchange& x) { return a.delete_user(x.path_param("id"), x.call); }, "erase a user"},
 
+    // Identity (api_identity.cc, docs/identity.md).
+    {verb::get, "/v1/id-types", kScopeRead, A::kNo, B::kNo, kNoBody, kNone,
+     [](Api& a, Exchange&) { return a.id_types_list(); }, "the ID types, with their ID counts"},
+    {verb::put, "/v1/id-types/{name}", kScopeAdmin, A::kYes, B::kNo, kQueryBody, kNone,
+     [](Api& a, Exchange& x) { return a.id_type_put(x.req, x.path_param("name"), x.call); }, "define an ID type"},
+    {verb::get, "/v1/users/{id}", kScopeExport, A::kYes, B::kNo, kNoBody, kNone,
+     [](Api& a, Exchange& x) { return a.user_get("uid", x.path_param("id"), x.call); },
+     "one user: IDs, tags, values, days, saved crowds"},
+    {verb::get, "/v1/users/{id_type}/{id}", kScopeExport, A::kYes, B::kNo, kNoBody, kNone,
+     [](Api& a, Exchange& x) { return a.user_get(x.path_param("id_type"), x.path_param("id"), x.call); },
+     "one user, found by an ID of any type"},
+    {verb::delete_, "/v1/users/{id_type}/{id}", kScopeWrite, A::kYes, B::kNo, kNoBody, kNone,
+     [](Api& a, Exchange& x) { return a.user_delete(x.path_param("id_type"), x.path_param("id"), x.call); },
+     "erase a user and every linked ID"},
+
     // Analytics (api_<route>.cc).
     {verb::post, "/v1/insight", kScopeRead, A::kNo, B::kYes, kQueryBody, kNone,
      [](Api& a, Exchange& x) { return a.insight(x.req, x.start); }, "a crowd's profile (TGI)"},
