@@ -39,7 +39,12 @@
 
 namespace crowd::query {
 class UnionCache;
+class Plan;
 }  // namespace crowd::query
+
+namespace crowd::identity {
+struct DefinedIdType;
+}  // namespace crowd::identity
 
 namespace crowd::server {
 
@@ -127,9 +132,13 @@ class Api {
   Reply count_post(const Request& req, Clock::time_point start);
   Reply ids_get(const boost::urls::url_view& url, Call& call, Clock::time_point start);
   Reply ids_post(const Request& req, Call& call, Clock::time_point start);
-  Reply ids_page(std::string_view q, bool lenient, uint64_t limit, std::string_view cursor, Call& call,
-                 Clock::time_point start);
-  Reply ids_export(std::string_view q, bool lenient, std::string_view format, Call& call);
+  // `id_type`: the ID type to export ("" or "uid": uids).
+  Reply ids_page(std::string_view q, bool lenient, uint64_t limit, std::string_view cursor, std::string_view id_type,
+                 Call& call, Clock::time_point start);
+  Reply typed_ids_page(const IndexView& view, const query::Plan& plan, std::string_view q, bool lenient,
+                       uint64_t limit, Ordinal from, const CursorScope& scope, const identity::DefinedIdType* type,
+                       Call& call, Clock::time_point start);
+  Reply ids_export(std::string_view q, bool lenient, std::string_view format, std::string_view id_type, Call& call);
 
   // Write routes (api_write.cc).
   Reply ingest(Request& req, Call& call);

@@ -2,6 +2,8 @@
 #include <variant>
 #include <vector>
 
+#include "identity/id_codec.h"
+#include "identity/id_types.h"
 #include "query/query.h"
 #include "server/api.h"
 #include "server/export_history.h"
@@ -17,12 +19,14 @@
 namespace crowd::server {
 namespace {
 
-// The fields of a JSON query request: {"q", "lenient"?, "limit"?, "cursor"?}.
+// The fields of a JSON query request: {"q", "lenient"?, "limit"?, "cursor"?,
+// "id_type"?}.
 struct QueryRequest {
   std::string q;
   bool lenient = false;
   uint64_t limit = 1000;
   std::string cursor;
+  std::string id_type;
 };
 
 std::variant<QueryRequest, ApiError> read_query_request(std::string_view body, bool paged) {
@@ -32,18 +36,32 @@ std::variant<QueryRequest, ApiError> read_query_request(std::string_view body, b
       {"lenient", kOptional, bool_into(out.lenient)},
       {"limit", kOptional, uint_into(out.limit, 1, 1'000'000)},
       {"cursor", kOptional, nullable_string_into(out.cursor)},
+      {"id_type", kOptional, string_into(out.id_type)},
   };
   // A count takes no page: its fields are the first two.
-  if (auto e = read_body_fields(body, std::span(fields).first(paged ? 4 : 2))) return *e;
+  if (auto e = read_body_fields(body, std::span(fields).first(paged ? 5 : 2))) return *e;
   return out;
 }
 
 // Privacy guard: no ID list of a crowd smaller than --min-export-size, in
-// any format (a page of a small crowd is all of it).
-std::optional<ApiError> export_guard(uint64_t crowd_size, uint64_t min_export_size) {
-  if (crowd_size >= min_export_size) return std::nullopt;
+// any format (a page of a small crowd is all of it). `exported` counts the
+// users whose IDs would be written (a crowd exported as OAIDs loses those
+// without one).
+std::optional<ApiError> export_guard(uint64_t exported, uint64_t min_export_size) {
+  if (exported >= min_export_size) return std::nullopt;
   return crowd_too_small("this crowd has fewer than " + std::to_string(min_export_size) +
-                         " users; ID exports need at least that many (--min-export-size)");
+                         " users to export; ID exports need at least that many (--min-export-size)");
+}
+
+// The ID type an export asks for: null for uid (the default), or the 400.
+std::variant<const identity::DefinedIdType*, ApiError> export_type(const identity::IdTypes& types,
+                                                                  std::string_view name) {
+  if (name.empty() || name == identity::kBuiltInUid) return static_cast<const identity::DefinedIdType*>(nullptr);
+  const auto* type = types.find(name);
+  if (type == nullptr || type->space == nullptr) {
+    return bad_request("unknown id_type '" + std::string(name) + "' (GET /v1/id-types lists them)");
+  }
+  return type;
 }
 
 Reply count_reply(std::string_view q, const query::Options& options, std::chrono::steady_clock::time_point start,
@@ -84,12 +102,13 @@ Reply Api::ids_get(const boost::urls::url_view& url, Call& call, Clock::time_poi
   const auto lenient = url_bool(url, "lenient", false);
   if (const auto* e = std::get_if<ApiError>(&lenient)) return error_reply(*e);
   const auto format = url_param(url, "format").value_or("json");
-  if (format == "csv" || format == "roaring") return ids_export(*q, std::get<bool>(lenient), format, call);
+  const auto id_type = url_param(url, "id_type").value_or("");
+  if (format == "csv" || format == "roaring") return ids_export(*q, std::get<bool>(lenient), format, id_type, call);
   if (format != "json") return error_reply(bad_request("format must be json, csv or roaring"));
   const auto limit = url_uint(url, "limit", 1000, 1, 1'000'000);
   if (const auto* e = std::get_if<ApiError>(&limit)) return error_reply(*e);
   return ids_page(*q, std::get<bool>(lenient), std::get<uint64_t>(limit), url_param(url, "cursor").value_or(""),
-                  call, start);
+                  id_type, call, start);
 }
 
 Reply Api::ids_post(const Request& req, Call& call, Clock::time_point start) {
@@ -97,12 +116,21 @@ Reply Api::ids_post(const Request& req, Call& call, Clock::time_point start) {
   if (const auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
   const auto& r = std::get<QueryRequest>(parsed);
   call.query = r.q;
-  return ids_page(r.q, r.lenient, r.limit, r.cursor, call, start);
+  return ids_page(r.q, r.lenient, r.limit, r.cursor, r.id_type, call, start);
 }
 
-Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::string_view cursor_text, Call& call,
-                    Clock::time_point start) {
-  const CursorScope scope{q, lenient, call.principal != nullptr ? std::string_view(call.principal->name) : ""};
+Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::string_view cursor_text,
+                    std::string_view id_type, Call& call, Clock::time_point start) {
+  const auto view = store_.view();
+  const identity::IdTypes types(*view);
+  const auto typed = export_type(types, id_type);
+  if (const auto* e = std::get_if<ApiError>(&typed)) return error_reply(*e);
+  const identity::DefinedIdType* type = std::get<const identity::DefinedIdType*>(typed);
+  // The cursor is sealed to the query, the caller and the ID type.
+  std::string scoped_q(q);
+  if (type != nullptr) scoped_q.append("\x1f").append(type->type.name);
+  const CursorScope scope{scoped_q, lenient,
+                          call.principal != nullptr ? std::string_view(call.principal->name) : ""};
   Ordinal from = 0;
   if (!cursor_text.empty()) {
     const auto next = cursors_.open(cursor_text, scope);
@@ -114,14 +142,16 @@ Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::strin
     }
     from = *next;
   }
-  const auto view = store_.view();
   auto compiled = query::compile(q, *view, query_options(lenient));
   if (auto* e = std::get_if<query::Error>(&compiled)) return error_reply(query_error(*e));
   const auto& plan = std::get<query::Plan>(compiled);
+  auto& evaluator = thread_evaluator();
+  if (type != nullptr || !view->uidless().bits.empty()) {
+    return typed_ids_page(*view, plan, q, lenient, limit, from, scope, type, call, start);
+  }
   // The size by a count pass and the page by a pass that stops where it
   // fills: neither materialises the crowd (a first page of a 1M-user crowd
   // at 10M users costs two chunks, not 150).
-  auto& evaluator = thread_evaluator();
   const uint64_t count = evaluator.count(plan, *view);
   if (auto e = export_guard(count, options_.min_export_size)) return error_reply(*e);
   // The differencing guard looks at the whole crowd, once per paged export:
@@ -146,7 +176,7 @@ Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::strin
     if (i) w.raw(",");
     w.user_id(view->external(ordinals[i]));
   }
-  w.raw("],").key("count").number(count).raw(",").key("cursor");
+  w.raw("],").key("count").number(count).raw(",").key("exported").number(count).raw(",").key("cursor");
   if (more) {
     w.string(cursors_.issue(ordinals[n], scope));
   } else {
@@ -157,23 +187,88 @@ Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::strin
   return json_reply(http::status::ok, std::move(body));
 }
 
-Reply Api::ids_export(std::string_view q, bool lenient, std::string_view format, Call& call) {
+// A page of a crowd's IDs of `type` (null: uid) when some users may have
+// none: the crowd is materialised to learn how many can be exported, and
+// the page is read from those users.
+Reply Api::typed_ids_page(const IndexView& view, const query::Plan& plan, std::string_view q, bool lenient,
+                          uint64_t limit, Ordinal from, const CursorScope& scope, const identity::DefinedIdType* type,
+                          Call& call, Clock::time_point start) {
+  const Bitmap crowd = thread_evaluator().materialize(plan, view);
+  const Bitmap users = exportable(view, crowd, type);
+  const uint64_t exported = users.cardinality();
+  if (auto e = export_guard(exported, options_.min_export_size)) return error_reply(*e);
+  if (exports_ != nullptr && (from == 0 || !exports_->knows(caller(call), q, lenient))) {
+    if (auto e = differencing_guard(call, q, lenient, users.get())) return error_reply(*e);
+  }
+  thread_local std::vector<Ordinal> ordinals;
+  ordinals.resize(static_cast<std::size_t>(limit) + 1);
+  roaring_uint32_iterator_t it;
+  roaring_init_iterator(users.get(), &it);
+  roaring_move_uint32_iterator_equalorlarger(&it, from);
+  auto n = roaring_read_uint32_iterator(&it, ordinals.data(), static_cast<uint32_t>(limit) + 1);
+  const bool more = n > limit;
+  if (more) n = static_cast<uint32_t>(limit);
+
+  std::string body;
+  JsonWriter w(body);
+  w.raw("{\"ids\":[");
+  std::string text;
+  bool first = true;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (type == nullptr) {
+      w.raw(first ? "" : ",").user_id(view.external(ordinals[i]));
+      first = false;
+      continue;
+    }
+    type->space->for_each_key(ordinals[i], [&](std::string_view key) {
+      text.clear();
+      identity::append_id_text(type->type, key, text);
+      w.raw(first ? "" : ",").string(text);
+      first = false;
+    });
+  }
+  w.raw("],").key("count").number(crowd.cardinality()).raw(",").key("exported").number(exported);
+  w.raw(",").key("cursor");
+  if (more) {
+    w.string(cursors_.issue(ordinals[n], scope));
+  } else {
+    w.null();
+  }
+  w.raw(",").key("took_us").number(micros_since(start)).raw("}");
+  call.ids = n;
+  return json_reply(http::status::ok, std::move(body));
+}
+
+Reply Api::ids_export(std::string_view q, bool lenient, std::string_view format, std::string_view id_type,
+                      Call& call) {
   auto view = store_.view();
+  const identity::IdTypes types(*view);
+  const auto typed = export_type(types, id_type);
+  if (const auto* e = std::get_if<ApiError>(&typed)) return error_reply(*e);
+  const identity::DefinedIdType* type = std::get<const identity::DefinedIdType*>(typed);
+  if (format == "roaring" && type != nullptr && type->type.kind != identity::IdKind::kU64) {
+    return error_reply(bad_request("format=roaring holds u64 IDs only; export " + type->type.name + " as csv"));
+  }
   auto compiled = query::compile(q, *view, query_options(lenient));
   if (auto* e = std::get_if<query::Error>(&compiled)) return error_reply(query_error(*e));
-  Bitmap crowd = thread_evaluator().materialize(std::get<query::Plan>(compiled), *view);
-  if (auto e = export_guard(crowd.cardinality(), options_.min_export_size)) return error_reply(*e);
-  if (auto e = differencing_guard(call, q, lenient, crowd.get())) return error_reply(*e);
-  call.ids = crowd.cardinality();
+  const Bitmap crowd = thread_evaluator().materialize(std::get<query::Plan>(compiled), *view);
+  Bitmap users = exportable(*view, crowd, type);
+  if (auto e = export_guard(users.cardinality(), options_.min_export_size)) return error_reply(*e);
+  if (auto e = differencing_guard(call, q, lenient, users.get())) return error_reply(*e);
+  call.ids = users.cardinality();
   Reply r;
   r.message.result(http::status::ok);
+  // The crowd's size, and how many of its users are written (those with an
+  // ID of the type); a user with two IDs of a type has two lines.
   r.message.set("X-Crowd-Count", std::to_string(crowd.cardinality()));
+  r.message.set("X-Crowd-Exported", std::to_string(users.cardinality()));
   if (format == "csv") {
     r.message.set(http::field::content_type, "text/csv");
-    r.stream = csv_id_source(std::move(view), std::move(crowd));
+    r.stream = type != nullptr ? csv_typed_id_source(view, *type, std::move(users))
+                               : csv_id_source(std::move(view), std::move(users));
   } else {
     r.message.set(http::field::content_type, "application/octet-stream");
-    r.message.body() = roaring_id_bytes(*view, crowd);
+    r.message.body() = type != nullptr ? roaring_typed_id_bytes(*type, users) : roaring_id_bytes(*view, users);
   }
   return r;
 }

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <vector>
 
+#include "identity/id_codec.h"
+#include "index/byte_order.h"
 #include "server/decimal.h"
 
 namespace crowd::server {
@@ -74,6 +76,39 @@ void radix_sort(std::vector<uint32_t>& v) {
   for (const uint32_t x : by_low) v[high[x >> 16]++] = x;
 }
 
+// The IDs as roaring_id_bytes describes; `narrow` and `wide` are the IDs
+// below and from 2^32, unsorted.
+std::string roaring_of(std::vector<uint32_t>& narrow, std::vector<UserId>& wide) {
+  radix_sort(narrow);
+  boost::sort::spreadsort::integer_sort(wide.begin(), wide.end());
+
+  std::string out;
+  if (wide.empty()) {  // the 32-bit format
+    append_portable(out, narrow);
+    return out;
+  }
+  uint64_t buckets = narrow.empty() ? 0 : 1;
+  for (std::size_t i = 0; i < wide.size(); ++i) buckets += (i == 0 || (wide[i] >> 32) != (wide[i - 1] >> 32));
+  out.append(reinterpret_cast<const char*>(&buckets), sizeof buckets);
+  if (!narrow.empty()) {
+    const uint32_t high = 0;
+    out.append(reinterpret_cast<const char*>(&high), sizeof high);
+    append_portable(out, narrow);
+  }
+  std::vector<uint32_t> lows;
+  for (std::size_t first = 0; first < wide.size();) {
+    // One bucket: the run of IDs sharing a high half.
+    const auto high = static_cast<uint32_t>(wide[first] >> 32);
+    lows.clear();
+    std::size_t last = first;
+    while (last < wide.size() && (wide[last] >> 32) == high) lows.push_back(static_cast<uint32_t>(wide[last++]));
+    out.append(reinterpret_cast<const char*>(&high), sizeof high);
+    append_portable(out, lows);
+    first = last;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::unique_ptr<ChunkSource> csv_id_source(std::shared_ptr<const IndexView> view, Bitmap crowd) {
@@ -104,34 +139,98 @@ std::string roaring_id_bytes(const IndexView& view, const Bitmap& crowd) {
       }
     }
   }
-  radix_sort(narrow);
-  boost::sort::spreadsort::integer_sort(wide.begin(), wide.end());
+  return roaring_of(narrow, wide);
+}
 
-  std::string out;
-  if (wide.empty()) {  // the 32-bit format
-    append_portable(out, narrow);
-    return out;
+namespace {
+
+// Every ID of `type` of each user, one a line.
+class CsvTypedIdSource final : public ChunkSource {
+  // 256-byte strings (the longest kind) and a newline, times a chunk's IDs
+  // plus one user's overflow: what one stalled export holds, bounded.
+  static constexpr uint32_t kUsersPerChunk = 4096;
+
+ public:
+  CsvTypedIdSource(std::shared_ptr<const IndexView> view, const identity::DefinedIdType& type, Bitmap users)
+      : view_(std::move(view)), type_(type.type), space_(*type.space), users_(std::move(users)),
+        ordinals_(kUsersPerChunk) {
+    roaring_init_iterator(users_.get(), &it_);
   }
-  uint64_t buckets = narrow.empty() ? 0 : 1;
-  for (std::size_t i = 0; i < wide.size(); ++i) buckets += (i == 0 || (wide[i] >> 32) != (wide[i - 1] >> 32));
-  out.append(reinterpret_cast<const char*>(&buckets), sizeof buckets);
-  if (!narrow.empty()) {
-    const uint32_t high = 0;
-    out.append(reinterpret_cast<const char*>(&high), sizeof high);
-    append_portable(out, narrow);
+
+  bool next(std::string& out) override {
+    const uint32_t n = roaring_read_uint32_iterator(&it_, ordinals_.data(), kUsersPerChunk);
+    if (n == 0) return false;
+    out.clear();
+    for (uint32_t i = 0; i < n; ++i) {
+      space_.for_each_key(ordinals_[i], [&](std::string_view key) {
+        identity::append_id_text(type_, key, out);
+        out += '\n';
+      });
+    }
+    return true;
   }
-  std::vector<uint32_t> lows;
-  for (std::size_t first = 0; first < wide.size();) {
-    // One bucket: the run of IDs sharing a high half.
-    const auto high = static_cast<uint32_t>(wide[first] >> 32);
-    lows.clear();
-    std::size_t last = first;
-    while (last < wide.size() && (wide[last] >> 32) == high) lows.push_back(static_cast<uint32_t>(wide[last++]));
-    out.append(reinterpret_cast<const char*>(&high), sizeof high);
-    append_portable(out, lows);
-    first = last;
+
+  // A chunk's users with a few IDs each of at most 256 bytes; a rough
+  // upper bound for the reply budget (reply_budget.h).
+  std::size_t piece_bytes() const override { return std::size_t{kUsersPerChunk} * 2 * 257; }
+
+ private:
+  std::shared_ptr<const IndexView> view_;  // keeps the space alive
+  identity::IdType type_;
+  const IdSpace& space_;
+  Bitmap users_;
+  roaring_uint32_iterator_t it_;
+  std::vector<uint32_t> ordinals_;
+};
+
+}  // namespace
+
+Bitmap exportable(const IndexView& view, const Bitmap& crowd, const identity::DefinedIdType* type) {
+  if (type == nullptr) {
+    if (view.uidless().bits.empty()) return crowd.clone();
+    return Bitmap(roaring_bitmap_andnot(crowd.get(), view.uidless().bits.get()));
   }
+  Bitmap out;
+  if (type->space == nullptr) return out;
+  std::vector<uint32_t> kept;
+  std::vector<uint32_t> ordinals(kCsvChunkIds);
+  roaring_uint32_iterator_t it;
+  roaring_init_iterator(crowd.get(), &it);
+  while (const uint32_t n = roaring_read_uint32_iterator(&it, ordinals.data(), kCsvChunkIds)) {
+    kept.clear();
+    for (uint32_t i = 0; i < n; ++i) {
+      if (type->space->has_key(ordinals[i])) kept.push_back(ordinals[i]);
+    }
+    out.add_many(kept);
+  }
+  out.optimize();
   return out;
+}
+
+std::unique_ptr<ChunkSource> csv_typed_id_source(std::shared_ptr<const IndexView> view,
+                                                 const identity::DefinedIdType& type, Bitmap users) {
+  return std::make_unique<CsvTypedIdSource>(std::move(view), type, std::move(users));
+}
+
+std::string roaring_typed_id_bytes(const identity::DefinedIdType& type, const Bitmap& users) {
+  std::vector<uint32_t> narrow;
+  std::vector<UserId> wide;
+  roaring_uint32_iterator_t it;
+  roaring_init_iterator(users.get(), &it);
+  std::vector<uint32_t> ordinals(kCsvChunkIds);
+  while (const uint32_t n = roaring_read_uint32_iterator(&it, ordinals.data(), kCsvChunkIds)) {
+    for (uint32_t i = 0; i < n; ++i) {
+      type.space->for_each_key(ordinals[i], [&](std::string_view key) {
+        const UserId id = le::load_u64(key.data());  // a u64 type's key: 8 bytes, little-endian
+        if ((id >> 32) == 0) {
+          narrow.push_back(static_cast<uint32_t>(id));
+        } else {
+          wide.push_back(id);
+        }
+      });
+    }
+  }
+  return roaring_of(narrow, wide);
 }
 
 }  // namespace crowd::server

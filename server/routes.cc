@@ -16,7 +16,7 @@ using http::verb;
 
 // URL query parameters, per route that reads any.
 constexpr std::string_view kCountParams[] = {"q", "lenient"};
-constexpr std::string_view kIdsParams[] = {"q", "lenient", "format", "limit", "cursor"};
+constexpr std::string_view kIdsParams[] = {"q", "lenient", "format", "limit", "cursor", "id_type"};
 constexpr std::string_view kTagsParams[] = {"prefix", "limit", "offset"};
 constexpr std::span<const std::string_view> kNone;
 
