@@ -152,6 +152,7 @@ class Api {
   Reply id_type_put(const Request& req, const std::string& name, Call& call);
   Reply user_get(std::string_view type_name, std::string_view id_text, Call& call);
   Reply user_delete(std::string_view type_name, std::string_view id_text, Call& call);
+  Reply membership(const Request& req, Call& call, Clock::time_point start);
 
   // Analytics routes, one file each (api_<route>.cc).
   Reply insight(const Request& req, Clock::time_point start);
