@@ -13,7 +13,7 @@ using Kind = WriteBatch::Kind;
 
 bool is_tag_op(const WriteBatch::Op& op) {
   return op.kind == Kind::kAdd || op.kind == Kind::kRemove || op.kind == Kind::kErase || op.kind == Kind::kClearTag ||
-         op.kind == Kind::kReplaceTag;
+         op.kind == Kind::kReplaceTag || op.kind == Kind::kMerge;
 }
 
 bool is_value_op(const WriteBatch::Op& op) { return op.kind == Kind::kSetValue || op.kind == Kind::kClearValue; }
@@ -265,6 +265,15 @@ bool ApplyBatch::apply_tag_ops() {
         }
         break;
       }
+      case Kind::kMerge: {
+        ++result_.users;
+        const auto from = person_ordinals_[op.person];
+        const auto into = person_ordinals_[static_cast<std::size_t>(op.value)];
+        if (!from || !into || *from == *into) break;
+        if (!universe_now().contains(*from) || !universe_now().contains(*into)) break;
+        merge_users(*from, *into);
+        break;
+      }
       case Kind::kClearTag: {
         const TagId id = resolved_[batch_.tags_of(op)[0]];
         if (id != kNoTag && !current(id).empty()) replace(id, Bitmap());
@@ -427,6 +436,45 @@ void ApplyBatch::erase_user(Ordinal o) {
     (void)users_->forget(users_->external(o));
   }
   for (const auto& named : spaces_->all()) named.space->unlink_all(o);
+}
+
+// O(tags) contains() calls, like an erasure; an admin's rare act.
+void ApplyBatch::merge_users(Ordinal from, Ordinal into) {
+  const std::size_t tag_count = dictionary_->size();
+  // Values: `into` keeps each of its own; `from`'s fill in the others. An
+  // attribute's tags are all looked at by name, so decide per attribute
+  // first, before its exists tag changes.
+  std::vector<std::string_view> kept;  // attributes `into` has a value of
+  for (TagId id = 0; id < tag_count; ++id) {
+    if (!dictionary_->is_system(id)) continue;
+    if (const auto a = system_tags::attribute_of_exists_tag(dictionary_->name(id)); a && current(id).contains(into)) {
+      kept.push_back(*a);
+    }
+  }
+  for (TagId id = 0; id < tag_count; ++id) {
+    if (!current(id).contains(from)) continue;
+    Bitmap& bits = touch(id);
+    bits.remove(from);
+    if (dictionary_->is_system(id)) {
+      const auto a = system_tags::attribute_of_any(dictionary_->name(id));
+      if (a && std::find(kept.begin(), kept.end(), *a) != kept.end()) continue;
+    }
+    if (!bits.contains(into)) {
+      bits.add(into);
+      if (counted(id)) ++result_.added;
+    }
+  }
+  touch_universe().remove(from);
+  // The uid: the plan refused two; `from`'s moves to an `into` without one.
+  if (uidless_now().contains(from)) {
+    touch_uidless().remove(from);
+  } else {
+    const UserId uid = users_->external(from);
+    (void)users_->forget(uid);
+    users_->assign(into, uid);
+    if (uidless_now().contains(into)) touch_uidless().remove(into);
+  }
+  for (const auto& named : spaces_->all()) result_.linked += named.space->relink_all(from, into);
 }
 
 Bitmap& ApplyBatch::touch_universe() {

@@ -64,6 +64,8 @@ class ApplyBatch {
   [[nodiscard]] std::optional<Ordinal> reads(const WriteBatch::Op& op) const;
   // Erasure: the user leaves the universe, every tag and every ID space.
   void erase_user(Ordinal o);
+  // WriteBatch::merge of two users of the universe.
+  void merge_users(Ordinal from, Ordinal into);
   [[nodiscard]] const Bitmap& uidless_now() const { return uidless_ ? *uidless_ : old_.uidless->bits; }
   Bitmap& touch_uidless();
   // Users' tags count towards the result; the index's own do not.

@@ -153,6 +153,16 @@ bool plan_persons(const WriteBatch& batch, const IndexView& view, const UserTabl
     }
     for (const auto& k : batch.keys_of(person)) linked.emplace(SpaceKey{k.space, batch.key(k)}, target);
   }
+  for (const auto& op : batch.ops()) {
+    if (op.kind != Kind::kMerge) continue;
+    const uint64_t from = plan.targets[op.person];
+    const uint64_t into = plan.targets[static_cast<std::size_t>(op.value)];
+    if (from == PersonPlan::kNobody || into == PersonPlan::kNobody || from == into) continue;
+    if (has_uid(from) && has_uid(into)) {
+      refusal = {op.person, "both users have a uid, and a user has one: erase one of them instead"};
+      return false;
+    }
+  }
   return true;
 }
 

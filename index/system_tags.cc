@@ -51,6 +51,14 @@ std::string attribute_prefix(std::string_view attribute) {
   return s;
 }
 
+std::optional<std::string_view> attribute_of_any(std::string_view name) {
+  static const std::string prefix = attribute_prefix("");
+  if (!name.starts_with(prefix)) return std::nullopt;
+  const auto mark = name.rfind(kMark);
+  if (mark == std::string_view::npos || mark < prefix.size()) return std::nullopt;
+  return name.substr(prefix.size(), mark - prefix.size());
+}
+
 std::optional<std::string_view> attribute_of_exists_tag(std::string_view name) {
   static const std::string prefix = attribute_prefix("");
   if (!name.starts_with(prefix) || name.size() < prefix.size() + 3) return std::nullopt;

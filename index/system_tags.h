@@ -61,6 +61,9 @@ inline constexpr int64_t kDayBias = 1'000'000;
 // The prefix of all of one attribute's tags; attribute_prefix("") is the
 // prefix of every attribute's.
 [[nodiscard]] std::string attribute_prefix(std::string_view attribute);
+// The attribute name of any of an attribute's tags (exists or slice),
+// nullopt for other names.
+[[nodiscard]] std::optional<std::string_view> attribute_of_any(std::string_view name);
 // The attribute name of an "exists" tag (slice -1), nullopt for any other name.
 [[nodiscard]] std::optional<std::string_view> attribute_of_exists_tag(std::string_view name);
 

@@ -119,6 +119,10 @@ void WriteBatch::clear_value(PersonRef person, uint32_t local_attribute) {
   push(Kind::kClearValue, 0, std::span(&local_attribute, 1), 0, person.index);
 }
 
+void WriteBatch::merge(PersonRef from, PersonRef into) {
+  push(Kind::kMerge, 0, {}, static_cast<int64_t>(into.index), from.index);
+}
+
 void WriteBatch::define_space(uint32_t local_space, std::size_t key_bytes) {
   push(Kind::kDefineSpace, local_space, {}, static_cast<int64_t>(key_bytes));
 }
@@ -170,6 +174,7 @@ void WriteBatch::encode(std::string& out) const {
     switch (op.kind) {
       case Kind::kSetValue:
       case Kind::kDefineSpace:
+      case Kind::kMerge:
         put_u64(out, static_cast<uint64_t>(op.value));
         break;
       case Kind::kReplaceTag: {
@@ -236,12 +241,13 @@ bool WriteBatch::decode(std::string_view in) {
     if (!r.u8(kind) || !r.u64(user) || !r.u32(tag_count)) return false;
     const bool about_person = (kind & kPersonBit) != 0;
     kind &= static_cast<uint8_t>(~kPersonBit);
-    if (kind < 1 || kind > 10) return false;
+    if (kind < 1 || kind > 11) return false;
     const auto k = static_cast<Kind>(kind);
     if (about_person && !(k == Kind::kAdd || k == Kind::kRemove || k == Kind::kErase || k == Kind::kSetValue ||
-                          k == Kind::kClearValue)) {
+                          k == Kind::kClearValue || k == Kind::kMerge)) {
       return false;
     }
+    if (k == Kind::kMerge && !about_person) return false;
     // Checked against the persons section once it is read.
     if (about_person && user >= kNoPerson) return false;
     const uint32_t person = about_person ? static_cast<uint32_t>(user) : kNoPerson;
@@ -253,14 +259,20 @@ bool WriteBatch::decode(std::string_view in) {
     }
     const bool one_name = k == Kind::kClearTag || k == Kind::kReplaceTag || k == Kind::kSetValue ||
                           k == Kind::kClearValue;
-    const bool no_name =
-        k == Kind::kErase || k == Kind::kSetEntry || k == Kind::kEraseEntry || k == Kind::kDefineSpace;
+    const bool no_name = k == Kind::kErase || k == Kind::kSetEntry || k == Kind::kEraseEntry ||
+                         k == Kind::kDefineSpace || k == Kind::kMerge;
     if ((one_name && tag_count != 1) || (no_name && tag_count != 0)) return false;
     switch (k) {
       case Kind::kSetValue: {
         uint64_t v = 0;
         if (!r.u64(v)) return false;
         push(k, user, tags, static_cast<int64_t>(v), person);
+        break;
+      }
+      case Kind::kMerge: {
+        uint64_t into = 0;
+        if (!r.u64(into) || into >= kNoPerson) return false;  // checked against the persons once read
+        push(k, 0, {}, static_cast<int64_t>(into), person);
         break;
       }
       case Kind::kDefineSpace: {
@@ -335,6 +347,7 @@ bool WriteBatch::decode_persons(std::string_view in) {
 bool WriteBatch::spaces_and_persons_valid() const {
   for (const auto& op : ops_) {
     if (op.person != kNoPerson && op.person >= persons_.size()) return false;
+    if (op.kind == Kind::kMerge && static_cast<uint64_t>(op.value) >= persons_.size()) return false;
     if (op.kind == Kind::kDefineSpace && op.user >= spaces_.size()) return false;
   }
   return std::all_of(person_keys_.begin(), person_keys_.end(), [&](const PersonKey& k) {

@@ -39,6 +39,7 @@ class WriteBatch {
     kSetEntry = 8,    // entries()[value]: key := text
     kEraseEntry = 9,  // entries()[value].key removed
     kDefineSpace = 10,  // ID space spaces()[user] exists, keys of `value` bytes (0: variable)
+    kMerge = 11,        // person `person`'s user merged into person `value`'s (merge())
   };
   static constexpr uint32_t kNoPerson = UINT32_MAX;
   // The longest key of an ID (IdSpace::kMaxVariableKey).
@@ -112,6 +113,13 @@ class WriteBatch {
   void erase(PersonRef person);
   void set_value(PersonRef person, uint32_t local_attribute, int64_t value);
   void clear_value(PersonRef person, uint32_t local_attribute);
+  // Two users become one (an admin's decision, never inferred): `from`'s
+  // tags, saved crowds and dated days are added to `into`'s, its values
+  // fill in those `into` lacks, its IDs are linked to `into` and, if `into`
+  // has no uid, its uid moves over; then `from` leaves the universe. Users
+  // that both have a uid are refused (a user has one uid). Nothing when
+  // either person is unknown or both are the same user.
+  void merge(PersonRef from, PersonRef into);
   // An ID space: defining an existing space again with the same width is a
   // no-op, with another width a conflict (the batch is refused).
   void define_space(uint32_t local_space, std::size_t key_bytes);

@@ -239,4 +239,58 @@ Reply Api::user_delete(std::string_view type_name, std::string_view id_text, Cal
   return json_reply(http::status::ok, std::move(body));
 }
 
+namespace {
+
+// {"id_type": "…", "id": "…"} of a merge request.
+FieldReader named_id_into(std::string& type, std::string& id) {
+  return [&type, &id](std::string_view name, simdjson::dom::element v) -> std::optional<ApiError> {
+    simdjson::dom::object obj;
+    std::string_view t;
+    std::string_view i;
+    if (v.get(obj) || obj.size() != 2 || obj["id_type"].get(t) || obj["id"].get(i)) {
+      return bad_request(std::string(name) + ": expected {\"id_type\": string, \"id\": string}");
+    }
+    type = t;
+    id = i;
+    return std::nullopt;
+  };
+}
+
+}  // namespace
+
+Reply Api::users_merge(const Request& req, Call& call) {
+  std::string from_type, from_id, into_type, into_id;
+  const JsonField fields[] = {
+      {"from", kRequired, named_id_into(from_type, from_id)},
+      {"into", kRequired, named_id_into(into_type, into_id)},
+  };
+  if (auto e = read_body_fields(req.body(), fields)) return error_reply(*e);
+  const auto view = store_.view();
+  const identity::IdTypes types(*view);
+  auto from = find_user(*view, types, from_type, from_id);
+  if (auto* e = std::get_if<ApiError>(&from)) return error_reply(*e);
+  auto into = find_user(*view, types, into_type, into_id);
+  if (auto* e = std::get_if<ApiError>(&into)) return error_reply(*e);
+  call.users = 2;
+  if (std::get<Ordinal>(from) == std::get<Ordinal>(into)) {
+    return json_reply(http::status::ok, R"({"merged":false,"reason":"both IDs belong to one user already"})");
+  }
+  WriteBatch batch;
+  identity::PersonWriter writer(types, batch);
+  const identity::NamedId ids[] = {{from_type, from_id}, {into_type, into_id}};
+  WriteBatch::PersonRef f{}, i{};
+  if (auto problem = writer.add(std::nullopt, std::span(ids, 1), false, f)) return error_reply(bad_request(*problem));
+  if (auto problem = writer.add(std::nullopt, std::span(ids + 1, 1), false, i)) {
+    return error_reply(bad_request(*problem));
+  }
+  batch.merge(f, i);
+  WriteResult result;
+  const WriteStatus status = store_.write(batch, result);
+  if (auto failure = write_failure(status, result)) return error_reply(*failure);
+  std::string body;
+  JsonWriter w(body);
+  w.raw("{").key("merged").boolean(true).raw(",").key("ids_moved").number(result.linked).raw("}");
+  return json_reply(http::status::ok, std::move(body));
+}
+
 }  // namespace crowd::server

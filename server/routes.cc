@@ -77,6 +77,8 @@ std::span<const Route> Api::routes() {
     {verb::delete_, "/v1/users/{id_type}/{id}", kScopeWrite, A::kYes, B::kNo, kNoBody, kNone,
      [](Api& a, Exchange& x) { return a.user_delete(x.path_param("id_type"), x.path_param("id"), x.call); },
      "erase a user and every linked ID"},
+    {verb::post, "/v1/admin/users/merge", kScopeAdmin, A::kYes, B::kNo, kQueryBody, kNone,
+     [](Api& a, Exchange& x) { return a.users_merge(x.req, x.call); }, "merge two users (tags, values, IDs)"},
     {verb::post, "/v1/membership", kScopeExport, A::kYes, B::kYes, kQueriesBody, kNone,
      [](Api& a, Exchange& x) { return a.membership(x.req, x.call, x.start); },
      "which saved crowds and tags each of a batch of IDs is in"},

@@ -13,6 +13,7 @@
 
 #include "index/index.h"
 #include "index/store.h"
+#include "index/system_view.h"
 #include "tests/support/index_test_util.h"
 
 namespace crowd {
@@ -297,6 +298,85 @@ TEST(Persons, AStoreRefusesAConflictBeforeTheLogAndReplaysLinks) {
   EXPECT_NE(two, one);
   EXPECT_TRUE(v->uidless().bits.contains(*two));
   EXPECT_EQ(v->universe().cardinality, 2u);
+}
+
+// A merge batch: the users of `from`'s and `into`'s IDs become one.
+WriteBatch merge_of(const std::pair<std::string, std::string>& from, const std::pair<std::string, std::string>& into) {
+  WriteBatch b;
+  const auto f = b.add_person(std::nullopt);
+  b.add_person_key(b.intern_space(from.first), from.second);
+  const auto i = b.add_person(std::nullopt);
+  b.add_person_key(b.intern_space(into.first), into.second);
+  b.merge(f, i);
+  return b;
+}
+
+std::optional<int64_t> value_of(const Index& index, Ordinal o, std::string_view attribute) {
+  const auto v = index.view();
+  const auto slices = v->system().attribute(attribute);
+  if (!slices || !slices->exists->bits.contains(o)) return std::nullopt;
+  uint64_t bits = 0;
+  for (int b = 0; b < AttributeSlices::kBits; ++b) {
+    if (slices->bits[b] != nullptr && slices->bits[b]->bits.contains(o)) bits |= uint64_t{1} << b;
+  }
+  return AttributeSlices::from_offset_binary(bits);
+}
+
+TEST(Persons, MergeUnitesTagsValuesAndIds) {
+  Index index;
+  WriteBatch setup = batch_of({{std::nullopt, {{"dev", dev(1)}, {"oaid", oaid(1)}}, {"a", "shared"}},
+                               {8, {{"oaid", oaid(2)}}, {"b", "shared"}}});
+  const uint32_t spend = setup.intern("spend");
+  const uint32_t age = setup.intern("age");
+  setup.set_value(WriteBatch::PersonRef{0}, spend, 100);
+  setup.set_value(WriteBatch::PersonRef{0}, age, -3);
+  setup.set_value(WriteBatch::PersonRef{1}, spend, 7);
+  must_apply(index, setup);
+  const Ordinal from = *owner(index, "dev", dev(1));
+  const Ordinal into = *owner(index, "oaid", oaid(2));
+  const auto r = must_apply(index, merge_of({"oaid", oaid(1)}, {"oaid", oaid(2)}));
+  EXPECT_EQ(r.linked, 2u);
+  EXPECT_EQ(owner(index, "dev", dev(1)), into);
+  EXPECT_EQ(owner(index, "oaid", oaid(1)), into);
+  EXPECT_TRUE(has_tag(index, into, "a"));
+  EXPECT_TRUE(has_tag(index, into, "b"));
+  EXPECT_TRUE(has_tag(index, into, "shared"));
+  EXPECT_FALSE(has_tag(index, from, "a"));
+  EXPECT_FALSE(index.view()->universe().bits.contains(from));
+  EXPECT_EQ(index.view()->universe().cardinality, 1u);
+  EXPECT_EQ(value_of(index, into, "spend"), 7);  // into's own value stays
+  EXPECT_EQ(value_of(index, into, "age"), -3);   // from's fills in
+  EXPECT_FALSE(value_of(index, from, "spend"));
+  EXPECT_EQ(index.users().find(8), into);
+}
+
+TEST(Persons, MergeMovesTheUidToAUserWithout) {
+  Index index;
+  must_apply(index, batch_of({{5, {{"dev", dev(1)}}, {"a"}}, {std::nullopt, {{"oaid", oaid(1)}}, {"b"}}}));
+  const Ordinal into = *owner(index, "oaid", oaid(1));
+  must_apply(index, merge_of({"dev", dev(1)}, {"oaid", oaid(1)}));
+  EXPECT_EQ(index.users().find(5), into);
+  EXPECT_EQ(index.view()->external(into), 5u);
+  EXPECT_FALSE(index.view()->uidless().bits.contains(into));
+  EXPECT_TRUE(index.view()->uidless().bits.empty());
+}
+
+TEST(Persons, MergingTwoUsersWithUidsIsRefused) {
+  Index index;
+  must_apply(index, batch_of({{5, {{"dev", dev(1)}}, {"a"}}, {6, {{"oaid", oaid(1)}}, {"b"}}}));
+  expect_refused(index, merge_of({"dev", dev(1)}, {"oaid", oaid(1)}), 0, "both users have a uid");
+}
+
+TEST(Persons, MergeEncodesAndDecodes) {
+  const WriteBatch b = merge_of({"dev", dev(1)}, {"oaid", oaid(1)});
+  std::string bytes;
+  b.encode(bytes);
+  WriteBatch back;
+  ASSERT_TRUE(back.decode(bytes));
+  ASSERT_EQ(back.ops().size(), 1u);
+  EXPECT_EQ(back.ops()[0].kind, WriteBatch::Kind::kMerge);
+  EXPECT_EQ(back.ops()[0].person, 0u);
+  EXPECT_EQ(back.ops()[0].value, 1);
 }
 
 // ---- An independent model: users as sets of IDs, resolved by the rules of
