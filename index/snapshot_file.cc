@@ -7,8 +7,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <initializer_list>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <thread>
 
@@ -43,8 +45,42 @@ std::string section_name(uint32_t type) {
       return "entries";
     case SnapshotSectionType::kLog:
       return "log";
+    case SnapshotSectionType::kUidless:
+      return "uidless";
+    case SnapshotSectionType::kIds:
+      return "ids";
   }
-  return "type " + std::to_string(type);
+  std::string name = "type ";
+  name += std::to_string(type);
+  return name;
+}
+
+// A message made by appending its parts (GCC 12 warns, spuriously,
+// -Wrestrict on "literal" + std::string).
+std::string concat(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (const std::string_view p : parts) out += p;
+  return out;
+}
+
+// A space's name for a message, quoted: bytes outside printable ASCII as
+// \xNN, at most 64 of them (the name comes from a damaged file).
+std::string printable(std::string_view name) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "'";
+  for (const char ch : name.substr(0, 64)) {
+    const auto b = static_cast<unsigned char>(ch);
+    if (b >= 0x20 && b < 0x7f && b != '\\' && b != '\'') {
+      out += ch;
+    } else {
+      out += "\\x";
+      out += kHex[b >> 4];
+      out += kHex[b & 15];
+    }
+  }
+  if (name.size() > 64) out += "...";
+  out += '\'';
+  return out;
 }
 
 // ---- Writing ---------------------------------------------------------------
@@ -59,6 +95,8 @@ class SectionWriter {
     buf_.assign(kSectionHeaderBytes, '\0');
     return buf_;
   }
+  // The section begun last, header room included.
+  [[nodiscard]] std::string& current() { return buf_; }
   [[nodiscard]] std::size_t payload_bytes() const { return buf_.size() - kSectionHeaderBytes; }
 
   [[nodiscard]] bool emit(SnapshotSectionType type, std::string& error) {
@@ -92,8 +130,73 @@ void append_bitmap(std::string& out, const Bitmap& b) {
   roaring_bitmap_portable_serialize(b.get(), out.data() + at);
 }
 
-bool write_sections(const IndexView& view, uint64_t covered_lsn, std::size_t section_bytes, SectionWriter& w,
-                    std::string& error) {
+// Every ID space's links of the view's users, as runs of (ordinal, key)
+// pairs cut once a run passes the section size; a space without links is
+// one empty run, so its definition survives. begin_run() gives the buffer a
+// run is appended to (it may hold bytes before), finish_run() takes the run
+// once its count is set; false stops the walk. The spaces are walked as they
+// are now (see snapshot_file.h): links of users the view does not hold --
+// made by a later write -- are left out; each user's keys go in list order.
+template <class BeginRun, class FinishRun>
+bool walk_ids(const IndexView& view, std::size_t section_bytes, BeginRun begin_run, FinishRun finish_run) {
+  const Bitmap& universe = view.universe().bits;
+  const uint32_t ordinals = view.ordinal_count();
+  for (const auto& named : view.id_spaces().all()) {
+    const IdSpace& space = *named.space;
+    const auto width = static_cast<uint32_t>(space.key_bytes());
+    std::string* run = nullptr;
+    std::size_t start = 0;
+    std::size_t count_at = 0;
+    uint64_t n = 0;
+    auto begin = [&] {
+      run = &begin_run();
+      start = run->size();
+      le::append_u32(*run, static_cast<uint32_t>(named.name.size()));
+      *run += named.name;
+      le::append_u32(*run, width);
+      count_at = run->size();
+      le::append_u64(*run, 0);
+      n = 0;
+    };
+    auto finish = [&] {
+      le::store_u64(run->data() + count_at, n);
+      return finish_run();
+    };
+    begin();
+    bool ok = true;
+    space.for_each([&](Ordinal o, std::string_view key) {
+      if (!ok || o >= ordinals || !universe.contains(o)) return;
+      if (n > 0 && run->size() - start >= section_bytes) {
+        ok = finish();
+        if (!ok) return;
+        begin();
+      }
+      le::append_u32(*run, o);
+      if (width == 0) run->push_back(static_cast<char>(key.size()));
+      *run += key;
+      ++n;
+    });
+    if (!ok || !finish()) return false;
+  }
+  return true;
+}
+
+bool write_ids(const IndexView& view, const SnapshotIds* ahead, std::size_t section_bytes, SectionWriter& w,
+               std::string& error) {
+  if (ahead != nullptr) {
+    for (const std::string& run : ahead->runs) {
+      w.begin() += run;
+      if (!w.emit(SnapshotSectionType::kIds, error)) return false;
+    }
+    return true;
+  }
+  return walk_ids(
+      view, section_bytes, [&w]() -> std::string& { return w.begin(); },
+      [&] { return w.emit(SnapshotSectionType::kIds, error); });
+}
+
+bool write_sections(const IndexView& view, const SnapshotIds* ids, uint64_t covered_lsn, std::size_t section_bytes,
+                    SectionWriter& w, std::string& error) {
   const uint64_t ordinals = view.ordinal_count();
   const TagDictionary& dict = view.dictionary();
   const uint64_t tags = view.tag_count();
@@ -115,9 +218,17 @@ bool write_sections(const IndexView& view, uint64_t covered_lsn, std::size_t sec
   // external ID is written as 0 -- the ordinals outside the universe are
   // exactly the deleted users, and the reader never looks their IDs up. So
   // after a DELETE and the next snapshot the ID is in no file we keep.
-  Bitmap erased(roaring_bitmap_flip(view.universe().bits.get(), 0, ordinals));
-  roaring_uint32_iterator_t next_erased;
-  roaring_init_iterator(erased.get(), &next_erased);
+  // Users without a uid are written as 0 too: their slot reads 0, or a uid
+  // a write gave them after this view (UserTable::assign), which the log
+  // replays. The uidless section written is the view's, within its universe
+  // (the two agree on every write path; a stray bit outside would make the
+  // file unreadable, and means the same as its absence: an ordinal no ID
+  // finds).
+  Bitmap uidless(roaring_bitmap_and(view.uidless().bits.get(), view.universe().bits.get()));
+  Bitmap hidden(roaring_bitmap_flip(view.universe().bits.get(), 0, ordinals));
+  roaring_bitmap_or_inplace(hidden.get(), uidless.get());
+  roaring_uint32_iterator_t next_hidden;
+  roaring_init_iterator(hidden.get(), &next_hidden);
   const uint64_t ids_per_section = std::max<uint64_t>(1, section_bytes / sizeof(UserId));
   for (uint64_t first = 0; first < ordinals; first += ids_per_section) {
     const uint64_t n = std::min(ids_per_section, ordinals - first);
@@ -129,13 +240,21 @@ bool write_sections(const IndexView& view, uint64_t covered_lsn, std::size_t sec
     char* p = run.data() + at;
     for (uint64_t i = 0; i < n; ++i, p += sizeof(UserId))
       le::store_u64(p, view.external(static_cast<Ordinal>(first + i)));
-    for (; next_erased.has_value && next_erased.current_value < first + n; roaring_advance_uint32_iterator(&next_erased))
-      le::store_u64(run.data() + at + (next_erased.current_value - first) * sizeof(UserId), 0);
+    for (; next_hidden.has_value && next_hidden.current_value < first + n;
+         roaring_advance_uint32_iterator(&next_hidden))
+      le::store_u64(run.data() + at + (next_hidden.current_value - first) * sizeof(UserId), 0);
     if (!w.emit(SnapshotSectionType::kUsers, error)) return false;
+  }
+
+  if (!uidless.empty()) {
+    append_bitmap(w.begin(), uidless);
+    if (!w.emit(SnapshotSectionType::kUidless, error)) return false;
   }
 
   append_bitmap(w.begin(), view.universe().bits);
   if (!w.emit(SnapshotSectionType::kUniverse, error)) return false;
+
+  if (!write_ids(view, ids, section_bytes, w, error)) return false;
 
   auto& names = w.begin();
   le::append_u64(names, tags);
@@ -184,6 +303,12 @@ bool write_sections(const IndexView& view, uint64_t covered_lsn, std::size_t sec
 class Cursor {
  public:
   explicit Cursor(std::string_view in) : in_(in) {}
+  [[nodiscard]] bool u8(uint8_t& v) {
+    if (remaining() < 1) return false;
+    v = static_cast<uint8_t>(in_[pos_]);
+    pos_ += 1;
+    return true;
+  }
   [[nodiscard]] bool u32(uint32_t& v) {
     if (remaining() < 4) return false;
     v = le::load_u32(in_.data() + pos_);
@@ -258,17 +383,20 @@ class UserRebuild {
   }
 
   // Starts building from every ID collected, once. Only the ordinals in
-  // `universe` (which must outlive the build) are findable by ID: the others
-  // are erased users (their ID is 0 since erasure reached snapshots, the real
-  // one in older files) and keep their ordinal only.
-  void start(const Bitmap& universe) {
-    thread_ = std::jthread([this, &universe] {
+  // `universe` and not in `uidless` (both must outlive the build) are
+  // findable by ID: the others are erased users (their ID is 0 since erasure
+  // reached snapshots, the real one in older files) and users without a uid
+  // (ID 0, which must find a real uid-0 user or nobody), and keep their
+  // ordinal only.
+  void start(const Bitmap& universe, const Bitmap& uidless) {
+    thread_ = std::jthread([this, &universe, &uidless] {
       table_ = std::make_shared<UserTable>();
       // Handing out ordinals in order rebuilds the exact table; an ID that
       // is already there is a duplicate.
-      const Bitmap erased(roaring_bitmap_flip(universe.get(), 0, ids_.size()));
+      Bitmap hidden(roaring_bitmap_flip(universe.get(), 0, ids_.size()));
+      roaring_bitmap_or_inplace(hidden.get(), uidless.get());
       roaring_uint32_iterator_t it;
-      roaring_init_iterator(erased.get(), &it);
+      roaring_init_iterator(hidden.get(), &it);
       std::size_t at = 0;
       while (at < ids_.size()) {
         const std::size_t live_end = it.has_value ? it.current_value : ids_.size();
@@ -292,8 +420,9 @@ class UserRebuild {
   [[nodiscard]] bool started() const { return thread_.joinable(); }
 
   // Waits for the build. False with the location of the first duplicate ID.
-  [[nodiscard]] bool finish(std::shared_ptr<UserTable>& out, const Bitmap& universe, std::string& error) {
-    if (!started()) start(universe);
+  [[nodiscard]] bool finish(std::shared_ptr<UserTable>& out, const Bitmap& universe, const Bitmap& uidless,
+                            std::string& error) {
+    if (!started()) start(universe, uidless);
     thread_.join();
     if (stopped_at_ != ids_.size()) {
       const auto run = std::upper_bound(runs_.begin(), runs_.end(), stopped_at_,
@@ -364,7 +493,7 @@ class Assembler {
     }
     users_.add(p.data() + c.pos(), n, where);
     next_ordinal_ += n;
-    if (next_ordinal_ == ordinals_ && have_universe_) users_.start(universe_);
+    if (next_ordinal_ == ordinals_ && have_universe_) users_.start(universe_, uidless_);
     return true;
   }
 
@@ -375,7 +504,113 @@ class Assembler {
     }
     if (!decode_bitmap(p, ordinals_, universe_, why)) return false;
     have_universe_ = true;
-    if (next_ordinal_ == ordinals_ && have_meta_ && !users_.started()) users_.start(universe_);
+    if (next_ordinal_ == ordinals_ && have_meta_ && !users_.started()) users_.start(universe_, uidless_);
+    return true;
+  }
+
+  // Before the universe, hence before the user table's rebuild, which hides
+  // these users from lookups by ID. Checked against the universe in finish().
+  bool uidless(std::string_view p, std::string& why) {
+    if (have_uidless_) {
+      why = "a second uidless section";
+      return false;
+    }
+    if (have_universe_) {
+      why = "comes after the universe section (the user table is rebuilt from both)";
+      return false;
+    }
+    if (!decode_bitmap(p, ordinals_, uidless_, why)) return false;
+    have_uidless_ = true;
+    return true;
+  }
+
+  // One run of a space's links, linked as they come: a key already another
+  // user's (or repeated), an ordinal outside the universe, a key of the
+  // wrong length or a space cut into non-consecutive runs is refused.
+  bool ids(std::string_view p, std::string& why) {
+    if (!have_universe_) {
+      why = "comes before the universe section";
+      return false;
+    }
+    Cursor c(p);
+    std::string_view name;
+    uint32_t width = 0;
+    uint64_t n = 0;
+    if (!c.string(name) || !c.u32(width) || !c.u64(n)) {
+      why = "malformed run header";
+      return false;
+    }
+    if (name.empty()) {
+      why = "a space without a name";
+      return false;
+    }
+    if (width > IdSpace::kMaxVariableKey) {
+      why = concat({"space ", printable(name), ": key width ", std::to_string(width), " (at most ",
+                    std::to_string(IdSpace::kMaxVariableKey), ")"});
+      return false;
+    }
+    if (spaces_.empty() || spaces_.back().name != name) {
+      if (space_names_.contains(name)) {
+        why = concat({"space ", printable(name), " again after another space's runs (its runs must be consecutive)"});
+        return false;
+      }
+      space_names_.emplace(name);
+      spaces_.push_back(IdSpaces::Named{std::string(name), std::make_shared<IdSpace>(width)});
+    } else if (spaces_.back().space->key_bytes() != width) {
+      why = concat({"space ", printable(name), " continues with key width ", std::to_string(width), ", begun with ",
+                    std::to_string(spaces_.back().space->key_bytes())});
+      return false;
+    }
+    IdSpace& space = *spaces_.back().space;
+    // A pair takes at least its ordinal and a key (a length byte and one byte
+    // when variable): a count the payload cannot hold is refused before the
+    // hash is sized for it.
+    const std::size_t least = sizeof(uint32_t) + (width == 0 ? 2 : width);
+    if (n > c.remaining() / least) {
+      why = concat({"space ", printable(name), ": ", std::to_string(n), " pairs in ", std::to_string(c.remaining()),
+                    " bytes (room for at most ", std::to_string(c.remaining() / least), ")"});
+      return false;
+    }
+    space.reserve(space.size() + static_cast<std::size_t>(n), c.remaining());
+    for (uint64_t i = 0; i < n; ++i) {
+      const std::size_t at = c.pos();
+      auto pair = [&] { return concat({"pair ", std::to_string(i), " (payload offset ", std::to_string(at), "): "}); };
+      uint32_t o = 0;
+      uint8_t length = static_cast<uint8_t>(width);
+      std::string_view key;
+      if (!c.u32(o) || (width == 0 && !c.u8(length)) || !c.bytes(length, key)) {
+        why = concat({pair(), "runs past the end of the section"});
+        return false;
+      }
+      if (length == 0) {
+        why = concat({pair(), "an empty key"});
+        return false;
+      }
+      if (o >= ordinals_) {
+        why =
+            concat({pair(), "ordinal ", std::to_string(o), " but only ", std::to_string(ordinals_), " ordinals exist"});
+        return false;
+      }
+      if (!universe_.contains(o)) {
+        why = concat({pair(), "ordinal ", std::to_string(o), " is not in the universe (an erased user keeps no ID)"});
+        return false;
+      }
+      const std::size_t before = space.size();
+      if (!space.link(key, o)) {
+        const auto owner = space.find(key);
+        why = concat({pair(), "the key of ordinal ", std::to_string(o), " is already linked to ordinal ",
+                      owner ? std::to_string(*owner) : std::string("?")});
+        return false;
+      }
+      if (space.size() == before) {
+        why = concat({pair(), "repeats a key of ordinal ", std::to_string(o)});
+        return false;
+      }
+    }
+    if (c.remaining() != 0) {
+      why = concat({std::to_string(c.remaining()), " bytes after the last pair"});
+      return false;
+    }
     return true;
   }
 
@@ -485,6 +720,14 @@ class Assembler {
     // ordinals, where CRoaring's is_subset walks a dense tag bit by bit
     // against the universe's runs (0.8 s at 10M users).
     const Bitmap outside_universe(roaring_bitmap_flip(universe_.get(), 0, ordinals_));
+    // A user without a uid is a user: one outside the universe would be an
+    // erased user counted as a member of nothing, a writer bug.
+    if (roaring_bitmap_intersect(uidless_.get(), outside_universe.get())) {
+      Bitmap outside(roaring_bitmap_and(uidless_.get(), outside_universe.get()));
+      error = concat({"the uidless section holds ordinal ", std::to_string(roaring_bitmap_minimum(outside.get())),
+                      ", which is not in the universe"});
+      return false;
+    }
     for (std::size_t id = 0; id < bitmaps_.size(); ++id) {
       if (roaring_bitmap_intersect(bitmaps_[id].get(), outside_universe.get())) {
         Bitmap outside(roaring_bitmap_and(bitmaps_[id].get(), outside_universe.get()));
@@ -493,11 +736,13 @@ class Assembler {
         return false;  // the rebuild is joined when the assembler goes
       }
     }
-    if (!users_.finish(out.users, universe_, error)) return false;
+    if (!users_.finish(out.users, universe_, uidless_, error)) return false;
     out.dictionary = std::move(dictionary_);
     out.tags = std::move(bitmaps_);
     out.universe = std::move(universe_);
+    out.uidless = std::move(uidless_);
     out.entries = IndexView::Entries(entries_);
+    out.spaces = IdSpaces().with(std::move(spaces_));
     return true;
   }
 
@@ -534,6 +779,10 @@ class Assembler {
   uint64_t next_ordinal_ = 0;
   bool have_universe_ = false;
   Bitmap universe_;
+  bool have_uidless_ = false;
+  Bitmap uidless_;
+  std::vector<IdSpaces::Named> spaces_;  // in file order, linked as read
+  std::set<std::string, std::less<>> space_names_;
   std::map<std::string, std::string, std::less<>> entries_;  // keys checked for repeats, then one build
   std::shared_ptr<const TagDictionary> dictionary_;
   std::vector<Bitmap> bitmaps_;
@@ -615,13 +864,20 @@ bool read_section_header(const File& f, uint64_t size, uint64_t offset, uint32_t
 
 bool known_type(uint32_t type) {
   return type >= static_cast<uint32_t>(SnapshotSectionType::kMeta) &&
-         type <= static_cast<uint32_t>(SnapshotSectionType::kLog);
+         type <= static_cast<uint32_t>(SnapshotSectionType::kIds);
 }
 
 }  // namespace
 
+SnapshotIds encode_snapshot_ids(const IndexView& view, std::size_t section_bytes) {
+  SnapshotIds out;
+  (void)walk_ids(
+      view, section_bytes, [&out]() -> std::string& { return out.runs.emplace_back(); }, [] { return true; });
+  return out;
+}
+
 bool write_snapshot(const IndexView& view, uint64_t first_live_segment, uint64_t covered_lsn, const std::string& dir,
-                    SnapshotInfo& info, std::string& error, std::size_t section_bytes) {
+                    SnapshotInfo& info, std::string& error, std::size_t section_bytes, const SnapshotIds* ids) {
   const auto started = std::chrono::steady_clock::now();
   const std::string final_path = dir + "/" + std::string(kSnapshotFileName);
   const std::string tmp_path = dir + "/" + std::string(kSnapshotTempFileName);
@@ -637,7 +893,7 @@ bool write_snapshot(const IndexView& view, uint64_t first_live_segment, uint64_t
   std::string header(kHeaderBytes, '\0');
   if (!f.write_all(header, error)) return fail();
   SectionWriter w(f);
-  if (!write_sections(view, covered_lsn, section_bytes, w, error)) return fail();
+  if (!write_sections(view, ids, covered_lsn, section_bytes, w, error)) return fail();
 
   const uint64_t size = kHeaderBytes + w.bytes();
   header.replace(0, kMagic.size(), kMagic);
@@ -736,6 +992,12 @@ bool read_snapshot(const std::string& path, SnapshotContents& out, std::string& 
         break;
       case SnapshotSectionType::kEntries:
         ok = assembler.entries(payload, why);
+        break;
+      case SnapshotSectionType::kUidless:
+        ok = assembler.uidless(payload, why);
+        break;
+      case SnapshotSectionType::kIds:
+        ok = assembler.ids(payload, why);
         break;
       case SnapshotSectionType::kLog:
         if (have_log) {

@@ -40,7 +40,30 @@
 //                 (wal_format.h): recovery checks that the first live
 //                 segment starts right after it. Version 1 files have no log
 //                 section and are read as before.
-// User IDs and tags are cut into sections of about
+// Issue 15 (identity) adds, still version 2, two required sections written
+// only when they have something to say, so a file of an index without ID
+// spaces and without users lacking a uid is byte for byte what the former
+// writer wrote, and an older reader refuses the others by the "required" flag
+// rather than dropping every ID link:
+//   8 uidless     the users of the universe that have no uid (made from other
+//                 IDs only), CRoaring portable format, a subset of the
+//                 universe; before the universe section. Their external ID
+//                 is written as 0 in users and, like an erased user's, found
+//                 by no ID on restore -- ID 0 stays a real user's.
+//   9 ids         one ID space's links, or a run of them: u32 name length,
+//                 name bytes, u32 key width (0: variable), u64 n, then n x
+//                 (u32 ordinal, key): exactly `width` bytes, or for width 0 a
+//                 u8 length 1..255 and that many bytes. Pairs in
+//                 IdSpace::for_each order (ordinals ascending, each user's
+//                 keys oldest first, which restore keeps). After the universe
+//                 section; a space's sections are consecutive with the same
+//                 name and width, names are distinct and non-empty, a space
+//                 with no keys is one section with n = 0. Every ordinal is in
+//                 the universe (an erased user's keys never come back) and
+//                 every key belongs to one user.
+// The writer's order: meta, log, users, uidless, universe, ids, dictionary,
+// tags, entries.
+// User IDs, ID links and tags are cut into sections of about
 // tuning::kSnapshotSectionBytes so a reader verifies a CRC with one section,
 // not the whole file, in memory. Later versions add section types (saved
 // crowds, numeric attributes) without changing these.
@@ -57,6 +80,7 @@
 #include <vector>
 
 #include "index/bitmap.h"
+#include "index/id_spaces.h"
 #include "index/index_view.h"
 #include "index/tag_dictionary.h"
 #include "index/tuning.h"
@@ -75,6 +99,8 @@ enum class SnapshotSectionType : uint32_t {
   kTags = 5,
   kEntries = 6,
   kLog = 7,
+  kUidless = 8,
+  kIds = 9,
 };
 
 struct SnapshotInfo {
@@ -94,23 +120,53 @@ struct SnapshotContents {
   std::vector<Bitmap> tags;  // by TagId
   Bitmap universe;
   IndexView::Entries entries;
-  std::vector<std::string> notes;  // optional sections skipped
+  std::shared_ptr<const IdSpaces> spaces;  // never null after a read (empty without ids sections)
+  Bitmap uidless;                          // within the universe
+  std::vector<std::string> notes;          // optional sections skipped
 };
+
+// The ids sections' payloads of a view, encoded ahead: taken where no write
+// runs (the store's writer lock, right after the view), written by
+// write_snapshot() later, outside the lock. O(links): one walk of the
+// spaces; 4 + key bytes (+1 for a variable key) a link, held in memory until
+// written.
+struct SnapshotIds {
+  std::vector<std::string> runs;  // in file order
+};
+[[nodiscard]] SnapshotIds encode_snapshot_ids(const IndexView& view,
+                                              std::size_t section_bytes = tuning::kSnapshotSectionBytes);
 
 // Writes `view` as <dir>/snapshot.crowd (via the .tmp file, see above, mode
 // 0600), recording that replay resumes at log segment `first_live_segment`
 // and that the view holds the log up to record `covered_lsn`.
-// O(index size): the bytes are serialised bitmaps plus 8 bytes a user. On
-// failure (ENOSPC, EIO) the old snapshot is untouched, the .tmp is removed,
-// and `error` names the file and the call.
-// `section_bytes` is where user and tag sections are cut (tests make it small).
+// O(index size): the bytes are serialised bitmaps plus 8 bytes a user and
+// 4 + key bytes (+1 for a variable key) an ID link. On failure (ENOSPC, EIO)
+// the old snapshot is untouched, the .tmp is removed, and `error` names the
+// file and the call.
+// `section_bytes` is where user, ID and tag sections are cut (tests make it
+// small).
+//
+// ID spaces are shared by every view and changed in place by the writer
+// (id_spaces.h), so the ID links are not part of the immutable view: they
+// are walked when the sections are written, keeping only those of users of
+// `view` (below its count, in its universe). A write to the spaces meanwhile
+// may still show -- a key linked to one of those users after the view was
+// taken, one of their keys unlinked -- and then the file is not the view,
+// and the log replayed over it may resolve persons otherwise than the first
+// run did. So either no write runs meanwhile (the writer lock held: a bulk
+// load, tests), or `ids` holds the links as encode_snapshot_ids(view) took
+// them while the view was current, and they are written instead of walked.
 [[nodiscard]] bool write_snapshot(const IndexView& view, uint64_t first_live_segment, uint64_t covered_lsn,
                                   const std::string& dir, SnapshotInfo& info, std::string& error,
-                                  std::size_t section_bytes = tuning::kSnapshotSectionBytes);
+                                  std::size_t section_bytes = tuning::kSnapshotSectionBytes,
+                                  const SnapshotIds* ids = nullptr);
 
 // Reads and verifies a snapshot file: every header and section CRC, every
-// length against its bound, every ordinal against the user count, and that
-// users and tags are all there. O(file size), reading a section at a time.
+// length against its bound, every ordinal against the user count (and an ID
+// link's against the universe), every key against its space's width and
+// other owners, and that users and tags are all there. ID links go into new
+// IdSpaces as they are read: one IdSpace::link a key, the hash sized first
+// from each section's count. O(file size), reading a section at a time.
 // Any problem fails with a message naming the file, the section and the
 // byte offset; nothing is ever half-loaded.
 [[nodiscard]] bool read_snapshot(const std::string& path, SnapshotContents& out, std::string& error);

@@ -118,8 +118,10 @@ class Store {
   [[nodiscard]] bool has_room(const WriteBatch& batch);
   // Snapshot lock held: writes `view` as the snapshot covering the log below
   // `first_live`, then deletes those segments.
+  // `ids`: the view's ID links as encode_snapshot_ids took them under the
+  // writer lock (null: read them from the view, the writer lock held).
   [[nodiscard]] bool write_and_drop(const IndexView& view, uint64_t first_live, uint64_t covered_lsn,
-                                    SnapshotInfo& info, std::string& error);
+                                    SnapshotInfo& info, std::string& error, const SnapshotIds* ids = nullptr);
   void note_io_error(const std::string& error);
 
   StoreOptions options_;

@@ -19,13 +19,13 @@ fi
 build=$1
 seconds=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-targets=${FUZZ_TARGETS:-"query ndjson csv taobao snapshot wal"}
+targets=${FUZZ_TARGETS:-"query ndjson csv taobao snapshot ids wal"}
 work=${FUZZ_WORK:-$(mktemp -d /tmp/crowd-fuzz.XXXXXX)}
 mkdir -p "$work"
 
 # Longest input each target is given: a query fits kMaxQueryBytes anyway;
 # files are kept small so that each run stays fast.
-declare -A max_len=([query]=1024 [ndjson]=2048 [csv]=1024 [taobao]=1024 [snapshot]=8192 [wal]=4096)
+declare -A max_len=([query]=1024 [ndjson]=2048 [csv]=1024 [taobao]=1024 [snapshot]=8192 [ids]=4096 [wal]=4096)
 
 failed=()
 for name in $targets; do
