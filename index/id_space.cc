@@ -229,6 +229,87 @@ std::optional<Ordinal> IdSpace::find(std::string_view key) const {
   }
 }
 
+void IdSpace::find_many(std::span<const std::string_view> keys, std::span<std::optional<Ordinal>> out) const {
+  if (out.size() != keys.size()) throw std::invalid_argument("IdSpace::find_many: out.size() != keys.size()");
+  for (std::size_t start = 0; start < keys.size(); start += kFindManyGroup) {
+    const std::size_t n = std::min(kFindManyGroup, keys.size() - start);
+    find_group(keys.subspan(start, n), out.subspan(start, n));
+  }
+}
+
+// The prefetch stages only read (atomically: the writer may be at work) to
+// choose what to prefetch; a stale, zeroed or newer bucket makes a useless
+// prefetch, never a wrong answer. The answers are probe()'s, as in find():
+// a hit is confirmed against its owner's list; a miss counts only if the
+// generation loaded before the table is still current after the key's probe,
+// else find() asks again on the current table.
+void IdSpace::find_group(std::span<const std::string_view> keys, std::span<std::optional<Ordinal>> out) const {
+  const uint64_t generation = generation_.load(std::memory_order_acquire);
+  const uint32_t t = current_.load(std::memory_order_acquire);
+  if (t == kNoTable) {
+    std::fill(out.begin(), out.end(), std::nullopt);
+    return;
+  }
+  const Range& table = ranges_[t];
+  const auto* buckets = static_cast<const Bucket*>(table.base);
+  const std::size_t n = keys.size();
+  uint64_t hashes[kFindManyGroup];
+  std::size_t homes[kFindManyGroup];
+  Ordinal owners[kFindManyGroup];
+  bool candidate[kFindManyGroup];
+  // 1. Hashes; home buckets prefetched.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!valid_length(keys[i].size())) continue;
+    hashes[i] = hash_key(keys[i]);
+    homes[i] = home_of(hashes[i], table.buckets);
+    __builtin_prefetch(&buckets[homes[i]]);
+  }
+  // 2. The first tag match in the home bucket: its owner's head prefetched.
+  // No match in an overflowed bucket: the next one prefetched.
+  for (std::size_t i = 0; i < n; ++i) {
+    candidate[i] = false;
+    if (!valid_length(keys[i].size())) continue;
+    const Bucket& b = buckets[homes[i]];
+    const uint64_t pattern = kLsbs * tag_of(hashes[i]);
+    const uint64_t c0 = load(b.ctrl[0], std::memory_order_relaxed);
+    const uint64_t c1 = load(b.ctrl[1], std::memory_order_relaxed);
+    const uint64_t m0 = zero_bytes(c0 ^ pattern), m1 = zero_bytes(c1 ^ pattern) & kWord1Slots;
+    if (m0 == 0 && m1 == 0) {
+      if (overflow_of(c1) != 0) __builtin_prefetch(&buckets[homes[i] + 1 == table.buckets ? 0 : homes[i] + 1]);
+      continue;
+    }
+    const unsigned s = m0 != 0 ? static_cast<unsigned>(std::countr_zero(m0)) / 8
+                               : 8 + static_cast<unsigned>(std::countr_zero(m1)) / 8;
+    owners[i] = load(b.ord[s], std::memory_order_relaxed);
+    const uint32_t* chunk = heads_[owners[i] >> kHeadChunkBits].load(std::memory_order_acquire);
+    if (chunk == nullptr) continue;
+    __builtin_prefetch(chunk + (owners[i] & (kHeadChunkSize - 1)));
+    candidate[i] = true;
+  }
+  // 3. The owner's first record prefetched: both ends, as a record may
+  // straddle two lines.
+  const std::size_t record_bytes = 4 + (key_bytes_ != 0 ? key_bytes_ : 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!candidate[i]) continue;
+    const uint32_t r = head(owners[i]);
+    if (r == kNoRecord) continue;
+    // Addresses as integers: for a variable key the record's length is not
+    // known yet, and the guess (the key's) may point past its chunk.
+    const auto rec = reinterpret_cast<uintptr_t>(record(r));
+    __builtin_prefetch(reinterpret_cast<const void*>(rec));
+    __builtin_prefetch(reinterpret_cast<const void*>(rec + record_bytes + (key_bytes_ != 0 ? 0 : keys[i].size()) - 1));
+  }
+  // 4. The probes proper.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!valid_length(keys[i].size())) {
+      out[i] = std::nullopt;
+      continue;
+    }
+    out[i] = probe(table, hashes[i], keys[i]);
+    if (!out[i] && generation_.load(std::memory_order_acquire) != generation) out[i] = find(keys[i]);
+  }
+}
+
 IdSpace::Spot IdSpace::locate(uint64_t h, std::string_view key) const {
   Spot spot;
   bool searching = true;

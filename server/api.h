@@ -154,6 +154,7 @@ class Api {
   Reply user_delete(std::string_view type_name, std::string_view id_text, Call& call);
   Reply membership(const Request& req, Call& call, Clock::time_point start);
   Reply users_merge(const Request& req, Call& call);
+  Reply match(Request& req, const boost::urls::url_view& url, Call& call, Clock::time_point start);
 
   // Analytics routes, one file each (api_<route>.cc).
   Reply insight(const Request& req, Clock::time_point start);

@@ -18,6 +18,7 @@ using http::verb;
 constexpr std::string_view kCountParams[] = {"q", "lenient"};
 constexpr std::string_view kIdsParams[] = {"q", "lenient", "format", "limit", "cursor", "id_type"};
 constexpr std::string_view kTagsParams[] = {"prefix", "limit", "offset"};
+constexpr std::string_view kMatchParams[] = {"id_type", "hash", "save_as"};
 constexpr std::span<const std::string_view> kNone;
 
 }  // namespace
@@ -79,6 +80,10 @@ std::span<const Route> Api::routes() {
      "erase a user and every linked ID"},
     {verb::post, "/v1/admin/users/merge", kScopeAdmin, A::kYes, B::kNo, kQueryBody, kNone,
      [](Api& a, Exchange& x) { return a.users_merge(x.req, x.call); }, "merge two users (tags, values, IDs)"},
+    // save_as also needs write: checked by the handler.
+    {verb::post, "/v1/match", kScopeRead, A::kYes, B::kNo, kServerMaxBody, kMatchParams,
+     [](Api& a, Exchange& x) { return a.match(x.req, x.url, x.call, x.start); },
+     "match an uploaded ID list (custom audience), optionally saved as a crowd"},
     {verb::post, "/v1/membership", kScopeExport, A::kYes, B::kYes, kQueriesBody, kNone,
      [](Api& a, Exchange& x) { return a.membership(x.req, x.call, x.start); },
      "which saved crowds and tags each of a batch of IDs is in"},

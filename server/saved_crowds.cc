@@ -14,6 +14,10 @@
 namespace crowd::server {
 
 void write_definition(JsonWriter& w, const CrowdDefinition& d) {
+  if (d.kind == CrowdDefinition::Kind::kUpload) {
+    w.key("kind").string("upload").raw(",").key("id_type").string(d.q).raw(",").key("submitted").number(d.size);
+    return;
+  }
   const bool query = d.kind == CrowdDefinition::Kind::kQuery;
   w.key("kind").string(query ? "query" : "lookalike");
   w.raw(",").key(query ? "q" : "seed").string(d.q).raw(",").key("lenient").boolean(d.lenient);
@@ -51,15 +55,22 @@ std::optional<CrowdDefinition> decode_definition(std::string_view text) {
   CrowdDefinition d;
   std::string_view kind;
   std::string_view s;
-  if (obj["kind"].get(kind) || (kind != "query" && kind != "lookalike")) return std::nullopt;
-  d.kind = kind == "query" ? CrowdDefinition::Kind::kQuery : CrowdDefinition::Kind::kLookalike;
-  if (obj[d.kind == CrowdDefinition::Kind::kQuery ? "q" : "seed"].get(s)) return std::nullopt;
-  d.q = s;
-  if (obj["lenient"].get(d.lenient)) return std::nullopt;
+  if (obj["kind"].get(kind)) return std::nullopt;
   if (obj["created"].get(s)) return std::nullopt;
   d.created = s;
   if (obj["refreshed"].get(s)) return std::nullopt;
   d.refreshed = s;
+  if (kind == "upload") {
+    d.kind = CrowdDefinition::Kind::kUpload;
+    if (obj["id_type"].get(s) || obj["submitted"].get(d.size)) return std::nullopt;
+    d.q = s;
+    return d;
+  }
+  if (kind != "query" && kind != "lookalike") return std::nullopt;
+  d.kind = kind == "query" ? CrowdDefinition::Kind::kQuery : CrowdDefinition::Kind::kLookalike;
+  if (obj[d.kind == CrowdDefinition::Kind::kQuery ? "q" : "seed"].get(s)) return std::nullopt;
+  d.q = s;
+  if (obj["lenient"].get(d.lenient)) return std::nullopt;
   if (d.kind == CrowdDefinition::Kind::kLookalike) {
     if (obj["size"].get(d.size)) return std::nullopt;
     const auto candidates = obj["candidates"];
@@ -100,6 +111,10 @@ std::string utc_now() {
 }
 
 std::variant<Bitmap, ApiError> draw_crowd(const CrowdDefinition& d, const IndexView& view, query::Options options) {
+  if (d.kind == CrowdDefinition::Kind::kUpload) {
+    return bad_request("an uploaded list's crowd is not drawn again: upload the list again (POST /v1/match with "
+                       "save_as)");
+  }
   options.lenient = d.lenient;
   auto seed = compile_query(d.q, view, options);
   if (auto* e = std::get_if<ApiError>(&seed)) return *e;

@@ -27,12 +27,15 @@ namespace crowd::server {
 
 // How a crowd was drawn, so that a refresh draws it the same way.
 struct CrowdDefinition {
-  enum class Kind : uint8_t { kQuery, kLookalike };
+  // kUpload: the users an uploaded ID list matched (POST /v1/match): a fixed
+  // set, not drawn again.
+  enum class Kind : uint8_t { kQuery, kLookalike, kUpload };
   Kind kind = Kind::kQuery;
-  std::string q;  // kQuery: the query; kLookalike: the seed query
+  std::string q;  // kQuery: the query; kLookalike: the seed query; kUpload: the ID type
   bool lenient = false;
-  // kLookalike only.
+  // kLookalike: the size asked for; kUpload: the IDs submitted.
   uint64_t size = 0;
+  // kLookalike only.
   std::optional<std::string> candidates;
   std::vector<std::string> fields;
   // ISO 8601 UTC, to the second: when first saved, when last drawn.

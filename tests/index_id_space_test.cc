@@ -5,7 +5,9 @@
 // one writer linking, merging and erasing while two readers check that every
 // answer is one the writer's history allows -- over a long random history,
 // over a few hot keys moved round after round while the hash is rebuilt, and
-// over one key merged back and forth (the ABA of a merge).
+// over one key merged back and forth (the ABA of a merge). find_many
+// answers as find does, key by key, and its readers too see only allowed
+// answers while hot keys move and tables are retired.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,7 +18,10 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <span>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -284,6 +289,77 @@ TEST_P(IdSpaceWidths, TombstonesArePurged) {
   }
   EXPECT_EQ(s.size(), 0u);
   EXPECT_LE(s.memory_bytes(), memory_after_10 + 90 * 4000 * record + (std::size_t{2} << 20));
+}
+
+// find_many against find, key by key: batches of every size around the
+// group size, mixing hits (users with one to three keys), misses, near
+// misses and keys of wrong lengths, on an empty space, while the hash grows
+// through rebuilds, and after erasures (tombstones) and merges.
+void expect_find_many_matches_find(const IdSpace& s, const std::vector<std::string>& queries, std::mt19937_64& rng) {
+  std::vector<std::string_view> views(queries.begin(), queries.end());
+  std::shuffle(views.begin(), views.end(), rng);
+  const std::size_t g = IdSpace::kFindManyGroup;
+  for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{2}, g - 1, g, g + 1, 2 * g + 5, views.size()}) {
+    const std::size_t len = std::min(n, views.size());
+    const std::span<const std::string_view> batch(views.data(), len);
+    std::vector<std::optional<Ordinal>> got(len, Ordinal{12345});
+    s.find_many(batch, got);
+    for (std::size_t i = 0; i < len; ++i) {
+      ASSERT_EQ(got[i], s.find(batch[i])) << "batch of " << len << ", key " << i << " of " << batch[i].size() << " bytes";
+    }
+  }
+}
+
+std::vector<std::string> wrong_lengths(std::size_t width, const std::vector<std::string>& pool) {
+  if (width == 0) return {std::string(), std::string(IdSpace::kMaxVariableKey + 1, 'x'), std::string(1000, '\0')};
+  return {std::string(), std::string(width - 1, 'x'), std::string(width + 1, 'x'), pool[0] + '\0',
+          pool[0].substr(0, width - 1)};
+}
+
+TEST_P(IdSpaceWidths, FindManyMatchesFind) {
+  const std::size_t width = GetParam();
+  std::mt19937_64 rng(31 + width);
+  const auto pool = key_pool(width, 24'000, rng);
+  // Queries: every key of the pool (half of them linked by the end), keys of
+  // wrong lengths, each a few times over.
+  std::vector<std::string> queries = pool;
+  for (const auto& k : wrong_lengths(width, pool)) queries.push_back(k);
+  for (std::size_t i = 0; i < 500; ++i) queries.push_back(pool[rng() % pool.size()]);
+
+  IdSpace s(width);
+  ASSERT_NO_FATAL_FAILURE(expect_find_many_matches_find(s, queries, rng));  // no table yet
+  // Growth: 12k keys from an empty hash, checked every 1,500 links (several
+  // rebuilds in between); users hold 3 keys.
+  const std::size_t linked = pool.size() / 2;
+  for (std::size_t i = 0; i < linked; ++i) {
+    ASSERT_TRUE(s.link(pool[i], static_cast<Ordinal>(i / 3)));
+    if (i % 1500 == 0) {
+      ASSERT_NO_FATAL_FAILURE(expect_find_many_matches_find(s, queries, rng)) << i;
+    }
+  }
+  ASSERT_NO_FATAL_FAILURE(expect_find_many_matches_find(s, queries, rng));
+  std::size_t hits = 0;
+  for (const auto& k : queries) hits += s.find(k).has_value() ? 1 : 0;
+  EXPECT_GE(hits, linked);
+  // Erasures and merges: tombstones, moved keys, users of 6 keys.
+  for (Ordinal o = 0; o < linked / 3; o += 5) s.unlink_all(o);
+  for (Ordinal o = 1; o + 1 < linked / 3; o += 5) s.relink_all(o, o + 1);
+  ASSERT_NO_FATAL_FAILURE(expect_find_many_matches_find(s, queries, rng));
+  // A rebuild to a larger table (the snapshot-restore path), then again.
+  s.reserve(4 * pool.size(), 0);
+  ASSERT_NO_FATAL_FAILURE(expect_find_many_matches_find(s, queries, rng));
+}
+
+TEST(IdSpace, FindManyRefusesOutOfAnotherSize) {
+  IdSpace s(8);
+  ASSERT_TRUE(s.link("abcdefgh", 3));
+  const std::string_view keys[2] = {"abcdefgh", "abcdefgi"};
+  std::optional<Ordinal> out[3];
+  EXPECT_THROW(s.find_many(keys, std::span(out, 1)), std::invalid_argument);
+  EXPECT_THROW(s.find_many(keys, std::span(out, 3)), std::invalid_argument);
+  s.find_many(keys, std::span(out, 2));
+  EXPECT_EQ(out[0], std::optional<Ordinal>(3));
+  EXPECT_EQ(out[1], std::nullopt);
 }
 
 std::string width_name(const ::testing::TestParamInfo<std::size_t>& param) {
@@ -559,6 +635,133 @@ void hot_keys_are_always_found(std::size_t width) {
   r1.join();
   EXPECT_EQ(failures.count(), 0u) << failures.first();
   EXPECT_EQ(s.size(), std::size_t{kHot});
+}
+
+// The merge windows through find_many: readers ask for the hot keys and
+// the churn keys at once, a random number in a random order, so a group's
+// probes run while the writer moves keys between users and links and erases
+// others (the retirement of tables is the next test's).
+void hot_keys_are_always_found_in_batches(std::size_t width) {
+  constexpr Ordinal kHot = 64, kChurnBase = 1'000'000;
+  std::mt19937_64 rng(78 + width);
+  const auto pool = key_pool(width, kHot + 200, rng);
+  IdSpace s(width);
+  for (Ordinal i = 0; i < kHot; ++i) ASSERT_TRUE(s.link(pool[i], i));
+  std::atomic<bool> done{false};
+  Failures failures;
+  const auto fail = [&](const std::string& what) { failures.add(what); };
+  std::thread writer([&] {
+    for (int round = 0; round < 4000; ++round) {
+      for (Ordinal i = 0; i < kHot; ++i) {
+        const Ordinal from = i + kHot * static_cast<Ordinal>(round % 4),
+                      to = i + kHot * static_cast<Ordinal>((round + 1) % 4);
+        if (s.relink_all(from, to) != 1) fail("writer: relink of hot key " + std::to_string(i));
+      }
+      for (Ordinal k = 0; k < 200; ++k) {
+        if (!s.link(pool[kHot + k], kChurnBase + k)) fail("writer: churn link");
+      }
+      for (Ordinal k = 0; k < 200; ++k) s.unlink_all(kChurnBase + k);
+    }
+    done.store(true);
+  });
+  const auto reader = [&](uint64_t seed) {
+    std::mt19937_64 r(seed);
+    std::vector<std::size_t> order(pool.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::vector<std::string_view> keys(pool.size());
+    std::vector<std::optional<Ordinal>> out(pool.size());
+    while (!done.load()) {
+      std::shuffle(order.begin(), order.end(), r);
+      const std::size_t n = 1 + r() % order.size();
+      for (std::size_t i = 0; i < n; ++i) keys[i] = pool[order[i]];
+      s.find_many(std::span(keys.data(), n), std::span(out.data(), n));
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t k = order[i];
+        if (k < kHot) {
+          if (!out[i].has_value()) {
+            fail("hot key " + std::to_string(k) + " not found");
+          } else if (*out[i] % kHot != k || *out[i] >= 4 * kHot) {
+            fail("hot key " + std::to_string(k) + " read as ordinal " + std::to_string(*out[i]));
+          }
+        } else if (out[i].has_value() && *out[i] != kChurnBase + (k - kHot)) {
+          fail("churn key " + std::to_string(k) + " read as ordinal " + std::to_string(*out[i]));
+        }
+      }
+    }
+  };
+  std::thread r0(reader, 1), r1(reader, 2);
+  writer.join();
+  r0.join();
+  r1.join();
+  EXPECT_EQ(failures.count(), 0u) << failures.first();
+  EXPECT_EQ(s.size(), std::size_t{kHot});
+}
+
+TEST(IdSpaceConcurrency, HotKeysAreAlwaysFoundInBatchesVariableKeys) { hot_keys_are_always_found_in_batches(0); }
+TEST(IdSpaceConcurrency, HotKeysAreAlwaysFoundInBatchesFixedKeys) { hot_keys_are_always_found_in_batches(32); }
+
+// Tables retired under a batch: 64 keys that never move, and a writer that
+// links 600 fresh keys and erases them, round after round. So many at once
+// overflow the small hash's tombstones: it is rebuilt (grown or purged, the
+// old table given back to the kernel and read as zeros) about twice a
+// round. A group probed in a retired table misses every key; those misses
+// must be asked again, never reported.
+void stable_keys_survive_retirements_in_batches(std::size_t width) {
+  constexpr Ordinal kStable = 64, kChurn = 600, kChurnBase = 1'000'000;
+  std::mt19937_64 rng(79 + width);
+  const auto pool = key_pool(width, kStable, rng);
+  IdSpace s(width);
+  for (Ordinal i = 0; i < kStable; ++i) ASSERT_TRUE(s.link(pool[i], i));
+  std::atomic<bool> done{false};
+  std::atomic<std::size_t> misses{0}, wrong{0}, batches{0};
+  std::thread writer([&] {
+    // Fresh keys: 9+ bytes, distinct from the stable ones (a serial and a tag byte).
+    std::string k(width == 0 ? 12 : width, '\0');
+    uint64_t serial = 0;
+    for (int round = 0; round < 400; ++round) {
+      for (Ordinal c = 0; c < kChurn; ++c) {
+        for (auto& b : k) b = static_cast<char>(rng());
+        for (std::size_t b = 0; b < 8 && b < k.size(); ++b) k[b] = static_cast<char>(serial >> (8 * b));
+        ++serial;
+        s.link(k, kChurnBase + c);
+      }
+      for (Ordinal c = 0; c < kChurn; ++c) s.unlink_all(kChurnBase + c);
+    }
+    done.store(true);
+  });
+  const auto reader = [&](uint64_t seed) {
+    std::mt19937_64 r(seed);
+    std::vector<Ordinal> order(kStable);
+    for (Ordinal i = 0; i < kStable; ++i) order[i] = i;
+    std::vector<std::string_view> keys(kStable);
+    std::vector<std::optional<Ordinal>> out(kStable);
+    while (!done.load()) {
+      std::shuffle(order.begin(), order.end(), r);
+      for (Ordinal i = 0; i < kStable; ++i) keys[i] = pool[order[i]];
+      s.find_many(keys, out);
+      for (Ordinal i = 0; i < kStable; ++i) {
+        if (!out[i].has_value()) {
+          misses.fetch_add(1);
+        } else if (*out[i] != order[i]) {
+          wrong.fetch_add(1);
+        }
+      }
+      batches.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+  std::thread r0(reader, 1), r1(reader, 2);
+  writer.join();
+  r0.join();
+  r1.join();
+  EXPECT_EQ(misses.load(), 0u) << "of " << batches.load() << " batches";
+  EXPECT_EQ(wrong.load(), 0u);
+}
+
+TEST(IdSpaceConcurrency, StableKeysSurviveRetirementsInBatchesVariableKeys) {
+  stable_keys_survive_retirements_in_batches(0);
+}
+TEST(IdSpaceConcurrency, StableKeysSurviveRetirementsInBatchesFixedKeys) {
+  stable_keys_survive_retirements_in_batches(16);
 }
 
 TEST(IdSpaceConcurrency, HotKeysAreAlwaysFoundVariableKeys) { hot_keys_are_always_found(0); }
