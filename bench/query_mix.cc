@@ -63,6 +63,13 @@ void build_request(MixEntry& e) {
     case MixKind::get:
       e.target = e.arg;
       break;
+    case MixKind::post: {
+      e.post = true;
+      const auto space = e.arg.find(' ');
+      e.target = e.arg.substr(0, space);
+      e.body = space == std::string::npos ? "" : e.arg.substr(space + 1);
+      break;
+    }
   }
 }
 
@@ -94,18 +101,33 @@ std::optional<QueryMix> parse_mix(std::string_view text, std::string& error) {
       e.kind = MixKind::ids;
     } else if (kind == "get") {
       e.kind = MixKind::get;
+    } else if (kind == "post") {
+      e.kind = MixKind::post;
     } else if (kind.empty()) {
       error = line_error(line_no, "expected WEIGHT KIND ARG, the kind is missing");
       return std::nullopt;
     } else {
-      error = line_error(line_no, "unknown kind '", kind, "' (count, ids, get)");
+      error = line_error(line_no, "unknown kind '", kind, "' (count, ids, get, post)");
       return std::nullopt;
     }
     if (line.empty()) {
-      error = line_error(line_no, "'", kind, e.kind == MixKind::get ? "' needs a path" : "' needs a query");
+      const bool path = e.kind == MixKind::get || e.kind == MixKind::post;
+      error = line_error(line_no, "'", kind, path ? "' needs a path" : "' needs a query");
       return std::nullopt;
     }
     e.arg = std::string(line);
+    if (e.kind == MixKind::post) {
+      const auto path = std::string_view(e.arg).substr(0, e.arg.find(' '));
+      const bool printable = std::all_of(path.begin(), path.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u > 0x20 && u < 0x7f;
+      });
+      if (path.front() != '/' || !printable || path.size() == e.arg.size()) {
+        error = line_error(line_no, "a post line is PATH BODY: a path starting with / (percent-encoded), a space, "
+                                    "a JSON body");
+        return std::nullopt;
+      }
+    }
     if (e.kind == MixKind::get) {
       const bool printable = std::all_of(e.arg.begin(), e.arg.end(), [](char c) {
         const auto u = static_cast<unsigned char>(c);

@@ -14,6 +14,8 @@
 //                  (the first page of the crowd)
 //           get    ARG is a path sent verbatim: GET ARG (must start with /),
 //                  e.g. /healthz, or a static file on another server
+//           post   ARG is a path and, after one space, a JSON body sent
+//                  verbatim: POST PATH BODY, e.g. a /v1/membership batch
 //   ARG     the rest of the line, spaces included, trailing blanks and \r
 //           removed. A # inside ARG is part of it, not a comment.
 //
@@ -21,7 +23,7 @@
 //   10 count gender:female AND age:25-29
 //    1 ids   student:yes AND power:high
 //
-// Errors name the 1-based line: "line 7: unknown kind 'cnt' (count, ids, get)".
+// Errors name the 1-based line: "line 7: unknown kind 'cnt' (count, ids, get, post)".
 #pragma once
 
 #include <cstdint>
@@ -32,7 +34,7 @@
 
 namespace crowd::bench {
 
-enum class MixKind { count, ids, get };
+enum class MixKind { count, ids, get, post };
 
 // One mix line, already turned into the HTTP request it stands for, so the
 // load tool builds nothing per request.

@@ -67,7 +67,24 @@ Reply Api::metrics_text() {
   Reply r;
   r.message.result(http::status::ok);
   r.message.set(http::field::content_type, "text/plain; version=0.0.4");
-  r.message.body() = metrics_.render(*store_.view(), store_.wal_bytes());
+  const auto view = store_.view();
+  r.message.body() = metrics_.render(*view, store_.wal_bytes());
+  if (!view->id_spaces().empty()) {
+    // ID types' names are [a-z][a-z0-9_]*: safe as label values unescaped.
+    auto& b = r.message.body();
+    b += "# HELP crowd_ids IDs linked to users, by ID type (uid excluded).\n# TYPE crowd_ids gauge\n";
+    for (const auto& named : view->id_spaces().all()) {
+      b += "crowd_ids{id_type=\"" + named.name + "\"} " + std::to_string(named.space->size()) + "\n";
+    }
+    b += "# HELP crowd_id_bytes Memory of each ID type's dictionary (keys, hash, per-user lists).\n"
+         "# TYPE crowd_id_bytes gauge\n";
+    for (const auto& named : view->id_spaces().all()) {
+      b += "crowd_id_bytes{id_type=\"" + named.name + "\"} " + std::to_string(named.space->memory_bytes()) + "\n";
+    }
+    b += "# HELP crowd_uidless_users Users without a uid (made from other IDs only).\n"
+         "# TYPE crowd_uidless_users gauge\n";
+    b += "crowd_uidless_users " + std::to_string(view->uidless().cardinality) + "\n";
+  }
   if (unions_ != nullptr) {
     const auto s = unions_->stats();
     auto& b = r.message.body();

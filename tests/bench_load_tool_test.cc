@@ -191,6 +191,19 @@ TEST(QueryMix, EscapesQuotesAndBackslashesInIdsBodies) {
   EXPECT_EQ(body["q"], "\"a\\\"b\" AND c\\d");
 }
 
+TEST(QueryMix, PostLinesCarryAPathAndABodyVerbatim) {
+  const auto mix = parse_ok("2 post /v1/membership {\"id_type\": \"oaid\", \"lookups\": [\"a b\"]}\n");
+  const auto& p = mix.entries[0];
+  EXPECT_EQ(p.kind, MixKind::post);
+  EXPECT_TRUE(p.post);
+  EXPECT_EQ(p.target, "/v1/membership");
+  EXPECT_EQ(p.body, "{\"id_type\": \"oaid\", \"lookups\": [\"a b\"]}");
+  EXPECT_EQ(parse_error("1 post /v1/membership\n"),
+            "line 1: a post line is PATH BODY: a path starting with / (percent-encoded), a space, a JSON body");
+  EXPECT_EQ(parse_error("1 post v1 {}\n"),
+            "line 1: a post line is PATH BODY: a path starting with / (percent-encoded), a space, a JSON body");
+}
+
 TEST(QueryMix, ErrorsNameTheLine) {
   EXPECT_EQ(parse_error("1 count a\nx count b\n"), "line 2: weight 'x' is not a positive number");
   EXPECT_EQ(parse_error("0 count a\n"), "line 1: weight '0' is not a positive number");
@@ -198,7 +211,7 @@ TEST(QueryMix, ErrorsNameTheLine) {
   EXPECT_EQ(parse_error("inf count a\n"), "line 1: weight 'inf' is not a positive number");
   EXPECT_EQ(parse_error("nan count a\n"), "line 1: weight 'nan' is not a positive number");
   EXPECT_EQ(parse_error("2x count a\n"), "line 1: weight '2x' is not a positive number");
-  EXPECT_EQ(parse_error("# c\n\n1 cnt a\n"), "line 3: unknown kind 'cnt' (count, ids, get)");
+  EXPECT_EQ(parse_error("# c\n\n1 cnt a\n"), "line 3: unknown kind 'cnt' (count, ids, get, post)");
   EXPECT_EQ(parse_error("1\n"), "line 1: expected WEIGHT KIND ARG, the kind is missing");
   EXPECT_EQ(parse_error("1 count\n"), "line 1: 'count' needs a query");
   EXPECT_EQ(parse_error("1 ids   \r\n"), "line 1: 'ids' needs a query");
