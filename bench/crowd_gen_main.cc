@@ -1,8 +1,9 @@
 // crowd-gen: writes the synthetic DMP population as NDJSON, one user a line,
 // in the ingest format ({"id": 7, "tags": ["a", "b"], "values": {...},
 // "events": [...]}, server/user_tags_json.h), deterministic for a given
-// --seed: ingesting it builds the same index as `crowdd --demo`. --stats
-// prints the data set's shape instead.
+// --seed: ingesting it builds the same index as `crowdd --demo`. --ids adds
+// each user's device IDs and phones (data/synthetic_ids.h); --crm-list
+// writes a brand's CRM upload instead; --stats prints the data set's shape.
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -23,12 +24,17 @@
 #include <vector>
 
 #include "data/synthetic_blocks.h"
+#include "data/synthetic_ids.h"
 #include "data/synthetic_population.h"
+#include "identity/digest.h"
+#include "identity/id_type.h"
 
 namespace {
 
 constexpr std::string_view kUsage = R"(usage: crowd-gen [--users N] [--seed S] [--out FILE] [--personas FILE]
-                 [--threads N] [--stats]
+                 [--threads N] [--ids] [--stats]
+       crowd-gen --crm-list BRAND [--plain] [--users N] [--seed S] [--out FILE]
+       crowd-gen --print-id-types
 
 Writes the synthetic DMP population (the data set of `crowdd --demo`) as
 NDJSON, one user a line: {"id":7,"tags":["gender:female","age:25-29",...]},
@@ -44,9 +50,34 @@ and for buyers "values":{"orders_365d":4,"spend_90d":310,"recency_days":12,
   --personas FILE  also write the hidden persona of every user as CSV, with a
                    header line: id,persona
   --threads N      threads generating and writing (default 2)
+  --ids            add each user's IDs (those `crowdd --demo` links):
+                   "ids":{"oaid":"...","idfa":"...","phone_sha256":"<hex>"},
+                   a list where a user has two; users without IDs have no
+                   "ids". OAIDs are lower-case UUIDs, IDFAs upper-case ones,
+                   phones the lower-case SHA-256 hex of "86" + the number.
+                   The server must know the three ID types before it ingests
+                   such a file (`crowdd --demo` defines them itself); define
+                   them first with the bodies --print-id-types prints:
+                     crowd-gen --print-id-types | while read -r name body; do
+                       curl -sS -X PUT -H "Authorization: Bearer $TOKEN" \
+                         -d "$body" "$URL/v1/id-types/$name"; done
+                   then POST the file to /v1/ingest as application/x-ndjson.
+  --print-id-types print the demo's three ID types, one line each: the name,
+                   a space, and the JSON body of PUT /v1/id-types/{name};
+                   then exit
+  --crm-list BRAND instead of users, write BRAND's CRM upload (BRAND as in
+                   the tag member:BRAND, e.g. brand_x; an unknown one lists
+                   them): one phone_sha256 ID a line, the
+                   first phone of each member who has one, plus numbers that
+                   match nobody (30% of the lines), shuffled. Matched against
+                   the same --users and --seed, about 70% of it matches.
+  --plain          with --crm-list: the 11-digit numbers themselves instead
+                   of their SHA-256, to be hashed by the server ("hash": true)
   --stats          print generation speed, tag densities, the behaviour
                    mix, value ranges and AIPL flows instead of the data
   --help           this text
+
+The CRM list's summary (members, lines, matching) goes to standard error.
 
 Exit status: 0 done, 1 I/O error, 2 bad command line.
 )";
@@ -59,6 +90,10 @@ struct Options {
   std::string out;
   std::string personas;
   unsigned threads = 2;
+  bool ids = false;
+  bool print_id_types = false;
+  std::optional<std::string> crm_brand;
+  bool plain = false;
   bool stats = false;
 };
 
@@ -112,6 +147,18 @@ Options parse_options(int argc, char** argv) {
     } else if (arg == "--personas") {
       o.personas = value();
       if (o.personas.empty()) usage_error("--personas wants a file name");
+    } else if (arg == "--ids") {
+      no_value();
+      o.ids = true;
+    } else if (arg == "--print-id-types") {
+      no_value();
+      o.print_id_types = true;
+    } else if (arg == "--crm-list") {
+      o.crm_brand = std::string(value());
+      if (o.crm_brand->empty()) usage_error("--crm-list wants a brand");
+    } else if (arg == "--plain") {
+      no_value();
+      o.plain = true;
     } else if (arg == "--stats") {
       no_value();
       o.stats = true;
@@ -119,6 +166,11 @@ Options parse_options(int argc, char** argv) {
       usage_error("unknown argument '" + std::string(arg) + "'");
     }
   }
+  if (o.plain && !o.crm_brand) usage_error("--plain goes with --crm-list");
+  if (o.crm_brand && (o.ids || o.stats || !o.personas.empty())) {
+    usage_error("--crm-list writes only the list: no --ids, --stats or --personas");
+  }
+  if (o.ids && o.stats) usage_error("--ids and --stats do not go together");
   return o;
 }
 
@@ -224,9 +276,43 @@ void append_facts(std::string& line, std::span<const int64_t> values,
   }
 }
 
+// A user's IDs as the ingest format's "ids" field (left out when the user
+// has none), starting with a comma: one ID a type as a string, two as a list.
+void append_ids(std::string& line, const crowd::synth::UserIds& ids) {
+  namespace synth = crowd::synth;
+  if (ids.count() == 0) return;
+  line += ",\"ids\":{";
+  bool first_type = true;
+  const auto type = [&](std::string_view name, std::size_t n, const auto& append_one) {
+    if (n == 0) return;
+    if (!first_type) line += ',';
+    first_type = false;
+    line += '"';
+    line += name;
+    line += "\":";
+    if (n > 1) line += '[';
+    for (std::size_t k = 0; k < n; ++k) {
+      if (k) line += ',';
+      line += '"';
+      append_one(k);
+      line += '"';
+    }
+    if (n > 1) line += ']';
+  };
+  // UUIDs and hex need no JSON escaping.
+  type(synth::kOaidType, ids.oaid_count, [&](std::size_t k) { line += synth::as_text(ids.oaids()[k]); });
+  type(synth::kIdfaType, ids.idfa_count, [&](std::size_t k) { line += synth::as_text(ids.idfas()[k]); });
+  type(synth::kPhoneSha256Type, ids.phone_count,
+       [&](std::size_t k) { crowd::identity::append_hex(synth::phone_sha256(ids.phones()[k]), line); });
+  line += '}';
+}
+
 int write_ndjson(const Options& o, const crowd::synth::Population& population) {
   std::vector<std::string> quoted;
   for (const auto& tag : population.vocabulary()) quoted.push_back(json_string(tag));
+  std::optional<crowd::synth::SyntheticIds> id_model;
+  if (o.ids) id_model.emplace(population);
+  crowd::synth::UserIds ids;
 
   Output out(o.out);
   std::unique_ptr<Output> personas;
@@ -247,6 +333,10 @@ int write_ndjson(const Options& o, const crowd::synth::Population& population) {
       if (id > kMaxExactJsonInteger) line += '"';
       append_number(line, id);
       if (id > kMaxExactJsonInteger) line += '"';
+      if (id_model) {
+        id_model->user(block.first + k, block.tags_of(k), ids);
+        append_ids(line, ids);
+      }
       line += ",\"tags\":[";
       bool first = true;
       for (const uint32_t t : block.tags_of(k)) {
@@ -275,6 +365,72 @@ int write_ndjson(const Options& o, const crowd::synth::Population& population) {
     std::fprintf(stderr, "crowd-gen: %s\n", (out_ok ? personas->error() : out.error()).c_str());
     return 1;
   }
+  return 0;
+}
+
+// --print-id-types: the demo's ID types as PUT /v1/id-types/{name} bodies.
+int print_id_types() {
+  namespace identity = crowd::identity;
+  for (const auto& t : crowd::synth::demo_id_types()) {
+    std::string line = t.name;
+    line += " {\"kind\":\"";
+    line += identity::id_kind_name(t.kind);
+    line += '"';
+    if (t.kind == identity::IdKind::kString) {
+      line += ",\"max_length\":";
+      append_number(line, t.max_length);
+    }
+    if (identity::is_hashed(t.kind)) {
+      line += ",\"normalization\":\"";
+      line += identity::normalization_name(t.normalization);
+      line += '"';
+    }
+    if (t.normalization == identity::Normalization::kPhone) {
+      line += ",\"default_country_code\":\"";
+      line += t.default_country_code;
+      line += '"';
+    }
+    line += "}\n";
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  }
+  return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
+// --crm-list: a brand's CRM upload, one phone a line (hex digests, or plain
+// numbers with --plain).
+int write_crm_list(const Options& o, const crowd::synth::Population& population) {
+  namespace synth = crowd::synth;
+  const auto list = synth::crm_list(population, *o.crm_brand, 0.3, o.threads);
+  if (!list) {
+    std::string known;
+    for (const auto& b : synth::world::brands()) {
+      if (!known.empty()) known += ", ";
+      known += b.name;
+    }
+    usage_error("--crm-list: no brand '" + *o.crm_brand + "' (brands: " + known + ")");
+  }
+  Output out(o.out);
+  for (const auto& phone : list->phones) {
+    std::string& line = out.buffer();
+    if (o.plain) {
+      line += synth::as_text(phone);
+    } else {
+      crowd::identity::append_hex(synth::phone_sha256(phone), line);
+    }
+    line += '\n';
+    if (!out.maybe_flush()) break;
+  }
+  if (!out.close()) {
+    std::fprintf(stderr, "crowd-gen: %s\n", out.error().c_str());
+    return 1;
+  }
+  std::fprintf(stderr,
+               "crowd-gen: CRM list of member:%s: %llu members, %llu lines: %llu of members' phones, %llu matching "
+               "nobody (%.1f%% should match)\n",
+               o.crm_brand->c_str(), static_cast<unsigned long long>(list->members),
+               static_cast<unsigned long long>(list->phones.size()), static_cast<unsigned long long>(list->matching),
+               static_cast<unsigned long long>(list->unmatched),
+               100.0 * static_cast<double>(list->matching) / static_cast<double>(std::max<std::size_t>(list->phones.size(), 1)));
   return 0;
 }
 
@@ -462,6 +618,8 @@ int print_stats(const Options& o, const crowd::synth::Population& population) {
 
 int main(int argc, char** argv) {
   const Options o = parse_options(argc, argv);
+  if (o.print_id_types) return print_id_types();
   const crowd::synth::Population population(o.population);
+  if (o.crm_brand) return write_crm_list(o, population);
   return o.stats ? print_stats(o, population) : write_ndjson(o, population);
 }

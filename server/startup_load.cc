@@ -7,6 +7,7 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "data/synthetic_ids.h"
 #include "data/synthetic_load.h"
 #include "data/synthetic_population.h"
 #include "data/taobao_log.h"
@@ -73,6 +74,18 @@ bool load_startup_data(const Config& config, Store& store, std::string& error) {
           const auto assignments = loader.finish();
           std::cerr << "crowdd: demo data: " << *config.demo_users << " users, " << assignments
                     << " assignments, seed " << config.seed << ", in " << seconds_since(t) << " s\n";
+          // Their device IDs and phones (data/synthetic_ids.h), in the same
+          // load, so the snapshot written after it holds the links.
+          const auto t_ids = std::chrono::steady_clock::now();
+          synth::IdLinkStats linked;
+          if (!synth::link_population_ids(population, index, linked, error)) {
+            error = "--demo: " + error;
+            ok = false;
+            return;
+          }
+          std::cerr << "crowdd: demo IDs: " << linked.ids() << " IDs of " << linked.users << " users ("
+                    << linked.oaids << " oaid, " << linked.idfas << " idfa, " << linked.phones
+                    << " phone_sha256), in " << seconds_since(t_ids) << " s\n";
         }
         for (const auto& path : config.load_files) {
           if (!ok) return;
