@@ -24,6 +24,27 @@ struct SpaceKeyHash {
   }
 };
 
+// "its IDs belong to 2 different users (its uid, oaid, phone_sha256)": the
+// types it named, never the IDs (personal data, and the answer may be logged).
+std::string conflict_message(const WriteBatch& batch, const WriteBatch::Person& person, std::size_t users) {
+  std::string out = "its IDs belong to " + std::to_string(users) + " different users (";
+  std::vector<uint32_t> spaces;
+  for (const auto& k : batch.keys_of(person)) spaces.push_back(k.space);
+  std::sort(spaces.begin(), spaces.end());
+  spaces.erase(std::unique(spaces.begin(), spaces.end()), spaces.end());
+  bool first = true;
+  if (person.has_uid) {
+    out += "uid";
+    first = false;
+  }
+  for (const uint32_t s : spaces) {
+    if (!first) out += ", ";
+    out += batch.spaces()[s];
+    first = false;
+  }
+  return out + ")";
+}
+
 // An ID type, once defined, keeps its definition: its keys mean what it says.
 bool plan_id_types(const WriteBatch& batch, const IndexView& view, PersonRefusal& refusal) {
   const std::string prefix = system_tags::id_type_prefix();
@@ -126,7 +147,7 @@ bool plan_persons(const WriteBatch& batch, const IndexView& view, const UserTabl
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     if (candidates.size() > 1) {
-      refusal = {p, "its IDs belong to " + std::to_string(candidates.size()) + " different users"};
+      refusal = {p, conflict_message(batch, person, candidates.size())};
       return false;
     }
     uint64_t target = PersonPlan::kNobody;

@@ -139,6 +139,10 @@ class Api {
                        uint64_t limit, Ordinal from, const CursorScope& scope, const identity::DefinedIdType* type,
                        Call& call, Clock::time_point start);
   Reply ids_export(std::string_view q, bool lenient, std::string_view format, std::string_view id_type, Call& call);
+  // Ends a page whose body so far is {"ids": [...]: the counts, the cursor
+  // of the page starting at `next` (none: the last page), the time.
+  Reply page_reply(std::string body, uint64_t count, uint64_t exported, std::optional<Ordinal> next,
+                   const CursorScope& scope, uint64_t ids, Call& call, Clock::time_point start);
 
   // Write routes (api_write.cc).
   Reply ingest(Request& req, Call& call);

@@ -105,11 +105,14 @@ Reply Api::id_type_put(const Request& req, const std::string& name, Call& call) 
   }
   type.max_length = static_cast<uint32_t>(max_length);
   type.default_country_code = country;
-  if (auto why = identity::complete_and_check(type); !why.empty()) return error_reply(bad_request(why));
   if (name == identity::kBuiltInUid) {
-    if (type.kind != identity::IdKind::kU64) return error_reply(id_type_exists("uid is built in, of kind u64"));
+    // Built in: "defining" it as it is changes nothing, anything else conflicts.
+    if (type.kind != identity::IdKind::kU64 || !normalization.empty() || max_length != 0 || !country.empty()) {
+      return error_reply(id_type_exists("uid is built in: an unsigned 64-bit integer"));
+    }
     return id_types_list();
   }
+  if (auto why = identity::complete_and_check(type); !why.empty()) return error_reply(bad_request(why));
   const std::string text = identity::encode_id_type(type);
   const auto view = store_.view();
   if (const auto existing = view->system().id_type(name)) {

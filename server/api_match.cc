@@ -97,7 +97,10 @@ Reply Api::match(Request& req, const boost::urls::url_view& url, Call& call, Clo
   const identity::IdTypes types(*view);
   const auto* type = types.find(*type_name);
   if (type == nullptr) {
-    return error_reply(bad_request("unknown id_type '" + *type_name + "' (GET /v1/id-types lists them)"));
+    return error_reply(bad_request(*type_name == identity::kBuiltInUid
+                                       ? std::string("match takes lists of the defined ID types, not uids (count uids "
+                                                     "with /v1/count, or assign them a tag)")
+                                       : "unknown id_type '" + *type_name + "' (GET /v1/id-types lists them)"));
   }
   const bool plain = std::get<bool>(hash);
   if (plain && !identity::is_hashed(type->type.kind)) {

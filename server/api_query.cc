@@ -176,14 +176,22 @@ Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::strin
     if (i) w.raw(",");
     w.user_id(view->external(ordinals[i]));
   }
-  w.raw("],").key("count").number(count).raw(",").key("exported").number(count).raw(",").key("cursor");
-  if (more) {
-    w.string(cursors_.issue(ordinals[n], scope));
+  w.raw("]");
+  return page_reply(std::move(body), count, count, more ? std::optional<Ordinal>(ordinals[n]) : std::nullopt, scope,
+                    n, call, start);
+}
+
+Reply Api::page_reply(std::string body, uint64_t count, uint64_t exported, std::optional<Ordinal> next,
+                      const CursorScope& scope, uint64_t ids, Call& call, Clock::time_point start) {
+  JsonWriter w(body);
+  w.raw(",").key("count").number(count).raw(",").key("exported").number(exported).raw(",").key("cursor");
+  if (next) {
+    w.string(cursors_.issue(*next, scope));
   } else {
     w.null();
   }
   w.raw(",").key("took_us").number(micros_since(start)).raw("}");
-  call.ids = n;
+  call.ids = ids;
   return json_reply(http::status::ok, std::move(body));
 }
 
@@ -227,16 +235,9 @@ Reply Api::typed_ids_page(const IndexView& view, const query::Plan& plan, std::s
       first = false;
     });
   }
-  w.raw("],").key("count").number(crowd.cardinality()).raw(",").key("exported").number(exported);
-  w.raw(",").key("cursor");
-  if (more) {
-    w.string(cursors_.issue(ordinals[n], scope));
-  } else {
-    w.null();
-  }
-  w.raw(",").key("took_us").number(micros_since(start)).raw("}");
-  call.ids = n;
-  return json_reply(http::status::ok, std::move(body));
+  w.raw("]");
+  return page_reply(std::move(body), crowd.cardinality(), exported,
+                    more ? std::optional<Ordinal>(ordinals[n]) : std::nullopt, scope, n, call, start);
 }
 
 Reply Api::ids_export(std::string_view q, bool lenient, std::string_view format, std::string_view id_type,

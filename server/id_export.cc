@@ -163,7 +163,17 @@ class CsvTypedIdSource final : public ChunkSource {
     out.clear();
     for (uint32_t i = 0; i < n; ++i) {
       space_.for_each_key(ordinals_[i], [&](std::string_view key) {
+        const std::size_t at = out.size();
         identity::append_id_text(type_, key, out);
+        // A string ID may hold a comma or a quote (never a line break: control
+        // characters are refused): quoted as RFC 4180 says, for CSV readers.
+        if (out.find_first_of(",\"", at) != std::string::npos) {
+          std::string field = "\"";
+          for (std::size_t k = at; k < out.size(); ++k) field += out[k] == '"' ? std::string("\"\"") : std::string(1, out[k]);
+          out.resize(at);
+          out += field;
+          out += '"';
+        }
         out += '\n';
       });
     }

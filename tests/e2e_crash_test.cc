@@ -450,33 +450,14 @@ void kill_during_writes(const std::string& policy, uint64_t seed) {
     }
     std::vector<std::thread> threads;
     for (auto& w : writers) threads.emplace_back([&w, port = s.port()] { w.run(port); });
-    // A snapshot racing the writes: rotation, the .tmp file and the deletion
-    // of covered segments can all be cut by the kill.
-    std::atomic<uint64_t> snapshot_count{0};
-    std::string snapshot_failure;
-    threads.emplace_back([port = s.port(), &snapshot_count, &snapshot_failure, seed = rng()] {
-      std::mt19937_64 r(seed);
-      HttpConnection c(port, 30);
-      for (;;) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20 + r() % 120));
-        try {
-          const auto res = c.post("/v1/admin/snapshot", "");
-          if (res.status != 200) {
-            snapshot_failure = std::to_string(res.status) + " " + res.body;
-            return;
-          }
-          ++snapshot_count;
-        } catch (const std::exception&) {
-          return;
-        }
-      }
-    });
+    SnapshotRacer racer;
+    threads.emplace_back([&racer, port = s.port(), seed = rng()] { racer.run(port, seed); });
     std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 700));
     EXPECT_EQ(s.stop(SIGKILL), 128 + SIGKILL);
     for (auto& t : threads) t.join();
-    snapshots += snapshot_count;
+    snapshots += racer.taken;
     for (const auto& w : writers) ASSERT_EQ(w.failure, "") << what;
-    ASSERT_EQ(snapshot_failure, "") << what;
+    ASSERT_EQ(racer.failure, "") << what;
   }
   uint64_t acked = 0, lost = 0, kept = 0;
   for (const auto& w : writers) {

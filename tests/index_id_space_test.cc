@@ -584,6 +584,24 @@ void concurrent_readers_see_only_allowed_answers(std::size_t width) {
 TEST(IdSpaceConcurrency, ReadersSeeOnlyAllowedAnswersVariableKeys) { concurrent_readers_see_only_allowed_answers(0); }
 TEST(IdSpaceConcurrency, ReadersSeeOnlyAllowedAnswersFixedKeys) { concurrent_readers_see_only_allowed_answers(16); }
 
+// The writer of the hot-key tests: 4000 rounds, each moving every hot key
+// on to the next of its four ordinals, then linking and erasing 200 churn
+// keys (pool[hot...]).
+template <class Fail>
+void churn_hot_keys(IdSpace& s, const std::vector<std::string>& pool, Ordinal hot, Ordinal churn_base,
+                    const Fail& fail) {
+  for (int round = 0; round < 4000; ++round) {
+    for (Ordinal i = 0; i < hot; ++i) {
+      const Ordinal from = i + hot * static_cast<Ordinal>(round % 4), to = i + hot * static_cast<Ordinal>((round + 1) % 4);
+      if (s.relink_all(from, to) != 1) fail("writer: relink of hot key " + std::to_string(i));
+    }
+    for (Ordinal k = 0; k < 200; ++k) {
+      if (!s.link(pool[hot + k], churn_base + k)) fail("writer: churn link");
+    }
+    for (Ordinal k = 0; k < 200; ++k) s.unlink_all(churn_base + k);
+  }
+}
+
 // The narrow windows, hammered: 64 hot keys, one a user, each moved round
 // after round through its 4 ordinals (key i: i, i + 64, i + 128, i + 192)
 // while churn keys are linked and erased fast enough that the small hash is
@@ -600,17 +618,7 @@ void hot_keys_are_always_found(std::size_t width) {
   Failures failures;
   const auto fail = [&](const std::string& what) { failures.add(what); };
   std::thread writer([&] {
-    for (int round = 0; round < 4000; ++round) {
-      for (Ordinal i = 0; i < kHot; ++i) {
-        const Ordinal from = i + kHot * static_cast<Ordinal>(round % 4),
-                      to = i + kHot * static_cast<Ordinal>((round + 1) % 4);
-        if (s.relink_all(from, to) != 1) fail("writer: relink of hot key " + std::to_string(i));
-      }
-      for (Ordinal k = 0; k < 200; ++k) {
-        if (!s.link(pool[kHot + k], kChurnBase + k)) fail("writer: churn link");
-      }
-      for (Ordinal k = 0; k < 200; ++k) s.unlink_all(kChurnBase + k);
-    }
+    churn_hot_keys(s, pool, kHot, kChurnBase, fail);
     done.store(true);
   });
   const auto reader = [&](uint64_t seed) {
@@ -651,17 +659,7 @@ void hot_keys_are_always_found_in_batches(std::size_t width) {
   Failures failures;
   const auto fail = [&](const std::string& what) { failures.add(what); };
   std::thread writer([&] {
-    for (int round = 0; round < 4000; ++round) {
-      for (Ordinal i = 0; i < kHot; ++i) {
-        const Ordinal from = i + kHot * static_cast<Ordinal>(round % 4),
-                      to = i + kHot * static_cast<Ordinal>((round + 1) % 4);
-        if (s.relink_all(from, to) != 1) fail("writer: relink of hot key " + std::to_string(i));
-      }
-      for (Ordinal k = 0; k < 200; ++k) {
-        if (!s.link(pool[kHot + k], kChurnBase + k)) fail("writer: churn link");
-      }
-      for (Ordinal k = 0; k < 200; ++k) s.unlink_all(kChurnBase + k);
-    }
+    churn_hot_keys(s, pool, kHot, kChurnBase, fail);
     done.store(true);
   });
   const auto reader = [&](uint64_t seed) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/server_support/api_harness.h"
+#include "tests/support/index_test_util.h"
 
 namespace crowd::test {
 namespace {
@@ -42,7 +43,7 @@ std::string digest_hex(const EVP_MD* md, const std::string& s) {
 std::string sha256_hex(const std::string& s) { return digest_hex(EVP_sha256(), s); }
 std::string md5_hex(const std::string& s) { return digest_hex(EVP_md5(), s); }
 
-std::string oaid(int n) { return "oaid-" + std::to_string(n) + "-x"; }
+std::string oaid(int n) { return numbered("oaid-", static_cast<uint64_t>(n)) + "-x"; }
 std::string dev(int n) { return std::to_string(5'000'000'000ULL + static_cast<uint64_t>(n)); }
 // A national mobile number; stored as SHA-256 of 86 + it.
 std::string phone(int n) { return std::to_string(13'800'000'000ULL + static_cast<uint64_t>(n)); }
@@ -83,7 +84,8 @@ TEST_F(Identity, TypesListDefineAndStayImmutable) {
   put_type("phone", {{"kind", "sha256"}, {"normalization", "phone"}}, 200);     // the same: fine
   put_type("phone", {{"kind", "sha256"}, {"normalization", "email"}}, 409);     // another: refused
   put_type("phone", {{"kind", "md5"}, {"normalization", "phone"}}, 409);
-  put_type("uid", {{"kind", "string"}}, 400);  // reserved
+  put_type("uid", {{"kind", "string"}}, 409);  // built in
+  put_type("uid", {{"kind", "u64"}}, 200);     // as it is: nothing to do
   put_type("Bad-Name", {{"kind", "string"}}, 400);
   put_type("x", {{"kind", "sha512"}}, 400);
   put_type("y", {{"kind", "string"}, {"normalization", "phone"}}, 400);
@@ -282,7 +284,7 @@ TEST_F(Identity, RandomWorkloadMatchesTheModel) {
         }
         if (plain) line["hash"] = true;
         line["ids"] = ids;
-        r.tag = "t" + std::to_string(rng() % 3);
+        r.tag = numbered("t", rng() % 3);
         line["tags"] = {r.tag};
         body += line.dump() + "\n";
       }

@@ -46,7 +46,8 @@ std::string key_of(http::verb method, std::string_view pattern) {
 // The target of a sample request for `route`: its pattern with values put in.
 std::string concrete(const Route& route) {
   std::string out(route.pattern);
-  for (const auto& [name, value] : {std::pair{"{id}", "7"}, std::pair{"{name}", "some_crowd"}}) {
+  for (const auto& [name, value] :
+       {std::pair{"{id_type}", "uid"}, std::pair{"{id}", "7"}, std::pair{"{name}", "some_crowd"}}) {
     if (const auto at = out.find(name); at != std::string::npos) out.replace(at, std::string(name).size(), value);
   }
   return out;
@@ -79,7 +80,8 @@ TEST(RouteTable, EveryRowIsComplete) {
       EXPECT_GT(r.body_limit, 0u);
     }
     if (r.body_limit == server::kServerMaxBody) {
-      EXPECT_TRUE(r.pattern == "/v1/ingest" || r.pattern == "/v1/assign");
+      // Bulk bodies: writes, and uploaded ID lists to match.
+      EXPECT_TRUE(r.pattern == "/v1/ingest" || r.pattern == "/v1/assign" || r.pattern == "/v1/match");
     }
     std::set<std::string_view> params(r.params.begin(), r.params.end());
     EXPECT_EQ(params.size(), r.params.size()) << "a parameter listed twice";

@@ -52,10 +52,12 @@ def commands(lines: list[str]) -> list[str]:
     return ["\n".join(c).rstrip() for c in out]
 
 
-def run(command: str, port: int, workdir: Path) -> str:
+def run(command: str, port: int, workdir: Path, build: Path) -> str:
     real = command.replace(DOC_PORT, f"127.0.0.1:{port}")
+    # The build's tools (crowd-gen) by name, as a reader with build/ on PATH.
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "PATH": f"{build}:{os.environ.get('PATH', '')}"}
     done = subprocess.run(["bash", "-o", "pipefail", "-c", real], cwd=workdir, capture_output=True, text=True,
-                          timeout=600, env={**os.environ, "LC_ALL": "C.UTF-8"})
+                          timeout=600, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"command failed ({done.returncode}): {command}\n{done.stdout}{done.stderr}")
     # curl -s exits 0 on HTTP errors: an error body fails the step unless the
@@ -65,7 +67,7 @@ def run(command: str, port: int, workdir: Path) -> str:
     return done.stdout.rstrip("\n")
 
 
-def render(template: str, port: int, workdir: Path) -> str:
+def render(template: str, port: int, workdir: Path, build: Path) -> str:
     out: list[str] = []
     lines = template.split("\n")
     i = 0
@@ -81,7 +83,7 @@ def render(template: str, port: int, workdir: Path) -> str:
         out.append(line)
         for command in commands(lines[i + 1:end]):
             out.append("$ " + command)
-            result = run(command, port, workdir)
+            result = run(command, port, workdir, build)
             if result:
                 out.append(result)
         out.append("```")
@@ -107,7 +109,7 @@ def main() -> int:
             print(f"make_tutorial: {e}", file=sys.stderr)
             return 1
         try:
-            page = render(template, server.port, scratch)
+            page = render(template, server.port, scratch, Path(args.build).resolve())
         except RuntimeError as e:
             print(f"make_tutorial: {e}", file=sys.stderr)
             return 1

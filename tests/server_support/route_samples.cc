@@ -28,9 +28,38 @@ std::string sample_population() {
   return out;
 }
 
+namespace {
+
+// Records that name users by IDs of other types (issue 15, docs/identity.md),
+// sent once the ID types exist: users 1 to 3 gain IDs (a phone given plain
+// with "hash": true, the same kind of phone given as its SHA-256 hex), and
+// two users are made from IDs alone, with no uid.
+std::string identity_records() {
+  return R"({"id": 1, "ids": {"oaid": "oaid-0001", "phone_sha256": "+86 138-0013-8000", "device_no": "90001"},)"
+         R"( "hash": true, "tags": ["app:installed"]})"
+         "\n"
+         R"({"id": 2, "ids": {"oaid": ["oaid-0002a", "oaid-0002b"]}, "tags": ["app:installed"]})"
+         "\n"
+         R"({"id": 3, "ids": {"phone_sha256": "8ecd16c28453591a8b6576585086c0c05dc3f929c75bb2923948201fef2b79fb"},)"
+         R"( "tags": ["app:installed"]})"
+         "\n"
+         R"({"ids": {"oaid": "oaid-0301", "device_no": "90301"}, "tags": ["app:installed", "gender:female"],)"
+         R"( "values": {"spend_90d": 12}})"
+         "\n"
+         R"({"ids": {"oaid": "oaid-0302", "phone_sha256": "13700137000"}, "hash": true, "tags": ["app:installed"],)"
+         R"( "events": [{"tag": "cat:7:buy", "day": "2026-11-25"}]})"
+         "\n";
+}
+
+// SHA-256 of "8613800138000", user 1's phone normalised.
+constexpr const char* kPhoneOfUser1 = "bf08aacce7f9b2452863cf99373043c3333f0e3127f1f787c4abb46ab6cf2b83";
+
+}  // namespace
+
 std::vector<RouteSample> route_samples() {
   using V = http::verb;
   const std::string json_type = "application/json";
+  const std::string ndjson = "application/x-ndjson";
   return {
       // Writes first: the population, then small ones.
       {V::post, "/v1/ingest", sample_population(), "application/x-ndjson"},
@@ -92,6 +121,63 @@ std::vector<RouteSample> route_samples() {
       {V::post, "/v1/crowds/vip_like/refresh", "{}"},
       {V::put, "/v1/crowds/a%20b", R"({"q": "vip"})", json_type, 400},  // a space in the name
       {V::delete_, "/v1/crowds/buyers", ""},
+      // Identity (docs/identity.md). ID types are defined (admin) before any
+      // record names one; a type never changes once defined.
+      {V::get, "/v1/id-types", ""},  // uid only
+      {V::put, "/v1/id-types/oaid", R"({"kind": "string", "max_length": 64})", json_type, 201},
+      {V::put, "/v1/id-types/oaid", R"({"kind": "string", "max_length": 64})"},  // the same again: 200
+      {V::put, "/v1/id-types/oaid", R"({"kind": "u64"})", json_type, 409},       // id_type_exists
+      {V::put, "/v1/id-types/phone_sha256", R"({"kind": "sha256", "normalization": "phone"})", json_type, 201},
+      {V::put, "/v1/id-types/device_no", R"({"kind": "u64"})", json_type, 201},
+      {V::put, "/v1/id-types/Phone", R"({"kind": "sha256"})", json_type, 400},  // not [a-z][a-z0-9_]*
+      {V::put, "/v1/id-types/imei_md5", R"({"kind": "md5"})", json_type, 403, "write"},
+      {V::get, "/v1/id-types", ""},
+      {V::post, "/v1/ingest", identity_records(), ndjson},
+      // Line 2 names IDs of user 1 and of the first user without a uid: 409
+      // id_conflict with its line, and line 1 is not applied either.
+      {V::post, "/v1/ingest",
+       "{\"id\": 4, \"tags\": [\"app:installed\"]}\n"
+       "{\"ids\": {\"oaid\": \"oaid-0001\", \"device_no\": \"90301\"}, \"tags\": [\"vip\"]}\n",
+       ndjson, 409},
+      // A digest that is not one (a plain value needs "hash": true): 400 bad_line.
+      {V::post, "/v1/ingest", "{\"ids\": {\"phone_sha256\": \"12ab\"}, \"tags\": [\"vip\"]}\n", ndjson, 400},
+      {V::post, "/v1/assign", R"({"add": [{"ids": {"oaid": "oaid-0002a"}, "tags": ["app:paid"]}],
+                                  "remove": [{"ids": {"oaid": "oaid-0301"}, "values": ["spend_90d"]}]})"},
+      {V::post, "/v1/assign", R"({"add": [{"id": 5, "ids": {"oaid": "oaid-0001"}, "tags": ["app:paid"]}]})", json_type,
+       409},
+      // One user's view, by uid or by any ID.
+      {V::get, "/v1/users/1", ""},
+      {V::get, "/v1/users/oaid/oaid-0302", ""},  // no uid: "uid" is null
+      {V::get, std::string("/v1/users/phone_sha256/") + kPhoneOfUser1, ""},
+      {V::get, "/v1/users/uid/3", ""},
+      {V::get, "/v1/users/oaid/oaid-9999", "", json_type, 404},
+      {V::get, "/v1/users/imei_md5/1", "", json_type, 400},  // no such ID type
+      {V::get, "/v1/users/1", "", json_type, 403, "read"},
+      // Exports in an ID type: users without one are skipped, and counted.
+      {V::post, "/v1/ids", R"({"q": "app:installed", "id_type": "oaid", "limit": 2})"},
+      {V::get, "/v1/ids?q=app:installed&id_type=phone_sha256&limit=10", ""},
+      {V::get, "/v1/ids?q=app:installed&id_type=oaid&format=csv", ""},
+      {V::get, "/v1/ids?q=app:installed&format=csv", ""},  // uids: the two users without one skipped
+      {V::get, "/v1/ids?q=app:installed&id_type=device_no&format=roaring", ""},
+      {V::get, "/v1/ids?q=app:installed&id_type=oaid&format=roaring", "", json_type, 400},  // strings: csv only
+      // An uploaded list: plain phones hashed here, with a blank line, a
+      // duplicate (two spellings of one phone) and an invalid line.
+      {V::post, "/v1/match?id_type=phone_sha256&hash=true",
+       "+86 138-0013-8000\n13900139000\n8613900139000\n\nnot a phone\n", "text/plain"},
+      {V::post, "/v1/match?id_type=oaid&save_as=app_list", R"(["oaid-0001", "oaid-0302", "oaid-9999"])"},
+      // save_as needs the write scope too.
+      {V::post, "/v1/match?id_type=oaid&save_as=app_list", R"(["oaid-0001"])", json_type, 403, "read"},
+      {V::post, "/v1/match?id_type=oaid", "oaid-0001\n", "application/xml", 415},
+      {V::post, "/v1/match?id_type=oaid&hash=true", "oaid-0001\n", "text/plain", 400},  // hash: digest types only
+      {V::get, "/v1/crowds/app_list", ""},
+      {V::get, "/v1/crowds", ""},
+      {V::post, "/v1/crowds/app_list/refresh", "", json_type, 400},  // an upload is not drawn again
+      {V::post, "/v1/membership", R"({"lookups": [{"id_type": "oaid", "id": "oaid-0001"}, {"id_type": "uid", "id": "2"},
+                                                  {"id_type": "oaid", "id": "oaid-9999"}],
+                                      "crowds": ["app_list", "vip_like"], "tags": ["vip", "app:installed"]})"},
+      {V::post, "/v1/membership", R"({"id_type": "phone_sha256", "hash": true,
+                                      "lookups": ["+86 138-0013-8000", "13700137000"], "tags": ["app:installed"]})"},
+      {V::post, "/v1/membership", R"({"lookups": ["1"], "tags": ["vip"]})", json_type, 400},  // no id_type
       // Refusals of any route.
       {V::get, "/v1/nothing", "", json_type, 404},
       {V::patch, "/v1/count", "", json_type, 405},
@@ -100,15 +186,29 @@ std::vector<RouteSample> route_samples() {
       // Operations, and an erasure last.
       {V::post, "/v1/admin/snapshot", ""},
       {V::post, "/v1/admin/tags/prune", ""},
+      // A merge: the user without a uid into user 3; again (one user
+      // already: merged false); two users with a uid each cannot be one (409).
+      {V::post, "/v1/admin/users/merge",
+       R"({"from": {"id_type": "oaid", "id": "oaid-0302"}, "into": {"id_type": "uid", "id": "3"}})"},
+      {V::post, "/v1/admin/users/merge",
+       R"({"from": {"id_type": "oaid", "id": "oaid-0302"}, "into": {"id_type": "uid", "id": "3"}})"},
+      {V::post, "/v1/admin/users/merge",
+       R"({"from": {"id_type": "uid", "id": "1"}, "into": {"id_type": "uid", "id": "2"}})", json_type, 409},
       {V::delete_, "/v1/users/0x1", "", json_type, 400},
       {V::delete_, "/v1/users/402", ""},
       {V::delete_, "/v1/users/402", "", json_type, 404},
+      // Erasure by any ID: the person and every linked ID.
+      {V::delete_, std::string("/v1/users/phone_sha256/") + kPhoneOfUser1, ""},
+      {V::delete_, "/v1/users/oaid/oaid-0001", "", json_type, 404},  // gone with user 1
+      {V::delete_, "/v1/users/uid/2", ""},
+      {V::delete_, "/v1/users/phone_sha256/12ab", "", json_type, 400},
   };
 }
 
 std::string sample_tokens() {
   std::string text;
-  for (const std::string name : {"read", "export", "write", "admin"}) text += name + " " + name + " " + token_of(name) + "\n";
+  for (const std::string name : {"read", "export", "write", "admin"})
+    text += name + " " + name + " " + token_of(name) + "\n";
   text += "all read,export,write,admin " + token_of("all") + "\n";
   return text;
 }

@@ -1,7 +1,8 @@
 // Route samples: a small population and, for every row of the route table, at
 // least one request that succeeds on it (and some that fail on purpose), in
-// an order that works (a crowd is saved before it is read, a user erased
-// last). tests/server_routes_test.cc checks each answer's status in process;
+// an order that works (a crowd is saved before it is read, an ID type is
+// defined before a record names it, a user erased last).
+// tests/server_routes_test.cc checks each answer's status in process;
 // tests/openapi/route_samples_main.cc prints the answers for the OpenAPI
 // check (tests/openapi/check_openapi.py), so every route's real responses are
 // validated against docs/openapi.json.

@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
@@ -243,6 +244,24 @@ uint64_t proc_status_bytes(pid_t pid, const std::string& field) {
     if (line.rfind(field + ":", 0) == 0) return std::stoull(line.substr(field.size() + 1)) * 1024;
   }
   return 0;
+}
+
+void SnapshotRacer::run(int port, uint64_t seed) {
+  std::mt19937_64 r(seed);
+  HttpConnection c(port, 30);
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + r() % 120));
+    try {
+      const auto res = c.post("/v1/admin/snapshot", "");
+      if (res.status != 200) {
+        failure = std::to_string(res.status) + " " + res.body;
+        return;
+      }
+      ++taken;
+    } catch (const std::exception&) {
+      return;  // the server is gone
+    }
+  }
 }
 
 }  // namespace crowd::test

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <utility>
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -130,5 +131,15 @@ class HttpConnection {
 
 // A fresh empty directory under /tmp.
 [[nodiscard]] std::string temp_dir(const std::string& prefix);
+
+// Snapshots racing a crash test's writes (rotation, the .tmp file and the
+// deletion of covered segments can all be cut by a kill): run() takes one
+// (POST /v1/admin/snapshot) every 20-140 ms, at random by `seed`, until the
+// server goes away, counting them; a refused one stops it with `failure`.
+struct SnapshotRacer {
+  std::atomic<uint64_t> taken{0};
+  std::string failure;
+  void run(int port, uint64_t seed);
+};
 
 }  // namespace crowd::test
