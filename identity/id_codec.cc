@@ -87,7 +87,9 @@ void encode_hex_digest(IdKind kind, std::string_view text, EncodedId& out) {
   } else {
     out.error += "got a character other than 0-9, a-f, A-F";
   }
-  out.error += "; send \"hash\": true to have plain values hashed";
+  // Every route that takes IDs calls its switch "hash" (a field or a URL
+  // parameter).
+  out.error += "; plain values are hashed here only when the request says \"hash\"";
 }
 
 void encode_plain(const IdType& type, std::string_view text, EncodedId& out) {

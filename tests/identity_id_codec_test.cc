@@ -203,10 +203,10 @@ TEST(IdCodec, DigestsAreRawBytesFromHexOfEitherCase) {
 }
 
 TEST(IdCodec, DigestsRefuseWrongLengthsAndNonHexSayingHow) {
-  const std::string hint = "; send \"hash\": true to have plain values hashed";
+  const std::string hint = "; plain values are hashed here only when the request says \"hash\"";
   EXPECT_EQ(error_of(kShaId, "13800138000"),
-            "expected 64 hex characters (a SHA-256 digest), got 11 characters; send \"hash\": true to have plain "
-            "values hashed");
+            "expected 64 hex characters (a SHA-256 digest), got 11 characters; plain values are hashed here only "
+            "when the request says \"hash\"");
   EXPECT_EQ(error_of(kShaId, std::string(63, 'a')),
             "expected 64 hex characters (a SHA-256 digest), got 63 characters" + hint);
   EXPECT_EQ(error_of(kShaId, std::string(65, 'a')),

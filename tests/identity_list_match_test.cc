@@ -255,7 +255,7 @@ TEST(ListMatcher, InvalidLinesSayWhyWithoutTheId) {
   };
   const ListMatchResult r = run(kShaPhone, &space, w, false, list);
   ASSERT_EQ(r.first_invalid.size(), 5u);
-  const std::string advice = "; send \"hash\": true to have plain values hashed";
+  const std::string advice = "; plain values are hashed here only when the request says \"hash\"";
   EXPECT_EQ(r.first_invalid[0], (InvalidLine{1, "expected 64 hex characters (a SHA-256 digest), got 63 characters" + advice}));
   EXPECT_EQ(r.first_invalid[1], (InvalidLine{2, "expected 64 hex characters (a SHA-256 digest), got 65 characters" + advice}));
   EXPECT_EQ(r.first_invalid[2],
