@@ -410,6 +410,78 @@ TEST_F(Identity, MembershipAnswersPerIdAndRespectsTheFloor) {
   EXPECT_EQ(typed.status, 200);
 }
 
+// An uploaded list against a model: which of its lines are valid, which
+// repeat, which are users', and the saved crowd is exactly those users.
+TEST_F(Identity, MatchCountsAListAndSavesItsUsers) {
+  std::string body;
+  for (int n = 0; n < 40; ++n) {
+    body += json{{"id", 100 + n}, {"ids", {{"phone", phone_hex(n)}}}, {"tags", {n < 20 ? "low" : "high"}}}.dump() + "\n";
+  }
+  ASSERT_EQ(ingest(body).status, 200);
+  std::mt19937_64 rng(3);
+  std::string list;
+  std::set<std::string> seen;
+  uint64_t submitted = 0, valid = 0, duplicates = 0, matched = 0;
+  std::set<uint64_t> users;
+  std::vector<uint64_t> bad_lines;
+  for (int line = 1; line <= 300; ++line) {
+    const auto roll = rng() % 10;
+    ++submitted;
+    if (roll == 0) {
+      list += "not-a-digest\n";
+      bad_lines.push_back(static_cast<uint64_t>(line));
+      continue;
+    }
+    const int n = static_cast<int>(rng() % 80);  // 0..39 are users, 40..79 nobody
+    std::string hex = phone_hex(n);
+    if (roll == 1) {
+      for (auto& c : hex) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));  // the same key
+    }
+    list += hex + (roll == 2 ? "\r\n" : "\n");
+    ++valid;
+    if (!seen.insert(phone_hex(n)).second) {
+      ++duplicates;
+      continue;
+    }
+    if (n < 40) {
+      ++matched;
+      users.insert(static_cast<uint64_t>(100 + n));
+    }
+  }
+  const auto r = h_.call(http::verb::post, "/v1/match?id_type=phone&save_as=uploaded", list, "text/plain");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto got = json::parse(r.body);
+  EXPECT_EQ(got["submitted"], submitted);
+  EXPECT_EQ(got["valid"], valid);
+  EXPECT_EQ(got["invalid"], submitted - valid);
+  EXPECT_EQ(got["duplicates"], duplicates);
+  EXPECT_EQ(got["matched"], matched);
+  EXPECT_EQ(got["users"], users.size());
+  EXPECT_DOUBLE_EQ(got["match_rate"].get<double>(), static_cast<double>(matched) / static_cast<double>(valid - duplicates));
+  ASSERT_FALSE(got["invalid_lines"].empty());
+  EXPECT_EQ(got["invalid_lines"][0]["line"], bad_lines[0]);
+  EXPECT_EQ(got["invalid_lines"][0]["reason"].get<std::string>().find("not-a-digest"), std::string::npos);
+  // The saved crowd holds exactly the matched users.
+  const auto ids = get("/v1/ids?q=%40uploaded&format=csv");
+  std::set<uint64_t> exported;
+  for (std::size_t at = 0; at < ids.body.size();) {
+    const auto end = ids.body.find('\n', at);
+    exported.insert(std::stoull(ids.body.substr(at, end - at)));
+    at = end + 1;
+  }
+  EXPECT_EQ(exported, users);
+  EXPECT_EQ(json::parse(get("/v1/crowds/uploaded").body)["kind"], "upload");
+  // The same list as a JSON array, and as plain numbers hashed here.
+  const auto as_json = h_.call(http::verb::post, "/v1/match?id_type=phone", json({phone_hex(1), phone_hex(50)}).dump());
+  EXPECT_EQ(json::parse(as_json.body)["matched"], 1) << as_json.body;
+  const auto plain =
+      h_.call(http::verb::post, "/v1/match?id_type=phone&hash=true", phone(1) + "\n+86 " + phone(2) + "\n", "text/plain");
+  EXPECT_EQ(json::parse(plain.body)["matched"], 2) << plain.body;
+  EXPECT_EQ(h_.call(http::verb::post, "/v1/match?id_type=oaid&hash=true", "x\n", "text/plain").status, 400);
+  EXPECT_EQ(h_.call(http::verb::post, "/v1/match?id_type=nope", "x\n", "text/plain").status, 400);
+  EXPECT_EQ(h_.call(http::verb::post, "/v1/match?id_type=phone", "[1, 2]").status, 400);
+}
+
 TEST_F(Identity, ExportsSkipUsersWithoutAnIdOfTheType) {
   ASSERT_EQ(ingest(R"({"id": 1, "ids": {"oaid": "a"}, "tags": ["x"]})" "\n"
                    R"({"id": 2, "tags": ["x"]})" "\n"
