@@ -206,6 +206,11 @@ bool Store::has_room(const WriteBatch& batch) {
   return used + fresh.size() <= UINT32_MAX;
 }
 
+void Store::find_uids(std::span<const UserId> uids, std::span<std::optional<Ordinal>> out) {
+  std::lock_guard lock(writer_);
+  for (std::size_t i = 0; i < uids.size(); ++i) out[i] = index_.users().find(uids[i]);
+}
+
 WriteStatus Store::write(const WriteBatch& batch, WriteResult& result) {
   if (batch.empty()) {
     result = WriteResult();

@@ -28,6 +28,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 
 #include "index/durability.h"
@@ -77,6 +79,13 @@ class Store {
   [[nodiscard]] Index& index() { return index_; }
   // Any thread; wait-free for practical purposes.
   [[nodiscard]] std::shared_ptr<const IndexView> view() const { return index_.view(); }
+
+  // Reader side, any thread: the ordinals of users by uid (nullopt for an
+  // unknown uid), looked up under the writer lock -- the uid hash is the
+  // writer's (user_table.h) -- so this waits for a write being applied.
+  // Check an answer against the view in use (ordinal_count, universe).
+  // O(n), one hash probe a uid.
+  void find_uids(std::span<const UserId> uids, std::span<std::optional<Ordinal>> out);
 
   // Applies a batch atomically and returns once it is durable per the policy.
   // Any thread. Cost: encoding the batch, one write(2) and Index::apply under

@@ -36,13 +36,14 @@ void write_type(JsonWriter& w, const identity::IdType& t, std::size_t ids) {
 }
 
 // The user an ID names in `view`, or the 400/404 that says why not.
-std::variant<Ordinal, ApiError> find_user(const IndexView& view, const identity::IdTypes& types,
+std::variant<Ordinal, ApiError> find_user(Store& store, const IndexView& view, const identity::IdTypes& types,
                                           std::string_view type_name, std::string_view id_text) {
   if (type_name == identity::kBuiltInUid) {
     const auto uid = parse_decimal_id(id_text);
     if (!uid) return bad_request("a uid is an unsigned 64-bit decimal integer");
-    const auto o = view.parts().users->find(*uid);
-    // find() is writer-side; a reader checks the answer against its view.
+    std::optional<Ordinal> o;
+    store.find_uids(std::span(&*uid, 1), std::span(&o, 1));
+    // Found under the writer lock, so checked against this view.
     if (!o || *o >= view.ordinal_count() || !view.universe().bits.contains(*o) || view.uidless().bits.contains(*o)) {
       return not_found("no user with this uid");
     }
@@ -135,7 +136,7 @@ Reply Api::id_type_put(const Request& req, const std::string& name, Call& call) 
 Reply Api::user_get(std::string_view type_name, std::string_view id_text, Call& call) {
   const auto view = store_.view();
   const identity::IdTypes types(*view);
-  auto found = find_user(*view, types, type_name, id_text);
+  auto found = find_user(store_, *view, types, type_name, id_text);
   if (auto* e = std::get_if<ApiError>(&found)) return error_reply(*e);
   const Ordinal o = std::get<Ordinal>(found);
   call.users = 1;
@@ -270,9 +271,9 @@ Reply Api::users_merge(const Request& req, Call& call) {
   if (auto e = read_body_fields(req.body(), fields)) return error_reply(*e);
   const auto view = store_.view();
   const identity::IdTypes types(*view);
-  auto from = find_user(*view, types, from_type, from_id);
+  auto from = find_user(store_, *view, types, from_type, from_id);
   if (auto* e = std::get_if<ApiError>(&from)) return error_reply(*e);
-  auto into = find_user(*view, types, into_type, into_id);
+  auto into = find_user(store_, *view, types, into_type, into_id);
   if (auto* e = std::get_if<ApiError>(&into)) return error_reply(*e);
   call.users = 2;
   if (std::get<Ordinal>(from) == std::get<Ordinal>(into)) {

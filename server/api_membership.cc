@@ -145,7 +145,9 @@ Reply Api::membership(const Request& req, Call& call, Clock::time_point start) {
     std::size_t last = first + 1;
     while (last < parsed.size() && parsed[last].type == parsed[first].type) ++last;
     if (parsed[first].type == nullptr) {
-      for (std::size_t i = first; i < last; ++i) owners[i] = view->parts().users->find(parsed[i].uid);
+      std::vector<UserId> uids;
+      for (std::size_t i = first; i < last; ++i) uids.push_back(parsed[i].uid);
+      store_.find_uids(uids, std::span(owners).subspan(first, last - first));
     } else {
       run.clear();
       for (std::size_t i = first; i < last; ++i) {
