@@ -407,12 +407,43 @@ void IdSpace::update_tail_bytes() {
 
 bool IdSpace::link(std::string_view key, Ordinal o) {
   if (!valid_length(key.size())) return false;
-  const uint64_t h = hash_key(key);
+  const std::optional<Ordinal> owner = insert(hash_key(key), key, o);
+  return !owner || *owner == o;
+}
+
+std::size_t IdSpace::link_many(std::span<const std::string_view> keys, std::span<const Ordinal> owners) {
+  if (owners.size() != keys.size()) throw std::invalid_argument("IdSpace::link_many: owners.size() != keys.size()");
+  const std::size_t n = keys.size();
+  // A ring of the hashes of the next kLinkManyAhead keys. Prefetches only:
+  // a rebuild meanwhile makes some useless, never a wrong link.
+  uint64_t hashes[kLinkManyAhead];
+  const auto ahead = [&](std::size_t i) {
+    const uint64_t h = hash_key(keys[i]);
+    hashes[i % kLinkManyAhead] = h;
+    const uint32_t t = current_.load(std::memory_order_relaxed);
+    if (t != kNoTable) {
+      const Range& table = ranges_[t];
+      __builtin_prefetch(&static_cast<const Bucket*>(table.base)[home_of(h, table.buckets)], 1);
+    }
+    if (const uint32_t* chunk = heads_[owners[i] >> kHeadChunkBits].load(std::memory_order_relaxed)) {
+      __builtin_prefetch(chunk + (owners[i] & (kHeadChunkSize - 1)), 1);
+    }
+  };
+  for (std::size_t i = 0; i < std::min(n, kLinkManyAhead); ++i) ahead(i);
+  for (std::size_t i = 0; i < n; ++i) {
+    const uint64_t h = hashes[i % kLinkManyAhead];
+    if (i + kLinkManyAhead < n) ahead(i + kLinkManyAhead);
+    if (!valid_length(keys[i].size()) || insert(h, keys[i], owners[i])) return i;
+  }
+  return n;
+}
+
+std::optional<Ordinal> IdSpace::insert(uint64_t h, std::string_view key, Ordinal o) {
   const uint32_t t = current_.load(std::memory_order_relaxed);
   Spot spot;
   if (t != kNoTable) {
     spot = locate(h, key);
-    if (spot.owner) return *spot.owner == o;
+    if (spot.owner) return spot.owner;
   }
   if (t == kNoTable || over_max_fill(used_ + 1, ranges_[t].buckets)) {
     rebuild(buckets_for(size() + 1));
@@ -431,7 +462,7 @@ bool IdSpace::link(std::string_view key, Ordinal o) {
   set_ctrl(b, spot.slot, tag_of(h));
   if (spot.empty) ++used_;
   size_.store(size() + 1, std::memory_order_relaxed);
-  return true;
+  return std::nullopt;
 }
 
 // Calls change(bucket, slot) for every full slot on the key's probe path with

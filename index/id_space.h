@@ -130,6 +130,21 @@ class IdSpace {
   // length. Amortised O(1): a rebuild of the hash every ~25% of growth.
   // Throws std::bad_alloc, or std::length_error past 16 GiB of records.
   bool link(std::string_view key, Ordinal o);
+  // link(keys[i], owners[i]) for i = 0, 1, ... while each key is newly
+  // linked: stops at the first key that link() would refuse (wrong length,
+  // another ordinal's) or that is already linked to its own ordinal (a
+  // repeat), changing nothing for it, and returns its index; keys.size()
+  // when every key was new. Made for snapshot restore (pairs whose keys must
+  // all be new), whose reader diagnoses the stop with find(). Each link does
+  // exactly what link() does, in the same order, so every reader-side
+  // guarantee above holds meanwhile; only the cache misses of different keys
+  // overlap: keys are hashed kLinkManyAhead ahead, their home buckets and
+  // owners' heads prefetched. Throws std::invalid_argument when
+  // owners.size() != keys.size(), else as link(). 6M 36-byte keys after
+  // reserve(), in batches of 4096: ~60-70 ns of CPU a key, against ~215-260
+  // for a link() loop (same run, loaded machine).
+  static constexpr std::size_t kLinkManyAhead = 16;
+  std::size_t link_many(std::span<const std::string_view> keys, std::span<const Ordinal> owners);
   // Erasure: every key of o unlinked. Returns how many. O(keys of o).
   std::size_t unlink_all(Ordinal o);
   // Merging two users: every key of `from` now belongs to `to`, after to's
@@ -211,6 +226,9 @@ class IdSpace {
   void find_group(std::span<const std::string_view> keys, std::span<std::optional<Ordinal>> out) const;
 
   // Writer side.
+  // link() of a key of valid length hashing to h: the key's owner when it
+  // was linked already (nothing changed), else nullopt (now linked to o).
+  std::optional<Ordinal> insert(uint64_t h, std::string_view key, Ordinal o);
   [[nodiscard]] Spot locate(uint64_t h, std::string_view key) const;
   uint32_t& head_slot(Ordinal o);
   uint32_t append_record(std::string_view key);

@@ -4,15 +4,21 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <exception>
 #include <initializer_list>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <span>
 #include <thread>
+#include <utility>
 
 #include "index/byte_order.h"
 #include "index/crc32c.h"
@@ -299,6 +305,13 @@ bool write_sections(const IndexView& view, const SnapshotIds* ids, uint64_t cove
 
 // ---- Reading ---------------------------------------------------------------
 
+struct SectionHeader {
+  uint32_t type = 0;
+  uint32_t flags = 0;
+  uint64_t length = 0;
+  uint32_t crc = 0;
+};
+
 // Bounds-checked little-endian reads from a section payload.
 class Cursor {
  public:
@@ -451,6 +464,444 @@ class UserRebuild {
   std::jthread thread_;  // last: joined before the data it uses is destroyed
 };
 
+// One ids section for IdRestore: its place and header (read and checked),
+// its payload not read yet.
+struct IdsSection {
+  uint32_t index = 0;
+  uint64_t offset = 0;  // of the section header
+  SectionHeader header;
+};
+
+// Links the ids sections' keys into new IdSpaces on threads of their own
+// while the reading thread goes on to the dictionary and tags, which no
+// longer wait for the links (10M users with 13.6M IDs in three spaces, at
+// ~250-350 ns a link() on the reading thread: 7-9 s to ready, 4.2-5.9 s
+// this way, on the project's loaded 2-core machine). The reading thread hands
+// over runs of consecutive ids sections by header only. A run is cut into
+// jobs, one a space (its sections in a row), by the name and width at the
+// head of each payload; kThreads threads take the jobs in file order, read
+// each payload, check its CRC and every pair as the reader always did, and
+// link the pairs with IdSpace::link_many. Spaces are independent objects, so
+// two of them fill at once; a job continuing the space of an earlier job (a
+// space's runs split by another section) waits for it. No reader of the
+// spaces exists until the read succeeds, but link_many keeps IdSpace's
+// reader-side guarantees anyway.
+//
+// The heads are read before their CRC is checked, to plan the jobs only:
+// once a section's CRC passes, its head is the one planned with (or the job
+// fails as "changed while read"), so the checks that span sections --
+// a space's runs consecutive, one width, names distinct -- come out as when
+// every section was checked in order, and are reported at the section where
+// the reader always reported them.
+//
+// Errors keep the file's order: each job stops at its first problem, and
+// the one reported is the earliest in the file; a job whose sections all
+// come after it stops early. Any later failure of the read (in a later
+// section, or the checks after the last) gives way to it, as the reader
+// stops at the first bad section.
+//
+// Memory: a section buffer a thread (tuning::kSnapshotSectionBytes each),
+// besides the reading thread's. Reads `universe` and `ordinals` (set before
+// the first ids section, never changed after) and `file`; all must outlive
+// join().
+class IdRestore {
+ public:
+  // Linking threads. At 10M users a space's thread spends ~half its time in
+  // the kernel zeroing the space's fresh huge pages, the rest mostly in
+  // link_many (perf): ~2.9 s of CPU for the three spaces on one thread, more
+  // than the reading thread's ~1.4 s and the user table's ~0.5 s together,
+  // so one thread was the critical path; with two, the largest space (OAIDs,
+  // ~1.5 s) is, and the work spreads over both cores. On the loaded 2-core
+  // machine one and two threads measured alike (3.2-5.1 s to ready); a
+  // third would add a 64 MiB buffer for no core to run on.
+  static constexpr std::size_t kThreads = 2;
+
+  IdRestore() = default;
+  IdRestore(const IdRestore&) = delete;
+  IdRestore& operator=(const IdRestore&) = delete;
+  ~IdRestore() {
+    {
+      const std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    // threads_ go first (declared last): joined before the rest.
+  }
+
+  // Plans a run of consecutive ids sections as jobs and queues them,
+  // starting the threads at the first run. Reads the head of each payload.
+  void add(const File& file, const std::string& path, uint64_t ordinals, const Bitmap& universe,
+           const std::vector<IdsSection>& run) {
+    std::vector<Job> planned = plan(file, run);
+    {
+      const std::lock_guard lock(mutex_);
+      for (Job& job : planned) jobs_.push_back(std::move(job));
+    }
+    changed_.notify_all();
+    if (threads_.empty()) {
+      outside_ = Bitmap(roaring_bitmap_flip(universe.get(), 0, ordinals));
+      for (std::size_t t = 0; t < kThreads; ++t) {
+        threads_.emplace_back([this, &file, &path, ordinals, &universe] {
+          Linker linker(file, path, ordinals, universe, outside_);
+          work(linker);
+        });
+      }
+    }
+  }
+
+  // Whether a queued section was refused (the reader may stop early).
+  [[nodiscard]] bool failed() const { return first_refused_.load(std::memory_order_acquire) != kNone; }
+
+  // Waits until every queued section is linked, or the earliest refused
+  // one is known: false with its located error then. Rethrows what linking
+  // threw (std::bad_alloc).
+  [[nodiscard]] bool join(std::string& error) {
+    {
+      const std::lock_guard lock(mutex_);
+      closed_ = true;
+    }
+    changed_.notify_all();
+    for (std::jthread& t : threads_) t.join();
+    threads_.clear();
+    if (thrown_) std::rethrow_exception(std::exchange(thrown_, nullptr));
+    const Job* first = nullptr;
+    for (const Job& job : jobs_) {
+      if (!job.error.empty() && (first == nullptr || job.error_index < first->error_index)) first = &job;
+    }
+    if (first == nullptr) return true;
+    error = first->error;
+    return false;
+  }
+
+  // The spaces, in file order, after a successful join().
+  [[nodiscard]] std::vector<IdSpaces::Named> take() { return std::move(spaces_); }
+
+ private:
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  // A space's sections in a row, as planned from their heads.
+  struct Job {
+    std::vector<IdsSection> sections;
+    std::vector<std::size_t> reserve;  // a section's hint (see plan), 0 but at the first
+    std::string name;                  // planned: the first section's head
+    uint32_t width = 0;
+    bool planned = false;            // the head is a space's: name and width apply
+    std::shared_ptr<IdSpace> space;  // null when not planned or conflicting
+    std::string conflict;            // why the space may not go on here
+    std::size_t after = SIZE_MAX;    // the job whose space this one continues
+    bool done = false;               // guarded by mutex_
+    std::string error;               // the first refusal, located
+    uint32_t error_index = kNone;    // its section
+  };
+
+  // A linking thread's own state.
+  struct Linker {
+    Linker(const File& f, const std::string& p, uint64_t n, const Bitmap& u, const Bitmap& outside)
+        : file(f), path(p), ordinals(n), universe(u) {
+      roaring_init_iterator(outside.get(), &next_outside);
+    }
+    const File& file;
+    const std::string& path;
+    const uint64_t ordinals;
+    const Bitmap& universe;
+    roaring_uint32_iterator_t next_outside{};
+    Ordinal member_from = 0, member_to = 0;  // a stretch within the universe
+    std::unique_ptr<char[]> buf;
+    std::size_t capacity = 0;
+    std::vector<std::string_view> keys;
+    std::vector<Ordinal> owners;
+
+    // Whether o (below the ordinal count) is in the universe. Keys come by
+    // ascending ordinal and few users are erased, so the answer holds for
+    // the whole stretch of the universe around o: one lookup a stretch.
+    bool in_universe(Ordinal o) {
+      if (o >= member_from && o < member_to) return true;
+      if (!roaring_bitmap_contains(universe.get(), o)) return false;
+      roaring_move_uint32_iterator_equalorlarger(&next_outside, o);
+      member_from = o;
+      member_to = next_outside.has_value ? next_outside.current_value : static_cast<Ordinal>(ordinals);
+      return true;
+    }
+  };
+
+  // The jobs of a run, by the name and width at the head of each payload
+  // (read here, unchecked), with the checks that span sections done on
+  // those; the reading thread's, like spaces_ and space_names_. Each job's
+  // first section carries a hint to size the hash once: the keys its space
+  // gets from the job, each section's count bounded by what it can hold (as
+  // in link_section), so a bad one costs at most a hash sized by the file,
+  // never a failure. Reserving section by section instead grew the hash at
+  // every 64 MiB section, ~1.5 re-inserts a key.
+  std::vector<Job> plan(const File& file, const std::vector<IdsSection>& run) {
+    std::vector<Job> out;
+    const std::size_t first_index = jobs_.size();  // only this thread adds jobs
+    std::string head;
+    for (const IdsSection& s : run) {
+      std::string_view name;
+      uint32_t width = 0;
+      uint64_t n = 0;
+      Cursor c(read_head(file, s, head));
+      const bool planned =
+          c.string(name) && c.u32(width) && c.u64(n) && !name.empty() && width <= IdSpace::kMaxVariableKey;
+      Job* job = out.empty() ? nullptr : &out.back();
+      if (job == nullptr || !planned || !job->planned || job->name != name || job->width != width) {
+        job = &out.emplace_back();
+        job->planned = planned;
+        if (planned) {
+          job->name = name;
+          job->width = width;
+          claim(*job, first_index + out.size() - 1);
+        }
+      }
+      job->sections.push_back(s);
+      job->reserve.push_back(0);
+      if (planned) {
+        const uint64_t room = (s.header.length - c.pos()) / (sizeof(uint32_t) + (width == 0 ? 2 : width));
+        job->reserve.front() += static_cast<std::size_t>(std::min(n, room));
+      }
+    }
+    return out;
+  }
+
+  // The head of a section's payload: the name's length, the name, the width
+  // and the count, or what there is of them. A read error leaves it empty
+  // (the job meets it again, and reports it).
+  static std::string_view read_head(const File& file, const IdsSection& s, std::string& head) {
+    const uint64_t at = s.offset + kSectionHeaderBytes;
+    const uint64_t length = s.header.length;
+    std::string ignored;
+    char prefix[4];
+    if (length < sizeof prefix || !file.pread_exact(prefix, sizeof prefix, at, ignored)) return {};
+    const uint64_t want = std::min<uint64_t>(length, sizeof prefix + uint64_t{le::load_u32(prefix)} + 4 + 8);
+    head.resize(static_cast<std::size_t>(want));
+    if (!file.pread_exact(head.data(), head.size(), at, ignored)) return {};
+    return head;
+  }
+
+  // The space a planned job (jobs_[index], once queued) fills: a new one,
+  // the last one again (its runs go on after another section: the job waits
+  // for the one before), or none, with the reason.
+  void claim(Job& job, std::size_t index) {
+    if (!spaces_.empty() && spaces_.back().name == job.name) {
+      if (spaces_.back().space->key_bytes() != job.width) {
+        job.conflict = concat({"space ", printable(job.name), " continues with key width ", std::to_string(job.width),
+                               ", begun with ", std::to_string(spaces_.back().space->key_bytes())});
+        return;
+      }
+      job.space = spaces_.back().space;
+      job.after = last_job_of_space_;
+    } else if (space_names_.contains(job.name)) {
+      job.conflict =
+          concat({"space ", printable(job.name), " again after another space's runs (its runs must be consecutive)"});
+      return;
+    } else {
+      space_names_.emplace(job.name);
+      job.space = std::make_shared<IdSpace>(job.width);
+      spaces_.push_back(IdSpaces::Named{job.name, job.space});
+    }
+    last_job_of_space_ = index;
+  }
+
+  void work(Linker& linker) {
+    try {
+      for (;;) {
+        Job* job = nullptr;
+        {
+          std::unique_lock lock(mutex_);
+          changed_.wait(lock, [this] { return stop_ || closed_ || next_job_ < jobs_.size(); });
+          if (stop_ || next_job_ == jobs_.size()) return;
+          job = &jobs_[next_job_++];
+          if (job->after != SIZE_MAX) {
+            const Job& before = jobs_[job->after];
+            changed_.wait(lock, [&] { return stop_ || before.done; });
+            if (stop_) return;
+          }
+        }
+        run(linker, *job);
+        {
+          const std::lock_guard lock(mutex_);
+          job->done = true;
+        }
+        changed_.notify_all();
+      }
+    } catch (...) {
+      {
+        const std::lock_guard lock(mutex_);
+        if (!thrown_) thrown_ = std::current_exception();
+        stop_ = true;
+      }
+      first_refused_.store(0, std::memory_order_release);
+      changed_.notify_all();
+    }
+  }
+
+  void run(Linker& linker, Job& job) {
+    for (std::size_t k = 0; k < job.sections.size(); ++k) {
+      const IdsSection& s = job.sections[k];
+      // Sections after a refused one are not the reader's business.
+      if (s.index > first_refused_.load(std::memory_order_acquire) || stopping()) return;
+      std::string why;
+      if (!check_section(linker, job, k, why)) {
+        job.error = std::move(why);
+        job.error_index = s.index;
+        for (uint32_t seen = first_refused_.load(std::memory_order_relaxed);
+             s.index < seen && !first_refused_.compare_exchange_weak(seen, s.index, std::memory_order_acq_rel);) {
+        }
+        return;
+      }
+    }
+  }
+
+  [[nodiscard]] bool stopping() {
+    const std::lock_guard lock(mutex_);
+    return stop_;
+  }
+
+  // Section k of the job: read, checked, linked. False with `why` located.
+  bool check_section(Linker& linker, Job& job, std::size_t k, std::string& why) {
+    const IdsSection& s = job.sections[k];
+    if (s.header.length > linker.capacity) {
+      linker.capacity = static_cast<std::size_t>(s.header.length);
+      linker.buf = std::make_unique_for_overwrite<char[]>(linker.capacity);
+    }
+    if (!linker.file.pread_exact(linker.buf.get(), static_cast<std::size_t>(s.header.length),
+                                 s.offset + kSectionHeaderBytes, why)) {
+      return false;
+    }
+    const std::string_view payload(linker.buf.get(), static_cast<std::size_t>(s.header.length));
+    const std::string where =
+        linker.path + ": section " + std::to_string(s.index) + " (ids) at offset " + std::to_string(s.offset);
+    if (crc32c(payload.data(), payload.size()) != s.header.crc) {
+      why = where + ": payload checksum mismatch";
+      return false;
+    }
+    if (!link_section(linker, job, k, payload, why)) {
+      why = where + ": " + why;
+      return false;
+    }
+    return true;
+  }
+
+  // One run of a space's links: a key already another user's (or
+  // repeated), an ordinal outside the universe, a key of the wrong length or
+  // a space cut into non-consecutive runs is refused. Pairs are checked a
+  // batch at a time, then linked together; the first pair to fail a check or
+  // its link is the one reported, as when each was linked as it was read.
+  bool link_section(Linker& linker, Job& job, std::size_t k, std::string_view p, std::string& why) {
+    Cursor c(p);
+    std::string_view name;
+    uint32_t width = 0;
+    uint64_t n = 0;
+    if (!c.string(name) || !c.u32(width) || !c.u64(n)) {
+      why = "malformed run header";
+      return false;
+    }
+    if (name.empty()) {
+      why = "a space without a name";
+      return false;
+    }
+    if (width > IdSpace::kMaxVariableKey) {
+      why = concat({"space ", printable(name), ": key width ", std::to_string(width), " (at most ",
+                    std::to_string(IdSpace::kMaxVariableKey), ")"});
+      return false;
+    }
+    if (!job.planned || name != job.name || width != job.width) {
+      why = "the section changed while it was read";
+      return false;
+    }
+    if (!job.conflict.empty()) {
+      why = job.conflict;
+      return false;
+    }
+    IdSpace& space = *job.space;
+    // A pair takes at least its ordinal and a key (a length byte and one byte
+    // when variable): a count the payload cannot hold is refused before the
+    // hash is sized for it.
+    const std::size_t least = sizeof(uint32_t) + (width == 0 ? 2 : width);
+    if (n > c.remaining() / least) {
+      why = concat({"space ", printable(name), ": ", std::to_string(n), " pairs in ", std::to_string(c.remaining()),
+                    " bytes (room for at most ", std::to_string(c.remaining() / least), ")"});
+      return false;
+    }
+    space.reserve(space.size() + std::max(static_cast<std::size_t>(n), job.reserve[k]), c.remaining());
+    const auto pair = [&](uint64_t i, std::size_t at) {
+      return concat({"pair ", std::to_string(i), " (payload offset ", std::to_string(at), "): "});
+    };
+    std::vector<std::string_view>& keys = linker.keys;
+    std::vector<Ordinal>& owners = linker.owners;
+    std::string refused;  // the first pair failing a check, if any
+    for (uint64_t i = 0; i < n && refused.empty();) {
+      keys.clear();
+      owners.clear();
+      const uint64_t first = i;
+      for (; i < n && keys.size() < kLinkBatch; ++i) {
+        const std::size_t at = c.pos();
+        uint32_t o = 0;
+        uint8_t length = static_cast<uint8_t>(width);
+        std::string_view key;
+        if (!c.u32(o) || (width == 0 && !c.u8(length)) || !c.bytes(length, key)) {
+          refused = concat({pair(i, at), "runs past the end of the section"});
+        } else if (length == 0) {
+          refused = concat({pair(i, at), "an empty key"});
+        } else if (o >= linker.ordinals) {
+          refused = concat({pair(i, at), "ordinal ", std::to_string(o), " but only ", std::to_string(linker.ordinals),
+                            " ordinals exist"});
+        } else if (!linker.in_universe(o)) {
+          refused = concat(
+              {pair(i, at), "ordinal ", std::to_string(o), " is not in the universe (an erased user keeps no ID)"});
+        }
+        if (!refused.empty()) break;
+        keys.push_back(key);
+        owners.push_back(o);
+      }
+      // The pairs before the refused one are linked first: a link refused
+      // among them comes first in the file.
+      const std::size_t linked = space.link_many(keys, owners);
+      if (linked == keys.size()) continue;
+      const std::string_view key = keys[linked];
+      const Ordinal o = owners[linked];
+      const auto at = static_cast<std::size_t>(key.data() - p.data()) - sizeof(uint32_t) - (width == 0 ? 1 : 0);
+      const auto owner = space.find(key);
+      if (owner == o) {
+        why = concat({pair(first + linked, at), "repeats a key of ordinal ", std::to_string(o)});
+      } else {
+        why = concat({pair(first + linked, at), "the key of ordinal ", std::to_string(o),
+                      " is already linked to ordinal ", owner ? std::to_string(*owner) : std::string("?")});
+      }
+      return false;
+    }
+    if (!refused.empty()) {
+      why = std::move(refused);
+      return false;
+    }
+    if (c.remaining() != 0) {
+      why = concat({std::to_string(c.remaining()), " bytes after the last pair"});
+      return false;
+    }
+    return true;
+  }
+
+  // Pairs checked, then linked, together: enough to keep link_many's
+  // prefetches ahead, few enough to stay in cache.
+  static constexpr std::size_t kLinkBatch = 4096;
+
+  // The reading thread's (planning), then the caller's after join().
+  std::vector<IdSpaces::Named> spaces_;  // in file order
+  std::set<std::string, std::less<>> space_names_;
+  std::size_t last_job_of_space_ = SIZE_MAX;  // in jobs_: the last job of spaces_.back()
+  Bitmap outside_;                            // the ordinals not in the universe; read-only once threads run
+  // Shared.
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Job> jobs_;                        // in file order; references stay valid as it grows
+  std::size_t next_job_ = 0;                    // the next to take
+  bool closed_ = false;                         // no more runs
+  bool stop_ = false;                           // the read is abandoned
+  std::exception_ptr thrown_;                   // the first exception a thread met
+  std::atomic<uint32_t> first_refused_{kNone};  // the earliest refused section known
+  std::vector<std::jthread> threads_;           // last: joined before the data they use is destroyed
+};
+
 // Assembles the index from verified sections, checking that they fit
 // together. Each method returns false with `why` (no location: the caller
 // adds file, section and offset).
@@ -524,95 +975,16 @@ class Assembler {
     return true;
   }
 
-  // One run of a space's links, linked as they come: a key already another
-  // user's (or repeated), an ordinal outside the universe, a key of the
-  // wrong length or a space cut into non-consecutive runs is refused.
-  bool ids(std::string_view p, std::string& why) {
-    if (!have_universe_) {
-      why = "comes before the universe section";
-      return false;
-    }
-    Cursor c(p);
-    std::string_view name;
-    uint32_t width = 0;
-    uint64_t n = 0;
-    if (!c.string(name) || !c.u32(width) || !c.u64(n)) {
-      why = "malformed run header";
-      return false;
-    }
-    if (name.empty()) {
-      why = "a space without a name";
-      return false;
-    }
-    if (width > IdSpace::kMaxVariableKey) {
-      why = concat({"space ", printable(name), ": key width ", std::to_string(width), " (at most ",
-                    std::to_string(IdSpace::kMaxVariableKey), ")"});
-      return false;
-    }
-    if (spaces_.empty() || spaces_.back().name != name) {
-      if (space_names_.contains(name)) {
-        why = concat({"space ", printable(name), " again after another space's runs (its runs must be consecutive)"});
-        return false;
-      }
-      space_names_.emplace(name);
-      spaces_.push_back(IdSpaces::Named{std::string(name), std::make_shared<IdSpace>(width)});
-    } else if (spaces_.back().space->key_bytes() != width) {
-      why = concat({"space ", printable(name), " continues with key width ", std::to_string(width), ", begun with ",
-                    std::to_string(spaces_.back().space->key_bytes())});
-      return false;
-    }
-    IdSpace& space = *spaces_.back().space;
-    // A pair takes at least its ordinal and a key (a length byte and one byte
-    // when variable): a count the payload cannot hold is refused before the
-    // hash is sized for it.
-    const std::size_t least = sizeof(uint32_t) + (width == 0 ? 2 : width);
-    if (n > c.remaining() / least) {
-      why = concat({"space ", printable(name), ": ", std::to_string(n), " pairs in ", std::to_string(c.remaining()),
-                    " bytes (room for at most ", std::to_string(c.remaining() / least), ")"});
-      return false;
-    }
-    space.reserve(space.size() + static_cast<std::size_t>(n), c.remaining());
-    for (uint64_t i = 0; i < n; ++i) {
-      const std::size_t at = c.pos();
-      auto pair = [&] { return concat({"pair ", std::to_string(i), " (payload offset ", std::to_string(at), "): "}); };
-      uint32_t o = 0;
-      uint8_t length = static_cast<uint8_t>(width);
-      std::string_view key;
-      if (!c.u32(o) || (width == 0 && !c.u8(length)) || !c.bytes(length, key)) {
-        why = concat({pair(), "runs past the end of the section"});
-        return false;
-      }
-      if (length == 0) {
-        why = concat({pair(), "an empty key"});
-        return false;
-      }
-      if (o >= ordinals_) {
-        why =
-            concat({pair(), "ordinal ", std::to_string(o), " but only ", std::to_string(ordinals_), " ordinals exist"});
-        return false;
-      }
-      if (!universe_.contains(o)) {
-        why = concat({pair(), "ordinal ", std::to_string(o), " is not in the universe (an erased user keeps no ID)"});
-        return false;
-      }
-      const std::size_t before = space.size();
-      if (!space.link(key, o)) {
-        const auto owner = space.find(key);
-        why = concat({pair(), "the key of ordinal ", std::to_string(o), " is already linked to ordinal ",
-                      owner ? std::to_string(*owner) : std::string("?")});
-        return false;
-      }
-      if (space.size() == before) {
-        why = concat({pair(), "repeats a key of ordinal ", std::to_string(o)});
-        return false;
-      }
-    }
-    if (c.remaining() != 0) {
-      why = concat({std::to_string(c.remaining()), " bytes after the last pair"});
-      return false;
-    }
-    return true;
+  // ids sections come after the universe; those in a row are handed to the
+  // linking thread together (IdRestore). Before the universe, one is read
+  // and refused here, in order.
+  [[nodiscard]] bool have_universe() const { return have_universe_; }
+  void ids(const File& file, const std::string& path, const std::vector<IdsSection>& run) {
+    ids_.add(file, path, ordinals_, universe_, run);
   }
+  [[nodiscard]] bool ids_failed() const { return ids_.failed(); }
+  // Waits for every ID link; false with the first refused section's error.
+  [[nodiscard]] bool join_ids(std::string& error) { return ids_.join(error); }
 
   bool dictionary(std::string_view p, std::string& why) {
     if (dictionary_) {
@@ -742,7 +1114,7 @@ class Assembler {
     out.universe = std::move(universe_);
     out.uidless = std::move(uidless_);
     out.entries = IndexView::Entries(entries_);
-    out.spaces = IdSpaces().with(std::move(spaces_));
+    out.spaces = IdSpaces().with(ids_.take());
     return true;
   }
 
@@ -781,11 +1153,10 @@ class Assembler {
   Bitmap universe_;
   bool have_uidless_ = false;
   Bitmap uidless_;
-  std::vector<IdSpaces::Named> spaces_;  // in file order, linked as read
-  std::set<std::string, std::less<>> space_names_;
   std::map<std::string, std::string, std::less<>> entries_;  // keys checked for repeats, then one build
   std::shared_ptr<const TagDictionary> dictionary_;
   std::vector<Bitmap> bitmaps_;
+  IdRestore ids_;      // its thread, like the next, is joined before the rest is destroyed
   UserRebuild users_;  // last: its thread is joined before the rest is destroyed
 };
 
@@ -829,13 +1200,6 @@ bool read_header(const File& f, uint64_t size, Header& out, std::string& error) 
   out.first_live_segment = le::load_u64(h + 16);
   return true;
 }
-
-struct SectionHeader {
-  uint32_t type = 0;
-  uint32_t flags = 0;
-  uint64_t length = 0;
-  uint32_t crc = 0;
-};
 
 bool read_section_header(const File& f, uint64_t size, uint64_t offset, uint32_t index, SectionHeader& out,
                          std::string& error) {
@@ -935,18 +1299,41 @@ bool read_snapshot(const std::string& path, SnapshotContents& out, std::string& 
   std::size_t capacity = 0;
   uint64_t offset = kHeaderBytes;
   bool have_log = false;
-  for (uint32_t i = 0; i < header.sections; ++i) {
+  // A failure in a section gives way to one the ID linking thread found in
+  // an earlier ids section (IdRestore).
+  const auto fail = [&] {
+    (void)assembler.join_ids(error);
+    return false;
+  };
+  for (uint32_t i = 0; i < header.sections && !assembler.ids_failed(); ++i) {
     SectionHeader s;
-    if (!read_section_header(f, size, offset, i, s, error)) return false;
+    if (!read_section_header(f, size, offset, i, s, error)) return fail();
     const std::string located =
         "section " + std::to_string(i) + " (" + section_name(s.type) + ") at offset " + std::to_string(offset);
     const std::string where = path + ": " + located;
     const uint64_t payload_at = offset + kSectionHeaderBytes;
+    if (s.type == static_cast<uint32_t>(SnapshotSectionType::kIds) && assembler.have_universe()) {
+      // This ids section and those right after it go to the linking thread
+      // by header; the ones after are read again below if their header is
+      // bad, to be refused in order.
+      std::vector<IdsSection> run{IdsSection{i, offset, s}};
+      offset = payload_at + s.length;
+      for (SectionHeader next; i + 1 < header.sections; offset += kSectionHeaderBytes + next.length) {
+        std::string ignored;
+        if (!read_section_header(f, size, offset, i + 1, next, ignored) ||
+            next.type != static_cast<uint32_t>(SnapshotSectionType::kIds)) {
+          break;
+        }
+        run.push_back(IdsSection{++i, offset, next});
+      }
+      assembler.ids(f, path, run);
+      continue;
+    }
     offset = payload_at + s.length;
     if (!known_type(s.type)) {
       if ((s.flags & kRequired) != 0) {
         error = where + ": required by the file but unknown to this build (written by a newer crowd?)";
-        return false;
+        return fail();
       }
       result.notes.push_back("skipped optional " + section_name(s.type) + " section at offset " +
                              std::to_string(payload_at - kSectionHeaderBytes));
@@ -954,7 +1341,7 @@ bool read_snapshot(const std::string& path, SnapshotContents& out, std::string& 
     }
     if (!assembler.have_meta() && s.type != static_cast<uint32_t>(SnapshotSectionType::kMeta)) {
       error = where + ": comes before the meta section";
-      return false;
+      return fail();
     }
     // Sections are cut at tuning::kSnapshotSectionBytes, so one buffer of
     // about that size serves every section; no zero-filling, it is read over.
@@ -962,11 +1349,11 @@ bool read_snapshot(const std::string& path, SnapshotContents& out, std::string& 
       capacity = static_cast<std::size_t>(s.length);
       buf = std::make_unique_for_overwrite<char[]>(capacity);
     }
-    if (!f.pread_exact(buf.get(), static_cast<std::size_t>(s.length), payload_at, error)) return false;
+    if (!f.pread_exact(buf.get(), static_cast<std::size_t>(s.length), payload_at, error)) return fail();
     const std::string_view payload(buf.get(), static_cast<std::size_t>(s.length));
     if (crc32c(payload.data(), payload.size()) != s.crc) {
       error = where + ": payload checksum mismatch";
-      return false;
+      return fail();
     }
     std::string why;
     bool ok = false;
@@ -996,8 +1383,8 @@ bool read_snapshot(const std::string& path, SnapshotContents& out, std::string& 
       case SnapshotSectionType::kUidless:
         ok = assembler.uidless(payload, why);
         break;
-      case SnapshotSectionType::kIds:
-        ok = assembler.ids(payload, why);
+      case SnapshotSectionType::kIds:  // after the universe, handed over above
+        why = "comes before the universe section";
         break;
       case SnapshotSectionType::kLog:
         if (have_log) {
@@ -1013,9 +1400,10 @@ bool read_snapshot(const std::string& path, SnapshotContents& out, std::string& 
     }
     if (!ok) {
       error = where + ": " + why;
-      return false;
+      return fail();
     }
   }
+  if (!assembler.join_ids(error)) return false;
   if (offset != size) {
     error = path + ": " + std::to_string(size - offset) + " bytes after the last of " +
             std::to_string(header.sections) + " sections (offset " + std::to_string(offset) + ")";

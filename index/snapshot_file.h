@@ -165,10 +165,14 @@ struct SnapshotIds {
 // length against its bound, every ordinal against the user count (and an ID
 // link's against the universe), every key against its space's width and
 // other owners, and that users and tags are all there. ID links go into new
-// IdSpaces as they are read: one IdSpace::link a key, the hash sized first
-// from each section's count. O(file size), reading a section at a time.
-// Any problem fails with a message naming the file, the section and the
-// byte offset; nothing is ever half-loaded.
+// IdSpaces on two threads of their own (a space at a time each; the reading
+// thread goes on to the dictionary and tags meanwhile), which read their
+// sections again by offset, check them as above and link them with
+// IdSpace::link_many, each space's hash sized once from the counts of its
+// sections. O(file size), reading a section at a time on each of the three
+// threads (three section buffers at most). Any problem fails with a message
+// naming the file, the section and the byte offset -- the first problem in
+// file order, whichever thread found it; nothing is ever half-loaded.
 [[nodiscard]] bool read_snapshot(const std::string& path, SnapshotContents& out, std::string& error);
 
 // Where the sections of a snapshot file are (tests, inspection). Checks the
