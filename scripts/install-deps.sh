@@ -22,7 +22,7 @@ serve_packages=(
   libboost-url1.81-dev      # query-string parsing
   nlohmann-json3-dev        # JSON at the edges (tests, tools)
   libsimdjson-dev           # request and NDJSON parsing
-  libssl-dev                # libcrypto: SHA-256 (audit log), HMAC-SHA256 and RAND_bytes (page cursors)
+  libssl-dev                # libcrypto: SHA-256 (audit log), HMAC-SHA256 and RAND_bytes (page cursors), MD5 and SHA-256 of ID types
 )
 test_packages=(
   libgtest-dev libbenchmark-dev
