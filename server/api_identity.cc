@@ -1,5 +1,6 @@
 // Identity routes (issue 15, docs/identity.md): ID types, one user's view,
-// erasure of a person by any of its IDs.
+// erasure of a person by any of its IDs, and the admin's merge of two users.
+// (Matching a list is api_match.cc, membership api_membership.cc.)
 //
 // IDs are personal data: no message here repeats one, and the routes that
 // take one in their path are shown by their pattern in the audit log.
