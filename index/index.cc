@@ -55,15 +55,16 @@ void Index::publish(IndexView::Parts parts) {
   current_.store(std::make_shared<const IndexView>(std::move(parts)), std::memory_order_release);
 }
 
-bool Index::erases_nobody(const WriteBatch& batch) const {
+bool Index::erases_nobody(const WriteBatch& batch, const PersonPlan* planned) const {
   const auto current = view();
-  PersonPlan plan;
+  PersonPlan computed;
   PersonRefusal refusal;
   // Erasing persons creates none, so every target is a user of the index.
-  if (!batch.persons().empty() &&
-      !plan_persons(batch, *current, *users_, plan, refusal)) {
+  if (!batch.persons().empty() && planned == nullptr &&
+      !plan_persons(batch, *current, *users_, computed, refusal)) {
     return false;
   }
+  const PersonPlan& plan = planned != nullptr ? *planned : computed;
   for (const auto& op : batch.ops()) {
     if (op.kind != WriteBatch::Kind::kErase) return false;
     std::optional<Ordinal> ordinal;
@@ -77,28 +78,22 @@ bool Index::erases_nobody(const WriteBatch& batch) const {
   return true;
 }
 
-bool Index::check(const WriteBatch& batch, WriteResult& result) const {
-  const auto current = view();
-  PersonPlan plan;
+bool Index::check(const WriteBatch& batch, WriteResult& result, PersonPlan* plan) const {
+  PersonPlan local;
+  PersonPlan& out = plan != nullptr ? *plan : local;
   PersonRefusal refusal;
-  if (plan_persons(batch, *current, *users_, plan, refusal)) return true;
+  if (plan_persons(batch, *view(), *users_, out, refusal)) return true;
   result = WriteResult();
   result.refusal = std::move(refusal.why);
   result.refused_person = refusal.person;
   return false;
 }
 
-bool Index::apply(const WriteBatch& batch, WriteResult& result) {
+bool Index::apply(const WriteBatch& batch, WriteResult& result, const PersonPlan* planned) {
   const auto base = view();
-  PersonPlan plan;
-  PersonRefusal refusal;
-  if (!plan_persons(batch, *base, *users_, plan, refusal)) {
-    result = WriteResult();
-    result.refusal = std::move(refusal.why);
-    result.refused_person = refusal.person;
-    return false;
-  }
-  ApplyBatch step(base->parts(), users_, batch, plan);
+  PersonPlan computed;
+  if (planned == nullptr && !check(batch, result, &computed)) return false;
+  ApplyBatch step(base->parts(), users_, batch, planned != nullptr ? *planned : computed);
   IndexView::Parts next;
   if (!step.run(next, result)) return false;
   next.newest_day = newest_day_after(base->parts().newest_day, next, step.touched());

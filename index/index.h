@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "index/index_view.h"
+#include "index/person_resolver.h"
 #include "index/write_batch.h"
 
 namespace crowd {
@@ -28,18 +29,22 @@ class Index {
   // false, publishing nothing) when the batch's persons or spaces are
   // refused (person_resolver.h; result.refusal says why, and nothing
   // changed) or the user table is full (result.refusal empty).
-  [[nodiscard]] bool apply(const WriteBatch& batch, WriteResult& result);
+  // `plan`: check()'s for this batch on the index as it is now (nothing
+  // applied in between, the writer lock held throughout); null: planned here.
+  [[nodiscard]] bool apply(const WriteBatch& batch, WriteResult& result, const PersonPlan* plan = nullptr);
 
   // Writer side: whether apply() would accept the batch's persons and spaces;
   // false with result.refusal (and refused_person) saying why. The store
-  // asks before it logs a batch. O(persons' keys).
-  [[nodiscard]] bool check(const WriteBatch& batch, WriteResult& result) const;
+  // asks before it logs a batch, and hands the plan (`plan`, if not null) to
+  // erases_nobody() and apply(). O(persons' keys).
+  [[nodiscard]] bool check(const WriteBatch& batch, WriteResult& result, PersonPlan* plan = nullptr) const;
 
   // Writer side: true when every op of `batch` erases a user the index does
   // not hold, so applying it would change nothing. The store does not log
   // such a batch: a deletion request for an unknown ID must not put that ID
   // on disk. O(ops).
-  [[nodiscard]] bool erases_nobody(const WriteBatch& batch) const;
+  // `plan`: check()'s, as for apply().
+  [[nodiscard]] bool erases_nobody(const WriteBatch& batch, const PersonPlan* plan = nullptr) const;
 
   // Replaces the whole index (snapshot restore). tags[i] belongs to
   // dictionary id i.

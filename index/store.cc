@@ -238,8 +238,10 @@ WriteStatus Store::write(const WriteBatch& batch, WriteResult& result) {
   {
     std::lock_guard lock(writer_);
     if (!has_room(batch)) return WriteStatus::kFull;
-    if (!index_.check(batch, result)) return WriteStatus::kConflict;
-    if (index_.erases_nobody(batch)) {
+    // Planned once: the dry run's plan is the apply's (the lock is held).
+    PersonPlan plan;
+    if (!index_.check(batch, result, &plan)) return WriteStatus::kConflict;
+    if (index_.erases_nobody(batch, &plan)) {
       result = WriteResult();
       result.users = batch.ops().size();
       return WriteStatus::kOk;
@@ -249,8 +251,8 @@ WriteStatus Store::write(const WriteBatch& batch, WriteResult& result) {
       note_io_error(error);
       return WriteStatus::kIoError;
     }
-    // Cannot fail: has_room() checked the only way it can.
-    const bool applied = index_.apply(batch, result);
+    // Cannot fail: has_room() and check() covered both ways it can.
+    const bool applied = index_.apply(batch, result, &plan);
     (void)applied;
   }
   if (!wal_->wait_durable(ticket)) {

@@ -28,13 +28,6 @@
 namespace crowd::server {
 namespace {
 
-std::string media_type_of(std::string_view content_type) {
-  std::string out(content_type.substr(0, content_type.find(';')));
-  while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) out.pop_back();
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Each non-blank line, without a trailing \r.
 void match_lines(std::string_view body, identity::ListMatcher& matcher) {
   uint64_t line = 0;
@@ -107,7 +100,7 @@ Reply Api::match(Request& req, const boost::urls::url_view& url, Call& call, Clo
     return error_reply(bad_request("hash=true applies to md5 and sha256 types; " + *type_name + " is not one"));
   }
   identity::ListMatcher matcher(type->type, type->space, view->ordinal_count(), &view->universe().bits, plain);
-  const auto media = media_type_of(req[http::field::content_type]);
+  const auto media = media_type(req[http::field::content_type]);
   if (media == "application/json") {
     if (auto e = match_json(req.body(), matcher)) return error_reply(*e);
   } else if (media.empty() || media == "text/plain" || media == "text/csv") {

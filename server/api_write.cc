@@ -19,18 +19,6 @@
 namespace crowd::server {
 namespace {
 
-// The media type without parameters, lower-cased: "text/csv; charset=utf-8"
-// is "text/csv".
-std::string media_type(std::string_view content_type) {
-  const auto semi = content_type.find(';');
-  auto type = content_type.substr(0, semi);
-  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
-  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
-  std::string out(type);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Reads [{"id": ..., "tags": [...]}, ...] from `list` into the batch; `what`
 // names the list in messages ("add", "remove").
 // Entries naming IDs become persons through `persons`, numbered as lines

@@ -2,6 +2,7 @@
 
 #include <boost/beast/core/string.hpp>
 
+#include <cctype>
 #include <charconv>
 
 #include "index/tag_dictionary.h"
@@ -78,6 +79,15 @@ std::optional<std::string> attribute_problem(std::string_view name) {
     if (boost::beast::iequals(name, keyword)) return "attribute name is a keyword of the query language";
   }
   return std::nullopt;
+}
+
+std::string media_type(std::string_view content_type) {
+  auto type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  std::string out(type);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
 }
 
 }  // namespace crowd::server

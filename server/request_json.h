@@ -35,6 +35,11 @@ void shrink_thread_json_parser();
 // A user ID: a non-negative integer number, or a decimal string of digits
 // with no sign and no leading zeros, below 2^64 (CONTRACT §1).
 [[nodiscard]] std::optional<UserId> json_user_id(simdjson::dom::element value);
+
+// The media type of a Content-Type without parameters, lower-cased:
+// "Text/CSV; charset=utf-8" is "text/csv" (ingest and match pick their
+// parser by it).
+[[nodiscard]] std::string media_type(std::string_view content_type);
 [[nodiscard]] std::optional<UserId> parse_decimal_id(std::string_view text);
 
 // The longest tag accepted in a write, in bytes. Tags are names, not
