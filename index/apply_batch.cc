@@ -87,6 +87,11 @@ bool ApplyBatch::apply_identity() {
   return true;
 }
 
+bool ApplyBatch::skipped(const WriteBatch::Op& op) const {
+  return op.person != WriteBatch::kNoPerson && !person_ordinals_[op.person] &&
+         batch_.persons()[op.person].existing_only;
+}
+
 std::optional<Ordinal> ApplyBatch::writes_to(const WriteBatch::Op& op) {
   if (op.person != WriteBatch::kNoPerson) return person_ordinals_[op.person];
   return users_->find_or_add(op.user);
@@ -174,7 +179,7 @@ bool ApplyBatch::apply_adds() {
   ordinals.reserve(ops.size());
   std::vector<std::size_t> starts(name_count + 1, 0);
   for (const auto& op : ops) {
-    if (op.kind != Kind::kAdd) continue;
+    if (op.kind != Kind::kAdd || skipped(op)) continue;
     const auto ordinal = writes_to(op);
     if (!ordinal) return false;
     ordinals.push_back(*ordinal);
@@ -224,6 +229,7 @@ bool ApplyBatch::apply_tag_ops() {
     if (!is_tag_op(op)) continue;
     switch (op.kind) {
       case Kind::kAdd: {
+        if (skipped(op)) break;
         ++result_.users;
         const auto ordinal = writes_to(op);
         if (!ordinal) return false;
@@ -325,6 +331,7 @@ bool ApplyBatch::apply_values() {
     for (const auto& op : ops) {
       if (!is_value_op(op) || batch_.tags_of(op)[0] != a) continue;
       if (op.kind == Kind::kSetValue) {
+        if (skipped(op)) continue;
         const auto ordinal = writes_to(op);
         if (!ordinal) return false;
         if (!universe_now().contains(*ordinal)) newcomers.push_back(*ordinal);

@@ -60,6 +60,8 @@ class ApplyBatch {
   // changes something.
   void update_members(TagId id, std::span<const uint32_t> adds, std::span<const uint32_t> removes);
   // The user an op writes to (created if new) or reads (nullopt if unknown).
+  // An add or a value of an existing-only person that is nobody: does nothing.
+  [[nodiscard]] bool skipped(const WriteBatch::Op& op) const;
   [[nodiscard]] std::optional<Ordinal> writes_to(const WriteBatch::Op& op);
   [[nodiscard]] std::optional<Ordinal> reads(const WriteBatch::Op& op) const;
   // Erasure: the user leaves the universe, every tag and every ID space.

@@ -94,7 +94,8 @@ bool plan_persons(const WriteBatch& batch, const IndexView& view, const UserTabl
 
   std::vector<bool> creates(persons.size(), false);
   for (const auto& op : batch.ops()) {
-    if (op.person != WriteBatch::kNoPerson && (op.kind == Kind::kAdd || op.kind == Kind::kSetValue)) {
+    if (op.person != WriteBatch::kNoPerson && (op.kind == Kind::kAdd || op.kind == Kind::kSetValue) &&
+        !persons[op.person].existing_only) {
       creates[op.person] = true;
     }
   }

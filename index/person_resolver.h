@@ -12,7 +12,7 @@
 // batch (its links are made first). None: a new user if an add or a value
 // names the person (with the person's uid, or none), else nobody. One: that
 // user; the person's new keys will be linked to it, and its uid given to it
-// if it has none. Two or more, or a uid for a user that has another: the
+// if it has none. A person marked existing_only is never a new user. Two or more, or a uid for a user that has another: the
 // batch is refused.
 #pragma once
 

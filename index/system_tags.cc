@@ -33,6 +33,8 @@ std::string crowd(std::string_view name) { return join("crowd", name); }
 std::string crowd_prefix() { return join("crowd", ""); }
 std::string id_type(std::string_view name) { return join("idtype", name); }
 std::string id_type_prefix() { return join("idtype", ""); }
+std::string activation_record(std::string_view key) { return join("act", key); }
+std::string kept_bitmap(std::string_view key) { return join("keep", key); }
 
 std::string attribute(std::string_view attribute, int slice) {
   std::string s = attribute_prefix(attribute);

@@ -25,6 +25,10 @@
 //   dated tag       \x1f day \x1f <tag> \x1f <dddddddd>       users with <tag> on
 //                   that day: days since 1970-01-01 plus kDayBias, 8 digits,
 //                   so byte order is date order
+//   kept bitmap     \x1f keep \x1f <key>    a bitmap activation keeps (a crowd's
+//                   version a destination acknowledged, a push's hold-out;
+//                   activation/ composes the key). Erasure clears users from
+//                   it like from any tag.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +58,13 @@ inline constexpr int64_t kDayBias = 1'000'000;
 //   ID type         \x1f idtype \x1f <name>
 [[nodiscard]] std::string id_type(std::string_view name);
 [[nodiscard]] std::string id_type_prefix();
+
+// Activation's records (issue 16): metadata entries whose keys activation/
+// composes (destinations, crowds' versions and pushes):
+//   record          \x1f act \x1f <key>
+// and its kept bitmaps (tags, see above).
+[[nodiscard]] std::string activation_record(std::string_view key);
+[[nodiscard]] std::string kept_bitmap(std::string_view key);
 
 // slice -1: the users that have a value; 0..63: bit `slice` of the offset
 // binary value.

@@ -136,4 +136,36 @@ std::optional<std::string_view> SystemView::id_type(std::string_view name) const
   return std::string_view(it->second);
 }
 
+std::optional<std::string_view> SystemView::activation_record(std::string_view key) const {
+  const auto& entries = view_.entries();
+  const auto it = entries.find(system_tags::activation_record(key));
+  if (it == entries.end()) return std::nullopt;
+  return std::string_view(it->second);
+}
+
+std::vector<std::pair<std::string_view, std::string_view>> SystemView::activation_records(
+    std::string_view prefix) const {
+  const std::string full = system_tags::activation_record(prefix);
+  const std::size_t skip = full.size() - prefix.size();
+  const auto& entries = view_.entries();
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  for (auto it = entries.lower_bound(full); it != entries.end() && it->first.starts_with(full); ++it) {
+    out.emplace_back(std::string_view(it->first).substr(skip), it->second);
+  }
+  return out;
+}
+
+std::optional<TagId> SystemView::kept_bitmap(std::string_view key) const {
+  return view_.dictionary().find(system_tags::kept_bitmap(key));
+}
+
+std::vector<std::pair<std::string_view, TagId>> SystemView::kept_bitmaps(std::string_view prefix) const {
+  const std::string full = system_tags::kept_bitmap(prefix);
+  const std::size_t skip = full.size() - prefix.size();
+  const TagDictionary& dictionary = view_.dictionary();
+  std::vector<std::pair<std::string_view, TagId>> out;
+  for (const TagId id : dictionary.system_with_prefix(full)) out.emplace_back(std::string_view(dictionary.name(id)).substr(skip), id);
+  return out;
+}
+
 }  // namespace crowd

@@ -98,6 +98,18 @@ class SystemView {
   // One ID type's definition, nullopt if it is not defined. O(log entries).
   [[nodiscard]] std::optional<std::string_view> id_type(std::string_view name) const;
 
+  // Activation's records (WriteBatch::set_activation_record): one by key,
+  // and every one whose key starts with `prefix` as (key, text) in byte
+  // order of keys. Views live as long as the IndexView. O(log entries [+ matches]).
+  [[nodiscard]] std::optional<std::string_view> activation_record(std::string_view key) const;
+  [[nodiscard]] std::vector<std::pair<std::string_view, std::string_view>> activation_records(
+      std::string_view prefix) const;
+  // A kept bitmap (WriteBatch::keep_bitmap) by key, nullopt if never kept;
+  // and every one whose key starts with `prefix`, as (key, tag), dropped
+  // (empty) ones included. O(1) expected [O(log n + matches)].
+  [[nodiscard]] std::optional<TagId> kept_bitmap(std::string_view key) const;
+  [[nodiscard]] std::vector<std::pair<std::string_view, TagId>> kept_bitmaps(std::string_view prefix) const;
+
  private:
   const IndexView& view_;
 };

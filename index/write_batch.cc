@@ -93,8 +93,9 @@ uint32_t WriteBatch::intern_space(std::string_view name) {
   return static_cast<uint32_t>(spaces_.size() - 1);
 }
 
-WriteBatch::PersonRef WriteBatch::add_person(std::optional<UserId> uid) {
-  persons_.push_back(Person{uid.has_value(), uid.value_or(0), static_cast<uint32_t>(person_keys_.size()), 0});
+WriteBatch::PersonRef WriteBatch::add_person(std::optional<UserId> uid, bool existing_only) {
+  persons_.push_back(
+      Person{uid.has_value(), uid.value_or(0), static_cast<uint32_t>(person_keys_.size()), 0, existing_only});
   return PersonRef{static_cast<uint32_t>(persons_.size() - 1)};
 }
 
@@ -131,6 +132,18 @@ void WriteBatch::define_id_type(std::string_view name, std::size_t key_bytes, st
   define_space(intern_space(name), key_bytes);
   set_entry(system_tags::id_type(name), std::move(definition));
 }
+
+void WriteBatch::set_activation_record(std::string_view key, std::string text) {
+  set_entry(system_tags::activation_record(key), std::move(text));
+}
+
+void WriteBatch::erase_activation_record(std::string_view key) { erase_entry(system_tags::activation_record(key)); }
+
+void WriteBatch::keep_bitmap(std::string_view key, std::shared_ptr<const Bitmap> members) {
+  replace_tag(intern(system_tags::kept_bitmap(key)), std::move(members));
+}
+
+void WriteBatch::drop_bitmap(std::string_view key) { clear_tag(intern(system_tags::kept_bitmap(key))); }
 
 uint32_t WriteBatch::intern_day(std::string_view tag, int64_t day) { return intern(system_tags::day(tag, day)); }
 
@@ -209,7 +222,9 @@ void WriteBatch::encode(std::string& out) const {
   }
   put_u32(out, static_cast<uint32_t>(persons_.size()));
   for (const auto& p : persons_) {
-    out.push_back(static_cast<char>(p.has_uid ? 1 : 0));
+    // Flags: bit 0 has_uid, bit 1 existing_only (a log written before
+    // existing_only has 0 or 1 here, and reads the same).
+    out.push_back(static_cast<char>((p.has_uid ? 1 : 0) | (p.existing_only ? 2 : 0)));
     put_u64(out, p.uid);
     put_u32(out, p.key_count);
     for (const auto& k : keys_of(p)) {
@@ -328,11 +343,11 @@ bool WriteBatch::decode_persons(std::string_view in) {
   uint32_t person_count = 0;
   if (!r.u32(person_count)) return false;
   for (uint32_t i = 0; i < person_count; ++i) {
-    uint8_t has_uid = 0;
+    uint8_t flags = 0;
     uint64_t uid = 0;
     uint32_t key_count = 0;
-    if (!r.u8(has_uid) || has_uid > 1 || !r.u64(uid) || !r.u32(key_count)) return false;
-    add_person(has_uid != 0 ? std::optional<UserId>(uid) : std::nullopt);
+    if (!r.u8(flags) || flags > 3 || !r.u64(uid) || !r.u32(key_count)) return false;
+    add_person((flags & 1) != 0 ? std::optional<UserId>(uid) : std::nullopt, (flags & 2) != 0);
     for (uint32_t j = 0; j < key_count; ++j) {
       uint32_t space = 0;
       uint32_t len = 0;

@@ -69,6 +69,10 @@ class WriteBatch {
     UserId uid = 0;
     uint32_t first_key = 0;  // into person_keys()
     uint32_t key_count = 0;
+    // Never a new user: a person none of whose IDs (or uid) is known when
+    // the batch applies is nobody, and its ops do nothing. Results flowing
+    // back about someone (issue 16) must not bring an erased user back.
+    bool existing_only = false;
   };
   struct PersonKey {
     uint32_t space;   // into spaces()
@@ -104,7 +108,7 @@ class WriteBatch {
   // started an ID; the overloads below name it. A key is the stored bytes
   // of an ID of the space (identity/ encodes them), 1..255 bytes.
   uint32_t intern_space(std::string_view name);
-  PersonRef add_person(std::optional<UserId> uid);
+  PersonRef add_person(std::optional<UserId> uid, bool existing_only = false);
   void add_person_key(uint32_t local_space, std::string_view key);
   void add(PersonRef person, std::span<const uint32_t> local_tags);
   void remove(PersonRef person, std::span<const uint32_t> local_tags);
@@ -143,6 +147,13 @@ class WriteBatch {
   // An ID type: its space (keys of `key_bytes`, 0 variable) and its
   // definition `definition` (opaque to the index), in this one write.
   void define_id_type(std::string_view name, std::size_t key_bytes, std::string definition);
+  // Activation (issue 16): a record (opaque text) under `key`, and a kept
+  // bitmap under `key` made exactly `members` (as replace_tag) or emptied.
+  // Keys are activation's own (SystemView reads them back by prefix).
+  void set_activation_record(std::string_view key, std::string text);
+  void erase_activation_record(std::string_view key);
+  void keep_bitmap(std::string_view key, std::shared_ptr<const Bitmap> members);
+  void drop_bitmap(std::string_view key);
 
   [[nodiscard]] const std::vector<std::string>& names() const { return names_; }
   [[nodiscard]] const std::vector<Op>& ops() const { return ops_; }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <random>
 
+#include "activation/activation.h"
 #include "query/deadline.h"
 #include "query/options.h"
 #include "server/access.h"
@@ -41,9 +42,21 @@ Api::Api(Store& store, Metrics& metrics, ApiOptions options)
     const uint64_t key = (uint64_t{random()} << 32) | random();
     exports_ = std::make_unique<ExportHistory>(options_.min_export_size, key);
   }
+  activation::ActivationOptions a;
+  a.min_export_size = options_.min_export_size;
+  a.now = options_.activation_clock;
+  a.tick = options_.activation_tick;
+  a.draw = [this](std::string_view name) { return draw_saved(name); };
+  a.delivered = [this](std::string_view crowd, const activation::PushRecord& p) {
+    audit_push(crowd, p.adds + p.removes, p.destination);
+  };
+  activation_ = std::make_unique<activation::Activation>(store_, std::move(a));
 }
 
-Api::~Api() = default;
+Api::~Api() { stop_activation(); }
+
+void Api::start_activation() { activation_->start(); }
+void Api::stop_activation() { activation_->stop(); }
 
 std::optional<ApiError> Api::differencing_guard(const Call& call, std::string_view q, bool lenient,
                                                 const roaring_bitmap_t* crowd) {

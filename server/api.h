@@ -20,11 +20,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include <boost/url/url_view.hpp>
 
@@ -45,6 +48,13 @@ class Plan;
 namespace crowd::identity {
 struct DefinedIdType;
 }  // namespace crowd::identity
+
+namespace crowd::activation {
+class Activation;
+struct Refusal;
+struct CrowdSettings;
+struct DrawnCrowd;
+}  // namespace crowd::activation
 
 namespace crowd::server {
 
@@ -77,6 +87,11 @@ struct ApiOptions {
   uint32_t max_future_days = 1;
   // --max-body: the body limit of bulk writes, and a cap on every other's.
   std::size_t max_body = 256u << 20;
+  // How often activation's worker looks for due refreshes and pushes
+  // (docs/activation.md); the worker runs only once start_activation() is called.
+  std::chrono::milliseconds activation_tick{1000};
+  // Unix seconds now, for activation's schedules (tests); null: the clock.
+  std::function<int64_t()> activation_clock;
 };
 
 class Api {
@@ -106,6 +121,14 @@ class Api {
 
   // The route table (routes.cc): every route this server answers.
   [[nodiscard]] static std::span<const Route> routes();
+
+  // Saved crowds' versions, destinations and pushes (docs/activation.md).
+  // Its worker (scheduled refreshes, deliveries) runs between
+  // start_activation() and stop_activation() (crowdd's main); without it,
+  // pushes are recorded and wait.
+  [[nodiscard]] activation::Activation& activation() { return *activation_; }
+  void start_activation();
+  void stop_activation();
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -168,6 +191,26 @@ class Api {
   Reply lookalike(const Request& req, Call& call, Clock::time_point start);
   Reply stats(const Request& req, Clock::time_point start);
 
+  // Activation (api_activation.cc): destinations, pushes, versions,
+  // settings; the scheduled draw of a saved crowd; a refusal as an error.
+  Reply destination_list();
+  Reply destination_get(const std::string& name);
+  Reply destination_put(const Request& req, const std::string& name, Call& call);
+  Reply destination_delete(const std::string& name, Call& call);
+  Reply crowd_push(const Request& req, const std::string& name, Call& call);
+  Reply crowd_pushes(const std::string& name);
+  Reply crowd_versions(const std::string& name);
+  Reply crowd_patch(const Request& req, const std::string& name, Call& call, Clock::time_point start);
+  // Results flowing back (api_feedback.cc).
+  Reply feedback(const Request& req, Call& call);
+  Reply crowd_report(const std::string& name, const boost::urls::url_view& url);
+
+  // Draws the saved crowd again for a scheduled refresh (the worker's
+  // thread), within the time budget.
+  std::variant<activation::DrawnCrowd, std::string> draw_saved(std::string_view name);
+  // Audits a delivered push (the worker's thread).
+  void audit_push(std::string_view crowd, uint64_t ids, std::string_view destination);
+
   // Saved crowds (api_crowds.cc); `name` is the decoded path segment.
   Reply crowd_list(Clock::time_point start);
   Reply crowd_get(const std::string& name, Call& call, Clock::time_point start);
@@ -198,6 +241,9 @@ class Api {
   std::atomic<uint64_t> unauthenticated_refusals_{0};
   // Seals /v1/ids page cursors with this process's random key.
   PageCursors cursors_;
+  std::unique_ptr<activation::Activation> activation_;
+  // Feedback writes read counters and write totals: one at a time.
+  std::mutex feedback_mu_;
 };
 
 // Microseconds since `start`.

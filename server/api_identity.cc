@@ -13,6 +13,7 @@
 #include "identity/person_writer.h"
 #include "index/system_view.h"
 #include "query/date.h"
+#include "activation/activation.h"
 #include "server/api.h"
 #include "server/json_fields.h"
 #include "server/json_writer.h"
@@ -233,8 +234,13 @@ Reply Api::user_delete(std::string_view type_name, std::string_view id_text, Cal
   WriteBatch::PersonRef p{};
   if (auto problem = writer.add(std::nullopt, std::span(&id, 1), false, p)) return error_reply(bad_request(*problem));
   batch.erase(p);
+  // As delete_user: what destinations hold of the user leaves with it.
+  std::vector<Ordinal> erased;
+  if (const auto key = identity::encode_id(type->type, id_text, false); key.ok() && type->space != nullptr) {
+    if (const auto o = view->owner(*type->space, key.key)) erased.push_back(*o);
+  }
   WriteResult result;
-  const WriteStatus status = store_.write(batch, result);
+  const WriteStatus status = activation_->erase_users(*view, erased, batch, result);
   if (auto failure = write_failure(status, result)) return error_reply(*failure);
   if (result.erased == 0) return error_reply(not_found("no user with this " + std::string(type_name)));
   call.users = 1;

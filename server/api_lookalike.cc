@@ -129,7 +129,7 @@ Reply Api::lookalike(const Request& req, Call& call, Clock::time_point start) {
     d.refreshed = utc_now();
     const auto existing = find_crowd(*view, r.save_as);
     d.created = existing ? existing->definition.created : d.refreshed;
-    if (auto e = save_crowd(store_, r.save_as, d, std::move(result.users))) return error_reply(*e);
+    if (auto e = save_crowd(*activation_, r.save_as, d, std::move(result.users), "put", {})) return error_reply(*e);
   }
 
   std::string body;

@@ -127,7 +127,7 @@ Reply Api::match(Request& req, const boost::urls::url_view& url, Call& call, Clo
     d.refreshed = utc_now();
     const auto existing = find_crowd(*view, *save_as);
     d.created = existing ? existing->definition.created : d.refreshed;
-    if (auto e = save_crowd(store_, *save_as, d, r.users.clone())) return error_reply(*e);
+    if (auto e = save_crowd(*activation_, *save_as, d, r.users.clone(), "upload", {})) return error_reply(*e);
   }
   call.users = users;
 

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <vector>
 
+#include "activation/activation.h"
 #include "server/api.h"
 #include "server/ingest_parser.h"
 #include "server/json_fields.h"
@@ -176,8 +177,17 @@ Reply Api::delete_user(std::string_view id_text, Call& call) {
   if (!id) return error_reply(bad_request("user id must be an unsigned 64-bit decimal integer"));
   WriteBatch batch;
   batch.erase(*id);
+  // The user's IDs that destinations hold are recorded as removes for their
+  // next pushes, in the same write (activation/activation.h).
+  const auto view = store_.view();
+  std::optional<Ordinal> ordinal;
+  store_.find_uids(std::span(&*id, 1), std::span(&ordinal, 1));
+  std::vector<Ordinal> erased;
+  if (ordinal && *ordinal < view->ordinal_count()) erased.push_back(*ordinal);
   WriteResult result;
-  if (auto failure = write_failure(store_.write(batch, result), result)) return error_reply(*failure);
+  if (auto failure = write_failure(activation_->erase_users(*view, erased, batch, result), result)) {
+    return error_reply(*failure);
+  }
   if (result.erased == 0) return error_reply(not_found("no user " + std::string(id_text)));
   call.users = 1;
   std::string body;

@@ -48,6 +48,13 @@ std::optional<ApiError> read_body_fields(std::string_view body, std::span<const 
   return read_fields(std::get<simdjson::dom::object>(parsed), fields);
 }
 
+ApiError field_must_be(std::string_view name, std::string_view what) {
+  std::string message = quoted(name);
+  message += " must be ";
+  message += what;
+  return bad_request(std::move(message));
+}
+
 FieldReader string_into(std::string& out) {
   return [&out](std::string_view name, simdjson::dom::element v) -> std::optional<ApiError> {
     std::string_view s;

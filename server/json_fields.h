@@ -48,6 +48,9 @@ struct JsonField {
 // Parses `body` as a JSON object, then read_fields().
 [[nodiscard]] std::optional<ApiError> read_body_fields(std::string_view body, std::span<const JsonField> fields);
 
+// 400 "\"name\" must be <what>": for readers written elsewhere.
+[[nodiscard]] ApiError field_must_be(std::string_view name, std::string_view what);
+
 // "\"name\" must be a string".
 [[nodiscard]] FieldReader string_into(std::string& out);
 // A string, or null (which leaves `out` as it is).

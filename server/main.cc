@@ -155,7 +155,10 @@ int main(int argc, char** argv) {
   }
   // Tests and scripts read this line to learn the port (with --port 0).
   std::cout << "crowdd listening on http://" << config->http.host << ":" << server.port() << std::endl;
+  // Scheduled refreshes and pushes (docs/activation.md), once serving.
+  api.start_activation();
   server.run();
+  api.stop_activation();
   store->flush();
   std::cerr << "crowdd: stopped\n";
   return 0;

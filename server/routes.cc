@@ -19,6 +19,7 @@ constexpr std::string_view kCountParams[] = {"q", "lenient"};
 constexpr std::string_view kIdsParams[] = {"q", "lenient", "format", "limit", "cursor", "id_type"};
 constexpr std::string_view kTagsParams[] = {"prefix", "limit", "offset"};
 constexpr std::string_view kMatchParams[] = {"id_type", "hash", "save_as"};
+constexpr std::string_view kReportParams[] = {"campaign"};
 constexpr std::span<const std::string_view> kNone;
 
 }  // namespace
@@ -116,6 +117,34 @@ std::span<const Route> Api::routes() {
     {verb::post, "/v1/crowds/{name}/refresh", kScopeWrite, A::kYes, B::kYes, kIgnoredBody, kNone,
      [](Api& a, Exchange& x) { return a.crowd_refresh(x.path_param("name"), x.call, x.start); },
      "draw a saved crowd again"},
+
+    // Activation (api_activation.cc, docs/activation.md).
+    {verb::patch, "/v1/crowds/{name}", kScopeWrite, A::kYes, B::kNo, kQueryBody, kNone,
+     [](Api& a, Exchange& x) { return a.crowd_patch(x.req, x.path_param("name"), x.call, x.start); },
+     "a saved crowd's schedule, expiry, hold-out and destinations"},
+    {verb::get, "/v1/crowds/{name}/versions", kScopeRead, A::kNo, B::kNo, kNoBody, kNone,
+     [](Api& a, Exchange& x) { return a.crowd_versions(x.path_param("name")); }, "a saved crowd's versions"},
+    {verb::post, "/v1/crowds/{name}/push", kScopeExport, A::kYes, B::kNo, kQueryBody, kNone,
+     [](Api& a, Exchange& x) { return a.crowd_push(x.req, x.path_param("name"), x.call); },
+     "push a saved crowd to a destination (full, or adds and removes)"},
+    {verb::get, "/v1/crowds/{name}/pushes", kScopeRead, A::kNo, B::kNo, kNoBody, kNone,
+     [](Api& a, Exchange& x) { return a.crowd_pushes(x.path_param("name")); }, "a saved crowd's pushes"},
+    {verb::get, "/v1/crowds/{name}/report", kScopeRead, A::kNo, B::kYes, kNoBody, kReportParams,
+     [](Api& a, Exchange& x) { return a.crowd_report(x.path_param("name"), x.url); },
+     "a campaign's results per pushed version, with the lift over the hold-out"},
+    {verb::post, "/v1/feedback", kScopeWrite, A::kYes, B::kNo, kServerMaxBody, kNone,
+     [](Api& a, Exchange& x) { return a.feedback(x.req, x.call); },
+     "campaign events (impressions, clicks, orders) by any ID type"},
+    {verb::get, "/v1/destinations", kScopeRead, A::kNo, B::kNo, kNoBody, kNone,
+     [](Api& a, Exchange&) { return a.destination_list(); }, "every push destination"},
+    {verb::get, "/v1/destinations/{name}", kScopeRead, A::kNo, B::kNo, kNoBody, kNone,
+     [](Api& a, Exchange& x) { return a.destination_get(x.path_param("name")); }, "a push destination"},
+    {verb::put, "/v1/destinations/{name}", kScopeAdmin, A::kYes, B::kNo, kQueryBody, kNone,
+     [](Api& a, Exchange& x) { return a.destination_put(x.req, x.path_param("name"), x.call); },
+     "define a push destination (a directory or a webhook)"},
+    {verb::delete_, "/v1/destinations/{name}", kScopeAdmin, A::kYes, B::kNo, kNoBody, kNone,
+     [](Api& a, Exchange& x) { return a.destination_delete(x.path_param("name"), x.call); },
+     "delete a push destination"},
   };
   // clang-format on
   return kRoutes;

@@ -9,7 +9,7 @@
 #include "query/lookalike.h"
 #include "server/json_writer.h"
 #include "server/query_support.h"
-#include "server/write_failure.h"
+#include "server/refusal_error.h"
 
 namespace crowd::server {
 
@@ -138,12 +138,12 @@ std::variant<Bitmap, ApiError> draw_crowd(const CrowdDefinition& d, const IndexV
   return std::move(query::lookalike(view, members.get(), expansion).users);
 }
 
-std::optional<ApiError> save_crowd(Store& store, std::string_view name, const CrowdDefinition& d, Bitmap members) {
-  WriteBatch batch;
-  batch.save_crowd(name, std::make_shared<const Bitmap>(std::move(members)), encode_definition(d));
-  WriteResult ignored;
-  const WriteStatus status = store.write(batch, ignored);
-  return write_failure(status, ignored);
+std::optional<ApiError> save_crowd(activation::Activation& activation, std::string_view name,
+                                   const CrowdDefinition& d, Bitmap members, std::string_view trigger,
+                                   const activation::CrowdSettings& settings) {
+  auto saved = activation.save_crowd(name, encode_definition(d), std::move(members), trigger, settings);
+  if (const auto* r = std::get_if<activation::Refusal>(&saved)) return refusal_error(*r);
+  return std::nullopt;
 }
 
 std::optional<SavedCrowd> find_crowd(const IndexView& view, std::string_view name) {

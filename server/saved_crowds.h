@@ -17,6 +17,7 @@
 
 #include "index/bitmap.h"
 #include "index/index_view.h"
+#include "activation/activation.h"
 #include "index/store.h"
 #include "query/options.h"
 #include "server/api_error.h"
@@ -68,10 +69,13 @@ void write_definition(JsonWriter& w, const CrowdDefinition& d);
 [[nodiscard]] std::variant<Bitmap, ApiError> draw_crowd(const CrowdDefinition& d, const IndexView& view,
                                                         query::Options options);
 
-// Writes the crowd (members and definition) durably, replacing any crowd of
-// that name. Members deleted from the index meanwhile are left out.
-[[nodiscard]] std::optional<ApiError> save_crowd(Store& store, std::string_view name, const CrowdDefinition& d,
-                                                 Bitmap members);
+// Writes the crowd (members and definition) durably as its newest version
+// (activation/activation.h: `trigger` says what drew it, `settings` its
+// schedule, expiry, hold-out and destinations), replacing any crowd of that
+// name. Members deleted from the index meanwhile are left out.
+[[nodiscard]] std::optional<ApiError> save_crowd(activation::Activation& activation, std::string_view name,
+                                                 const CrowdDefinition& d, Bitmap members, std::string_view trigger,
+                                                 const activation::CrowdSettings& settings);
 
 // The saved crowd `name` in `view`: its definition and size; nullopt when
 // there is none.

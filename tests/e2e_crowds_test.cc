@@ -285,7 +285,7 @@ TEST_F(CrowdsTest, NamesAndBodiesAreChecked) {
   EXPECT_EQ(body_json(r)["previous_count"], model_.where([&](uint64_t id) { return model_.has(id, "vip"); }).size());
 
   // Methods.
-  EXPECT_EQ(server_->request("PATCH", crowd_path("c"), "{}").status, 405);
+  EXPECT_EQ(server_->request("POST", crowd_path("c"), "{}").status, 405);
   EXPECT_EQ(server_->request("GET", crowd_path("c") + "/refresh").status, 405);
   EXPECT_EQ(server_->request("POST", "/v1/crowds", "{}").status, 405);
 }

@@ -259,6 +259,41 @@ TEST(Persons, EncodeDecodeKeepsPersonsAndSpaces) {
   }
 }
 
+// Results flowing back (issue 16) name users by their IDs but must never
+// make one: an existing-only person that resolves to nobody does nothing.
+TEST(Persons, AnExistingOnlyPersonNeverMakesAUser) {
+  Index index;
+  must_apply(index, batch_of({{std::nullopt, {{"oaid", oaid(1)}}, {"a"}}}));
+  WriteBatch b;
+  for (int n : {1, 2}) {
+    const auto p = b.add_person(std::nullopt, /*existing_only=*/true);
+    b.add_person_key(b.intern_space("oaid"), oaid(n));
+    const uint32_t t = b.intern("click");
+    b.add(p, std::span(&t, 1));
+    b.set_value(p, b.intern("clicks"), 3);
+  }
+  const auto r = must_apply(index, b);
+  EXPECT_EQ(r.linked, 0u);
+  EXPECT_EQ(index.view()->universe().cardinality, 1u);
+  EXPECT_FALSE(owner(index, "oaid", oaid(2)));
+  const auto o = owner(index, "oaid", oaid(1));
+  ASSERT_TRUE(o);
+  EXPECT_TRUE(has_tag(index, *o, "click"));
+  const auto clicks = index.view()->system().attribute("clicks");
+  ASSERT_TRUE(clicks);
+  EXPECT_EQ(clicks->exists->cardinality, 1u);
+  // The flag survives the log.
+  std::string bytes;
+  b.encode(bytes);
+  WriteBatch back;
+  ASSERT_TRUE(back.decode(bytes));
+  ASSERT_EQ(back.persons().size(), 2u);
+  EXPECT_TRUE(back.persons()[0].existing_only);
+  std::string again;
+  back.encode(again);
+  EXPECT_EQ(again, bytes);
+}
+
 TEST(Persons, ABatchWithoutPersonsEncodesAsBefore) {
   const WriteBatch b = test::add_batch(1, {"a"});
   std::string bytes;

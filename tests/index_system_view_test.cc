@@ -1,6 +1,7 @@
 // The typed door to the index's own tags (index/system_view.h): what typed
-// writes (WriteBatch::intern_day, save_crowd, delete_crowd, set_value and
-// BulkLoader::day, value_tags) store, SystemView reads back, and users' views
+// writes (WriteBatch::intern_day, save_crowd, delete_crowd, set_value, the
+// activation records and kept bitmaps, and BulkLoader::day, value_tags)
+// store, SystemView reads back, and users' views
 // (IndexView::find_tag, user_tags) never show it.
 #include <gtest/gtest.h>
 
@@ -93,6 +94,54 @@ TEST(SystemView, TypedWritesReadBack) {
   view = index.view();
   EXPECT_FALSE(view->system().saved_crowd("c").has_value());
   EXPECT_TRUE(view->system().saved_crowds().empty());
+}
+
+// Activation's records and kept bitmaps (issue 16): written, read back by
+// key and by prefix, hidden from users' views, and an erased user leaves
+// kept bitmaps like any tag.
+TEST(SystemView, ActivationRecordsAndKeptBitmaps) {
+  Index index;
+  WriteResult r;
+  WriteBatch users;
+  const uint32_t t = users.intern("t");
+  for (UserId u : {1, 2, 3}) users.add(u, std::span(&t, 1));
+  ASSERT_TRUE(index.apply(users, r));
+  auto members = std::make_shared<Bitmap>();
+  for (UserId u : {1, 3}) members->add(*index.users().find(u));
+  WriteBatch keep;
+  keep.set_activation_record("crowd\x1f" "a", "A");
+  keep.set_activation_record("crowd\x1f" "b", "B");
+  keep.set_activation_record("dest\x1f" "a", "D");
+  keep.keep_bitmap("v\x1f" "a\x1f" "1", members);
+  keep.keep_bitmap("v\x1f" "a\x1f" "2", std::make_shared<Bitmap>());
+  keep.keep_bitmap("w\x1f" "a", members);
+  ASSERT_TRUE(index.apply(keep, r));
+  auto view = index.view();
+  const SystemView system = view->system();
+  EXPECT_EQ(system.activation_record("dest\x1f" "a"), "D");
+  EXPECT_FALSE(system.activation_record("dest\x1f" "b"));
+  const auto crowds = system.activation_records("crowd\x1f");
+  ASSERT_EQ(crowds.size(), 2u);
+  EXPECT_EQ(crowds[0].first, "crowd\x1f" "a");
+  EXPECT_EQ(crowds[1].second, "B");
+  const auto kept = system.kept_bitmaps("v\x1f" "a\x1f");
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].first, "v\x1f" "a\x1f" "1");
+  EXPECT_EQ(view->tag(kept[0].second).cardinality, 2u);
+  EXPECT_EQ(system.kept_bitmap("v\x1f" "a\x1f" "1"), kept[0].second);
+  EXPECT_EQ(view->user_tags().size(), 1u) << "kept bitmaps are not users' tags";
+
+  WriteBatch erase;
+  erase.erase(1);
+  erase.drop_bitmap("w\x1f" "a");
+  erase.erase_activation_record("crowd\x1f" "a");
+  ASSERT_TRUE(index.apply(erase, r));
+  view = index.view();
+  const auto id = view->system().kept_bitmap("v\x1f" "a\x1f" "1");
+  ASSERT_TRUE(id);
+  EXPECT_EQ(view->tag(*id).cardinality, 1u) << "an erased user leaves kept bitmaps";
+  EXPECT_EQ(view->tag(*view->system().kept_bitmap("w\x1f" "a")).cardinality, 0u);
+  EXPECT_EQ(view->system().activation_records("crowd\x1f").size(), 1u);
 }
 
 TEST(SystemView, BulkLoadedValuesAndDaysMatchTheWritePath) {
