@@ -223,6 +223,7 @@ class Api {
   Reply fields();
   Reply health();
   Reply metrics_text();
+  void append_activation_metrics(const IndexView& view, std::string& out) const;
   Reply snapshot();
   Reply openapi();
 

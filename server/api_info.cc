@@ -2,6 +2,7 @@
 // /v1/admin/tags/prune, /v1/openapi.json.
 #include <algorithm>
 
+#include "activation/activation.h"
 #include "server/api.h"
 #include "server/audit_log.h"
 
@@ -63,6 +64,28 @@ Reply Api::health() {
   return json_reply(http::status::ok, std::move(body));
 }
 
+void Api::append_activation_metrics(const IndexView& view, std::string& b) const {
+  const auto [kept, kept_bytes] = activation::Activation::kept(view);
+  const auto s = activation_->stats();
+  const auto metric = [&b](const char* name, const char* type, const char* help, uint64_t value) {
+    b.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name).append(" ");
+    b.append(type).append("\n").append(name).append(" ").append(std::to_string(value)).append("\n");
+  };
+  metric("crowd_activation_kept_bitmaps", "gauge",
+         "Bitmaps activation keeps: versions destinations need, and pushed versions' cohorts.", kept);
+  metric("crowd_activation_kept_bytes", "gauge", "Bytes of those bitmaps.", kept_bytes);
+  metric("crowd_activation_outstanding_pushes", "gauge", "Pushes recorded and not delivered yet.",
+         activation::Activation::outstanding(view));
+  metric("crowd_activation_refreshes_total", "counter", "Scheduled refreshes made.", s.refreshes);
+  metric("crowd_activation_refresh_failures_total", "counter", "Scheduled refreshes that failed (retried).",
+         s.refresh_failures);
+  metric("crowd_activation_pushes_delivered_total", "counter", "Pushes delivered.", s.pushes_delivered);
+  metric("crowd_activation_push_failures_total", "counter", "Deliveries that failed and will be retried.",
+         s.push_attempts_failed);
+  metric("crowd_activation_push_bytes_total", "counter", "Payload bytes of delivered pushes.", s.push_bytes);
+  metric("crowd_activation_crowds_expired_total", "counter", "Crowds found expired by the worker.", s.crowds_expired);
+}
+
 Reply Api::metrics_text() {
   Reply r;
   r.message.result(http::status::ok);
@@ -85,6 +108,7 @@ Reply Api::metrics_text() {
          "# TYPE crowd_uidless_users gauge\n";
     b += "crowd_uidless_users " + std::to_string(view->uidless().cardinality) + "\n";
   }
+  append_activation_metrics(*view, r.message.body());
   if (unions_ != nullptr) {
     const auto s = unions_->stats();
     auto& b = r.message.body();

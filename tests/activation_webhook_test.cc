@@ -35,104 +35,18 @@
 
 #include "activation/push_payload.h"
 #include "activation/webhook_sink.h"
+#include "tests/support/push_receiver_process.h"
 #include "tests/support/server_process.h"
 #include "tests/support/tool_process.h"
 
 namespace crowd::activation {
 namespace {
 
+const std::string kScript = std::string(CROWD_SOURCE_DIR) + "/tools/push_receiver.py";
+
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-const std::string kScript = std::string(CROWD_SOURCE_DIR) + "/tools/push_receiver.py";
-const std::string kListening = "push_receiver listening on http://127.0.0.1:";
-
-// python3 as PATH finds it, looked up before fork(): execv() wants a path.
-std::string python3() {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    const auto candidate = (dir.empty() ? std::string(".") : dir) + "/python3";
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "/usr/bin/python3";
-}
-
-// tools/push_receiver.py serving on 127.0.0.1 and an ephemeral port, its
-// state file and stderr in a scratch directory; SIGTERMed at scope exit.
-class Receiver {
- public:
-  explicit Receiver(const std::vector<std::string>& flags = {}) {
-    state_path_ = dir_.path + "/state.json";
-    log_path_ = dir_.path + "/stderr.log";
-    std::vector<std::string> args = {python3(), kScript, "--state", state_path_, "--port", "0"};
-    args.insert(args.end(), flags.begin(), flags.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int out[2];
-    if (pipe(out) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {  // only async-signal-safe calls from here to exec
-      dup2(out[1], STDOUT_FILENO);
-      const int err = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (err >= 0) dup2(err, STDERR_FILENO);
-      close(out[0]);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    read_port(out[0]);
-    close(out[0]);
-  }
-  ~Receiver() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 250; ++i) {  // 5 s, then SIGKILL
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-  Receiver(const Receiver&) = delete;
-  Receiver& operator=(const Receiver&) = delete;
-
-  [[nodiscard]] int port() const { return port_; }
-  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook?from=crowd"; }
-  [[nodiscard]] std::string log() const { return test::read_file(log_path_); }
-  [[nodiscard]] json state() const {
-    test::HttpConnection connection(port_, 10);
-    return json::parse(connection.get("/state").body);
-  }
-
- private:
-  // Waits (up to 20 s) for the one line that gives the port.
-  void read_port(int fd) {
-    std::string seen;
-    const auto give_up = Clock::now() + std::chrono::seconds(20);
-    while (Clock::now() < give_up) {
-      pollfd p{fd, POLLIN, 0};
-      if (poll(&p, 1, 200) <= 0) continue;
-      char buf[256];
-      const auto n = read(fd, buf, sizeof buf);
-      if (n <= 0) return;  // it exited: port_ stays 0, log() says why
-      seen.append(buf, static_cast<std::size_t>(n));
-      const auto at = seen.find(kListening);
-      if (at != std::string::npos && seen.find('\n', at) != std::string::npos) {
-        port_ = std::atoi(seen.c_str() + at + kListening.size());
-        return;
-      }
-    }
-  }
-
-  test::ScratchDir dir_{"crowd-push-receiver"};
-  std::string state_path_;
-  std::string log_path_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 // Fixed chunks; restart() rewinds. on_handing_out(i) runs as chunk i (from
 // 0) is handed out, which the sink does one chunk ahead of sending it.
@@ -247,7 +161,7 @@ long long ms_since(Clock::time_point start) {
 }
 
 TEST(ActivationWebhook, FullThenDeltaLeavesTheReceiverEqualToTheModel) {
-  Receiver receiver;
+  test::PushReceiver receiver;
   ASSERT_NE(receiver.port(), 0) << receiver.log();
   std::set<std::string> model;
 
@@ -280,7 +194,7 @@ TEST(ActivationWebhook, FullThenDeltaLeavesTheReceiverEqualToTheModel) {
 }
 
 TEST(ActivationWebhook, CsvIdsWithCommasAndQuotesArriveIntact) {
-  Receiver receiver;
+  test::PushReceiver receiver;
   ASSERT_NE(receiver.port(), 0) << receiver.log();
   const std::vector<Op> ops = {{true, "plain"}, {true, "a,b"}, {true, "say \"hi\""}, {true, "caf\xc3\xa9"}};
   ChunkPayload payload(chunks_of(ops, 3, PayloadFormat::kCsv));
@@ -295,7 +209,7 @@ TEST(ActivationWebhook, CsvIdsWithCommasAndQuotesArriveIntact) {
 }
 
 TEST(ActivationWebhook, ServerErrorsAreRetriedUntilDelivered) {
-  Receiver receiver({"--fail-first", "3"});
+  test::PushReceiver receiver({"--fail-first", "3"});
   ASSERT_NE(receiver.port(), 0) << receiver.log();
   const auto ops = adds_of("u", 0, 10);
   ChunkPayload payload(chunks_of(ops, 5));
@@ -311,7 +225,7 @@ TEST(ActivationWebhook, ServerErrorsAreRetriedUntilDelivered) {
 }
 
 TEST(ActivationWebhook, AnExchangeWithNoAnswerTimesOutAndIsRetried) {
-  Receiver receiver({"--hang-first", "1", "--hang-seconds", "3"});
+  test::PushReceiver receiver({"--hang-first", "1", "--hang-seconds", "3"});
   ASSERT_NE(receiver.port(), 0) << receiver.log();
   const auto ops = adds_of("u", 0, 4);
   ChunkPayload payload(chunks_of(ops, 2));
@@ -326,7 +240,7 @@ TEST(ActivationWebhook, AnExchangeWithNoAnswerTimesOutAndIsRetried) {
 }
 
 TEST(ActivationWebhook, ARefusedLineFailsAtOnceAndChangesNothing) {
-  Receiver receiver;
+  test::PushReceiver receiver;
   ASSERT_NE(receiver.port(), 0) << receiver.log();
   ChunkPayload base(chunks_of(adds_of("u", 0, 5), 10));
   ASSERT_TRUE(deliver_webhook(quick_options(receiver.url()), push_info(1, true, 1, 0), base).delivered);
@@ -353,7 +267,7 @@ TEST(ActivationWebhook, ARefusedLineFailsAtOnceAndChangesNothing) {
 }
 
 TEST(ActivationWebhook, ADeltaForAnotherBaseVersionIsRefused) {
-  Receiver receiver;
+  test::PushReceiver receiver;
   ASSERT_NE(receiver.port(), 0) << receiver.log();
   ChunkPayload base(chunks_of(adds_of("u", 0, 5), 10));
   ASSERT_TRUE(deliver_webhook(quick_options(receiver.url()), push_info(1, true, 1, 0), base).delivered);
@@ -369,7 +283,7 @@ TEST(ActivationWebhook, ADeltaForAnotherBaseVersionIsRefused) {
 }
 
 TEST(ActivationWebhook, TheDeadlineEndsRetriesInTime) {
-  Receiver receiver({"--fail-first", "1000"});
+  test::PushReceiver receiver({"--fail-first", "1000"});
   ASSERT_NE(receiver.port(), 0) << receiver.log();
   auto options = quick_options(receiver.url());
   options.deadline = milliseconds(600);
@@ -387,7 +301,7 @@ TEST(ActivationWebhook, TheDeadlineEndsRetriesInTime) {
 }
 
 TEST(ActivationWebhook, TheSamePushTwiceIsAppliedOnce) {
-  Receiver receiver;
+  test::PushReceiver receiver;
   ASSERT_NE(receiver.port(), 0) << receiver.log();
   ChunkPayload payload(chunks_of(adds_of("u", 0, 9), 3));
   const auto push = push_info(1, true, 1, 0);
@@ -403,7 +317,7 @@ TEST(ActivationWebhook, TheSamePushTwiceIsAppliedOnce) {
 }
 
 TEST(ActivationWebhook, AStoppedDeliveryRedeliveredFromTheStartAppliesOnce) {
-  Receiver receiver;
+  test::PushReceiver receiver;
   ASSERT_NE(receiver.port(), 0) << receiver.log();
   std::set<std::string> model;
   const auto base_ops = adds_of("u", 0, 20);
@@ -449,7 +363,7 @@ TEST(ActivationWebhook, StopEndsABackoffWaitAndAHungExchangePromptly) {
     });
   };
   {
-    Receiver failing({"--fail-first", "1000"});
+    test::PushReceiver failing({"--fail-first", "1000"});
     ASSERT_NE(failing.port(), 0) << failing.log();
     auto options = quick_options(failing.url());
     options.backoff_initial = options.backoff_max = milliseconds(5'000);
@@ -463,7 +377,7 @@ TEST(ActivationWebhook, StopEndsABackoffWaitAndAHungExchangePromptly) {
     EXPECT_LT(took, 300 + 250);
   }
   {
-    Receiver hanging({"--hang-first", "1", "--hang-seconds", "5"});
+    test::PushReceiver hanging({"--hang-first", "1", "--hang-seconds", "5"});
     ASSERT_NE(hanging.port(), 0) << hanging.log();
     auto options = quick_options(hanging.url());
     options.request_timeout = milliseconds(5'000);
@@ -480,7 +394,7 @@ TEST(ActivationWebhook, StopEndsABackoffWaitAndAHungExchangePromptly) {
 }
 
 TEST(ActivationWebhook, AnEmptyPayloadStillMovesTheVersion) {
-  Receiver receiver;
+  test::PushReceiver receiver;
   ASSERT_NE(receiver.port(), 0) << receiver.log();
   ChunkPayload base(chunks_of(adds_of("u", 0, 4), 10));
   ASSERT_TRUE(deliver_webhook(quick_options(receiver.url()), push_info(1, true, 1, 0), base).delivered);
@@ -522,7 +436,7 @@ int closed_port() {
 
 TEST(ActivationWebhook, ASecretHeaderNeverReachesAnError) {
   const std::string secret = "s3cret-token";
-  Receiver receiver({"--expect-token", "right-token"});
+  test::PushReceiver receiver({"--expect-token", "right-token"});
   ASSERT_NE(receiver.port(), 0) << receiver.log();
   ChunkPayload payload(chunks_of(adds_of("u", 0, 3), 10));
 
@@ -599,7 +513,7 @@ TEST(ActivationWebhook, ApplyDirAppliesManifestsInVersionOrderAndRefusesABadDige
   const test::ScratchDir dir("crowd-push-apply");
   const auto state_path = dir.path + "/state.json";
   const auto apply = [&](const std::string& from) {
-    return test::run_tool({python3(), kScript, "--apply-dir", from, "--state", state_path});
+    return test::run_tool({test::python3_path(), kScript, "--apply-dir", from, "--state", state_path});
   };
   std::set<std::string> model;
   const auto full_ops = adds_of("u", 0, 6);

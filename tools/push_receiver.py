@@ -6,7 +6,7 @@ file. Used by the tests and the tutorial; Python's standard library only.
 Webhook mode (serves until SIGTERM or SIGINT):
 
     push_receiver.py --state FILE [--host 127.0.0.1] [--port 0]
-                     [--fail-first N] [--hang-first N] [--hang-seconds S]
+                     [--fail-first N] [--hang-first N] [--hang-at K] [--hang-seconds S]
                      [--expect-token T]
 
 prints "push_receiver listening on http://HOST:PORT" once listening. A POST
@@ -158,9 +158,9 @@ class Receiver:
                 return 401, {"error": "unauthorized"}
         if ordinal <= self.args.fail_first:
             return 500, {"error": "failing on purpose (--fail-first)"}
-        if ordinal <= self.args.hang_first:
+        if ordinal <= self.args.hang_first or ordinal == self.args.hang_at:
             time.sleep(self.args.hang_seconds)
-            return 503, {"error": "hung on purpose (--hang-first)"}
+            return 503, {"error": "hung on purpose (--hang-first / --hang-at)"}
         try:
             push_id = headers["X-Crowd-Push"]
             k = int(headers["X-Crowd-Chunk"])
@@ -342,6 +342,8 @@ def main():
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
     parser.add_argument("--fail-first", type=int, default=0, help="answer the first N POSTs 500")
     parser.add_argument("--hang-first", type=int, default=0, help="the first N POSTs hang, then 503")
+    parser.add_argument("--hang-at", type=int, default=0,
+                        help="the K-th POST hangs, then 503 (a sender killed mid-push, chunks before it staged)")
     parser.add_argument("--hang-seconds", type=float, default=5.0)
     parser.add_argument("--expect-token", help="require Authorization: Bearer T (else 401)")
     parser.add_argument("--apply-dir", help="apply a file destination's directory instead of serving")

@@ -2,6 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
+#include <ctime>
+#include <stdexcept>
+
 namespace crowd::test {
 
 namespace http = boost::beast::http;
@@ -53,6 +57,54 @@ std::string identity_records() {
 
 // SHA-256 of "8613800138000", user 1's phone normalised.
 constexpr const char* kPhoneOfUser1 = "bf08aacce7f9b2452863cf99373043c3333f0e3127f1f787c4abb46ab6cf2b83";
+
+// A fresh, empty, writable directory for the file destination's pushes,
+// made once per process (nothing is written into it: the in-process server's
+// activation worker is not started, so pushes stay pending).
+const std::string& push_directory() {
+  static const std::string dir = [] {
+    char pattern[] = "/tmp/crowd-route-samples-XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
+    return std::string(pattern);
+  }();
+  return dir;
+}
+
+// The UTC date `days_ago` days before today, as YYYY-MM-DD: feedback events
+// must not be dated past today (plus --max-future-days), so samples never
+// carry a fixed date that would go stale.
+std::string utc_date(int days_ago) {
+  const std::time_t t = std::time(nullptr) - static_cast<std::time_t>(days_ago) * 86'400;
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+// Campaign events for POST /v1/feedback (docs/activation.md): by uid and by
+// OAID, an order with a value, a repeated event_id (a duplicate) and a uid no
+// user has (counted as unknown).
+std::string feedback_events() {
+  const std::string yesterday = utc_date(1), today = utc_date(0);
+  std::string out;
+  for (const auto& line : {
+           json{{"id_type", "uid"}, {"id", 5}, {"event", "impression"}, {"campaign", "c123"}, {"day", yesterday}},
+           json{{"id_type", "uid"}, {"id", "5"}, {"event", "click"}, {"campaign", "c123"}, {"day", yesterday},
+                {"event_id", "clk-5-1"}},
+           json{{"id_type", "uid"}, {"id", 5}, {"event", "order"}, {"campaign", "c123"}, {"day", today},
+                {"value", 199.5}, {"event_id", "ord-5-1"}},
+           json{{"id_type", "uid"}, {"id", 5}, {"event", "order"}, {"campaign", "c123"}, {"day", today},
+                {"value", 199.5}, {"event_id", "ord-5-1"}},
+           json{{"id_type", "uid"}, {"id", 10}, {"event", "impression"}, {"campaign", "c123"}, {"day", today}},
+           json{{"id_type", "oaid"}, {"id", "oaid-0001"}, {"event", "impression"}, {"campaign", "c123"},
+                {"day", yesterday}},
+           json{{"id_type", "uid"}, {"id", 999999}, {"event", "click"}, {"campaign", "c123"}, {"day", today}},
+       }) {
+    out += line.dump() + "\n";
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -178,6 +230,77 @@ std::vector<RouteSample> route_samples() {
       {V::post, "/v1/membership", R"({"id_type": "phone_sha256", "hash": true,
                                       "lookups": ["+86 138-0013-8000", "13700137000"], "tags": ["app:installed"]})"},
       {V::post, "/v1/membership", R"({"lookups": ["1"], "tags": ["vip"]})", json_type, 400},  // no id_type
+      // Activation (docs/activation.md): destinations (admin), a crowd with a
+      // schedule, expiry, hold-out and automatic destinations, pushes (202:
+      // recorded, then delivered by the worker, which these in-process
+      // samples never start, so they stay pending), feedback and a report.
+      {V::put, "/v1/destinations/files", json{{"kind", "file"}, {"path", push_directory()}}.dump(), json_type, 201},
+      {V::put, "/v1/destinations/files", json{{"kind", "file"}, {"path", push_directory()}, {"format", "csv"},
+                                                {"min_size", 1}}.dump()},  // replaced: 200
+      {V::put, "/v1/destinations/hook", R"({"kind": "webhook", "url": "http://127.0.0.1:9/crowd/audiences?team=7",
+                                           "headers": {"Authorization": "Bearer not-shown"}, "id_type": "oaid",
+                                           "timeout_ms": 5000, "deadline_ms": 60000})",
+       json_type, 201},
+      {V::put, "/v1/destinations/spare", R"({"kind": "webhook", "url": "http://127.0.0.1:9/spare"})", json_type, 201},
+      {V::put, "/v1/destinations/ftp", R"({"kind": "ftp", "url": "ftp://example.com/"})", json_type, 400},  // bad kind
+      {V::put, "/v1/destinations/tls", R"({"kind": "webhook", "url": "https://example.com/"})", json_type, 400},
+      {V::put, "/v1/destinations/rel", R"({"kind": "file", "path": "pushes"})", json_type, 400},  // not absolute
+      {V::put, "/v1/destinations/a%20b", R"({"kind": "file", "path": "/tmp"})", json_type, 400},   // bad name
+      {V::put, "/v1/destinations/spare", R"({"kind": "webhook", "url": "http://127.0.0.1:9/spare"})", json_type, 403,
+       "write"},  // admin only
+      {V::get, "/v1/destinations", ""},
+      {V::get, "/v1/destinations/hook", ""},  // header names only, no query
+      {V::get, "/v1/destinations/nowhere", "", json_type, 404},
+      // A crowd with settings; bad settings are refused whole.
+      {V::put, "/v1/crowds/campaign_vip",
+       R"({"q": "vip OR app:installed", "refresh": "daily@02:00", "ttl": "30d", "holdout": 5, "push_to": ["files"]})",
+       json_type, 201},
+      {V::put, "/v1/crowds/campaign_x", R"({"q": "vip", "refresh": "hourly"})", json_type, 400},   // bad schedule
+      {V::put, "/v1/crowds/campaign_x", R"({"q": "vip", "push_to": ["nowhere"]})", json_type, 400},  // unknown destination
+      {V::put, "/v1/crowds/campaign_x", R"({"q": "vip", "ttl": "30d", "expires_at": "2030-01-01"})", json_type, 400},
+      {V::put, "/v1/crowds/campaign_x", R"({"q": "vip", "holdout": 60})", json_type, 400},
+      {V::get, "/v1/crowds/campaign_vip", ""},
+      {V::patch, "/v1/crowds/campaign_vip", R"({"refresh": "12h", "push_to": ["files", "hook"]})"},
+      {V::patch, "/v1/crowds/campaign_vip", R"({"expires_at": null, "holdout": 10})"},
+      {V::patch, "/v1/crowds/campaign_vip", R"({"q": "vip"})", json_type, 400},  // settings only
+      {V::patch, "/v1/crowds/nobody", R"({"refresh": null})", json_type, 404},
+      {V::patch, "/v1/crowds/campaign_vip", R"({"refresh": null})", json_type, 403, "read"},
+      // Pushes: the first is full; asked again while it is outstanding, the
+      // same push is answered (resent: true).
+      {V::post, "/v1/crowds/campaign_vip/push", R"({"destination": "files"})", json_type, 202},
+      {V::post, "/v1/crowds/campaign_vip/push", R"({"destination": "files", "mode": "full"})", json_type, 202},
+      {V::post, "/v1/crowds/campaign_vip/push", R"({"destination": "hook", "mode": "full"})", json_type, 202},
+      {V::post, "/v1/crowds/campaign_vip/push", R"({"destination": "nowhere"})", json_type, 404},
+      {V::post, "/v1/crowds/nobody/push", R"({"destination": "files"})", json_type, 404},
+      {V::post, "/v1/crowds/campaign_vip/push", R"({"destination": "files", "mode": "sideways"})", json_type, 400},
+      {V::post, "/v1/crowds/campaign_vip/push", R"({"destination": "files"})", json_type, 403, "write"},
+      {V::get, "/v1/crowds/campaign_vip/pushes", ""},
+      {V::get, "/v1/crowds/nobody/pushes", "", json_type, 404},
+      // Pushed: the hold-out cannot change any more.
+      {V::patch, "/v1/crowds/campaign_vip", R"({"holdout": 20})", json_type, 409},
+      {V::post, "/v1/crowds/campaign_vip/refresh", ""},
+      {V::get, "/v1/crowds/campaign_vip/versions", ""},
+      {V::get, "/v1/crowds/nobody/versions", "", json_type, 404},
+      // Results flowing back.
+      {V::post, "/v1/feedback", feedback_events(), ndjson},
+      {V::post, "/v1/feedback", R"({"id_type": "uid", "id": 5, "event": "like", "campaign": "c123", "day": ")" +
+                                    utc_date(0) + "\"}\n",
+       ndjson, 400},
+      {V::post, "/v1/feedback", R"({"id_type": "uid", "id": 5, "event": "click", "campaign": "c123", "day": ")" +
+                                    utc_date(-30) + "\"}\n",
+       ndjson, 400},  // a month ahead
+      {V::post, "/v1/feedback", "id,event\n5,click\n", "text/csv", 415},
+      {V::get, "/v1/crowds/campaign_vip/report?campaign=c123", ""},
+      {V::get, "/v1/crowds/campaign_vip/report", "", json_type, 400},  // campaign is required
+      {V::get, "/v1/crowds/nobody/report?campaign=c123", "", json_type, 404},
+      {V::get, "/v1/crowds", ""},
+      // A destination in a crowd's push_to, or with a push outstanding, is
+      // not deleted; one nothing uses is.
+      {V::delete_, "/v1/destinations/files", "", json_type, 409},
+      {V::patch, "/v1/crowds/campaign_vip", R"({"push_to": []})"},
+      {V::delete_, "/v1/destinations/hook", "", json_type, 409},  // its push is outstanding
+      {V::delete_, "/v1/destinations/spare", ""},
+      {V::delete_, "/v1/destinations/spare", "", json_type, 404},
       // Refusals of any route.
       {V::get, "/v1/nothing", "", json_type, 404},
       {V::patch, "/v1/count", "", json_type, 405},
