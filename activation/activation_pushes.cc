@@ -219,6 +219,7 @@ void Activation::deliver(Delivery d) {
   info.crowd = d.crowd;
   info.destination = p.destination;
   info.full = p.full;
+  info.seq = p.seq;
   info.version = p.version;
   info.base_version = p.base_version;
   info.format = d.destination.format;

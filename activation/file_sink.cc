@@ -198,6 +198,7 @@ std::string manifest_text(const PushInfo& push, const PushFileNames& names, uint
   m["crowd"] = push.crowd;
   m["destination"] = push.destination;
   m["mode"] = push.full ? "full" : "delta";
+  m["seq"] = push.seq;
   m["version"] = push.version;
   m["base_version"] = push.base_version;
   m["format"] = format_name(push.format);
@@ -237,9 +238,10 @@ std::optional<std::string> file_directory_problem(const std::string& directory) 
 }
 
 PushFileNames push_file_names(const PushInfo& push) {
-  char version[32];
-  std::snprintf(version, sizeof version, "%010llu", static_cast<unsigned long long>(push.version));
-  const std::string stem = encoded_crowd(push.crowd) + ".v" + version + "." + push.push_id;
+  char numbers[64];
+  std::snprintf(numbers, sizeof numbers, ".v%010llu.p%010llu.", static_cast<unsigned long long>(push.version),
+                static_cast<unsigned long long>(push.seq));
+  const std::string stem = encoded_crowd(push.crowd) + numbers + push.push_id;
   return {stem + "." + format_name(push.format), stem + ".manifest.json"};
 }
 

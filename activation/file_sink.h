@@ -1,8 +1,8 @@
 // The `file` destination: each push becomes two files in a directory that a
 // channel's uploader (or an operator) picks up.
 //
-//   <crowd>.v<version>.<push_id>.<ndjson|csv>    the payload (push_payload.h)
-//   <crowd>.v<version>.<push_id>.manifest.json   what it is, and its digest
+//   <crowd>.v<version>.p<seq>.<push_id>.<ndjson|csv>    the payload (push_payload.h)
+//   <crowd>.v<version>.p<seq>.<push_id>.manifest.json   what it is, and its digest
 //
 // The manifest is the commit marker: it is renamed into place only after
 // the payload is on disk under its final name, so a reader that applies only
@@ -57,7 +57,7 @@ namespace crowd::activation {
                                            int64_t created_unix_seconds);
 
 // The two file names a push gets (also used by tests and docs):
-// "<crowd>.v<version, 10 digits zero-padded>.<push_id>.<ndjson|csv>" and the
+// "<crowd>.v<version>.p<seq>.<push_id>.<ndjson|csv>" (version and seq 10 digits, zero-padded) and the
 // same stem + ".manifest.json". <crowd> is the crowd name with every byte
 // outside [A-Za-z0-9._-] percent-encoded (%XX, upper-case), and a leading
 // '.' too (it would hide the file), so any UTF-8 name is one safe file name

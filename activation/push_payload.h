@@ -28,6 +28,10 @@ struct PushInfo {
   std::string crowd;        // the saved crowd's name (UTF-8)
   std::string destination;  // the destination's name
   bool full = false;        // full: replace; else a delta against base_version
+  // The push's number among the crowd's pushes: receivers apply a crowd's
+  // pushes to one destination in this order (two pushes may carry the same
+  // version: the second then only removes erased users).
+  uint64_t seq = 0;
   uint64_t version = 0;       // the crowd version the receiver holds once it applies this push
   uint64_t base_version = 0;  // delta: the version it applies to; full: 0
   PayloadFormat format = PayloadFormat::kNdjson;

@@ -90,6 +90,7 @@ Request chunk_request(const Destination& to, const WebhookOptions& options, cons
   request.set("X-Crowd-Mode", push.full ? "full" : "delta");
   request.set("X-Crowd-Version", std::to_string(push.version));
   request.set("X-Crowd-Base-Version", std::to_string(push.base_version));
+  request.set("X-Crowd-Seq", std::to_string(push.seq));
   request.set("X-Crowd-Crowd", percent_encoded(push.crowd));
   request.set("X-Crowd-Destination", percent_encoded(push.destination));
   request.set(http::field::user_agent, "crowd");

@@ -64,6 +64,7 @@ PushInfo sample_push() {
   p.crowd = "spring-sale";
   p.destination = "meta-ads";
   p.full = false;
+  p.seq = 12;
   p.version = 7;
   p.base_version = 6;
   p.format = PayloadFormat::kNdjson;
@@ -127,8 +128,8 @@ TEST(FileSink, WritesThePayloadAndAManifestDescribingIt) {
   ASSERT_TRUE(out.delivered) << out.error;
 
   const PushFileNames names = push_file_names(push);
-  EXPECT_EQ(names.payload, std::string("spring-sale.v0000000007.") + kPushId + ".ndjson");
-  EXPECT_EQ(names.manifest, std::string("spring-sale.v0000000007.") + kPushId + ".manifest.json");
+  EXPECT_EQ(names.payload, std::string("spring-sale.v0000000007.p0000000012.") + kPushId + ".ndjson");
+  EXPECT_EQ(names.manifest, std::string("spring-sale.v0000000007.p0000000012.") + kPushId + ".manifest.json");
   const std::vector<std::string> both = {names.manifest, names.payload};  // as sorted
   EXPECT_EQ(entries(dir.path), both) << "only the two files, no temporary ones";
 
@@ -141,7 +142,8 @@ TEST(FileSink, WritesThePayloadAndAManifestDescribingIt) {
   EXPECT_EQ(permissions(dir.path + "/" + names.manifest), 0640u);
 
   const auto manifest = nlohmann::json::parse(read_file(dir.path + "/" + names.manifest));
-  EXPECT_EQ(manifest.size(), 13u);
+  EXPECT_EQ(manifest.size(), 14u);
+  EXPECT_EQ(manifest["seq"], push.seq);
   EXPECT_EQ(manifest["push_id"], push.push_id);
   EXPECT_EQ(manifest["crowd"], push.crowd);
   EXPECT_EQ(manifest["destination"], push.destination);
@@ -172,7 +174,7 @@ TEST(FileSink, AFullCsvPushIsNamedAndDescribedAsSuch) {
   const DeliveryOutcome out = deliver_file(dir.path, push, source);
   ASSERT_TRUE(out.delivered) << out.error;
   const PushFileNames names = push_file_names(push);
-  EXPECT_EQ(names.payload, std::string("spring-sale.v4294967296.") + kPushId + ".csv");
+  EXPECT_EQ(names.payload, std::string("spring-sale.v4294967296.p0000000012.") + kPushId + ".csv");
   EXPECT_EQ(read_file(dir.path + "/" + names.payload), "op,id\nadd,1\nadd,2\n");
   const auto manifest = nlohmann::json::parse(read_file(dir.path + "/" + names.manifest));
   EXPECT_EQ(manifest["mode"], "full");
@@ -221,7 +223,7 @@ TEST(FileSink, AnyCrowdNameBecomesOneSafeFileNameComponent) {
   PushInfo push = sample_push();
   push.crowd = "双11/预热";
   const PushFileNames names = push_file_names(push);
-  EXPECT_EQ(names.payload, std::string("%E5%8F%8C11%2F%E9%A2%84%E7%83%AD.v0000000007.") + kPushId + ".ndjson");
+  EXPECT_EQ(names.payload, std::string("%E5%8F%8C11%2F%E9%A2%84%E7%83%AD.v0000000007.p0000000012.") + kPushId + ".ndjson");
   ChunkSource source({"x\n"});
   ASSERT_TRUE(deliver_file(dir.path, push, source).delivered);
   const std::vector<std::string> both = {names.manifest, names.payload};  // as sorted

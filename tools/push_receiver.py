@@ -17,7 +17,7 @@ File mode, for a file destination's directory of payloads and manifests:
 
     push_receiver.py --apply-dir DIR --state FILE
 
-applies every *.manifest.json not yet applied, in (version, name) order,
+applies every *.manifest.json not yet applied, in (version, seq, name) order,
 after checking its payload's SHA-256 and line counts; exit 2 on a mismatch.
 
 The state file: {"version", "applied": [push ids], "ids": [sorted],
@@ -284,12 +284,14 @@ def apply_dir(args):
             try:
                 with open(os.path.join(args.apply_dir, name), encoding="utf-8") as f:
                     manifest = json.load(f)
-                manifests.append((int(manifest["version"]), name, manifest))
+                manifests.append((int(manifest["version"]), int(manifest.get("seq", 0)), name, manifest))
             except (OSError, ValueError, KeyError, TypeError) as e:
                 return fail(f"{name}: unreadable manifest ({e.__class__.__name__})")
-    manifests.sort(key=lambda entry: entry[:2])
+    # A crowd's pushes in order: by version, then by push number (an erasure
+    # push carries the version before it).
+    manifests.sort(key=lambda entry: entry[:3])
     applied = skipped = 0
-    for _, name, m in manifests:
+    for _, _, name, m in manifests:
         try:
             outcome = apply_manifest(args.apply_dir, m, state)
         except (OSError, KeyError, TypeError, ValueError) as e:

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <ctime>
 #include <stdexcept>
@@ -59,14 +61,17 @@ std::string identity_records() {
 constexpr const char* kPhoneOfUser1 = "bf08aacce7f9b2452863cf99373043c3333f0e3127f1f787c4abb46ab6cf2b83";
 
 // A fresh, empty, writable directory for the file destination's pushes,
-// made once per process (nothing is written into it: the in-process server's
-// activation worker is not started, so pushes stay pending).
-const std::string& push_directory() {
-  static const std::string dir = [] {
-    char pattern[] = "/tmp/crowd-route-samples-XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
-    return std::string(pattern);
+// made once per process and removed at its exit (it stays empty: the
+// in-process server's activation worker is not started, so pushes stay
+// pending and nothing is written into it).
+std::string push_directory() {
+  static char dir[] = "/tmp/crowd-route-samples-XXXXXX";
+  static const bool made = [] {
+    if (::mkdtemp(dir) == nullptr) throw std::runtime_error("mkdtemp failed");
+    std::atexit([] { ::rmdir(dir); });
+    return true;
   }();
+  (void)made;
   return dir;
 }
 
