@@ -91,6 +91,40 @@ std::optional<CrowdActivation> Activation::crowd(const IndexView& view, std::str
   return out;
 }
 
+namespace {
+
+// Whether a destination defined again still holds what was pushed to it:
+// the same place, the same ID type and format.
+bool same_target(const Destination& a, const Destination& b) {
+  return a.kind == b.kind && a.path == b.path && a.url == b.url && a.id_type == b.id_type && a.format == b.format;
+}
+
+}  // namespace
+
+std::optional<Refusal> Activation::forget_destination(const IndexView& view, std::string_view name,
+                                                      WriteBatch& batch) {
+  const std::string prefix = keys::crowd_prefix();
+  for (const auto& [key, text] : view.system().activation_records(prefix)) {
+    auto c = decode_crowd_record(text);
+    if (!c) continue;
+    const auto crowd_name = keys::name_after(key, prefix);
+    const auto it = c->destinations.find(std::string(name));
+    if (it == c->destinations.end()) continue;
+    if (it->second.outstanding != 0) {
+      return refusal(Refusal::Kind::kConflict, "destination_in_use",
+                     "a push of crowd " + std::string(crowd_name) + " to " + std::string(name) +
+                         " is not delivered yet");
+    }
+    c->destinations.erase(it);
+    drop_unneeded_versions(view, crowd_name, needed_versions(view, crowd_name, *c), batch);
+    if (view.system().activation_record(keys::gone(crowd_name, name))) {
+      batch.erase_activation_record(keys::gone(crowd_name, name));
+    }
+    batch.set_activation_record(key, encode_crowd_record(*c));
+  }
+  return std::nullopt;
+}
+
 std::optional<Refusal> Activation::put_destination(std::string_view name, Destination d, bool& created) {
   std::lock_guard lock(mu_);
   const auto view = store_.view();
@@ -98,6 +132,11 @@ std::optional<Refusal> Activation::put_destination(std::string_view name, Destin
   created = !existing;
   d.created = existing ? existing->created : now();
   WriteBatch batch;
+  // Another place, ID type or format holds nothing of what was pushed: the
+  // next push to it is full.
+  if (existing && !same_target(*existing, d)) {
+    if (auto r = forget_destination(*view, name, batch)) return r;
+  }
   batch.set_activation_record(keys::destination(name), encode_destination(d));
   return write(batch);
 }
@@ -121,14 +160,9 @@ std::optional<Refusal> Activation::delete_destination(std::string_view name) {
                            " after each refresh: change its push_to first");
       }
     }
-    const auto it = c->destinations.find(std::string(name));
-    if (it != c->destinations.end() && it->second.outstanding != 0) {
-      return refusal(Refusal::Kind::kConflict, "destination_in_use",
-                     "a push of crowd " + std::string(crowd_name) + " to " + std::string(name) +
-                         " is not delivered yet");
-    }
   }
   WriteBatch batch;
+  if (auto r = forget_destination(*view, name, batch)) return r;
   batch.erase_activation_record(keys::destination(name));
   return write(batch);
 }

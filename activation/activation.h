@@ -184,6 +184,11 @@ class Activation {
     std::shared_ptr<const IndexView> view;
   };
   [[nodiscard]] int64_t now() const;
+  // mu_ held: adds to `batch` what forgets every crowd's state with the
+  // destination (its acknowledged version, the versions only it needed, its
+  // erased users' IDs); refused while a push to it is outstanding.
+  [[nodiscard]] std::optional<Refusal> forget_destination(const IndexView& view, std::string_view name,
+                                                          WriteBatch& batch);
   // The public calls' work, mu_ held.
   [[nodiscard]] std::variant<SavedVersion, Refusal> save_locked(std::string_view name, std::string definition,
                                                                 Bitmap members, std::string_view trigger,

@@ -42,21 +42,6 @@ std::vector<std::string> split_lines(std::string_view text) {
   return out;
 }
 
-// The versions of `crowd` some destination still needs: each one's
-// acknowledged version and its outstanding push's.
-std::set<uint64_t> needed_versions(const IndexView& view, std::string_view crowd, const CrowdRecord& c) {
-  std::set<uint64_t> needed;
-  for (const auto& [dest, s] : c.destinations) {
-    if (s.acknowledged != 0) needed.insert(s.acknowledged);
-    if (s.outstanding == 0) continue;
-    if (const auto p = read_push_record(view, crowd, s.outstanding)) {
-      needed.insert(p->version);
-      if (!p->full) needed.insert(p->base_version);
-    }
-  }
-  return needed;
-}
-
 }  // namespace
 
 std::variant<PushRecord, Refusal> Activation::push(std::string_view crowd, std::string_view destination, bool full,
@@ -107,6 +92,12 @@ std::variant<PushRecord, Refusal> Activation::push_locked(std::string_view crowd
     state.outstanding = 0;  // a record lost or finished: nothing is outstanding
   }
 
+  // A delta needs the acknowledged version's members; when they are gone (an
+  // expired crowd brought back, every member erased) a full push is right.
+  if (state.acknowledged != 0) {
+    const TagBits* base = kept_bitmap(*view, keys::version(crowd, state.acknowledged));
+    if (base == nullptr || base->cardinality == 0) full = true;
+  }
   full = full || state.acknowledged == 0;
   const Holdout holdout(crowd, c.holdout_bp);
   const uint64_t audience = exported_users(*view, holdout.pushed(members->bits), type);
@@ -282,12 +273,19 @@ void Activation::record_outcome(const Delivery& d, bool delivered, unsigned atte
         }
       }
       // The first delivery of a version records its cohorts: users pushed,
-      // and held out, for the first time with it.
+      // and held out, for the first time with it -- both only those the
+      // destination's ID type reaches, so the two groups compare like with
+      // like (a user without an OAID was neither shown the ad nor kept from it).
       if (!std::binary_search(c->pushed_versions.begin(), c->pushed_versions.end(), p->version)) {
-        if (const TagBits* target = kept_bitmap(*view, keys::version(d.crowd, p->version))) {
+        const TagBits* target = kept_bitmap(*view, keys::version(d.crowd, p->version));
+        const identity::IdTypes types(*view);
+        const auto* type = d.destination.id_type == "uid" ? nullptr : types.find(d.destination.id_type);
+        if (target != nullptr && (type != nullptr || d.destination.id_type == "uid")) {
           const Holdout holdout(d.crowd, c->holdout_bp);
-          auto treated = minus(holdout.pushed(target->bits), kept_union(*view, keys::cohort_prefix(d.crowd)));
-          auto held = minus(holdout.held_of(target->bits), kept_union(*view, keys::held_prefix(d.crowd)));
+          auto treated = minus(reachable(*view, holdout.pushed(target->bits), type),
+                               kept_union(*view, keys::cohort_prefix(d.crowd)));
+          auto held = minus(reachable(*view, holdout.held_of(target->bits), type),
+                            kept_union(*view, keys::held_prefix(d.crowd)));
           treated.optimize();
           held.optimize();
           batch.keep_bitmap(keys::cohort(d.crowd, p->version), std::make_shared<const Bitmap>(std::move(treated)));
@@ -296,11 +294,7 @@ void Activation::record_outcome(const Delivery& d, bool delivered, unsigned atte
         c->pushed_versions.insert(
             std::upper_bound(c->pushed_versions.begin(), c->pushed_versions.end(), p->version), p->version);
       }
-      const auto needed = needed_versions(*view, d.crowd, *c);
-      for (const auto& [key, id] : view->system().kept_bitmaps(keys::version_prefix(d.crowd))) {
-        const auto v = keys::trailing_number(key);
-        if (v && !needed.contains(*v) && view->tag(id).cardinality > 0) batch.drop_bitmap(key);
-      }
+      drop_unneeded_versions(*view, d.crowd, needed_versions(*view, d.crowd, *c), batch);
       pushes_delivered_.fetch_add(1);
       push_bytes_.fetch_add(bytes);
     } else {

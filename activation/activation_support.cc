@@ -4,6 +4,7 @@
 
 #include <array>
 #include <stdexcept>
+#include <vector>
 
 #include "activation/record_keys.h"
 #include "identity/digest.h"
@@ -71,8 +72,47 @@ uint64_t exported_users(const IndexView& view, const Bitmap& users, const identi
   return n;
 }
 
+Bitmap reachable(const IndexView& view, const Bitmap& users, const identity::DefinedIdType* type) {
+  if (type == nullptr) return Bitmap(roaring_bitmap_andnot(users.get(), view.uidless().bits.get()));
+  Bitmap out;
+  if (type->space == nullptr) return out;
+  roaring_uint32_iterator_t it;
+  roaring_init_iterator(users.get(), &it);
+  std::array<uint32_t, 4096> batch{};
+  std::vector<uint32_t> kept;
+  while (const uint32_t k = roaring_read_uint32_iterator(&it, batch.data(), batch.size())) {
+    kept.clear();
+    for (uint32_t i = 0; i < k; ++i) {
+      if (type->space->has_key(batch[i])) kept.push_back(batch[i]);
+    }
+    out.add_many(kept);
+  }
+  return out;
+}
+
 Bitmap minus(const Bitmap& a, const roaring_bitmap_t* b) { return Bitmap(roaring_bitmap_andnot(a.get(), b)); }
 Bitmap minus(const Bitmap& a, const Bitmap& b) { return minus(a, b.get()); }
+
+std::set<uint64_t> needed_versions(const IndexView& view, std::string_view crowd, const CrowdRecord& c) {
+  std::set<uint64_t> needed;
+  for (const auto& [dest, s] : c.destinations) {
+    if (s.acknowledged != 0) needed.insert(s.acknowledged);
+    if (s.outstanding == 0) continue;
+    if (const auto p = read_push_record(view, crowd, s.outstanding)) {
+      needed.insert(p->version);
+      if (!p->full) needed.insert(p->base_version);
+    }
+  }
+  return needed;
+}
+
+void drop_unneeded_versions(const IndexView& view, std::string_view crowd, const std::set<uint64_t>& needed,
+                            WriteBatch& batch) {
+  for (const auto& [key, id] : view.system().kept_bitmaps(keys::version_prefix(crowd))) {
+    const auto v = keys::trailing_number(key);
+    if (v && !needed.contains(*v) && view.tag(id).cardinality > 0) batch.drop_bitmap(key);
+  }
+}
 
 std::string random_push_id() {
   std::array<uint8_t, 16> bytes{};

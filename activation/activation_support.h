@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -34,9 +35,20 @@ namespace crowd::activation {
 [[nodiscard]] uint64_t exported_users(const IndexView& view, const Bitmap& users,
                                       const identity::DefinedIdType* type);
 
+// The users of `users` with an ID of `type` (null: uid): those a push in
+// that type reaches.
+[[nodiscard]] Bitmap reachable(const IndexView& view, const Bitmap& users, const identity::DefinedIdType* type);
+
 // a AND NOT b, a new bitmap.
 [[nodiscard]] Bitmap minus(const Bitmap& a, const Bitmap& b);
 [[nodiscard]] Bitmap minus(const Bitmap& a, const roaring_bitmap_t* b);
+
+// The versions of `crowd` some destination still needs: each one's
+// acknowledged version and its outstanding push's.
+[[nodiscard]] std::set<uint64_t> needed_versions(const IndexView& view, std::string_view crowd, const CrowdRecord& c);
+// Adds to `batch` the drops of the crowd's kept versions not in `needed`.
+void drop_unneeded_versions(const IndexView& view, std::string_view crowd, const std::set<uint64_t>& needed,
+                            WriteBatch& batch);
 
 // 32 lower-case hex characters from the system's CSPRNG (libcrypto).
 [[nodiscard]] std::string random_push_id();

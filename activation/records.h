@@ -91,7 +91,7 @@ struct PushRecord {
   int64_t created = 0;
   int64_t finished = 0;      // delivered or cancelled; 0: not yet
   int64_t next_attempt = 0;  // a pending push is not tried before this
-  std::string trigger;       // "request", "schedule", "expiry"
+  std::string trigger;       // "request", "schedule"
   // Of the last attempt: lines of each op, users held out of the push,
   // payload bytes, and for files the payload's SHA-256.
   uint64_t adds = 0;

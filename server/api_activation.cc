@@ -123,8 +123,19 @@ void write_push(JsonWriter& w, const PushRecord& p) {
 struct DestinationFields {
   std::string kind, path, url, id_type = "uid", format = "ndjson";
   std::vector<std::pair<std::string, std::string>> headers;
-  uint64_t min_size = 0, max_size = 0, timeout_ms = 10'000, deadline_ms = 300'000;
+  bool has_headers = false;
+  uint64_t min_size = 0, max_size = 0;
+  std::optional<uint64_t> timeout_ms, deadline_ms;
 };
+
+FieldReader optional_uint_into(std::optional<uint64_t>& out, uint64_t min, uint64_t max) {
+  return [&out, min, max](std::string_view name, simdjson::dom::element v) -> std::optional<ApiError> {
+    uint64_t n = 0;
+    if (auto e = uint_into(n, min, max)(name, v)) return e;
+    out = n;
+    return std::nullopt;
+  };
+}
 
 std::variant<Destination, ApiError> read_destination(std::string_view body, const IndexView& view) {
   DestinationFields f;
@@ -143,21 +154,24 @@ std::variant<Destination, ApiError> read_destination(std::string_view body, cons
            f.headers.emplace_back(std::string(member.key), std::string(value));
          }
          if (f.headers.size() > kMaxHeaders) return bad_request("headers: at most 16");
+         f.has_headers = true;
          return std::nullopt;
        }},
       {"id_type", kOptional, string_into(f.id_type)},
       {"format", kOptional, string_into(f.format)},
       {"min_size", kOptional, uint_into(f.min_size, 0, UINT64_MAX)},
       {"max_size", kOptional, uint_into(f.max_size, 0, UINT64_MAX)},
-      {"timeout_ms", kOptional, uint_into(f.timeout_ms, 100, 600'000)},
-      {"deadline_ms", kOptional, uint_into(f.deadline_ms, 100, 86'400'000)},
+      {"timeout_ms", kOptional, optional_uint_into(f.timeout_ms, 100, 600'000)},
+      {"deadline_ms", kOptional, optional_uint_into(f.deadline_ms, 100, 86'400'000)},
   };
   if (auto e = read_body_fields(body, fields)) return *e;
   Destination d;
   if (f.kind == "file") {
     d.kind = Destination::Kind::kFile;
     if (f.path.empty() || f.path.front() != '/') return bad_request("path: a file destination needs an absolute directory");
-    if (!f.url.empty() || !f.headers.empty()) return bad_request("a file destination takes no url or headers");
+    if (!f.url.empty() || f.has_headers || f.timeout_ms || f.deadline_ms) {
+      return bad_request("a file destination takes no url, headers, timeout_ms or deadline_ms");
+    }
     if (auto p = activation::file_directory_problem(f.path)) return bad_request("path: " + *p);
     d.path = f.path;
   } else if (f.kind == "webhook") {
@@ -166,9 +180,9 @@ std::variant<Destination, ApiError> read_destination(std::string_view body, cons
     if (auto p = activation::webhook_url_problem(f.url)) return bad_request("url: " + *p);
     d.url = f.url;
     d.headers = std::move(f.headers);
-    if (f.deadline_ms < f.timeout_ms) return bad_request("deadline_ms must be at least timeout_ms");
-    d.timeout_ms = f.timeout_ms;
-    d.deadline_ms = f.deadline_ms;
+    d.timeout_ms = f.timeout_ms.value_or(d.timeout_ms);
+    d.deadline_ms = f.deadline_ms.value_or(d.deadline_ms);
+    if (d.deadline_ms < d.timeout_ms) return bad_request("deadline_ms must be at least timeout_ms");
   } else {
     return bad_request("kind: \"file\" or \"webhook\"");
   }

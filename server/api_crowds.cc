@@ -127,8 +127,9 @@ Reply Api::crowd_get(const std::string& name, Call& call, Clock::time_point star
   const auto view = store_.view();
   const auto c = find_crowd(*view, name);
   if (!c) return error_reply(not_found("no saved crowd " + name));
+  // PATCH answers through here too, to callers that may lack read scope.
   return crowd_reply(http::status::ok, name, *c, activation_->crowd(*view, name), std::nullopt, micros_since(start),
-                     true);
+                     sees_sizes(call));
 }
 
 Reply Api::crowd_put(const Request& req, const std::string& name, Call& call, Clock::time_point start) {

@@ -55,7 +55,7 @@ std::optional<ApiError> read_line(std::string_view text, uint64_t line, const Ev
   simdjson::dom::object o;
   if (doc.get(o)) return bad_line(line, "an event is a JSON object");
   e.line = line;
-  bool has_type = false, has_id = false, has_event = false, has_campaign = false, has_day = false;
+  bool has_type = false, has_id = false, has_event = false, has_campaign = false, has_day = false, has_value = false;
   for (const auto member : o) {
     const std::string_view k = member.key;
     std::string_view s;
@@ -107,6 +107,7 @@ std::optional<ApiError> read_line(std::string_view text, uint64_t line, const Ev
       }
       if (!fen) return bad_line(line, "value: an amount in yuan, at least 0, with at most two decimals");
       e.value_fen = *fen;
+      has_value = true;
     } else {
       return bad_line(line, "unknown field \"" + std::string(k) +
                                 "\" (expected id_type, id, event, campaign, day, value, event_id)");
@@ -115,7 +116,7 @@ std::optional<ApiError> read_line(std::string_view text, uint64_t line, const Ev
   if (!has_type || !has_id || !has_event || !has_campaign || !has_day) {
     return bad_line(line, "an event needs id_type, id, event, campaign and day");
   }
-  if (e.value_fen != 0 && e.kind != EventKind::kOrder) return bad_line(line, "only an order has a value");
+  if (has_value && e.kind != EventKind::kOrder) return bad_line(line, "only an order has a value");
   return std::nullopt;
 }
 

@@ -80,8 +80,9 @@ TEST(RouteTable, EveryRowIsComplete) {
       EXPECT_GT(r.body_limit, 0u);
     }
     if (r.body_limit == server::kServerMaxBody) {
-      // Bulk bodies: writes, and uploaded ID lists to match.
-      EXPECT_TRUE(r.pattern == "/v1/ingest" || r.pattern == "/v1/assign" || r.pattern == "/v1/match");
+      // Bulk bodies: writes, campaign events, and uploaded ID lists to match.
+      EXPECT_TRUE(r.pattern == "/v1/ingest" || r.pattern == "/v1/assign" || r.pattern == "/v1/match" ||
+                  r.pattern == "/v1/feedback");
     }
     std::set<std::string_view> params(r.params.begin(), r.params.end());
     EXPECT_EQ(params.size(), r.params.size()) << "a parameter listed twice";

@@ -87,28 +87,26 @@ std::string utc_date(int days_ago) {
   return buf;
 }
 
+// One feedback event of campaign c123 on `day`: `fields` are its other
+// members, as JSON object members.
+std::string feedback_event(const std::string& fields, const std::string& day) {
+  return "{" + fields + R"(, "campaign": "c123", "day": ")" + day + "\"}\n";
+}
+
 // Campaign events for POST /v1/feedback (docs/activation.md): by uid and by
 // OAID, an order with a value, a repeated event_id (a duplicate) and a uid no
 // user has (counted as unknown).
 std::string feedback_events() {
   const std::string yesterday = utc_date(1), today = utc_date(0);
-  std::string out;
-  for (const auto& line : {
-           json{{"id_type", "uid"}, {"id", 5}, {"event", "impression"}, {"campaign", "c123"}, {"day", yesterday}},
-           json{{"id_type", "uid"}, {"id", "5"}, {"event", "click"}, {"campaign", "c123"}, {"day", yesterday},
-                {"event_id", "clk-5-1"}},
-           json{{"id_type", "uid"}, {"id", 5}, {"event", "order"}, {"campaign", "c123"}, {"day", today},
-                {"value", 199.5}, {"event_id", "ord-5-1"}},
-           json{{"id_type", "uid"}, {"id", 5}, {"event", "order"}, {"campaign", "c123"}, {"day", today},
-                {"value", 199.5}, {"event_id", "ord-5-1"}},
-           json{{"id_type", "uid"}, {"id", 10}, {"event", "impression"}, {"campaign", "c123"}, {"day", today}},
-           json{{"id_type", "oaid"}, {"id", "oaid-0001"}, {"event", "impression"}, {"campaign", "c123"},
-                {"day", yesterday}},
-           json{{"id_type", "uid"}, {"id", 999999}, {"event", "click"}, {"campaign", "c123"}, {"day", today}},
-       }) {
-    out += line.dump() + "\n";
-  }
-  return out;
+  return feedback_event(R"("id_type": "uid", "id": 5, "event": "impression")", yesterday) +
+         feedback_event(R"("id_type": "uid", "id": "5", "event": "click", "event_id": "clk-5-1")", yesterday) +
+         feedback_event(R"("id_type": "uid", "id": 5, "event": "order", "value": 199.5, "event_id": "ord-5-1")",
+                        today) +
+         feedback_event(R"("id_type": "uid", "id": 5, "event": "order", "value": 199.5, "event_id": "ord-5-1")",
+                        today) +
+         feedback_event(R"("id_type": "uid", "id": 10, "event": "impression")", today) +
+         feedback_event(R"("id_type": "oaid", "id": "oaid-0001", "event": "impression")", yesterday) +
+         feedback_event(R"("id_type": "uid", "id": 999999, "event": "click")", today);
 }
 
 }  // namespace
@@ -240,8 +238,8 @@ std::vector<RouteSample> route_samples() {
       // recorded, then delivered by the worker, which these in-process
       // samples never start, so they stay pending), feedback and a report.
       {V::put, "/v1/destinations/files", json{{"kind", "file"}, {"path", push_directory()}}.dump(), json_type, 201},
-      {V::put, "/v1/destinations/files", json{{"kind", "file"}, {"path", push_directory()}, {"format", "csv"},
-                                                {"min_size", 1}}.dump()},  // replaced: 200
+      {V::put, "/v1/destinations/files",
+       json{{"kind", "file"}, {"path", push_directory()}, {"format", "csv"}, {"min_size", 1}}.dump()},  // replaced: 200
       {V::put, "/v1/destinations/hook", R"({"kind": "webhook", "url": "http://127.0.0.1:9/crowd/audiences?team=7",
                                            "headers": {"Authorization": "Bearer not-shown"}, "id_type": "oaid",
                                            "timeout_ms": 5000, "deadline_ms": 60000})",
@@ -250,7 +248,7 @@ std::vector<RouteSample> route_samples() {
       {V::put, "/v1/destinations/ftp", R"({"kind": "ftp", "url": "ftp://example.com/"})", json_type, 400},  // bad kind
       {V::put, "/v1/destinations/tls", R"({"kind": "webhook", "url": "https://example.com/"})", json_type, 400},
       {V::put, "/v1/destinations/rel", R"({"kind": "file", "path": "pushes"})", json_type, 400},  // not absolute
-      {V::put, "/v1/destinations/a%20b", R"({"kind": "file", "path": "/tmp"})", json_type, 400},   // bad name
+      {V::put, "/v1/destinations/a%20b", R"({"kind": "file", "path": "/tmp"})", json_type, 400},  // bad name
       {V::put, "/v1/destinations/spare", R"({"kind": "webhook", "url": "http://127.0.0.1:9/spare"})", json_type, 403,
        "write"},  // admin only
       {V::get, "/v1/destinations", ""},
@@ -260,8 +258,9 @@ std::vector<RouteSample> route_samples() {
       {V::put, "/v1/crowds/campaign_vip",
        R"({"q": "vip OR app:installed", "refresh": "daily@02:00", "ttl": "30d", "holdout": 5, "push_to": ["files"]})",
        json_type, 201},
-      {V::put, "/v1/crowds/campaign_x", R"({"q": "vip", "refresh": "hourly"})", json_type, 400},   // bad schedule
-      {V::put, "/v1/crowds/campaign_x", R"({"q": "vip", "push_to": ["nowhere"]})", json_type, 400},  // unknown destination
+      {V::put, "/v1/crowds/campaign_x", R"({"q": "vip", "refresh": "hourly"})", json_type, 400},  // bad schedule
+      // push_to naming no destination.
+      {V::put, "/v1/crowds/campaign_x", R"({"q": "vip", "push_to": ["nowhere"]})", json_type, 400},
       {V::put, "/v1/crowds/campaign_x", R"({"q": "vip", "ttl": "30d", "expires_at": "2030-01-01"})", json_type, 400},
       {V::put, "/v1/crowds/campaign_x", R"({"q": "vip", "holdout": 60})", json_type, 400},
       {V::get, "/v1/crowds/campaign_vip", ""},
@@ -288,12 +287,11 @@ std::vector<RouteSample> route_samples() {
       {V::get, "/v1/crowds/nobody/versions", "", json_type, 404},
       // Results flowing back.
       {V::post, "/v1/feedback", feedback_events(), ndjson},
-      {V::post, "/v1/feedback", R"({"id_type": "uid", "id": 5, "event": "like", "campaign": "c123", "day": ")" +
-                                    utc_date(0) + "\"}\n",
-       ndjson, 400},
-      {V::post, "/v1/feedback", R"({"id_type": "uid", "id": 5, "event": "click", "campaign": "c123", "day": ")" +
-                                    utc_date(-30) + "\"}\n",
-       ndjson, 400},  // a month ahead
+      {V::post, "/v1/feedback", feedback_event(R"("id_type": "uid", "id": 5, "event": "like")", utc_date(0)), ndjson,
+       400},
+      // A month ahead: past today + --max-future-days.
+      {V::post, "/v1/feedback", feedback_event(R"("id_type": "uid", "id": 5, "event": "click")", utc_date(-30)), ndjson,
+       400},
       {V::post, "/v1/feedback", "id,event\n5,click\n", "text/csv", 415},
       {V::get, "/v1/crowds/campaign_vip/report?campaign=c123", ""},
       {V::get, "/v1/crowds/campaign_vip/report", "", json_type, 400},  // campaign is required
