@@ -54,8 +54,9 @@ def commands(lines: list[str]) -> list[str]:
 
 def run(command: str, port: int, workdir: Path, build: Path) -> str:
     real = command.replace(DOC_PORT, f"127.0.0.1:{port}")
-    # The build's tools (crowd-gen) by name, as a reader with build/ on PATH.
-    env = {**os.environ, "LC_ALL": "C.UTF-8", "PATH": f"{build}:{os.environ.get('PATH', '')}"}
+    # The build's tools (crowd-gen) and the scripts (push_receiver.py) by
+    # name, as a reader with build/ and tools/ on PATH.
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "PATH": f"{build}:{ROOT / 'tools'}:{os.environ.get('PATH', '')}"}
     done = subprocess.run(["bash", "-o", "pipefail", "-c", real], cwd=workdir, capture_output=True, text=True,
                           timeout=600, env=env)
     if done.returncode != 0:
