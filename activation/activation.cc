@@ -16,9 +16,7 @@ Activation::Activation(Store& store, ActivationOptions options) : store_(store),
 
 Activation::~Activation() { stop(); }
 
-int64_t Activation::now() const {
-  return options_.now ? options_.now() : static_cast<int64_t>(std::time(nullptr));
-}
+int64_t Activation::now() const { return options_.now ? options_.now() : static_cast<int64_t>(std::time(nullptr)); }
 
 void Activation::start() {
   if (worker_.joinable()) return;
@@ -101,8 +99,7 @@ bool same_target(const Destination& a, const Destination& b) {
 
 }  // namespace
 
-std::optional<Refusal> Activation::forget_destination(const IndexView& view, std::string_view name,
-                                                      WriteBatch& batch) {
+std::optional<Refusal> Activation::forget_destination(const IndexView& view, std::string_view name, WriteBatch& batch) {
   const std::string prefix = keys::crowd_prefix();
   for (const auto& [key, text] : view.system().activation_records(prefix)) {
     auto c = decode_crowd_record(text);
@@ -111,9 +108,9 @@ std::optional<Refusal> Activation::forget_destination(const IndexView& view, std
     const auto it = c->destinations.find(std::string(name));
     if (it == c->destinations.end()) continue;
     if (it->second.outstanding != 0) {
-      return refusal(Refusal::Kind::kConflict, "destination_in_use",
-                     "a push of crowd " + std::string(crowd_name) + " to " + std::string(name) +
-                         " is not delivered yet");
+      return refusal(
+          Refusal::Kind::kConflict, "destination_in_use",
+          "a push of crowd " + std::string(crowd_name) + " to " + std::string(name) + " is not delivered yet");
     }
     c->destinations.erase(it);
     drop_unneeded_versions(view, crowd_name, needed_versions(view, crowd_name, *c), batch);
@@ -217,8 +214,8 @@ uint64_t Activation::outstanding(const IndexView& view) {
 }
 
 ActivationStats Activation::stats() const {
-  return ActivationStats{refreshes_.load(), refresh_failures_.load(), pushes_delivered_.load(),
-                         attempts_failed_.load(), push_bytes_.load(), crowds_expired_.load()};
+  return ActivationStats{refreshes_.load(),       refresh_failures_.load(), pushes_delivered_.load(),
+                         attempts_failed_.load(), push_bytes_.load(),       crowds_expired_.load()};
 }
 
 }  // namespace crowd::activation

@@ -74,8 +74,8 @@ struct ActivationOptions {
 
 // Settings of PUT /v1/crowds/{name}; absent members keep what the crowd has.
 struct CrowdSettings {
-  std::optional<std::string> refresh;                 // schedule text; "" clears it
-  std::optional<std::optional<int64_t>> expires_at;   // nullopt inside: never expires
+  std::optional<std::string> refresh;                // schedule text; "" clears it
+  std::optional<std::optional<int64_t>> expires_at;  // nullopt inside: never expires
   std::optional<uint32_t> holdout_bp;
   std::optional<std::vector<std::string>> push_to;
 };
@@ -101,7 +101,7 @@ struct Cohort {
 };
 
 struct ActivationStats {
-  uint64_t refreshes = 0;          // scheduled refreshes made
+  uint64_t refreshes = 0;  // scheduled refreshes made
   uint64_t refresh_failures = 0;
   uint64_t pushes_delivered = 0;
   uint64_t push_attempts_failed = 0;  // deliveries that ended in a retry
@@ -153,8 +153,8 @@ class Activation {
   // Records a push of the crowd to the destination and wakes the worker. An
   // outstanding push of that pair is returned instead (and tried now): it
   // must land before another. `full`: force a full push.
-  [[nodiscard]] std::variant<PushRecord, Refusal> push(std::string_view crowd, std::string_view destination,
-                                                       bool full, std::string_view trigger);
+  [[nodiscard]] std::variant<PushRecord, Refusal> push(std::string_view crowd, std::string_view destination, bool full,
+                                                       std::string_view trigger);
   // The crowd's push records, oldest first.
   [[nodiscard]] static std::vector<PushRecord> pushes(const IndexView& view, std::string_view crowd);
 
@@ -162,8 +162,8 @@ class Activation {
   // `ordinals` of `view`) together with, for every destination that holds or
   // will hold one of them, the users' IDs of its type to remove at its next
   // push. Without such destinations it is just store.write(batch).
-  [[nodiscard]] WriteStatus erase_users(const IndexView& view, std::span<const Ordinal> ordinals,
-                                        WriteBatch& batch, WriteResult& result);
+  [[nodiscard]] WriteStatus erase_users(const IndexView& view, std::span<const Ordinal> ordinals, WriteBatch& batch,
+                                        WriteResult& result);
 
   // The crowd's cohorts, by version.
   [[nodiscard]] static std::vector<Cohort> cohorts(const IndexView& view, std::string_view crowd);
@@ -206,8 +206,7 @@ class Activation {
   // `gone_lines`: erased users' IDs the push made moot (the first lines of
   // the destination's "gone" record when the push was made).
   void record_outcome(const Delivery& d, bool delivered, unsigned attempts, std::string error, uint64_t bytes,
-                      std::string sha256, uint64_t adds, uint64_t removes, uint64_t held_out,
-                      std::size_t gone_lines);
+                      std::string sha256, uint64_t adds, uint64_t removes, uint64_t held_out, std::size_t gone_lines);
 
   Store& store_;
   ActivationOptions options_;
@@ -219,8 +218,8 @@ class Activation {
   std::atomic<bool> stopping_{false};
   std::thread worker_;
 
-  std::atomic<uint64_t> refreshes_{0}, refresh_failures_{0}, pushes_delivered_{0}, attempts_failed_{0},
-      push_bytes_{0}, crowds_expired_{0};
+  std::atomic<uint64_t> refreshes_{0}, refresh_failures_{0}, pushes_delivered_{0}, attempts_failed_{0}, push_bytes_{0},
+      crowds_expired_{0};
 };
 
 }  // namespace crowd::activation

@@ -102,8 +102,7 @@ std::variant<SavedVersion, Refusal> Activation::save_locked(std::string_view nam
   return SavedVersion{v, std::move(c)};
 }
 
-std::variant<CrowdRecord, Refusal> Activation::update_settings(std::string_view name,
-                                                              const CrowdSettings& settings) {
+std::variant<CrowdRecord, Refusal> Activation::update_settings(std::string_view name, const CrowdSettings& settings) {
   std::lock_guard lock(mu_);
   const auto view = store_.view();
   const TagBits* members = crowd_members(*view, name);

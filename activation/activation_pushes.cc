@@ -55,8 +55,8 @@ std::variant<PushRecord, Refusal> Activation::push(std::string_view crowd, std::
   return out;
 }
 
-std::variant<PushRecord, Refusal> Activation::push_locked(std::string_view crowd, std::string_view dest_name,
-                                                          bool full, std::string_view trigger) {
+std::variant<PushRecord, Refusal> Activation::push_locked(std::string_view crowd, std::string_view dest_name, bool full,
+                                                          std::string_view trigger) {
   const auto view = store_.view();
   const int64_t t = now();
   const TagBits* members = crowd_members(*view, crowd);
@@ -73,9 +73,9 @@ std::variant<PushRecord, Refusal> Activation::push_locked(std::string_view crowd
   if (dest->id_type != "uid") {
     type = types.find(dest->id_type);
     if (type == nullptr) {
-      return refusal(Refusal::Kind::kConflict, "push_refused",
-                     "destination " + std::string(dest_name) + " wants ID type " + dest->id_type +
-                         ", which is not defined");
+      return refusal(
+          Refusal::Kind::kConflict, "push_refused",
+          "destination " + std::string(dest_name) + " wants ID type " + dest->id_type + ", which is not defined");
     }
   }
   DestinationState& state = c.destinations[std::string(dest_name)];
@@ -181,7 +181,8 @@ void Activation::deliver(Delivery d) {
   const identity::DefinedIdType* type = d.destination.id_type == "uid" ? nullptr : types.find(d.destination.id_type);
   std::string problem;
   if (target == nullptr || (!p.full && base == nullptr)) problem = "a version the push needs is no longer kept";
-  if (d.destination.id_type != "uid" && type == nullptr) problem = "ID type " + d.destination.id_type + " is not defined";
+  if (d.destination.id_type != "uid" && type == nullptr)
+    problem = "ID type " + d.destination.id_type + " is not defined";
   if (!problem.empty()) {
     record_outcome(d, false, 0, problem, 0, "", 0, 0, 0, 0);
     return;
@@ -232,9 +233,9 @@ void Activation::deliver(Delivery d) {
                  std::move(outcome.sha256), info.adds, info.removes, held_out, gone_lines);
 }
 
-void Activation::record_outcome(const Delivery& d, bool delivered, unsigned attempts, std::string error,
-                                uint64_t bytes, std::string sha256, uint64_t adds, uint64_t removes,
-                                uint64_t held_out, std::size_t gone_lines) {
+void Activation::record_outcome(const Delivery& d, bool delivered, unsigned attempts, std::string error, uint64_t bytes,
+                                std::string sha256, uint64_t adds, uint64_t removes, uint64_t held_out,
+                                std::size_t gone_lines) {
   PushRecord done;
   {
     std::lock_guard lock(mu_);
@@ -291,8 +292,8 @@ void Activation::record_outcome(const Delivery& d, bool delivered, unsigned atte
           batch.keep_bitmap(keys::cohort(d.crowd, p->version), std::make_shared<const Bitmap>(std::move(treated)));
           batch.keep_bitmap(keys::held(d.crowd, p->version), std::make_shared<const Bitmap>(std::move(held)));
         }
-        c->pushed_versions.insert(
-            std::upper_bound(c->pushed_versions.begin(), c->pushed_versions.end(), p->version), p->version);
+        c->pushed_versions.insert(std::upper_bound(c->pushed_versions.begin(), c->pushed_versions.end(), p->version),
+                                  p->version);
       }
       drop_unneeded_versions(*view, d.crowd, needed_versions(*view, d.crowd, *c), batch);
       pushes_delivered_.fetch_add(1);

@@ -32,8 +32,7 @@ namespace crowd::activation {
 
 // Users of `users` that have an ID of `type` (null: uid). O(|users|) for a
 // defined type (one head lookup a user), O(containers) for uid.
-[[nodiscard]] uint64_t exported_users(const IndexView& view, const Bitmap& users,
-                                      const identity::DefinedIdType* type);
+[[nodiscard]] uint64_t exported_users(const IndexView& view, const Bitmap& users, const identity::DefinedIdType* type);
 
 // The users of `users` with an ID of `type` (null: uid): those a push in
 // that type reaches.

@@ -34,7 +34,10 @@ void append_csv_field(std::string_view id, std::string& out) {
 
 DeltaPayload::DeltaPayload(std::shared_ptr<const IndexView> view, const identity::DefinedIdType* type,
                            PayloadFormat format, PushSets sets, std::size_t lines_per_chunk)
-    : view_(std::move(view)), type_(type), format_(format), sets_(std::move(sets)),
+    : view_(std::move(view)),
+      type_(type),
+      format_(format),
+      sets_(std::move(sets)),
       lines_per_chunk_(lines_per_chunk == 0 ? 1 : lines_per_chunk),
       it_(std::make_unique<roaring_uint32_iterator_t>()) {
   remove_lines_ = sets_.gone.size() + count(sets_.removes);

@@ -25,7 +25,7 @@ namespace crowd::activation {
 void user_ids(const IndexView& view, const identity::DefinedIdType* type, Ordinal o, std::vector<std::string>& out);
 
 struct PushSets {
-  Bitmap removes;                 // users (hold-out already taken out)
+  Bitmap removes;  // users (hold-out already taken out)
   Bitmap adds;
   std::vector<std::string> gone;  // ID text, sent as removes first
 };

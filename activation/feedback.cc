@@ -43,8 +43,8 @@ std::optional<EventKind> parse_event(std::string_view name) {
 std::optional<std::string> campaign_problem(std::string_view campaign) {
   if (campaign.empty() || campaign.size() > 64) return "a campaign has 1 to 64 characters";
   for (const char c : campaign) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                    c == '.' || c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
     if (!ok) return "a campaign holds only ASCII letters, digits, '_', '.' and '-'";
   }
   return std::nullopt;

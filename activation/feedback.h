@@ -49,15 +49,15 @@ inline constexpr std::string_view kEventSpace = ".event";
 inline constexpr std::size_t kMaxEventIdBytes = 128;
 
 struct FeedbackEvent {
-  Ordinal user = 0;                // resolved by the caller in the writer's view
-  std::optional<UserId> uid;       // the user was named by its uid
-  std::string_view space;          // else by a key of this space
+  Ordinal user = 0;           // resolved by the caller in the writer's view
+  std::optional<UserId> uid;  // the user was named by its uid
+  std::string_view space;     // else by a key of this space
   std::string_view key;
   EventKind kind = EventKind::kImpression;
   std::string_view campaign;
   int64_t day = 0;
-  int64_t value_fen = 0;           // orders only
-  std::string_view event_id;       // "" for none
+  int64_t value_fen = 0;      // orders only
+  std::string_view event_id;  // "" for none
 };
 
 class FeedbackWriter {

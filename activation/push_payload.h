@@ -35,7 +35,7 @@ struct PushInfo {
   uint64_t version = 0;       // the crowd version the receiver holds once it applies this push
   uint64_t base_version = 0;  // delta: the version it applies to; full: 0
   PayloadFormat format = PayloadFormat::kNdjson;
-  uint64_t adds = 0;     // lines of each op the payload holds
+  uint64_t adds = 0;  // lines of each op the payload holds
   uint64_t removes = 0;
 };
 

@@ -66,8 +66,12 @@ std::optional<Destination> decode_destination(std::string_view text) {
 std::string encode_crowd_record(const CrowdRecord& c) {
   json versions = json::array();
   for (const auto& v : c.versions) {
-    versions.push_back({{"version", v.version}, {"at", v.at}, {"size", v.size}, {"adds", v.adds},
-                        {"removes", v.removes}, {"trigger", v.trigger}});
+    versions.push_back({{"version", v.version},
+                        {"at", v.at},
+                        {"size", v.size},
+                        {"adds", v.adds},
+                        {"removes", v.removes},
+                        {"trigger", v.trigger}});
   }
   json destinations = json::object();
   for (const auto& [name, s] : c.destinations) {
@@ -161,8 +165,8 @@ std::optional<PushRecord> decode_push_record(std::string_view text) {
     p.base_version = j.at("base_version").get<uint64_t>();
     const auto status = j.at("status").get<std::string>();
     bool known = false;
-    for (const auto s : {PushRecord::Status::kPending, PushRecord::Status::kRetrying,
-                         PushRecord::Status::kDelivered, PushRecord::Status::kCancelled}) {
+    for (const auto s : {PushRecord::Status::kPending, PushRecord::Status::kRetrying, PushRecord::Status::kDelivered,
+                         PushRecord::Status::kCancelled}) {
       if (status == status_name(s)) {
         p.status = s;
         known = true;

@@ -25,8 +25,8 @@ struct Destination {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string id_type = "uid";
   PayloadFormat format = PayloadFormat::kNdjson;
-  uint64_t min_size = 0;  // 0: no floor
-  uint64_t max_size = 0;  // 0: no ceiling
+  uint64_t min_size = 0;           // 0: no floor
+  uint64_t max_size = 0;           // 0: no ceiling
   uint64_t timeout_ms = 10'000;    // kWebhook: one request
   uint64_t deadline_ms = 300'000;  // kWebhook: one delivery, retries included
   int64_t created = 0;             // unix seconds
@@ -52,17 +52,17 @@ struct DestinationState {
 
 struct CrowdRecord {
   // Settings (PUT /v1/crowds/{name}).
-  std::string refresh;                 // schedule text (schedule.h); empty: none
-  std::optional<int64_t> expires_at;   // unix seconds
-  uint32_t holdout_bp = 0;             // basis points, 0..5000
-  std::vector<std::string> push_to;    // destinations pushed after a scheduled refresh
+  std::string refresh;                // schedule text (schedule.h); empty: none
+  std::optional<int64_t> expires_at;  // unix seconds
+  uint32_t holdout_bp = 0;            // basis points, 0..5000
+  std::vector<std::string> push_to;   // destinations pushed after a scheduled refresh
   // State.
-  uint64_t version = 0;          // the newest version (the crowd's members)
-  int64_t last_refresh = 0;      // unix seconds of the newest version
-  int64_t retry_at = 0;          // after a failed scheduled refresh: not before
-  std::string last_error;        // of the last scheduled refresh, "" when it worked
-  bool expired = false;          // expiry handled (pushes cancelled, versions dropped)
-  uint64_t next_push = 1;        // seq of the next push
+  uint64_t version = 0;                // the newest version (the crowd's members)
+  int64_t last_refresh = 0;            // unix seconds of the newest version
+  int64_t retry_at = 0;                // after a failed scheduled refresh: not before
+  std::string last_error;              // of the last scheduled refresh, "" when it worked
+  bool expired = false;                // expiry handled (pushes cancelled, versions dropped)
+  uint64_t next_push = 1;              // seq of the next push
   std::vector<VersionEntry> versions;  // oldest first, at most kVersionHistory
   std::map<std::string, DestinationState> destinations;
   std::vector<uint64_t> pushed_versions;  // versions whose cohorts are recorded, ascending

@@ -79,8 +79,8 @@ std::string percent_encoded(const std::string& text) {
   return boost::urls::encode(text, boost::urls::unreserved_chars);
 }
 
-Request chunk_request(const Destination& to, const WebhookOptions& options, const PushInfo& push, unsigned k,
-                      bool last, std::string body) {
+Request chunk_request(const Destination& to, const WebhookOptions& options, const PushInfo& push, unsigned k, bool last,
+                      std::string body) {
   Request request{http::verb::post, to.target, 11};
   request.set(http::field::content_type, content_type(push.format));
   request.set("Idempotency-Key", push.push_id + "-" + std::to_string(k));
@@ -106,8 +106,8 @@ Request chunk_request(const Destination& to, const WebhookOptions& options, cons
 
 // How one HTTP exchange ended.
 struct Answer {
-  unsigned status = 0;   // 0: none came (the connection failed or timed out)
-  std::string failure;   // with status 0: what happened, in words safe to show
+  unsigned status = 0;  // 0: none came (the connection failed or timed out)
+  std::string failure;  // with status 0: what happened, in words safe to show
   std::optional<milliseconds> retry_after;
   bool stopped = false;  // `stop` was set meanwhile
 };

@@ -50,9 +50,9 @@ namespace crowd::activation {
 struct WebhookOptions {
   std::string url;  // "http://host[:port]/path[?query]": http only, TLS is left to a proxy
   std::vector<std::pair<std::string, std::string>> headers;  // extra request headers, e.g. Authorization: secrets
-  std::chrono::milliseconds request_timeout{10'000};  // one HTTP exchange (connect + write + read)
-  std::chrono::milliseconds deadline{120'000};        // the whole delivery, retries and waits included
-  unsigned max_attempts = 8;                           // tries per chunk
+  std::chrono::milliseconds request_timeout{10'000};         // one HTTP exchange (connect + write + read)
+  std::chrono::milliseconds deadline{120'000};               // the whole delivery, retries and waits included
+  unsigned max_attempts = 8;                                 // tries per chunk
   std::chrono::milliseconds backoff_initial{250};
   std::chrono::milliseconds backoff_max{15'000};
 };

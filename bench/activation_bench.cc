@@ -124,9 +124,8 @@ int main(int argc, char** argv) {
   const double full_deliver = seconds_since(t);
   const auto full = last_push(*store, "c");
   std::printf("full push of %llu IDs (%llu held out): record %.3f s, deliver %.3f s, %.1f MB (%s)\n",
-              static_cast<unsigned long long>(full.adds), static_cast<unsigned long long>(full.held_out),
-              full_record, full_deliver,
-              static_cast<double>(full.bytes) / 1e6, activation::status_name(full.status));
+              static_cast<unsigned long long>(full.adds), static_cast<unsigned long long>(full.held_out), full_record,
+              full_deliver, static_cast<double>(full.bytes) / 1e6, activation::status_name(full.status));
 
   std::mt19937_64 rng(16);
   std::vector<double> record, deliver, refresh;
@@ -163,11 +162,12 @@ int main(int argc, char** argv) {
     removes = p.removes;
   }
   const auto [kept, kept_bytes] = activation::Activation::kept(*store->view());
-  std::printf("delta push, %.2f%% churn of %llu (%llu adds, %llu removes, %.2f MB): "
-              "save %.3f s, record %.3f s, deliver %.3f s (medians of %llu)\n",
-              churn * 100, static_cast<unsigned long long>(users), static_cast<unsigned long long>(adds),
-              static_cast<unsigned long long>(removes), static_cast<double>(bytes) / 1e6, median(refresh),
-              median(record), median(deliver), static_cast<unsigned long long>(rounds));
+  std::printf(
+      "delta push, %.2f%% churn of %llu (%llu adds, %llu removes, %.2f MB): "
+      "save %.3f s, record %.3f s, deliver %.3f s (medians of %llu)\n",
+      churn * 100, static_cast<unsigned long long>(users), static_cast<unsigned long long>(adds),
+      static_cast<unsigned long long>(removes), static_cast<double>(bytes) / 1e6, median(refresh), median(record),
+      median(deliver), static_cast<unsigned long long>(rounds));
   std::printf("kept bitmaps: %llu, %.1f MB\n", static_cast<unsigned long long>(kept),
               static_cast<double>(kept_bytes) / 1e6);
 
@@ -188,7 +188,8 @@ int main(int argc, char** argv) {
       const char* kind = kinds[rng() % 5];
       body += R"({"id_type":"uid","id":)" + std::to_string(uid) + R"(,"event":")" + kind +
               R"(","campaign":"c1","day":")" + day + "\"";
-      if (kind[0] == 'o') body += R"(,"value":12.5,"event_id":"o)" + std::to_string(request) + "-" + std::to_string(i) + "\"";
+      if (kind[0] == 'o')
+        body += R"(,"value":12.5,"event_id":"o)" + std::to_string(request) + "-" + std::to_string(i) + "\"";
       body += "}\n";
     }
     server::Request req{server::http::verb::post, "/v1/feedback", 11};

@@ -40,8 +40,8 @@ constexpr std::size_t kMaxHeaders = 16;
 std::optional<std::string> destination_name_problem(std::string_view name) {
   if (name.empty() || name.size() > 64) return "a destination name has 1 to 64 characters";
   for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!ok) return "a destination name holds only letters, digits, '.', '_' and '-'";
   }
   return std::nullopt;
@@ -168,7 +168,8 @@ std::variant<Destination, ApiError> read_destination(std::string_view body, cons
   Destination d;
   if (f.kind == "file") {
     d.kind = Destination::Kind::kFile;
-    if (f.path.empty() || f.path.front() != '/') return bad_request("path: a file destination needs an absolute directory");
+    if (f.path.empty() || f.path.front() != '/')
+      return bad_request("path: a file destination needs an absolute directory");
     if (!f.url.empty() || f.has_headers || f.timeout_ms || f.deadline_ms) {
       return bad_request("a file destination takes no url, headers, timeout_ms or deadline_ms");
     }

@@ -141,7 +141,8 @@ Figures figures(const IndexView& view, std::string_view campaign, const Bitmap& 
   f.users = group.cardinality();
   f.reach = holders(view, activation::event_tag(EventKind::kImpression, campaign), group);
   f.buyers = holders(view, activation::event_tag(EventKind::kOrder, campaign), group);
-  f.impressions = static_cast<uint64_t>(sum_of(view, activation::event_counter(EventKind::kImpression, campaign), group));
+  f.impressions =
+      static_cast<uint64_t>(sum_of(view, activation::event_counter(EventKind::kImpression, campaign), group));
   f.clicks = static_cast<uint64_t>(sum_of(view, activation::event_counter(EventKind::kClick, campaign), group));
   f.orders = static_cast<uint64_t>(sum_of(view, activation::event_counter(EventKind::kOrder, campaign), group));
   f.gmv_fen = sum_of(view, activation::gmv_counter(campaign), group);
@@ -187,8 +188,12 @@ void write_optional(JsonWriter& w, std::string_view key, std::optional<double> v
 Reply Api::feedback(const Request& req, Call& call) {
   const auto type = media_type(std::string_view(req[http::field::content_type]));
   if (!type.empty() && type != "application/x-ndjson" && type != "application/json") {
-    return error_reply({http::status::unsupported_media_type, "unsupported_media_type",
-                        "send events as application/x-ndjson, one JSON object a line", {}, {}, {}});
+    return error_reply({http::status::unsupported_media_type,
+                        "unsupported_media_type",
+                        "send events as application/x-ndjson, one JSON object a line",
+                        {},
+                        {},
+                        {}});
   }
   // Every line is read and checked before anything is written: one bad
   // line refuses the request whole.

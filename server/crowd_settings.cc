@@ -28,33 +28,36 @@ FieldReader nullable_into(std::optional<std::optional<std::string>>& out) {
 void append_settings_fields(std::vector<JsonField>& fields, CrowdSettingsFields& out) {
   fields.push_back({"refresh", kOptional, nullable_into(out.refresh)});
   fields.push_back({"expires_at", kOptional, nullable_into(out.expires_at)});
-  fields.push_back({"ttl", kOptional, [&out](std::string_view name, simdjson::dom::element v) -> std::optional<ApiError> {
-                      std::string_view s;
-                      if (v.get(s)) return field_must_be(name, "a string such as \"30d\"");
-                      out.ttl = std::string(s);
-                      return std::nullopt;
-                    }});
-  fields.push_back({"holdout", kOptional, [&out](std::string_view name, simdjson::dom::element v) -> std::optional<ApiError> {
-                      double d = 0;
-                      int64_t i = 0;
-                      uint64_t u = 0;
-                      if (!v.get(d)) {
-                        out.holdout = d;
-                      } else if (!v.get(i)) {
-                        out.holdout = static_cast<double>(i);
-                      } else if (!v.get(u)) {
-                        out.holdout = static_cast<double>(u);
-                      } else {
-                        return field_must_be(name, "a number (a percentage)");
-                      }
-                      return std::nullopt;
-                    }});
-  fields.push_back({"push_to", kOptional, [&out](std::string_view name, simdjson::dom::element v) -> std::optional<ApiError> {
-                      std::vector<std::string> names;
-                      if (auto e = strings_into(names, kMaxPushTo)(name, v)) return e;
-                      out.push_to = std::move(names);
-                      return std::nullopt;
-                    }});
+  fields.push_back(
+      {"ttl", kOptional, [&out](std::string_view name, simdjson::dom::element v) -> std::optional<ApiError> {
+         std::string_view s;
+         if (v.get(s)) return field_must_be(name, "a string such as \"30d\"");
+         out.ttl = std::string(s);
+         return std::nullopt;
+       }});
+  fields.push_back(
+      {"holdout", kOptional, [&out](std::string_view name, simdjson::dom::element v) -> std::optional<ApiError> {
+         double d = 0;
+         int64_t i = 0;
+         uint64_t u = 0;
+         if (!v.get(d)) {
+           out.holdout = d;
+         } else if (!v.get(i)) {
+           out.holdout = static_cast<double>(i);
+         } else if (!v.get(u)) {
+           out.holdout = static_cast<double>(u);
+         } else {
+           return field_must_be(name, "a number (a percentage)");
+         }
+         return std::nullopt;
+       }});
+  fields.push_back(
+      {"push_to", kOptional, [&out](std::string_view name, simdjson::dom::element v) -> std::optional<ApiError> {
+         std::vector<std::string> names;
+         if (auto e = strings_into(names, kMaxPushTo)(name, v)) return e;
+         out.push_to = std::move(names);
+         return std::nullopt;
+       }});
 }
 
 std::variant<activation::CrowdSettings, ApiError> crowd_settings(const CrowdSettingsFields& in, int64_t now) {

@@ -31,6 +31,6 @@ void append_settings_fields(std::vector<JsonField>& fields, CrowdSettingsFields&
 // Checks what was read (schedules parse, times and durations read, one of
 // expires_at and ttl, a hold-out in range); `now` in unix seconds for ttl.
 [[nodiscard]] std::variant<activation::CrowdSettings, ApiError> crowd_settings(const CrowdSettingsFields& in,
-                                                                              int64_t now);
+                                                                               int64_t now);
 
 }  // namespace crowd::server

@@ -223,7 +223,8 @@ TEST(FileSink, AnyCrowdNameBecomesOneSafeFileNameComponent) {
   PushInfo push = sample_push();
   push.crowd = "双11/预热";
   const PushFileNames names = push_file_names(push);
-  EXPECT_EQ(names.payload, std::string("%E5%8F%8C11%2F%E9%A2%84%E7%83%AD.v0000000007.p0000000012.") + kPushId + ".ndjson");
+  EXPECT_EQ(names.payload,
+            std::string("%E5%8F%8C11%2F%E9%A2%84%E7%83%AD.v0000000007.p0000000012.") + kPushId + ".ndjson");
   ChunkSource source({"x\n"});
   ASSERT_TRUE(deliver_file(dir.path, push, source).delivered);
   const std::vector<std::string> both = {names.manifest, names.payload};  // as sorted

@@ -25,10 +25,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
-#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -101,8 +101,10 @@ std::vector<Op> operator+(std::vector<Op> a, const std::vector<Op>& b) {
 void apply_to_model(std::set<std::string>& model, bool full, const std::vector<Op>& ops) {
   if (full) model.clear();
   for (const auto& op : ops) {
-    if (op.add) model.insert(op.id);
-    else model.erase(op.id);
+    if (op.add)
+      model.insert(op.id);
+    else
+      model.erase(op.id);
   }
 }
 
@@ -417,9 +419,9 @@ TEST(ActivationWebhook, UrlProblemsAreNamedWithoutRepeatingTheUrl) {
   const auto https = webhook_url_problem("https://hooks.example.com/x");
   ASSERT_TRUE(https);
   EXPECT_NE(https->find("TLS is left to a proxy"), std::string::npos) << *https;
-  for (const char* refused : {"ftp://hooks.example.com/x", "http:///x", "http://h.example/x#part",
-                              "http://user:pa55word@h.example/x", "http://h.example:99999/", "http://h.example:0/",
-                              "not a url", ""}) {
+  for (const char* refused :
+       {"ftp://hooks.example.com/x", "http:///x", "http://h.example/x#part", "http://user:pa55word@h.example/x",
+        "http://h.example:99999/", "http://h.example:0/", "not a url", ""}) {
     const auto problem = webhook_url_problem(refused);
     ASSERT_TRUE(problem) << refused;
     EXPECT_EQ(problem->find("pa55word"), std::string::npos) << *problem;

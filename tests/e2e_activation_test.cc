@@ -149,8 +149,11 @@ TEST(ActivationE2e, AWebhookReceiverEqualsTheCrowdAtEveryVersionThroughAKill) {
     ASSERT_TRUE(server.ok()) << server.log();
     ingest(server, model, 1, kUsers + 1);
     auto r = server.request("PUT", "/v1/destinations/hook",
-                            json{{"kind", "webhook"}, {"url", receiver.url()}, {"id_type", "oaid"},
-                                 {"headers", {{"Authorization", "Bearer hush-hush"}}}, {"timeout_ms", 60000}}
+                            json{{"kind", "webhook"},
+                                 {"url", receiver.url()},
+                                 {"id_type", "oaid"},
+                                 {"headers", {{"Authorization", "Bearer hush-hush"}}},
+                                 {"timeout_ms", 60000}}
                                 .dump());
     ASSERT_EQ(r.status, 201) << r.body;
     EXPECT_EQ(body_of(r)["headers"], json::array({"Authorization"})) << "header names only";
@@ -236,10 +239,10 @@ TEST(ActivationE2e, AFailingReceiverGetsTheSamePushUntilItLands) {
   ServerProcess server({});
   ASSERT_TRUE(server.ok()) << server.log();
   ingest(server, model, 1, 3001);
-  auto r = server.request("PUT", "/v1/destinations/flaky",
-                          json{{"kind", "webhook"}, {"url", receiver.url()}, {"format", "csv"},
-                               {"timeout_ms", 500}, {"deadline_ms", 1000}}
-                              .dump());
+  auto r = server.request(
+      "PUT", "/v1/destinations/flaky",
+      json{{"kind", "webhook"}, {"url", receiver.url()}, {"format", "csv"}, {"timeout_ms", 500}, {"deadline_ms", 1000}}
+          .dump());
   ASSERT_EQ(r.status, 201) << r.body;
   ASSERT_EQ(server.request("PUT", "/v1/crowds/b", R"({"q":"seg:b"})").status, 201);
   r = server.post("/v1/crowds/b/push", R"({"destination":"flaky"})");
@@ -379,8 +382,11 @@ TEST(ActivationE2e, TheHoldoutIsStableAndTheReportCountsTheEvents) {
     events += e.dump() + "\n";
     ++sent;
     if (i % 100 == 0) {
-      events += json{{"id_type", "oaid"}, {"id", "nobody-" + std::to_string(i)}, {"event", "click"},
-                     {"campaign", "c1"}, {"day", day}}
+      events += json{{"id_type", "oaid"},
+                     {"id", "nobody-" + std::to_string(i)},
+                     {"event", "click"},
+                     {"campaign", "c1"},
+                     {"day", day}}
                     .dump() +
                 "\n";
       ++sent;
@@ -388,10 +394,9 @@ TEST(ActivationE2e, TheHoldoutIsStableAndTheReportCountsTheEvents) {
     }
   }
   // A bad day refuses the request whole, naming the line.
-  const std::string bad = events + json{{"id_type", "uid"}, {"id", 1}, {"event", "click"}, {"campaign", "c1"},
-                                        {"day", "2999-01-01"}}
-                                       .dump() +
-                          "\n";
+  const std::string bad =
+      events +
+      json{{"id_type", "uid"}, {"id", 1}, {"event", "click"}, {"campaign", "c1"}, {"day", "2999-01-01"}}.dump() + "\n";
   r = server.post("/v1/feedback", bad, "application/x-ndjson");
   ASSERT_EQ(r.status, 400) << r.body;
   EXPECT_EQ(body_of(r)["error"]["line"], sent + 1);
@@ -480,9 +485,9 @@ TEST(ActivationE2e, BadInputIsRefusedClearly) {
   EXPECT_EQ(status("PUT", "/v1/destinations/bad%20name", R"({"kind":"file","path":"/tmp"})"), 400);
   EXPECT_EQ(status("PUT", "/v1/crowds/c", R"({"q":"seg:a","push_to":["nowhere"]})"), 400);
   // A floor the crowd is under refuses the push.
-  ASSERT_EQ(status("PUT", "/v1/destinations/big",
-                   json{{"kind", "file"}, {"path", dir.path}, {"min_size", 2000}}.dump()),
-            201);
+  ASSERT_EQ(
+      status("PUT", "/v1/destinations/big", json{{"kind", "file"}, {"path", dir.path}, {"min_size", 2000}}.dump()),
+      201);
   const auto r = server.post("/v1/crowds/c/push", R"({"destination":"big"})");
   EXPECT_EQ(r.status, 409) << r.body;
   EXPECT_EQ(body_of(r)["error"]["code"], "push_refused");
