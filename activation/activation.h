@@ -205,8 +205,13 @@ class Activation {
   void deliver(Delivery d);
   // `gone_lines`: erased users' IDs the push made moot (the first lines of
   // the destination's "gone" record when the push was made).
+  // `retry_now`: a failed delivery is tried again at once, not after the
+  // retry delay.
   void record_outcome(const Delivery& d, bool delivered, unsigned attempts, std::string error, uint64_t bytes,
-                      std::string sha256, uint64_t adds, uint64_t removes, uint64_t held_out, std::size_t gone_lines);
+                      std::string sha256, uint64_t adds, uint64_t removes, uint64_t held_out, std::size_t gone_lines,
+                      bool retry_now = false);
+  // Cancels the push (the next one to its destination is full).
+  void cancel(const Delivery& d, std::string why);
 
   Store& store_;
   ActivationOptions options_;

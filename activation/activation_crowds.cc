@@ -170,7 +170,23 @@ bool Activation::refresh_due(const IndexView& view, int64_t t) {
       return true;
     }
     refreshes_.fetch_add(1);
-    for (const auto& dest : c->push_to) (void)push_locked(name, dest, false, "schedule");
+    std::string refused;
+    for (const auto& dest : c->push_to) {
+      auto pushed = push_locked(name, dest, false, "schedule");
+      if (const auto* r = std::get_if<Refusal>(&pushed)) {
+        if (!refused.empty()) refused += "; ";
+        refused += "push to " + dest + ": " + (r->message.empty() ? "the write failed" : r->message);
+      }
+    }
+    if (!refused.empty()) {
+      // The refresh stands; why its pushes did not go is on the crowd.
+      if (auto again = read_crowd_record(*store_.view(), name)) {
+        again->last_error = std::move(refused);
+        WriteBatch batch;
+        batch.set_activation_record(keys::crowd(name), encode_crowd_record(*again));
+        (void)write(batch);
+      }
+    }
     return true;
   }
   return false;

@@ -179,12 +179,14 @@ void Activation::deliver(Delivery d) {
   const TagBits* base = p.full ? nullptr : kept_bitmap(view, keys::version(d.crowd, p.base_version));
   const identity::IdTypes types(view);
   const identity::DefinedIdType* type = d.destination.id_type == "uid" ? nullptr : types.find(d.destination.id_type);
-  std::string problem;
-  if (target == nullptr || (!p.full && base == nullptr)) problem = "a version the push needs is no longer kept";
-  if (d.destination.id_type != "uid" && type == nullptr)
-    problem = "ID type " + d.destination.id_type + " is not defined";
-  if (!problem.empty()) {
-    record_outcome(d, false, 0, problem, 0, "", 0, 0, 0, 0);
+  if (target == nullptr || (!p.full && base == nullptr)) {
+    // Cannot happen while the records hold; if it does, the pair must not be
+    // stuck: the push is cancelled and the next one is full.
+    cancel(d, "a version the push needs is no longer kept; the next push is full");
+    return;
+  }
+  if (d.destination.id_type != "uid" && type == nullptr) {
+    record_outcome(d, false, 0, "ID type " + d.destination.id_type + " is not defined", 0, "", 0, 0, 0, 0);
     return;
   }
 
@@ -229,13 +231,39 @@ void Activation::deliver(Delivery d) {
     w.deadline = std::chrono::milliseconds(d.destination.deadline_ms);
     outcome = deliver_webhook(w, info, payload, &stopping_);
   }
+  if (outcome.delivered && !payload.wrote_what_it_counted()) {
+    // A user erased mid-push: the payload differs from its counts (a file's
+    // manifest says so). Sent again at once; a receiver that applied it
+    // ignores the push id, and the erased user's IDs go with the next push.
+    record_outcome(d, false, outcome.attempts, "a user was erased while the push was sent; sending it again", 0, "",
+                   info.adds, info.removes, held_out, 0, /*retry_now=*/true);
+    return;
+  }
   record_outcome(d, outcome.delivered, outcome.attempts, std::move(outcome.error), outcome.bytes,
                  std::move(outcome.sha256), info.adds, info.removes, held_out, gone_lines);
 }
 
+void Activation::cancel(const Delivery& d, std::string why) {
+  std::lock_guard lock(mu_);
+  const auto view = store_.view();
+  auto c = read_crowd_record(*view, d.crowd);
+  auto p = read_push_record(*view, d.crowd, d.push.seq);
+  if (!c || !p || finished(*p)) return;
+  p->status = PushRecord::Status::kCancelled;
+  p->finished = now();
+  p->error = std::move(why);
+  DestinationState& state = c->destinations[p->destination];
+  if (state.outstanding == p->seq) state.outstanding = 0;
+  state.acknowledged = 0;  // nothing to build a delta on: the next push is full
+  WriteBatch batch;
+  batch.set_activation_record(keys::push(d.crowd, p->seq), encode_push_record(*p));
+  batch.set_activation_record(keys::crowd(d.crowd), encode_crowd_record(*c));
+  (void)write(batch);
+}
+
 void Activation::record_outcome(const Delivery& d, bool delivered, unsigned attempts, std::string error, uint64_t bytes,
                                 std::string sha256, uint64_t adds, uint64_t removes, uint64_t held_out,
-                                std::size_t gone_lines) {
+                                std::size_t gone_lines, bool retry_now) {
   PushRecord done;
   {
     std::lock_guard lock(mu_);
@@ -302,7 +330,7 @@ void Activation::record_outcome(const Delivery& d, bool delivered, unsigned atte
       p->status = PushRecord::Status::kRetrying;
       ++p->failures;
       p->error = std::move(error);
-      p->next_attempt = t + retry_delay(p->failures);
+      p->next_attempt = retry_now ? t : t + retry_delay(p->failures);
       attempts_failed_.fetch_add(1);
     }
     batch.set_activation_record(keys::push(d.crowd, p->seq), encode_push_record(*p));

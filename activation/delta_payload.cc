@@ -92,6 +92,8 @@ void DeltaPayload::line(bool add, std::string_view id, std::string& out) const {
 }
 
 void DeltaPayload::restart() {
+  written_adds_ = 0;
+  written_removes_ = 0;
   phase_ = Phase::kHeader;
   gone_at_ = 0;
   roaring_init_iterator(sets_.removes.get(), it_.get());
@@ -110,6 +112,7 @@ bool DeltaPayload::next(std::string& out) {
         if (gone_at_ < sets_.gone.size()) {
           line(false, sets_.gone[gone_at_++], out);
           ++lines;
+          ++written_removes_;
         } else {
           phase_ = Phase::kRemoves;
         }
@@ -129,6 +132,7 @@ bool DeltaPayload::next(std::string& out) {
         roaring_advance_uint32_iterator(it_.get());
         for (const auto& id : ids_) line(phase_ == Phase::kAdds, id, out);
         lines += ids_.size();
+        (phase_ == Phase::kAdds ? written_adds_ : written_removes_) += ids_.size();
         break;
       }
       case Phase::kDone:

@@ -44,6 +44,11 @@ class DeltaPayload final : public PayloadSource {
 
   [[nodiscard]] uint64_t add_lines() const { return add_lines_; }
   [[nodiscard]] uint64_t remove_lines() const { return remove_lines_; }
+  // Whether the last pass wrote exactly the lines counted: not when a user
+  // was erased (its IDs unlinked) between the count and the pass.
+  [[nodiscard]] bool wrote_what_it_counted() const {
+    return written_adds_ == add_lines_ && written_removes_ == remove_lines_;
+  }
   // Users of the sets with no ID of the type.
   [[nodiscard]] uint64_t unreachable() const { return unreachable_; }
 
@@ -62,6 +67,8 @@ class DeltaPayload final : public PayloadSource {
   uint64_t remove_lines_ = 0;
   uint64_t unreachable_ = 0;
 
+  uint64_t written_adds_ = 0;
+  uint64_t written_removes_ = 0;
   Phase phase_ = Phase::kHeader;
   std::size_t gone_at_ = 0;
   std::unique_ptr<roaring_uint32_iterator_t> it_;

@@ -276,6 +276,30 @@ TEST(ActivationFlow, ScheduledPushesKeepTheReceiverEqualAndTheKeptBitmapsBounded
   }
 }
 
+// A scheduled push the destination's floor refuses: the refresh stands,
+// and why its push did not go is on the crowd.
+TEST(ActivationFlow, ARefusedScheduledPushIsReportedOnTheCrowd) {
+  const test::ScratchDir dir;
+  Flow f(dir.path + "/data");
+  f.users(100);
+  Destination big = file_destination(dir.path + "/out");
+  big.min_size = 1000;
+  bool created = false;
+  ASSERT_FALSE(f.activation().put_destination("big", big, created));
+  CrowdSettings s;
+  s.refresh = "1h";
+  s.push_to = std::vector<std::string>{"big"};
+  f.save("c", range(1, 10), s);
+  f.next_members["c"] = range(1, 20);
+  f.now = kT0 + kHour;
+  EXPECT_EQ(f.run(), 1);
+  const auto c = f.record("c");
+  EXPECT_EQ(c.version, 2u);
+  EXPECT_NE(c.last_error.find("push to big"), std::string::npos) << c.last_error;
+  EXPECT_NE(c.last_error.find("min_size"), std::string::npos) << c.last_error;
+  EXPECT_TRUE(Activation::pushes(*f.store().view(), "c").empty());
+}
+
 TEST(ActivationFlow, ExpiryCancelsOutstandingPushesAndDropsVersions) {
   const test::ScratchDir dir;
   Flow f(dir.path + "/data");
