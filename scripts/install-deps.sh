@@ -22,12 +22,12 @@ serve_packages=(
   libboost-url1.81-dev      # query-string parsing
   nlohmann-json3-dev        # JSON at the edges (tests, tools)
   libsimdjson-dev           # request and NDJSON parsing
-  libssl-dev                # libcrypto: SHA-256 (audit log), HMAC-SHA256 and RAND_bytes (page cursors), MD5 and SHA-256 of ID types
+  libssl-dev                # libcrypto: SHA-256 (audit log, pushed files), HMAC-SHA256 and RAND_bytes (page cursors, push ids), MD5 and SHA-256 of ID types
 )
 test_packages=(
   libgtest-dev libbenchmark-dev
   libhiredis-dev            # the Redis baseline client (bench/)
-  python3 gnuplot-nox       # the capacity report and its plots (tools/)
+  python3 gnuplot-nox       # the capacity report and its plots, the push receiver of the activation tests (tools/)
   python3-jsonschema        # the OpenAPI check of every route's answers (tests/openapi/)
   jq                        # the tutorial's commands (docs/tutorial.md, tools/make_tutorial.py)
 )
