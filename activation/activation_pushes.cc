@@ -343,6 +343,7 @@ void Activation::record_outcome(const Delivery& d, bool delivered, unsigned atte
 
 WriteStatus Activation::erase_users(const IndexView& view, std::span<const Ordinal> ordinals, WriteBatch& batch,
                                     WriteResult& result) {
+  if (ordinals.empty()) return store_.write(batch, result);  // nobody known: nothing any destination holds
   std::lock_guard lock(mu_);
   // The records as they are now (mu_ orders them), the users' IDs from the
   // caller's view, taken before the erasure unlinks them.
