@@ -122,11 +122,17 @@ class Parser {
     return true;
   }
 
+  // Two operands side by side. A second one shaped like a tag (field:value,
+  // quoted, a prefix) is most likely a missing AND or OR; a bare word, the
+  // rest of a tag whose name holds a space (`city:new york`).
   [[gnu::noinline]] bool expected_operator(std::string_view or_what) {
     std::string message = "expected AND, OR or " + std::string(or_what) + ", found " + describe(current_);
-    if (current_.kind == TokenKind::kWord || current_.kind == TokenKind::kQuoted ||
-        current_.kind == TokenKind::kPrefix) {
-      message += " (a tag with spaces must be quoted)";
+    const bool word = current_.kind == TokenKind::kWord;
+    if (current_.kind == TokenKind::kQuoted || current_.kind == TokenKind::kPrefix ||
+        (word && current_.text.find(':') != std::string_view::npos)) {
+      message += " (an AND or OR missing between two tags?)";
+    } else if (word) {
+      message += " (a tag whose name holds a space must be quoted: \"city:new york\")";
     }
     return fail(current_.position, std::move(message));
   }
