@@ -184,9 +184,11 @@ std::vector<Cohort> Activation::cohorts(const IndexView& view, std::string_view 
   const auto record = read_crowd_record(view, crowd);
   if (!record) return out;
   for (const uint64_t v : record->pushed_versions) {
+    // An empty cohort may have been pruned from the dictionary: empty it is.
+    static const TagBits kEmpty{Bitmap()};
     const TagBits* treated = kept_bitmap(view, keys::cohort(crowd, v));
     const TagBits* held = kept_bitmap(view, keys::held(crowd, v));
-    if (treated != nullptr && held != nullptr) out.push_back(Cohort{v, treated, held});
+    out.push_back(Cohort{v, treated != nullptr ? treated : &kEmpty, held != nullptr ? held : &kEmpty});
   }
   return out;
 }

@@ -125,7 +125,7 @@ void Index::restore(std::shared_ptr<UserTable> users, std::shared_ptr<const TagD
   publish(std::move(next));
 }
 
-uint64_t Index::drop_empty_tags() {
+uint64_t Index::drop_empty_tags(std::optional<std::string_view> only) {
   const auto base = view();
   const auto& old = base->parts();
   const TagDictionary& dictionary = *old.dictionary;
@@ -134,7 +134,9 @@ uint64_t Index::drop_empty_tags() {
   IndexView::Tags::Editor kept{IndexView::Tags()};
   for (TagId id = 0; id < old.tags.size(); ++id) {
     const auto& name = dictionary.name(id);
-    const bool droppable = !system_tags::is_system(name) || system_tags::day_of_any(name).has_value();
+    const bool droppable = only ? name == *only && !system_tags::is_system(name)
+                                : !system_tags::is_system(name) || system_tags::day_of_any(name).has_value() ||
+                                      system_tags::is_kept_bitmap(name);
     if (droppable && old.tags[id]->cardinality == 0) continue;
     names.push_back(name);
     kept.push_back(old.tags[id]);  // shared, not copied

@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -57,15 +59,17 @@ class Index {
   // `names` must be distinct; bitmaps[i] belongs to names[i].
   void merge(const std::vector<std::string>& names, std::vector<Bitmap> bitmaps, const Bitmap& members);
 
-  // Drops from the dictionary every users' tag and every day tag
-  // (system_tags.h) whose bitmap is empty — names that may hold personal
-  // data and no longer describe anyone (issue 14, item 8c). Other system
-  // tags stay even when empty (a saved crowd may have no members; an
-  // attribute's slices are read by position). Tag ids are handed out again
-  // densely, so the caller must make the result durable by a snapshot, not
-  // the log (Store::bulk_load): a logged batch names tags, never ids. Writer
-  // lock held. Returns the number of tags dropped. O(tags log tags).
-  uint64_t drop_empty_tags();
+  // Drops from the dictionary every users' tag, every day tag and every
+  // kept bitmap (system_tags.h) whose bitmap is empty — names that may hold
+  // personal data and no longer describe anyone (issue 14, item 8c), and
+  // versions activation no longer keeps. Other system tags stay even when
+  // empty (a saved crowd may have no members; an attribute's slices are
+  // read by position). With `only`, just that users' tag, if it is empty.
+  // Tag ids are handed out again densely, so the caller must make the
+  // result durable by a snapshot, not the log (Store::bulk_load): a logged
+  // batch names tags, never ids. Writer lock held. Returns the number of
+  // tags dropped. O(tags log tags).
+  uint64_t drop_empty_tags(std::optional<std::string_view> only = std::nullopt);
 
   // Writer side: the user table, for loaders that hand out ordinals.
   [[nodiscard]] UserTable& users() { return *users_; }

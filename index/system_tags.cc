@@ -35,6 +35,10 @@ std::string id_type(std::string_view name) { return join("idtype", name); }
 std::string id_type_prefix() { return join("idtype", ""); }
 std::string activation_record(std::string_view key) { return join("act", key); }
 std::string kept_bitmap(std::string_view key) { return join("keep", key); }
+bool is_kept_bitmap(std::string_view name) {
+  static const std::string prefix = join("keep", "");
+  return name.starts_with(prefix);
+}
 
 std::string attribute(std::string_view attribute, int slice) {
   std::string s = attribute_prefix(attribute);

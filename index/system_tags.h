@@ -65,6 +65,8 @@ inline constexpr int64_t kDayBias = 1'000'000;
 // and its kept bitmaps (tags, see above).
 [[nodiscard]] std::string activation_record(std::string_view key);
 [[nodiscard]] std::string kept_bitmap(std::string_view key);
+// Whether `name` is a kept bitmap's tag.
+[[nodiscard]] bool is_kept_bitmap(std::string_view name);
 
 // slice -1: the users that have a value; 0..63: bit `slice` of the offset
 // binary value.

@@ -220,6 +220,7 @@ class Api {
 
   // Info routes (api_info.cc).
   Reply tags(const boost::urls::url_view& url);
+  Reply tag_delete(const std::string& tag);
   Reply fields();
   Reply health();
   Reply metrics_text();

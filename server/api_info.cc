@@ -10,6 +10,7 @@
 #include "server/json_writer.h"
 #include "server/openapi_document.h"
 #include "server/query_params.h"
+#include "server/request_json.h"
 
 namespace crowd::server {
 
@@ -19,9 +20,20 @@ Reply Api::tags(const boost::urls::url_view& url) {
   if (const auto* e = std::get_if<ApiError>(&limit)) return error_reply(*e);
   const auto offset = url_uint(url, "offset", 0, 0, UINT64_MAX);
   if (const auto* e = std::get_if<ApiError>(&offset)) return error_reply(*e);
+  // empty=true: only the tags no user holds (what DELETE /v1/tags/{tag} or
+  // the prune can remove).
+  const auto empty = url_bool(url, "empty", false);
+  if (const auto* e = std::get_if<ApiError>(&empty)) return error_reply(*e);
 
   const auto view = store_.view();
-  const auto matching = view->dictionary().with_prefix(prefix);
+  const auto all = view->dictionary().with_prefix(prefix);
+  std::vector<TagId> only_empty;
+  if (std::get<bool>(empty)) {
+    for (const TagId id : all) {
+      if (view->tag(id).cardinality == 0) only_empty.push_back(id);
+    }
+  }
+  const std::span<const TagId> matching = std::get<bool>(empty) ? std::span<const TagId>(only_empty) : all;
   const auto first = std::min<uint64_t>(std::get<uint64_t>(offset), matching.size());
   const auto last = std::min<uint64_t>(first + std::get<uint64_t>(limit), matching.size());
   std::string body;
@@ -36,6 +48,41 @@ Reply Api::tags(const boost::urls::url_view& url) {
     w.raw("}");
   }
   w.raw("],").key("total").number(matching.size()).raw("}");
+  return json_reply(http::status::ok, std::move(body));
+}
+
+// One empty tag out of the dictionary, durably (a snapshot, as the prune:
+// tags are dropped by id, which the log cannot name). A tag some user still
+// holds is refused: removing it from them is a write (/v1/assign).
+Reply Api::tag_delete(const std::string& tag) {
+  if (auto problem = tag_problem(tag)) return error_reply(bad_request(*problem));
+  const auto view = store_.view();
+  const auto id = view->find_tag(tag);
+  if (!id) return error_reply(not_found("no tag " + tag));
+  const uint64_t holders = view->tag(*id).cardinality;
+  const auto not_empty = [&](uint64_t users) {
+    return error_reply({http::status::conflict, "tag_not_empty",
+                        "tag " + tag + " is held by " + std::to_string(users) +
+                            " users: remove it from them first (POST /v1/assign), then delete it",
+                        {}, {}, {}});
+  };
+  if (holders > 0) return not_empty(holders);
+  uint64_t dropped = 0;
+  std::string error;
+  const bool durable =
+      store_.bulk_load([&](Index& index) { dropped = index.drop_empty_tags(std::string_view(tag)); }, error);
+  if (dropped == 0) {
+    // Someone was given the tag meanwhile.
+    const auto now = store_.view();
+    const auto again = now->find_tag(tag);
+    return again ? not_empty(now->tag(*again).cardinality) : error_reply(not_found("no tag " + tag));
+  }
+  if (!durable) return error_reply(unavailable("deleted in memory, but the snapshot failed: " + error));
+  std::string body;
+  JsonWriter w(body);
+  w.raw("{").key("tag").string(tag).raw(",").key("deleted").boolean(true).raw(",").key("snapshot").boolean(
+      store_.persistent());
+  w.raw("}");
   return json_reply(http::status::ok, std::move(body));
 }
 

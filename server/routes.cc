@@ -17,7 +17,7 @@ using http::verb;
 // URL query parameters, per route that reads any.
 constexpr std::string_view kCountParams[] = {"q", "lenient"};
 constexpr std::string_view kIdsParams[] = {"q", "lenient", "format", "limit", "cursor", "id_type"};
-constexpr std::string_view kTagsParams[] = {"prefix", "limit", "offset"};
+constexpr std::string_view kTagsParams[] = {"prefix", "limit", "offset", "empty"};
 constexpr std::string_view kMatchParams[] = {"id_type", "hash", "save_as"};
 constexpr std::string_view kReportParams[] = {"campaign"};
 constexpr std::span<const std::string_view> kNone;
@@ -54,6 +54,8 @@ std::span<const Route> Api::routes() {
     // The dictionary (api_info.cc).
     {verb::get, "/v1/tags", kScopeRead, A::kNo, B::kYes, kNoBody, kTagsParams,
      [](Api& a, Exchange& x) { return a.tags(x.url); }, "tags by prefix, with counts"},
+    {verb::delete_, "/v1/tags/{tag}", kScopeAdmin, A::kYes, B::kNo, kNoBody, kNone,
+     [](Api& a, Exchange& x) { return a.tag_delete(x.path_param("tag")); }, "remove a tag no user holds"},
     {verb::get, "/v1/fields", kScopeRead, A::kNo, B::kYes, kNoBody, kNone,
      [](Api& a, Exchange&) { return a.fields(); }, "fields with tag and user counts"},
 

@@ -1,4 +1,5 @@
-// POST /v1/admin/tags/prune end to end (issue 14, item 8c): tag names can
+// POST /v1/admin/tags/prune and DELETE /v1/tags/{tag} end to end (issue 14,
+// item 8c; issue 17, item 7): tag names can
 // hold personal data and used to outlive the erasure of everyone who held
 // them — in the dictionary, /v1/tags, snapshots and the log. After erasing
 // the holders and pruning, the names are gone from every answer and every
@@ -118,6 +119,54 @@ TEST(TagPrune, NamesNobodyHoldsAreGoneFromAnswersAndFilesAndStayGone) {
   const auto audit = read_file(dir + "/audit.jsonl");
   EXPECT_NE(audit.find("/v1/admin/tags/prune"), std::string::npos) << audit;
   std::filesystem::remove_all(dir);
+}
+
+// One misspelt tag nobody holds, removed by name (issue 17, item 7): listed
+// as empty first, then gone from every answer and from the data directory,
+// also after a restart; a tag someone holds is refused, and stays.
+TEST(TagPrune, OneEmptyTagIsDeletedByNameAndStaysDeleted) {
+  const auto dir = temp_dir("crowd-tag-delete");
+  const std::string data = dir + "/data";
+  const std::vector<std::string> args = {"--data-dir", data, "--threads", "2"};
+  {
+    ServerProcess s(args);
+    ASSERT_TRUE(s.ok()) << s.log();
+    ASSERT_EQ(s.post("/v1/ingest", "{\"id\": 1, \"tags\": [\"city:hangzhou\", \"city:hangzho\"]}\n",
+                     "application/x-ndjson")
+                  .status,
+              200);
+    ASSERT_EQ(s.post("/v1/assign", R"({"remove": [{"id": 1, "tags": ["city:hangzho"]}]})").status, 200);
+    const auto empty = body_json(s.get("/v1/tags?prefix=city:&empty=true"));
+    ASSERT_EQ(empty["tags"].size(), 1u) << empty;
+    EXPECT_EQ(empty["tags"][0]["tag"], "city:hangzho");
+    const auto held = s.request("DELETE", "/v1/tags/city:hangzhou");
+    EXPECT_EQ(held.status, 409) << held.body;
+    EXPECT_EQ(error_code(held), "tag_not_empty");
+    const auto deleted = s.request("DELETE", "/v1/tags/city:hangzho");
+    ASSERT_EQ(deleted.status, 200) << deleted.body;
+    EXPECT_EQ(body_json(deleted)["snapshot"], true);
+    EXPECT_EQ(listed_tags(s), (std::set<std::string>{"city:hangzhou"}));
+    EXPECT_EQ(s.request("DELETE", "/v1/tags/city:hangzho").status, 404);
+    EXPECT_EQ(s.stop(), 0);
+  }
+  // The misspelt name is a prefix of the kept one: every occurrence left in
+  // the data directory must be the kept tag's.
+  const auto occurrences = [](const std::string& text, const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+  };
+  for (const auto& e : std::filesystem::recursive_directory_iterator(data)) {
+    if (!e.is_regular_file()) continue;
+    const auto text = read_file(e.path().string());
+    EXPECT_EQ(occurrences(text, "city:hangzho"), occurrences(text, "city:hangzhou")) << e.path();
+  }
+  ServerProcess s(args);
+  ASSERT_TRUE(s.ok()) << s.log();
+  EXPECT_EQ(listed_tags(s), (std::set<std::string>{"city:hangzhou"}));
+  EXPECT_EQ(error_code(count_request(s, "city:hangzho")), "unknown_tag");
+  EXPECT_EQ(count_of(s, "city:hangzhou"), 1u);
+  EXPECT_EQ(s.stop(), 0);
 }
 
 }  // namespace

@@ -47,7 +47,8 @@ std::string key_of(http::verb method, std::string_view pattern) {
 std::string concrete(const Route& route) {
   std::string out(route.pattern);
   for (const auto& [name, value] :
-       {std::pair{"{id_type}", "uid"}, std::pair{"{id}", "7"}, std::pair{"{name}", "some_crowd"}}) {
+       {std::pair{"{id_type}", "uid"}, std::pair{"{id}", "7"}, std::pair{"{name}", "some_crowd"},
+        std::pair{"{tag}", "some:tag"}}) {
     if (const auto at = out.find(name); at != std::string::npos) out.replace(at, std::string(name).size(), value);
   }
   return out;

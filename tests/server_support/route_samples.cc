@@ -142,6 +142,13 @@ std::vector<RouteSample> route_samples() {
       {V::get, "/v1/ids?q=vip&limit=5", "", json_type, 401, ""},
       {V::get, "/v1/ids?q=vip&format=csv", "", json_type, 403, "read"},
       {V::get, "/v1/tags?prefix=city:&limit=2", ""},
+      // A misspelt tag given and taken back: empty, listed as such, removed.
+      {V::post, "/v1/assign", R"({"add": [{"id": 402, "tags": ["city:hangzho"]}]})"},
+      {V::post, "/v1/assign", R"({"remove": [{"id": 402, "tags": ["city:hangzho"]}]})"},
+      {V::get, "/v1/tags?prefix=city:&empty=true", ""},
+      {V::delete_, "/v1/tags/city:hangzhou", "", json_type, 409},  // held by users: tag_not_empty
+      {V::delete_, "/v1/tags/city:hangzho", ""},
+      {V::delete_, "/v1/tags/city:hangzho", "", json_type, 404},
       {V::get, "/v1/fields", ""},
       {V::get, "/v1/fields", "{}", json_type, 413},  // a GET takes no body
       // Analytics.
