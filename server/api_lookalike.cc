@@ -142,9 +142,14 @@ Reply Api::lookalike(const Request& req, Call& call, Clock::time_point start) {
     w.null();
   }
   w.raw(",").key("features").raw("[");
-  for (std::size_t i = 0; i < std::min(result.features.size(), kFeaturesShown); ++i) {
-    const auto& f = result.features[i];
-    if (i) w.raw(",");
+  // Only features that move a candidate's score: not the seed's own defining
+  // tags, which no candidate holds (every candidate scores the same on them),
+  // nor weights that quantise to no points.
+  std::size_t shown = 0;
+  for (const auto& f : result.features) {
+    if (shown == kFeaturesShown) break;
+    if (f.candidate_share == 0 || f.points == 0) continue;
+    if (shown++ > 0) w.raw(",");
     w.raw("{").key("tag").string(view->dictionary().name(f.tag));
     w.raw(",").key("weight").real(f.weight).raw(",").key("lift").real(f.lift);
     w.raw(",").key("seed_share").real(f.seed_share).raw(",").key("candidate_share").real(f.candidate_share);
