@@ -97,8 +97,15 @@ AstNode make_within_days(std::string tag, int64_t days, std::size_t position) {
   return n;
 }
 
+AstNode make_within_prefix(AstNode within, std::string prefix) {
+  within.text = std::move(prefix);
+  within.prefix = true;
+  return within;
+}
+
 bool structurally_equal(const AstNode& a, const AstNode& b) {
-  if (a.kind != b.kind || a.text != b.text || a.op != b.op || a.last_days != b.last_days || a.low != b.low ||
+  if (a.kind != b.kind || a.text != b.text || a.op != b.op || a.last_days != b.last_days || a.prefix != b.prefix ||
+      a.low != b.low ||
       a.high != b.high || a.children.size() != b.children.size()) {
     return false;
   }

@@ -25,7 +25,8 @@ enum class AstKind : uint8_t {
   kSavedCrowd,  // @text
   kCompare,     // text op low, or text BETWEEN low AND high
   kLookalike,   // lookalike(children[0], low)
-  kWithin,      // within(text, low, high) with days since 1970-01-01, or within(text, low "d")
+  kWithin,      // within(text, low, high) with days since 1970-01-01, or within(text, low "d");
+                // `prefix`: text is a prefix (within(cat:1:*, 30d)), every tag it matches
 };
 
 enum class CompareOp : uint8_t { kLess, kLessEqual, kGreater, kGreaterEqual, kEqual, kNotEqual, kBetween };
@@ -39,6 +40,7 @@ struct AstNode {
   std::string text;                  // kTag, kPrefix, kSavedCrowd, kCompare (attribute), kWithin (tag)
   CompareOp op = CompareOp::kEqual;  // kCompare
   bool last_days = false;            // kWithin: true for within(tag, Nd)
+  bool prefix = false;               // kWithin: text is a prefix (without '*')
   int64_t low = 0;   // kCompare: operand (BETWEEN: lower bound); kLookalike: size; kWithin: first day or N
   int64_t high = 0;  // kCompare BETWEEN: upper bound; kWithin with dates: last day
   std::vector<AstNode> children;
@@ -61,6 +63,8 @@ using Ast = AstNode;
 [[nodiscard]] AstNode make_lookalike(AstNode seed, int64_t size, std::size_t position = 0);
 [[nodiscard]] AstNode make_within_dates(std::string tag, int64_t first_day, int64_t last_day, std::size_t position = 0);
 [[nodiscard]] AstNode make_within_days(std::string tag, int64_t days, std::size_t position = 0);
+// The same over every tag starting with `prefix`.
+[[nodiscard]] AstNode make_within_prefix(AstNode within, std::string prefix);
 
 // Equal kinds, texts, operators, numbers and children; positions ignored.
 // O(nodes); recursion depth = Ast depth.

@@ -319,16 +319,19 @@ class Parser {
     return true;
   }
 
-  // within ( tag , DATE , DATE ) | within ( tag , DAYS )
+  // within ( tag-or-prefix , DATE , DATE ) | within ( tag-or-prefix , DAYS )
   [[gnu::noinline]] bool parse_within(AstNode& out) {
     const std::size_t position = current_.position;
     advance();  // name; the '(' follows
     if (!enter(current_.position)) return false;
     advance();
     if (!ok()) return false;
-    if (current_.kind != TokenKind::kWord && current_.kind != TokenKind::kQuoted) {
-      return fail(current_.position, "expected a tag as the first argument of within(), found " + describe(current_));
+    if (current_.kind != TokenKind::kWord && current_.kind != TokenKind::kQuoted &&
+        current_.kind != TokenKind::kPrefix) {
+      return fail(current_.position,
+                  "expected a tag or a prefix as the first argument of within(), found " + describe(current_));
     }
+    const bool prefix = current_.kind == TokenKind::kPrefix;
     std::string tag = std::move(current_.text);
     advance();
     if (!ok() || !expect(TokenKind::kComma, "','")) return false;
@@ -343,6 +346,7 @@ class Parser {
       if (!ok() || !expect(TokenKind::kRParen, "')' closing within(")) return false;
       --depth_;
       out = make_within_days(std::move(tag), *days, position);
+      if (prefix) out.prefix = true;
       return true;
     }
     const auto first = parse_day(word);
@@ -356,6 +360,7 @@ class Parser {
     if (!ok() || !expect(TokenKind::kRParen, "')' closing within(")) return false;
     --depth_;
     out = make_within_dates(std::move(tag), *first, *last, position);
+    if (prefix) out.prefix = true;
     return true;
   }
 

@@ -80,6 +80,7 @@ void print_into(const AstNode& node, std::string& out) {
     case AstKind::kWithin:
       out += "within(";
       out += quote_tag(node.text);
+      if (node.prefix) out.push_back('*');
       out += ", ";
       if (node.last_days) {
         out += std::to_string(node.low);

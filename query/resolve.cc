@@ -51,10 +51,19 @@ uint64_t tags_touched(const AstNode& node, const IndexView& view) {
     case AstKind::kPrefix:
       return view.dictionary().with_prefix(node.text).size();
     case AstKind::kWithin: {
-      if (!node.last_days) return view.system().days_between(node.text, node.low, node.high).size();
-      const auto newest = view.newest_day();
-      if (!newest) return 0;
-      return view.system().days_between(node.text, *newest - std::min<int64_t>(node.low, 10'000'000) + 1, *newest).size();
+      int64_t first = node.low, last = node.high;
+      if (node.last_days) {
+        const auto newest = view.newest_day();
+        if (!newest) return 0;
+        first = *newest - std::min<int64_t>(node.low, 10'000'000) + 1;
+        last = *newest;
+      }
+      if (!node.prefix) return view.system().days_between(node.text, first, last).size();
+      uint64_t n = 0;
+      for (const TagId id : view.dictionary().with_prefix(node.text)) {
+        n += view.system().days_between(view.dictionary().name(id), first, last).size();
+      }
+      return n;
     }
     case AstKind::kLookalike:
     case AstKind::kNot:
@@ -129,15 +138,7 @@ class Resolver {
           out = make_union_node(view_, std::vector<TagId>(ids.begin(), ids.end()), node.position);
           return true;
         }
-        return unknown(
-            node,
-            [&] {
-              auto suggestions = suggest_prefixes(node.text, view_.dictionary());
-              return Error{ErrorCode::kUnknownTag,
-                           with_suggestions("prefix '" + node.text + "*' matches no tag", suggestions), node.position,
-                           std::move(suggestions)};
-            },
-            out);
+        return unknown_prefix(node, out);
       }
       case AstKind::kAll:
         out = make_all_node(view_, node.position);
@@ -222,7 +223,11 @@ class Resolver {
   // last N days, the newest included). A tag the index knows with no events
   // in the range is the empty set.
   [[gnu::noinline]] bool resolve_within(const AstNode& node, PlanNode& out) {
-    if (!find_user_tag(node.text)) {
+    std::span<const TagId> matching;
+    if (node.prefix) {
+      matching = view_.dictionary().with_prefix(node.text);
+      if (matching.empty()) return unknown_prefix(node, out);
+    } else if (!find_user_tag(node.text)) {
       return unknown_tag(node, out);
     }
     int64_t first = node.low;
@@ -237,7 +242,17 @@ class Resolver {
       // More days than the calendar holds (0000-9999: 3.65M) mean all of them.
       first = last - std::min<int64_t>(node.low, 10'000'000) + 1;
     }
-    std::vector<TagId> days = view_.system().days_between(node.text, first, last);
+    std::vector<TagId> days;
+    if (node.prefix) {
+      // Every matching tag's days in the range: a window over a category.
+      for (const TagId id : matching) {
+        const auto more = view_.system().days_between(view_.dictionary().name(id), first, last);
+        days.insert(days.end(), more.begin(), more.end());
+        if (days.size() > options_.max_tags) break;  // charged below
+      }
+    } else {
+      days = view_.system().days_between(node.text, first, last);
+    }
     if (!charge(days.size(), node)) return false;
     if (days.empty()) {
       out = make_empty_node(node.position);
@@ -268,6 +283,19 @@ class Resolver {
           auto suggestions = suggest_tags(node.text, view_.dictionary());
           return Error{ErrorCode::kUnknownTag, with_suggestions("unknown tag '" + node.text + "'", suggestions),
                        node.position, std::move(suggestions)};
+        },
+        out);
+  }
+
+  // node.text, a prefix, matches no tag of users: the error, with close prefixes.
+  bool unknown_prefix(const AstNode& node, PlanNode& out) {
+    return unknown(
+        node,
+        [&] {
+          auto suggestions = suggest_prefixes(node.text, view_.dictionary());
+          return Error{ErrorCode::kUnknownTag,
+                       with_suggestions("prefix '" + node.text + "*' matches no tag", suggestions), node.position,
+                       std::move(suggestions)};
         },
         out);
   }

@@ -223,6 +223,23 @@ TEST_F(DatedTagsTest, WithinDateRangesMatchTheModel) {
   EXPECT_EQ(csv_ids(*server_, q), expected) << q;
   // Keywords are case-insensitive, whitespace free.
   EXPECT_EQ(count_of(*server_, "WITHIN(cat:1:buy," + day_text(a) + "," + day_text(b) + ")"), w1.size());
+
+  // A prefix: every matching tag's days in the window (issue 17, item 3).
+  for (const std::string prefix : {"cat:1:", "cat:", "城市:"}) {
+    for (int k = 0; k < 6; ++k) {
+      const int64_t first = kFirst - 3 + static_cast<int64_t>(rng() % (kSpan + 6));
+      const int64_t last = first + static_cast<int64_t>(rng() % 20);
+      std::set<uint64_t> union_of_windows;
+      for (const auto& t : kEventTags) {
+        if (t.starts_with(prefix)) union_of_windows.merge(model_.within(t, first, last));
+      }
+      const std::string window = "within(" + prefix + "*, " + day_text(first) + ", " + day_text(last) + ")";
+      EXPECT_EQ(csv_ids(*server_, window), union_of_windows) << window;
+    }
+  }
+  const auto unknown = count_request(*server_, "within(nope:*, 30d)");
+  EXPECT_EQ(unknown.status, 400) << unknown.body;
+  EXPECT_EQ(error_code(unknown), "unknown_tag");
 }
 
 // The per-day bitmaps are the index's own: listings, /healthz, /v1/fields
@@ -284,6 +301,12 @@ TEST_F(DatedTagsTest, WithinLastDaysCountsBackFromTheNewestDayInTheIndex) {
   EXPECT_EQ(count_of(*server_, "within(old:tag, 15d)"), 0u);
   EXPECT_EQ(count_of(*server_, "within(old:tag, 16d)"), 1u);
   EXPECT_EQ(count_of(*server_, "within(new:tag, 1d)"), 1u);
+  // And over a prefix: the union of its tags' windows.
+  std::set<uint64_t> cats;
+  for (const auto& t : kEventTags) {
+    if (t.starts_with("cat:")) cats.merge(model_.within(t, later - 29, later));
+  }
+  EXPECT_EQ(count_of(*server_, "within(cat:*, 30d)"), cats.size());
 }
 
 TEST_F(DatedTagsTest, WithinErrors) {

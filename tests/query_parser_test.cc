@@ -129,6 +129,9 @@ TEST(QueryParser, AnalyticsForms) {
   expect_tree("within(cat:7:buy, 2017-11-25, 2017-12-03)",
               make_within_dates("cat:7:buy", *parse_day("2017-11-25"), *parse_day("2017-12-03")));
   expect_tree("WITHIN (\"a b\", 30d)", make_within_days("a b", 30));
+  expect_tree("within(cat:7:*, 30d)", make_within_prefix(make_within_days("", 30), "cat:7:"));
+  expect_tree("within(\"a b\"*, 2017-11-25, 2017-11-26)",
+              make_within_prefix(make_within_dates("", *parse_day("2017-11-25"), *parse_day("2017-11-26")), "a b"));
   expect_tree("LookAlike(a OR b, 10)", make_lookalike(or_of({tag("a"), tag("b")}), 10));
   EXPECT_EQ(*parse_day("1970-01-01"), 0);
   EXPECT_EQ(*parse_day("2017-11-25"), 17495);
@@ -196,7 +199,7 @@ TEST(QueryParser, ErrorPositions) {
       {"lookalike(a, 5", 14, "')'"},
       {"lookalike(a", 0, "never closed"},
       {"lookalike()", 10, "found ')'"},
-      {"within(a*, 30d)", 7, "tag"},
+      {"within(@a, 30d)", 7, "a tag or a prefix"},
       {"within(a, 2017-13-01, 2017-12-01)", 10, "date"},
       {"within(a, 2017-11-01)", 20, "','"},
       {"within(a, 2017-11-01, x)", 22, "date"},
@@ -391,10 +394,13 @@ class RandomAstGenerator {
       case 3:
         if (pick(2)) return make_between(word(), number(), number());
         return make_compare(word(), static_cast<CompareOp>(pick(6)), number());
-      case 4:
-        if (pick(2)) return make_within_days(name(), 1 + static_cast<int64_t>(pick(100'000)));
-        return make_within_dates(name(), static_cast<int64_t>(pick(2'900'000)) - 719'468,
-                                 static_cast<int64_t>(pick(30'000)));
+      case 4: {
+        AstNode w = pick(2) ? make_within_days(name(), 1 + static_cast<int64_t>(pick(100'000)))
+                            : make_within_dates(name(), static_cast<int64_t>(pick(2'900'000)) - 719'468,
+                                                static_cast<int64_t>(pick(30'000)));
+        if (pick(3) == 0) w.prefix = true;  // within(name*, ...)
+        return w;
+      }
       default:
         return make_tag(name());
     }
@@ -458,6 +464,7 @@ TEST(QueryPrinter, StructuralEqualityIgnoresOnlyPositions) {
   EXPECT_FALSE(structurally_equal(make_compare("x", CompareOp::kLess, 1), make_compare("x", CompareOp::kLess, 2)));
   EXPECT_FALSE(structurally_equal(make_between("x", 1, 2), make_between("x", 1, 3)));
   EXPECT_FALSE(structurally_equal(make_within_days("a", 3), make_within_dates("a", 3, 0)));
+  EXPECT_FALSE(structurally_equal(make_within_days("a", 3), make_within_prefix(make_within_days("a", 3), "a")));
   EXPECT_FALSE(structurally_equal(and_of({tag("a"), tag("b")}), or_of({tag("a"), tag("b")})));
   EXPECT_FALSE(structurally_equal(and_of({tag("a"), tag("b")}), and_of({tag("b"), tag("a")})));
 }
