@@ -190,7 +190,7 @@ bool ApplyBatch::apply_adds() {
   std::vector<std::size_t> next(starts.begin(), starts.end() - 1);
   std::size_t i = 0;
   for (const auto& op : ops) {
-    if (op.kind != Kind::kAdd) continue;
+    if (op.kind != Kind::kAdd || skipped(op)) continue;  // the same ops as the first pass
     for (const uint32_t t : batch_.tags_of(op)) by_tag[next[t]++] = ordinals[i];
     ++i;
   }
