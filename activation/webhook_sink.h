@@ -15,6 +15,7 @@
 //       X-Crowd-Mode          full | delta
 //       X-Crowd-Version       the version the receiver holds once it applies the push
 //       X-Crowd-Base-Version  the version a delta applies to (0 for full)
+//       X-Crowd-Seq           the push's number among the crowd's pushes (their order)
 //       X-Crowd-Crowd         the crowd's name, UTF-8, percent-encoded
 //       X-Crowd-Destination   the destination's name, encoded alike
 //       User-Agent: crowd, Host, then the options' extra headers (which
