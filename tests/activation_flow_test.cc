@@ -359,16 +359,17 @@ TEST(ActivationFlow, TheWorkerDeliversWhileVersionsAndPushesArrive) {
     (void)Activation::pushes(*f.store().view(), "c");
     (void)Activation::kept(*f.store().view());
   }
-  // Until nothing is outstanding (bounded: 30 s), a last push of the last
-  // version if the one outstanding at the end was an older one.
-  for (int i = 0; i < 600 && Activation::outstanding(*f.store().view()) > 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_EQ(Activation::outstanding(*f.store().view()), 0u);
+  // Until nothing is outstanding (bounded: 30 s each), then a last push of
+  // the last version if the one outstanding at the end was an older one.
+  const auto idle = [&] {
+    for (int i = 0; i < 600 && Activation::outstanding(*f.store().view()) > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return Activation::outstanding(*f.store().view()) == 0;
+  };
+  ASSERT_TRUE(idle());
   ASSERT_TRUE(std::holds_alternative<PushRecord>(f.activation().push("c", "files", false, "request")));
-  for (int i = 0; i < 600 && Activation::outstanding(*f.store().view()) > 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  ASSERT_TRUE(idle());
   f.activation().stop();
   for (const auto& p : Activation::pushes(*f.store().view(), "c")) {
     EXPECT_EQ(p.status, PushRecord::Status::kDelivered) << p.seq << " " << p.error;
