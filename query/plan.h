@@ -84,11 +84,16 @@ class Plan {
   [[nodiscard]] const IndexView& view() const { return *view_; }
   // Deepest chain of nodes (a single tag is 1): evaluators size scratch space by it.
   [[nodiscard]] std::size_t depth() const { return depth_; }
+  // Notes for the answer about a query that compiled but likely does not
+  // mean what it says (resolve.h); usually none.
+  [[nodiscard]] const std::vector<std::string>& warnings() const { return warnings_; }
+  void set_warnings(std::vector<std::string> w) { warnings_ = std::move(w); }
 
  private:
   PlanNode root_;
   const IndexView* view_;
   std::size_t depth_;
+  std::vector<std::string> warnings_;
 };
 
 // The plan as an S-expression with tag names, for tests, logs and EXPLAIN:

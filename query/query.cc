@@ -44,13 +44,16 @@ std::variant<Plan, Error> compile(std::string_view text, const IndexView& view, 
   auto parsed = parse(text);
   if (auto* error = std::get_if<Error>(&parsed)) return std::move(*error);
   Deadline::check();
-  auto resolved = resolve(std::get<Ast>(parsed), view, options);
+  std::vector<std::string> warnings;
+  auto resolved = resolve(std::get<Ast>(parsed), view, options, &warnings);
   if (auto* error = std::get_if<Error>(&resolved)) return std::move(*error);
   auto& root = std::get<PlanNode>(resolved);
   rewrite(root, view);
   Deadline::check();
   if (options.union_cache != nullptr) attach_cached_unions(root, view, *options.union_cache);
-  return Plan(std::move(root), view);
+  Plan plan(std::move(root), view);
+  plan.set_warnings(std::move(warnings));
+  return plan;
 }
 
 }  // namespace crowd::query

@@ -11,6 +11,7 @@
 #include "query/deadline.h"
 #include "query/evaluator.h"
 #include "query/lookalike.h"
+#include "query/printer.h"
 #include "query/repeats.h"
 #include "query/rewrite.h"
 #include "query/suggest.h"
@@ -157,8 +158,28 @@ class Resolver {
   }
 
   std::optional<Error> error;
+  std::vector<std::string> warnings;
 
  private:
+  // A window over a tag (or every tag of a prefix) with no dated day at all
+  // is always empty: legal, but almost surely a plain tag taken for a dated
+  // one, so the answer says so rather than a silent 0.
+  void warn_if_never_dated(const AstNode& node, std::span<const TagId> matching) {
+    const SystemView system = view_.system();
+    if (node.prefix) {
+      for (const TagId id : matching) {
+        if (!system.days(view_.dictionary().name(id)).empty()) return;
+      }
+    } else if (!system.days(node.text).empty()) {
+      return;
+    }
+    std::string w = "within(" + quote_tag(node.text) + (node.prefix ? "*" : "") + ", ...): ";
+    w += node.prefix ? "no tag starting with '" + node.text + "' has" : "'" + node.text + "' has";
+    w += " no dated events, so the window holds no one (a plain tag says only \"ever\"; events with a day "
+         "make dated tags)";
+    if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(std::move(w));
+  }
+
   // A user's tag by name; the index's own tags cannot be named.
   [[nodiscard]] std::optional<TagId> find_user_tag(std::string_view name) const { return view_.find_tag(name); }
 
@@ -230,6 +251,7 @@ class Resolver {
     } else if (!find_user_tag(node.text)) {
       return unknown_tag(node, out);
     }
+    warn_if_never_dated(node, matching);
     int64_t first = node.low;
     int64_t last = node.high;
     if (node.last_days) {
@@ -335,10 +357,12 @@ class Resolver {
 
 }  // namespace
 
-std::variant<PlanNode, Error> resolve(const Ast& ast, const IndexView& view, const Options& options) {
+std::variant<PlanNode, Error> resolve(const Ast& ast, const IndexView& view, const Options& options,
+                                      std::vector<std::string>* warnings) {
   Resolver resolver(ast, view, options);
   PlanNode root;
   if (!resolver.resolve(ast, root)) return std::move(*resolver.error);
+  if (warnings != nullptr) *warnings = std::move(resolver.warnings);
   return root;
 }
 

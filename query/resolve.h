@@ -34,6 +34,10 @@ namespace crowd::query {
 // Resolution evaluates comparisons, within() windows and lookalike() seeds,
 // so it checks the request's deadline (deadline.h) and may throw TimedOut;
 // it also checks every 64 nodes and before any expansion of 4,096+ tags.
-[[nodiscard]] std::variant<PlanNode, Error> resolve(const Ast& ast, const IndexView& view, const Options& options);
+// `warnings`, when given, receives notes about a query that compiles but
+// likely does not mean what it says (a within() over a tag that has no
+// dated events at all, which matches no one), each once.
+[[nodiscard]] std::variant<PlanNode, Error> resolve(const Ast& ast, const IndexView& view, const Options& options,
+                                                    std::vector<std::string>* warnings = nullptr);
 
 }  // namespace crowd::query

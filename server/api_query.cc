@@ -69,11 +69,17 @@ Reply count_reply(std::string_view q, const query::Options& options, std::chrono
   const auto view = store.view();
   auto compiled = query::compile(q, *view, options);
   if (auto* e = std::get_if<query::Error>(&compiled)) return error_reply(query_error(*e));
-  const uint64_t n = thread_evaluator().count(std::get<query::Plan>(compiled), *view);
+  const auto& plan = std::get<query::Plan>(compiled);
+  const uint64_t n = thread_evaluator().count(plan, *view);
   std::string body;
   body.reserve(96);
   JsonWriter w(body);
   w.raw("{").key("count").number(n).raw(",").key("total").number(view->universe().cardinality);
+  if (!plan.warnings().empty()) {
+    w.raw(",").key("warnings").raw("[");
+    for (std::size_t i = 0; i < plan.warnings().size(); ++i) w.raw(i > 0 ? "," : "").string(plan.warnings()[i]);
+    w.raw("]");
+  }
   w.raw(",").key("took_us").number(micros_since(start)).raw("}");
   return json_reply(http::status::ok, std::move(body));
 }

@@ -240,6 +240,22 @@ TEST_F(DatedTagsTest, WithinDateRangesMatchTheModel) {
   const auto unknown = count_request(*server_, "within(nope:*, 30d)");
   EXPECT_EQ(unknown.status, 400) << unknown.body;
   EXPECT_EQ(error_code(unknown), "unknown_tag");
+
+  // A window over a tag that was never dated is always empty: the answer
+  // says why, rather than a silent 0 (issue 17, item 3). A dated tag with no
+  // events in the window is an ordinary 0, without a warning.
+  for (const std::string window : {"within(vip, 30d)", "within(gender:*, 2017-01-01, 2030-01-01)"}) {
+    const auto r = count_request(*server_, window + " OR within(cat:1:buy, 30d)");
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto body = body_json(r);
+    ASSERT_TRUE(body.contains("warnings")) << window << ": " << r.body;
+    ASSERT_EQ(body["warnings"].size(), 1u) << r.body;
+    EXPECT_NE(body["warnings"][0].get<std::string>().find("no dated events"), std::string::npos) << r.body;
+  }
+  const auto quiet =
+      body_json(count_request(*server_, within_q("cat:1:buy", civil_day(2000, 1, 1), civil_day(2000, 1, 2))));
+  EXPECT_EQ(quiet["count"], 0);
+  EXPECT_FALSE(quiet.contains("warnings")) << quiet;
 }
 
 // The per-day bitmaps are the index's own: listings, /healthz, /v1/fields
