@@ -342,6 +342,8 @@ bool WriteBatch::decode_persons(std::string_view in) {
   }
   uint32_t person_count = 0;
   if (!r.u32(person_count)) return false;
+  // encode() writes this section only when it holds something.
+  if (space_count == 0 && person_count == 0) return false;
   for (uint32_t i = 0; i < person_count; ++i) {
     uint8_t flags = 0;
     uint64_t uid = 0;
