@@ -40,12 +40,16 @@ Writes the synthetic DMP population (the data set of `crowdd --demo`) as
 NDJSON, one user a line: {"id":7,"tags":["gender:female","age:25-29",...]},
 and for buyers "values":{"orders_365d":4,"spend_90d":310,"recency_days":12,
 "clv":2150}, and for users in a brand's AIPL funnel on the snapshot days
-"events":[{"tag":"aipl_daily:brand_x:A","day":"2026-10-15"},...]. IDs above
-2^53 are written as decimal strings. The output depends only on --seed and
---users (a smaller population is a prefix of a larger one).
+"events":[{"tag":"aipl_daily:brand_x:A","day":"2026-10-15"},...], to which
+the dated behaviour of the head categories adds events on the 180 days
+before --as-of: {"tag":"cat:2520377:buy","day":"2026-11-30"}. IDs above
+2^53 are written as decimal strings. The output depends only on --seed,
+--users and --as-of (a smaller population is a prefix of a larger one).
 
   --users N        users to generate (default 1000000, at most 4294967295)
   --seed S         population seed (default 42)
+  --as-of DATE     the day dated behaviour counts back from, YYYY-MM-DD
+                   (default today, UTC: what `crowdd --demo` uses)
   --out FILE       write here instead of standard output
   --personas FILE  also write the hidden persona of every user as CSV, with a
                    header line: id,persona
@@ -87,6 +91,7 @@ constexpr uint64_t kMaxExactJsonInteger = uint64_t{1} << 53;
 
 struct Options {
   crowd::synth::PopulationOptions population;
+  int64_t as_of = 0;  // days since 1970-01-01; set from the clock when not given
   std::string out;
   std::string personas;
   unsigned threads = 2;
@@ -96,6 +101,28 @@ struct Options {
   bool plain = false;
   bool stats = false;
 };
+
+// "YYYY-MM-DD" <-> days since 1970-01-01, by <chrono>'s calendar (data/
+// does not depend on query/).
+std::optional<int64_t> parse_day(std::string_view text) {
+  int y = 0;
+  unsigned m = 0, d = 0;
+  char tail = 0;
+  if (text.size() != 10 || std::sscanf(std::string(text).c_str(), "%4d-%2u-%2u%c", &y, &m, &d, &tail) != 3) {
+    return std::nullopt;
+  }
+  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+  if (!ymd.ok()) return std::nullopt;
+  return std::chrono::sys_days(ymd).time_since_epoch().count();
+}
+
+std::string day_text(int64_t days) {
+  const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{days}}};
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()));
+  return buf;
+}
 
 [[noreturn]] void usage_error(const std::string& message) {
   std::fprintf(stderr, "crowd-gen: %s (see --help)\n", message.c_str());
@@ -115,6 +142,7 @@ T parse_number(std::string_view flag, std::string_view text, T max) {
 
 Options parse_options(int argc, char** argv) {
   Options o;
+  bool as_of_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     std::optional<std::string_view> inline_value;
@@ -138,6 +166,11 @@ Options parse_options(int argc, char** argv) {
       o.population.users = parse_number<uint64_t>(arg, value(), 0xffffffffULL);
     } else if (arg == "--seed") {
       o.population.seed = parse_number<uint64_t>(arg, value(), ~uint64_t{0});
+    } else if (arg == "--as-of") {
+      const auto day = parse_day(value());
+      if (!day) usage_error("--as-of wants a date YYYY-MM-DD");
+      o.as_of = *day;
+      as_of_given = true;
     } else if (arg == "--threads") {
       o.threads = parse_number<unsigned>(arg, value(), 256);
       if (o.threads == 0) usage_error("--threads wants at least 1");
@@ -171,6 +204,9 @@ Options parse_options(int argc, char** argv) {
     usage_error("--crm-list writes only the list: no --ids, --stats or --personas");
   }
   if (o.ids && o.stats) usage_error("--ids and --stats do not go together");
+  if (!as_of_given) {
+    o.as_of = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()).time_since_epoch().count();
+  }
   return o;
 }
 
@@ -246,8 +282,11 @@ void append_number(std::string& out, Int v) {
 // A user's facts as the ingest format's "values" and "events" fields (each
 // left out when empty), starting with a comma. `quoted` holds the JSON
 // literal of every vocabulary tag.
+// `behaviour_days[k]` is the date k days before --as-of.
 void append_facts(std::string& line, std::span<const int64_t> values,
-                  std::span<const crowd::synth::UserFacts::Event> events, const std::vector<std::string>& quoted) {
+                  std::span<const crowd::synth::UserFacts::Event> events,
+                  std::span<const crowd::synth::UserFacts::DatedBehaviour> behaviour,
+                  const std::vector<std::string>& quoted, const std::vector<std::string>& behaviour_days) {
   namespace world = crowd::synth::world;
   if (!values.empty()) {
     line += ",\"values\":{";
@@ -260,20 +299,21 @@ void append_facts(std::string& line, std::span<const int64_t> values,
     }
     line += '}';
   }
-  if (!events.empty()) {
-    line += ",\"events\":[";
-    bool first = true;
-    for (const auto& e : events) {
-      if (!first) line += ',';
-      first = false;
-      line += "{\"tag\":";
-      line += quoted[e.tag];
-      line += ",\"day\":\"";
-      line += world::kSnapshotDays[e.snapshot].date;
-      line += "\"}";
-    }
-    line += ']';
-  }
+  if (events.empty() && behaviour.empty()) return;
+  line += ",\"events\":[";
+  bool first = true;
+  const auto event = [&](uint32_t tag, std::string_view day) {
+    if (!first) line += ',';
+    first = false;
+    line += "{\"tag\":";
+    line += quoted[tag];
+    line += ",\"day\":\"";
+    line += day;
+    line += "\"}";
+  };
+  for (const auto& e : events) event(e.tag, world::kSnapshotDays[e.snapshot].date);
+  for (const auto& b : behaviour) event(b.tag, behaviour_days[b.days_ago]);
+  line += ']';
 }
 
 // A user's IDs as the ingest format's "ids" field (left out when the user
@@ -310,6 +350,8 @@ void append_ids(std::string& line, const crowd::synth::UserIds& ids) {
 int write_ndjson(const Options& o, const crowd::synth::Population& population) {
   std::vector<std::string> quoted;
   for (const auto& tag : population.vocabulary()) quoted.push_back(json_string(tag));
+  std::vector<std::string> behaviour_days;
+  for (int k = 0; k < crowd::synth::world::kBehaviourDays; ++k) behaviour_days.push_back(day_text(o.as_of - k));
   std::optional<crowd::synth::SyntheticIds> id_model;
   if (o.ids) id_model.emplace(population);
   crowd::synth::UserIds ids;
@@ -345,7 +387,7 @@ int write_ndjson(const Options& o, const crowd::synth::Population& population) {
         line += quoted[t];
       }
       line += ']';
-      append_facts(line, block.values_of(k), block.events_of(k), quoted);
+      append_facts(line, block.values_of(k), block.events_of(k), block.behaviour_of(k), quoted, behaviour_days);
       line += "}\n";
       if (personas) {
         std::string& row = personas->buffer();

@@ -27,6 +27,8 @@ void generate_block(const Population& population, uint64_t first, uint64_t count
   block.values.resize(count * world::kAttributes);
   block.event_offsets.assign(1, 0);
   block.events.clear();
+  block.behaviour_offsets.assign(1, 0);
+  block.behaviour.clear();
   std::vector<uint32_t> one;
   one.reserve(256);
   UserFacts facts;
@@ -39,6 +41,8 @@ void generate_block(const Population& population, uint64_t first, uint64_t count
     std::copy(facts.values.begin(), facts.values.end(), block.values.begin() + k * world::kAttributes);
     block.events.insert(block.events.end(), facts.events.begin(), facts.events.end());
     block.event_offsets.push_back(static_cast<uint32_t>(block.events.size()));
+    block.behaviour.insert(block.behaviour.end(), facts.behaviour.begin(), facts.behaviour.end());
+    block.behaviour_offsets.push_back(static_cast<uint32_t>(block.behaviour.size()));
   }
 }
 

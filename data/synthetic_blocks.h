@@ -27,6 +27,8 @@ struct UserBlock {
   std::vector<int64_t> values;          // world::kAttributes a user (zeros without values)
   std::vector<uint32_t> event_offsets;  // user k's events: events[event_offsets[k], event_offsets[k + 1])
   std::vector<UserFacts::Event> events;
+  std::vector<uint32_t> behaviour_offsets;  // user k's dated behaviour, likewise
+  std::vector<UserFacts::DatedBehaviour> behaviour;
 
   [[nodiscard]] std::size_t size() const { return ids.size(); }
   [[nodiscard]] std::span<const uint32_t> tags_of(std::size_t k) const {
@@ -39,6 +41,10 @@ struct UserBlock {
   }
   [[nodiscard]] std::span<const UserFacts::Event> events_of(std::size_t k) const {
     return std::span<const UserFacts::Event>(events).subspan(event_offsets[k], event_offsets[k + 1] - event_offsets[k]);
+  }
+  [[nodiscard]] std::span<const UserFacts::DatedBehaviour> behaviour_of(std::size_t k) const {
+    return std::span<const UserFacts::DatedBehaviour>(behaviour).subspan(
+        behaviour_offsets[k], behaviour_offsets[k + 1] - behaviour_offsets[k]);
   }
 };
 

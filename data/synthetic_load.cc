@@ -7,7 +7,8 @@
 
 namespace crowd::synth {
 
-std::optional<uint64_t> load_population(const Population& population, BulkLoader& loader, unsigned threads) {
+std::optional<uint64_t> load_population(const Population& population, BulkLoader& loader, unsigned threads,
+                                        std::optional<int64_t> behaviour_as_of) {
   const auto& vocabulary = population.vocabulary();
   // Loader numbers, kNoTag until first use: vocabulary tags; each
   // attribute (whose value tags the loader interns on first use); each
@@ -16,6 +17,9 @@ std::optional<uint64_t> load_population(const Population& population, BulkLoader
   std::vector<uint32_t> loader_tag(vocabulary.size(), kNoTag);
   std::vector<uint32_t> attribute_number(world::kAttributes, kNoTag);
   std::vector<uint32_t> day_tag(vocabulary.size() * world::kSnapshots, kNoTag);
+  // Dated behaviour's day tags by (tag, days_ago): only cat tags are dated,
+  // so the table is ~7 MB at most, and only with an as-of day.
+  std::vector<uint32_t> behaviour_day(behaviour_as_of ? vocabulary.size() * world::kBehaviourDays : 0, kNoTag);
   const auto attribute = [&](int a) {
     uint32_t& id = attribute_number[static_cast<std::size_t>(a)];
     if (id == kNoTag) id = loader.attribute(world::kAttributeNames[a]);
@@ -44,6 +48,13 @@ std::optional<uint64_t> load_population(const Population& population, BulkLoader
         uint32_t& id = day_tag[std::size_t(e.tag) * world::kSnapshots + e.snapshot];
         if (id == kNoTag) id = loader.day(vocabulary[e.tag], world::kSnapshotDays[e.snapshot].day);
         mapped.push_back(id);
+      }
+      if (behaviour_as_of) {
+        for (const auto& b : block.behaviour_of(k)) {
+          uint32_t& id = behaviour_day[std::size_t(b.tag) * world::kBehaviourDays + b.days_ago];
+          if (id == kNoTag) id = loader.day(vocabulary[b.tag], *behaviour_as_of - b.days_ago);
+          mapped.push_back(id);
+        }
       }
       const auto values = block.values_of(k);
       for (int a = 0; a < static_cast<int>(values.size()); ++a) loader.value_tags(attribute(a), values[a], mapped);

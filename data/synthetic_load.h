@@ -18,7 +18,11 @@ namespace crowd::synth {
 //    of its offset-binary value that are 1 (a user has at most one value an
 //    attribute, so a value is a plain set of tags, no last-write-wins);
 //  - events as their plain aipl_daily tag (once, when both days name the
-//    same tag) and the tag's day tag.
+//    same tag) and the tag's day tag;
+//  - with `behaviour_as_of` (days since 1970-01-01), the dated behaviour's
+//    day tags on as_of - days_ago (its plain cat tags are user() tags
+//    already). Without it no dated behaviour is loaded (the benchmarks'
+//    populations, comparable across versions).
 // Tags, users' and system, are interned on first use, so tags no user has
 // never reach the index (as on the write path: a slice no value sets a bit in
 // is never created). Does not call loader.finish(). Returns the (user, tag)
@@ -29,6 +33,7 @@ namespace crowd::synth {
 // (user table insert, ~60 per-tag buffer appends) 2-3 us; with 2 threads
 // they overlap.
 [[nodiscard]] std::optional<uint64_t> load_population(const Population& population, BulkLoader& loader,
-                                                      unsigned threads = 2);
+                                                      unsigned threads = 2,
+                                                      std::optional<int64_t> behaviour_as_of = std::nullopt);
 
 }  // namespace crowd::synth

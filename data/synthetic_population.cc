@@ -51,6 +51,10 @@ constexpr uint32_t kMaxTouches = kTouches.back() / 2 + kTouches.back() + 1;
 // so tag counts keep the log's proportions. 21-bit thresholds: three coins
 // from one 64-bit draw.
 enum Behaviour : uint32_t { kPv, kFav, kCart, kBuy };
+// Dated behaviour: the share of dated pv tags seen on a second day, and on a
+// third (percent).
+constexpr uint32_t kPvSecondDayPct = 35;
+constexpr uint32_t kPvThirdDayPct = 10;
 constexpr std::array<const char*, 4> kBehaviourNames = {"pv", "fav", "cart", "buy"};
 constexpr uint64_t kMask21 = (uint64_t{1} << 21) - 1;
 constexpr uint64_t to21(double p) { return static_cast<uint64_t>(p * static_cast<double>(uint64_t{1} << 21)); }
@@ -207,9 +211,13 @@ Population::Population(const PopulationOptions& options)
       key_(mix64(options.seed ^ 0x5553'4552'5300'0000ULL)),
       id_key_(mix64(options.seed + kGolden)),
       values_key_(mix64(options.seed ^ 0x5641'4c55'4553'0000ULL)),
-      snapshot_key_(mix64(options.seed ^ 0x4149'504c'4441'5900ULL)) {
+      snapshot_key_(mix64(options.seed ^ 0x4149'504c'4441'5900ULL)),
+      behaviour_key_(mix64(options.seed ^ 0x4245'4841'5649'4f52ULL)) {
   if (options.users > 0xffffffffULL) throw std::invalid_argument("synthetic population: at most 2^32-1 users");
   if (world::brands().size() > kMaxBrands) throw std::logic_error("synthetic world: too many brands");
+  if (world::head_categories().size() != world::kDatedCategories) {
+    throw std::logic_error("synthetic world: the dated categories are the head categories");
+  }
   const auto verticals = world::verticals();
 
   // Categories: the real head ids first, then distinct random 6-7 digit ids
@@ -625,6 +633,46 @@ void Population::facts(uint64_t i, std::span<const uint32_t> tags, UserFacts& ou
       if (u < left[0]) out.events.push_back({aipl_daily_ + 4 * b + (u < left[1] ? kAware : kInterest), 0});
     }
   }
+  dated_behaviour(i, tags, out);
+}
+
+void Population::dated_behaviour(uint64_t i, std::span<const uint32_t> tags, UserFacts& out) const {
+  out.behaviour.clear();
+  constexpr auto kDays = static_cast<uint32_t>(world::kBehaviourDays);
+  const uint32_t dated_end = cat_ + 4 * world::kDatedCategories;
+  // A buy is dated only when the newest order is inside the days; the lowest
+  // bought tag carries it.
+  const auto recency = static_cast<uint32_t>(out.values[2]);
+  const bool recent_buyer = out.has_values && recency < kDays;
+  uint32_t newest_buy = UINT32_MAX;
+  for (const uint32_t t : tags) {
+    if (t >= cat_ && t < dated_end && (t - cat_) % 4 == kBuy) newest_buy = std::min(newest_buy, t);
+  }
+  for (const uint32_t t : tags) {
+    if (t < cat_ || t >= dated_end) continue;
+    // One stream per (user, tag): the same days whatever the tags' order.
+    Rng rng(behaviour_key_, (i << 14) | (t - cat_));
+    const auto day = [&](uint32_t days_ago) {
+      out.behaviour.push_back({t, static_cast<uint16_t>(days_ago)});
+    };
+    switch ((t - cat_) % 4) {
+      case kBuy:
+        if (!recent_buyer) break;
+        day(t == newest_buy ? recency : recency + rng.below(kDays - recency));
+        break;
+      case kPv: {
+        const uint32_t u = rng.below(100);
+        const int n = 1 + (u < kPvSecondDayPct ? 1 : 0) + (u < kPvThirdDayPct ? 1 : 0);
+        for (int k = 0; k < n; ++k) day(rng.below(kDays));
+        break;
+      }
+      default:  // fav, cart
+        day(rng.below(kDays));
+        break;
+    }
+  }
+  std::sort(out.behaviour.begin(), out.behaviour.end());
+  out.behaviour.erase(std::unique(out.behaviour.begin(), out.behaviour.end()), out.behaviour.end());
 }
 
 }  // namespace crowd::synth

@@ -42,7 +42,14 @@
 //    were not in the funnel yet, most were in the same or an earlier stage, a
 //    few in a later one: forward moves outnumber regressions ~3 to 1), and
 //    for brands with no state now, a small share who were A or I then and
-//    left (more of them among users who browse the brand's vertical).
+//    left (more of them among users who browse the brand's vertical);
+//  - dated behaviour, from a third stream of (seed, i, tag) so the tags' order
+//    does not matter: each cat tag of the 30 head categories on days within
+//    the last 180 before an as-of day the consumer chooses (crowdd --demo
+//    its today, crowd-gen --as-of). A buy is dated only when the user's
+//    newest order (recency_days) is within those days: the lowest bought
+//    category on exactly that day, other bought ones between it and 179 days
+//    ago; pv on one to three days, fav and cart on one, uniform.
 //
 // Everything is a pure function of (seed, i): user(i) needs no other user, so
 // tests regenerate any user and generation parallelises by blocks (a
@@ -78,6 +85,17 @@ struct UserFacts {
   // Brand by brand, the earlier day's event before the later day's; a brand
   // has at most one of each.
   std::vector<Event> events;
+  // Dated behaviour: a cat tag of a head category (world::kDatedCategories)
+  // held on the day `days_ago` days before the day the consumer anchors the
+  // population to (its as-of day; 0 .. world::kBehaviourDays - 1). Sorted by
+  // tag, then days_ago; distinct.
+  struct DatedBehaviour {
+    uint32_t tag = 0;
+    uint16_t days_ago = 0;
+    bool operator==(const DatedBehaviour&) const = default;
+    auto operator<=>(const DatedBehaviour&) const = default;
+  };
+  std::vector<DatedBehaviour> behaviour;
 };
 
 struct PopulationOptions {
@@ -155,12 +173,15 @@ class Population {
 
   void build_vocabulary();
   void build_personas();
+  // facts()' last part: `out.values` are already drawn.
+  void dated_behaviour(uint64_t i, std::span<const uint32_t> tags, UserFacts& out) const;
 
   PopulationOptions options_;
   uint64_t key_;                         // the users' RNG key, from the seed
   uint64_t id_key_;                      // the ID permutation's keys, from the seed
   uint64_t values_key_;                  // facts(): the values' RNG key, from the seed
   uint64_t snapshot_key_;                // facts(): the snapshots' RNG key, from the seed
+  uint64_t behaviour_key_;               // facts(): the dated behaviour's RNG key, from the seed
   std::vector<std::string> vocabulary_;  // see build_vocabulary() for the layout
   std::vector<std::vector<uint32_t>> signatures_;
 

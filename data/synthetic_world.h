@@ -61,6 +61,14 @@ inline constexpr std::array<SnapshotDay, kSnapshots> kSnapshotDays = {
     {{"2026-10-15", days_since_1970(2026, 10, 15)}, {"2026-11-15", days_since_1970(2026, 11, 15)}}};
 static_assert(kSnapshotDays[0].day == 20'741 && kSnapshotDays[1].day == 20'772);
 
+// Dated behaviour (Population::facts): the cat tags of the head categories
+// (head_categories(), the most popular ranks) are also dated, on days within
+// the last kBehaviourDays before the population's as-of day, so relative
+// windows (within(cat:2520377:*, 30d)) work on the demo. Only the head: a
+// day bitmap per (tag, day) for all 2,000 categories would be ~1.4M tags.
+inline constexpr int kBehaviourDays = 180;
+inline constexpr uint32_t kDatedCategories = 30;
+
 // A top-level group of leaf categories. `share` is its share of the 2,000
 // leaf categories; `interest` names its 兴趣 tag.
 struct Vertical {

@@ -32,14 +32,10 @@ class ApplyBatch {
   ApplyBatch(const IndexView::Parts& old, std::shared_ptr<UserTable> users, const WriteBatch& batch,
              const PersonPlan& plan);
 
-  // Runs every step and fills the next view's parts (without newest_day,
-  // which Index works out from touched()) and `result`. False, with
+  // Runs every step and fills the next view's parts and `result`. False, with
   // nothing published, when the user table is full (ordinals it handed out
   // stay handed out, as before). Call once.
   [[nodiscard]] bool run(IndexView::Parts& next, WriteResult& result);
-
-  // The tags the batch changed, in order of first change.
-  [[nodiscard]] std::span<const TagId> touched() const { return touched_; }
 
  private:
   // The steps, in the order run() takes them.

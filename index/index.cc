@@ -12,35 +12,6 @@ namespace {
 
 std::shared_ptr<const TagBits> make_bits(Bitmap b) { return std::make_shared<const TagBits>(std::move(b)); }
 
-// The newest day with a non-empty day tag. O(day tags).
-std::optional<int64_t> scan_newest_day(const IndexView::Parts& parts) {
-  std::optional<int64_t> newest;
-  for (const TagId id : parts.dictionary->system_with_prefix(system_tags::day_prefix(""))) {
-    if (parts.tags[id]->cardinality == 0) continue;
-    const auto day = system_tags::day_of_any(parts.dictionary->name(id));
-    if (day && (!newest || *day > *newest)) newest = day;
-  }
-  return newest;
-}
-
-// The newest day after a write that changed `touched`: O(touched) unless the
-// newest day's tag was emptied (then a scan).
-std::optional<int64_t> newest_day_after(std::optional<int64_t> newest, const IndexView::Parts& next,
-                                        std::span<const TagId> touched) {
-  bool rescan = false;
-  for (const TagId id : touched) {
-    if (!next.dictionary->is_system(id)) continue;
-    const auto day = system_tags::day_of_any(next.dictionary->name(id));
-    if (!day) continue;
-    if (next.tags[id]->cardinality != 0) {
-      if (!newest || *day > *newest) newest = day;
-    } else if (newest == day) {
-      rescan = true;
-    }
-  }
-  return rescan ? scan_newest_day(next) : newest;
-}
-
 }  // namespace
 
 Index::Index() : users_(std::make_shared<UserTable>()) {
@@ -96,7 +67,6 @@ bool Index::apply(const WriteBatch& batch, WriteResult& result, const PersonPlan
   ApplyBatch step(base->parts(), users_, batch, planned != nullptr ? *planned : computed);
   IndexView::Parts next;
   if (!step.run(next, result)) return false;
-  next.newest_day = newest_day_after(base->parts().newest_day, next, step.touched());
   publish(std::move(next));
   return true;
 }
@@ -119,7 +89,6 @@ void Index::restore(std::shared_ptr<UserTable> users, std::shared_ptr<const TagD
   next.ordinal_count = users_->size();
   next.version = old_version + 1;
   next.entries = std::make_shared<const IndexView::Entries>(std::move(entries));
-  next.newest_day = scan_newest_day(next);
   next.spaces = std::move(spaces);
   next.uidless = make_bits(std::move(uidless));
   publish(std::move(next));
@@ -151,7 +120,6 @@ uint64_t Index::drop_empty_tags(std::optional<std::string_view> only) {
   next.ordinal_count = old.ordinal_count;
   next.version = old.version + 1;
   next.entries = old.entries;
-  next.newest_day = old.newest_day;  // only empty days went
   next.spaces = old.spaces;
   next.uidless = old.uidless;
   publish(std::move(next));
@@ -190,7 +158,6 @@ void Index::merge(const std::vector<std::string>& names, std::vector<Bitmap> bit
   next.ordinal_count = users_->size();
   next.version = old.version + 1;
   next.entries = old.entries;
-  next.newest_day = scan_newest_day(next);
   next.spaces = old.spaces;
   next.uidless = old.uidless;
   publish(std::move(next));

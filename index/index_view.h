@@ -71,8 +71,6 @@ class IndexView {
     uint64_t bitmap_bytes = 0;   // sum of tags' bytes (the universe excluded)
     uint64_t version = 0;        // counts published writes
     std::shared_ptr<const Entries> entries;  // shared by writes without entry operations
-    // The newest day with a non-empty day tag (system_tags.h), if any.
-    std::optional<int64_t> newest_day;
     // ID spaces by name (issue 15); shared by writes that define none.
     std::shared_ptr<const IdSpaces> spaces;
     // Users in the universe without a uid (made from other IDs only): their
@@ -100,7 +98,6 @@ class IndexView {
   [[nodiscard]] uint64_t version() const { return p_.version; }
   // Never null.
   [[nodiscard]] const Entries& entries() const { return *p_.entries; }
-  [[nodiscard]] std::optional<int64_t> newest_day() const { return p_.newest_day; }
   // Never null.
   [[nodiscard]] const IdSpaces& id_spaces() const { return *p_.spaces; }
   // Users of the universe that have no uid (see Parts::uidless).

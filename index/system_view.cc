@@ -63,25 +63,25 @@ std::vector<TagId> SystemView::days_between(std::string_view tag, int64_t first,
   return out;
 }
 
-std::vector<TagId> SystemView::days_before(int64_t horizon) const {
+std::vector<DayTag> SystemView::days_before(int64_t horizon) const {
   const TagDictionary& dictionary = view_.dictionary();
-  std::vector<TagId> out;
+  std::vector<DayTag> out;
   for (const TagId id : dictionary.system_with_prefix(system_tags::day_prefix(""))) {
     if (view_.tag(id).cardinality == 0) continue;
     const auto d = system_tags::day_of_any(dictionary.name(id));
-    if (d && *d < horizon) out.push_back(id);
+    if (d && *d < horizon) out.push_back(DayTag{*d, id});
   }
   return out;
 }
 
-std::vector<TagId> SystemView::days_before(int64_t horizon, const WriteBatch& written) const {
+std::vector<DayTag> SystemView::days_before(int64_t horizon, const WriteBatch& written) const {
   const TagDictionary& dictionary = view_.dictionary();
-  std::vector<TagId> out;
+  std::vector<DayTag> out;
   for (const auto& name : written.names()) {
     const auto d = system_tags::day_of_any(name);
     if (!d || *d >= horizon) continue;
     const auto id = dictionary.find(name);
-    if (id && view_.tag(*id).cardinality != 0) out.push_back(*id);
+    if (id && view_.tag(*id).cardinality != 0) out.push_back(DayTag{*d, *id});
   }
   return out;
 }

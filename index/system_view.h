@@ -78,9 +78,9 @@ class SystemView {
   // The day tags of `tag` with first <= day <= last, in day order.
   [[nodiscard]] std::vector<TagId> days_between(std::string_view tag, int64_t first, int64_t last) const;
   // Non-empty day tags (of every tag) older than `horizon`. O(all day tags).
-  [[nodiscard]] std::vector<TagId> days_before(int64_t horizon) const;
+  [[nodiscard]] std::vector<DayTag> days_before(int64_t horizon) const;
   // The same among the day tags `written` names only. O(names in the batch).
-  [[nodiscard]] std::vector<TagId> days_before(int64_t horizon, const WriteBatch& written) const;
+  [[nodiscard]] std::vector<DayTag> days_before(int64_t horizon, const WriteBatch& written) const;
   // Every day tag of every tag, in byte order of (tag, day), with the tag's
   // name. O(all day tags).
   [[nodiscard]] std::vector<DayTag> all_days() const;

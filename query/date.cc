@@ -32,4 +32,9 @@ std::string format_day(int64_t days) {
   return buffer;
 }
 
+int64_t today_utc() {
+  const auto now = std::chrono::system_clock::now();
+  return std::chrono::floor<std::chrono::days>(now).time_since_epoch().count();
+}
+
 }  // namespace crowd::query

@@ -15,4 +15,8 @@ namespace crowd::query {
 // Inverse of parse_day for days in its range.
 [[nodiscard]] std::string format_day(int64_t days);
 
+// Today's date by the system clock, in UTC, as days since 1970-01-01: the
+// "as of" day of relative windows when nothing fixes one (options.h). O(1).
+[[nodiscard]] int64_t today_utc();
+
 }  // namespace crowd::query

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "query/limits.h"
 
@@ -25,6 +26,12 @@ struct Options {
   // The most tags the query may touch after prefix expansion (limits.h,
   // kMaxQueryTags); more is a kTooManyTags error.
   std::size_t max_tags = kMaxQueryTags;
+  // The day relative windows count back from (days since 1970-01-01):
+  // within(tag, 7d) is that day and the six before it, whatever days the
+  // index holds -- an event dated later never moves a window. nullopt: today
+  // by the system clock, UTC (date.h). The server passes its clock's day
+  // (--as-of, or the wall clock) or the request's "as_of".
+  std::optional<int64_t> as_of;
 };
 
 }  // namespace crowd::query

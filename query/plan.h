@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -88,12 +89,17 @@ class Plan {
   // mean what it says (resolve.h); usually none.
   [[nodiscard]] const std::vector<std::string>& warnings() const { return warnings_; }
   void set_warnings(std::vector<std::string> w) { warnings_ = std::move(w); }
+  // The day the query's relative windows counted back from (options.h);
+  // nullopt when it has none.
+  [[nodiscard]] std::optional<int64_t> as_of() const { return as_of_; }
+  void set_as_of(std::optional<int64_t> day) { as_of_ = day; }
 
  private:
   PlanNode root_;
   const IndexView* view_;
   std::size_t depth_;
   std::vector<std::string> warnings_;
+  std::optional<int64_t> as_of_;
 };
 
 // The plan as an S-expression with tag names, for tests, logs and EXPLAIN:

@@ -44,15 +44,16 @@ std::variant<Plan, Error> compile(std::string_view text, const IndexView& view, 
   auto parsed = parse(text);
   if (auto* error = std::get_if<Error>(&parsed)) return std::move(*error);
   Deadline::check();
-  std::vector<std::string> warnings;
-  auto resolved = resolve(std::get<Ast>(parsed), view, options, &warnings);
+  ResolveNotes notes;
+  auto resolved = resolve(std::get<Ast>(parsed), view, options, &notes);
   if (auto* error = std::get_if<Error>(&resolved)) return std::move(*error);
   auto& root = std::get<PlanNode>(resolved);
   rewrite(root, view);
   Deadline::check();
   if (options.union_cache != nullptr) attach_cached_unions(root, view, *options.union_cache);
   Plan plan(std::move(root), view);
-  plan.set_warnings(std::move(warnings));
+  plan.set_warnings(std::move(notes.warnings));
+  plan.set_as_of(notes.as_of);
   return plan;
 }
 

@@ -8,6 +8,7 @@
 
 #include "index/system_view.h"
 #include "query/attribute.h"
+#include "query/date.h"
 #include "query/deadline.h"
 #include "query/evaluator.h"
 #include "query/lookalike.h"
@@ -41,10 +42,18 @@ std::string grouped(uint64_t n) {
   return out;
 }
 
+// The days a within() covers: its dates, or for within(tag, Nd) the N days
+// ending on `as_of` (more days than the calendar holds, 0000-9999 being
+// 3.65M, mean all of them).
+std::pair<int64_t, int64_t> window_of(const AstNode& node, int64_t as_of) {
+  if (!node.last_days) return {node.low, node.high};
+  return {as_of - std::min<int64_t>(node.low, 10'000'000) + 1, as_of};
+}
+
 // Tags expanded below `node` as Resolver charges them, without expanding
 // anything: for the numbers of a kTooManyTags error only. Unknown names
 // count as what they would resolve to (a tag 1, a prefix its matches).
-uint64_t tags_touched(const AstNode& node, const IndexView& view) {
+uint64_t tags_touched(const AstNode& node, const IndexView& view, int64_t as_of) {
   switch (node.kind) {
     case AstKind::kTag:
     case AstKind::kSavedCrowd:
@@ -52,13 +61,7 @@ uint64_t tags_touched(const AstNode& node, const IndexView& view) {
     case AstKind::kPrefix:
       return view.dictionary().with_prefix(node.text).size();
     case AstKind::kWithin: {
-      int64_t first = node.low, last = node.high;
-      if (node.last_days) {
-        const auto newest = view.newest_day();
-        if (!newest) return 0;
-        first = *newest - std::min<int64_t>(node.low, 10'000'000) + 1;
-        last = *newest;
-      }
+      const auto [first, last] = window_of(node, as_of);
       if (!node.prefix) return view.system().days_between(node.text, first, last).size();
       uint64_t n = 0;
       for (const TagId id : view.dictionary().with_prefix(node.text)) {
@@ -68,12 +71,12 @@ uint64_t tags_touched(const AstNode& node, const IndexView& view) {
     }
     case AstKind::kLookalike:
     case AstKind::kNot:
-      return tags_touched(node.children[0], view);
+      return tags_touched(node.children[0], view, as_of);
     case AstKind::kAnd:
     case AstKind::kOr: {
       uint64_t sum = 0;
       (void)for_each_distinct(node.children, [&](std::size_t i) {
-        sum += tags_touched(node.children[i], view);
+        sum += tags_touched(node.children[i], view, as_of);
         return true;
       });
       return sum;
@@ -86,7 +89,7 @@ uint64_t tags_touched(const AstNode& node, const IndexView& view) {
 class Resolver {
  public:
   Resolver(const Ast& root, const IndexView& view, const Options& options)
-      : root_(root), view_(view), options_(options) {}
+      : root_(root), view_(view), options_(options), as_of_(options.as_of.value_or(today_utc())) {}
 
   // Pre-order, children left to right: the first error met is the leftmost,
   // because a node's own position precedes its operands'. Only NOT/AND/OR
@@ -158,7 +161,7 @@ class Resolver {
   }
 
   std::optional<Error> error;
-  std::vector<std::string> warnings;
+  ResolveNotes notes;
 
  private:
   // A window over a tag (or every tag of a prefix) with no dated day at all
@@ -177,6 +180,7 @@ class Resolver {
     w += node.prefix ? "no tag starting with '" + node.text + "' has" : "'" + node.text + "' has";
     w += " no dated events, so the window holds no one (a plain tag says only \"ever\"; events with a day "
          "make dated tags)";
+    auto& warnings = notes.warnings;
     if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(std::move(w));
   }
 
@@ -240,8 +244,8 @@ class Resolver {
   }
 
   // within(tag, first, last) / within(tag, Nd): the union of the tag's day
-  // tags in the range; Nd counts back from the newest day in the index (its
-  // last N days, the newest included). A tag the index knows with no events
+  // tags in the range; Nd is the N days ending on the as-of day (options.h),
+  // never the index's newest day. A tag the index knows with no events
   // in the range is the empty set.
   [[gnu::noinline]] bool resolve_within(const AstNode& node, PlanNode& out) {
     std::span<const TagId> matching;
@@ -252,18 +256,8 @@ class Resolver {
       return unknown_tag(node, out);
     }
     warn_if_never_dated(node, matching);
-    int64_t first = node.low;
-    int64_t last = node.high;
-    if (node.last_days) {
-      const auto newest = view_.newest_day();
-      if (!newest) {
-        out = make_empty_node(node.position);
-        return true;
-      }
-      last = *newest;
-      // More days than the calendar holds (0000-9999: 3.65M) mean all of them.
-      first = last - std::min<int64_t>(node.low, 10'000'000) + 1;
-    }
+    if (node.last_days) notes.as_of = as_of_;
+    const auto [first, last] = window_of(node, as_of_);
     std::vector<TagId> days;
     if (node.prefix) {
       // Every matching tag's days in the range: a window over a category.
@@ -336,7 +330,7 @@ class Resolver {
   }
 
   [[gnu::noinline]] bool too_many_tags(const AstNode& node) {
-    const uint64_t total = tags_touched(root_, view_);
+    const uint64_t total = tags_touched(root_, view_, as_of_);
     std::string what = node.kind == AstKind::kPrefix ? "the prefix '" + node.text + "*'" : "'" + node.text + "'";
     return fail(Error{ErrorCode::kTooManyTags,
                       "the query touches " + grouped(total) + " tags once prefixes are expanded; the limit is " +
@@ -351,6 +345,7 @@ class Resolver {
   const Ast& root_;
   const IndexView& view_;
   const Options& options_;
+  const int64_t as_of_;              // relative windows end here
   std::size_t tags_ = 0;             // charged so far
   DeadlineTicker<64> deadline_;      // one tick a node
 };
@@ -358,11 +353,11 @@ class Resolver {
 }  // namespace
 
 std::variant<PlanNode, Error> resolve(const Ast& ast, const IndexView& view, const Options& options,
-                                      std::vector<std::string>* warnings) {
+                                      ResolveNotes* notes) {
   Resolver resolver(ast, view, options);
   PlanNode root;
   if (!resolver.resolve(ast, root)) return std::move(*resolver.error);
-  if (warnings != nullptr) *warnings = std::move(resolver.warnings);
+  if (notes != nullptr) *notes = std::move(resolver.notes);
   return root;
 }
 

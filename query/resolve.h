@@ -6,7 +6,11 @@
 // unknown names are reported.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <variant>
+#include <vector>
 
 #include "index/index_view.h"
 #include "query/ast.h"
@@ -34,10 +38,17 @@ namespace crowd::query {
 // Resolution evaluates comparisons, within() windows and lookalike() seeds,
 // so it checks the request's deadline (deadline.h) and may throw TimedOut;
 // it also checks every 64 nodes and before any expansion of 4,096+ tags.
-// `warnings`, when given, receives notes about a query that compiles but
-// likely does not mean what it says (a within() over a tag that has no
-// dated events at all, which matches no one), each once.
+// Relative windows (within(tag, Nd)) count back from options.as_of, or
+// from today by the system clock when it is unset.
+struct ResolveNotes {
+  // Notes about a query that compiles but likely does not mean what it says
+  // (a within() over a tag that has no dated events at all, which matches no
+  // one), each once.
+  std::vector<std::string> warnings;
+  // The day relative windows counted back from, when the query had one.
+  std::optional<int64_t> as_of;
+};
 [[nodiscard]] std::variant<PlanNode, Error> resolve(const Ast& ast, const IndexView& view, const Options& options,
-                                                    std::vector<std::string>* warnings = nullptr);
+                                                    ResolveNotes* notes = nullptr);
 
 }  // namespace crowd::query

@@ -79,8 +79,10 @@ bool Api::sees_sizes(const Call& call) {
   return call.principal == nullptr || call.principal->may(kScopeRead);
 }
 
-query::Options Api::query_options(bool lenient) const {
-  return query::Options{lenient, unions_, options_.min_seed_size};
+query::Options Api::query_options(bool lenient, std::optional<int64_t> as_of) const {
+  query::Options o{lenient, unions_, options_.min_seed_size};
+  o.as_of = as_of ? *as_of : options_.clock.today();
+  return o;
 }
 
 std::optional<Reply> Api::admit(const RequestHeader& header, Call& call) {

@@ -35,6 +35,7 @@
 #include "query/options.h"
 #include "server/api_error.h"
 #include "server/call.h"
+#include "server/event_days.h"
 #include "server/metrics.h"
 #include "server/page_cursor.h"
 #include "server/reply.h"
@@ -82,9 +83,9 @@ struct ApiOptions {
   // Per-request time budget from the request's arrival (Call::arrived): an
   // evaluation past it stops and answers 503 timeout. 0: none.
   std::chrono::milliseconds time_budget{0};
-  // --max-future-days: events dated later than today (UTC, wall clock) plus
-  // this are refused (event_days.h).
-  uint32_t max_future_days = 1;
+  // The server's day clock (event_days.h): today for relative windows, and
+  // the days an event may carry.
+  DayClock clock;
   // --max-body: the body limit of bulk writes, and a cap on every other's.
   std::size_t max_body = 256u << 20;
   // How often activation's worker looks for due refreshes and pushes
@@ -145,7 +146,9 @@ class Api {
   // The caller's token name; "-" without --tokens.
   [[nodiscard]] static std::string_view caller(const Call& call);
   // Compilation options of one request.
-  [[nodiscard]] query::Options query_options(bool lenient) const;
+  // `as_of`: the request's day for relative windows; nullopt: today by the
+  // server's clock (event_days.h).
+  [[nodiscard]] query::Options query_options(bool lenient, std::optional<int64_t> as_of = std::nullopt) const;
 
   // POST /v1/admin/tags/prune (api_info.cc).
   Reply prune_tags(Clock::time_point start);
@@ -156,12 +159,14 @@ class Api {
   Reply ids_get(const boost::urls::url_view& url, Call& call, Clock::time_point start);
   Reply ids_post(const Request& req, Call& call, Clock::time_point start);
   // `id_type`: the ID type to export ("" or "uid": uids).
-  Reply ids_page(std::string_view q, bool lenient, uint64_t limit, std::string_view cursor, std::string_view id_type,
-                 Call& call, Clock::time_point start);
+  // `as_of`: the request's day for relative windows (nullopt: today).
+  Reply ids_page(std::string_view q, bool lenient, std::optional<int64_t> as_of, uint64_t limit,
+                 std::string_view cursor, std::string_view id_type, Call& call, Clock::time_point start);
   Reply typed_ids_page(const IndexView& view, const query::Plan& plan, std::string_view q, bool lenient,
                        uint64_t limit, Ordinal from, const CursorScope& scope, const identity::DefinedIdType* type,
                        Call& call, Clock::time_point start);
-  Reply ids_export(std::string_view q, bool lenient, std::string_view format, std::string_view id_type, Call& call);
+  Reply ids_export(std::string_view q, bool lenient, std::optional<int64_t> as_of, std::string_view format,
+                   std::string_view id_type, Call& call);
   // Ends a page whose body so far is {"ids": [...]: the counts, the cursor
   // of the page starting at `next` (none: the last page), the time.
   Reply page_reply(std::string body, uint64_t count, uint64_t exported, std::optional<Ordinal> next,

@@ -197,7 +197,7 @@ Reply Api::feedback(const Request& req, Call& call) {
   }
   // Every line is read and checked before anything is written: one bad
   // line refuses the request whole.
-  const auto latest = EventDayLimit::from_wall_clock(options_.max_future_days);
+  const auto latest = options_.clock.event_limit();
   std::vector<EventLine> lines;
   std::string_view body = req.body();
   for (uint64_t n = 1; !body.empty(); ++n) {

@@ -32,10 +32,12 @@ Reply Api::flow(const Request& req, Clock::time_point start) {
   std::vector<LabelledQuery> from;
   std::vector<LabelledQuery> to;
   bool lenient = false;
+  std::optional<int64_t> as_of;
   const JsonField fields[] = {
       {"from", kRequired, named_queries_into(from, "from", query::kMaxCrowdSets)},
       {"to", kRequired, named_queries_into(to, "to", query::kMaxCrowdSets)},
       {"lenient", kOptional, bool_into(lenient)},
+      {"as_of", kOptional, day_into(as_of)},
   };
   if (auto e = read_body_fields(req.body(), fields)) return error_reply(*e);
 
@@ -44,7 +46,7 @@ Reply Api::flow(const Request& req, Clock::time_point start) {
   const std::size_t m = from.size();
   std::vector<LabelledQuery> all = from;
   all.insert(all.end(), to.begin(), to.end());
-  auto evaluated = evaluate_queries(all, *view, query_options(lenient));
+  auto evaluated = evaluate_queries(all, *view, query_options(lenient, as_of));
   if (auto* e = std::get_if<ApiError>(&evaluated)) return error_reply(*e);
   const auto& layers = std::get<Crowds>(evaluated);
   const std::span<const roaring_bitmap_t* const> bits(layers.bits);

@@ -13,6 +13,7 @@ namespace crowd::server {
 Reply Api::funnel(const Request& req, Clock::time_point start) {
   std::vector<LabelledQuery> steps;
   bool lenient = false;
+  std::optional<int64_t> as_of;
   const JsonField fields[] = {
       {"steps", kRequired,
        [&](std::string_view, simdjson::dom::element v) -> std::optional<ApiError> {
@@ -30,11 +31,12 @@ Reply Api::funnel(const Request& req, Clock::time_point start) {
          return std::nullopt;
        }},
       {"lenient", kOptional, bool_into(lenient)},
+      {"as_of", kOptional, day_into(as_of)},
   };
   if (auto e = read_body_fields(req.body(), fields)) return error_reply(*e);
 
   const auto view = store_.view();
-  auto evaluated = evaluate_queries(steps, *view, query_options(lenient));
+  auto evaluated = evaluate_queries(steps, *view, query_options(lenient, as_of));
   if (auto* e = std::get_if<ApiError>(&evaluated)) return error_reply(*e);
   const std::vector<uint64_t> counts = query::funnel(std::get<Crowds>(evaluated).bits);
 

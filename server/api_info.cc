@@ -4,6 +4,7 @@
 
 #include "activation/activation.h"
 #include "server/api.h"
+#include "server/retention.h"
 #include "server/audit_log.h"
 
 #include "query/union_cache.h"
@@ -165,6 +166,12 @@ Reply Api::metrics_text() {
     b += "crowd_union_cache_lookups{result=\"miss\"} " + std::to_string(s.misses) + "\n";
     b += "# HELP crowd_union_cache_bytes Bytes of cached unions.\n# TYPE crowd_union_cache_bytes gauge\n";
     b += "crowd_union_cache_bytes " + std::to_string(s.bytes) + "\n";
+  }
+  if (options_.retention != nullptr) {
+    auto& b = r.message.body();
+    b += "# HELP crowd_retention_refused_total Retention runs refused for dropping more than 25% of the dated "
+         "days (nothing dropped; docs/operations.md).\n# TYPE crowd_retention_refused_total counter\n";
+    b += "crowd_retention_refused_total " + std::to_string(options_.retention->refused()) + "\n";
   }
   if (options_.audit != nullptr) {
     const auto s = options_.audit->stats();

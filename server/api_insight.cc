@@ -22,6 +22,7 @@ constexpr std::size_t kMaxInsightFields = 1000;
 struct InsightRequest {
   std::string q;
   bool lenient = false;
+  std::optional<int64_t> as_of;  // relative windows' day (nullopt: today)
   query::InsightOptions options;
 };
 
@@ -47,6 +48,7 @@ std::variant<InsightRequest, ApiError> read_insight_request(std::string_view bod
          return std::nullopt;
        }},
       {"lenient", kOptional, bool_into(out.lenient)},
+      {"as_of", kOptional, day_into(out.as_of)},
   };
   if (auto e = read_body_fields(body, fields)) return *e;
   out.options.top = static_cast<std::size_t>(top);
@@ -68,7 +70,7 @@ Reply Api::insight(const Request& req, Clock::time_point start) {
   options.min_count = std::max(options.min_count, options_.min_export_size);
 
   const auto view = store_.view();
-  auto evaluated = evaluate_queries({{"", "q", r.q}}, *view, query_options(r.lenient));
+  auto evaluated = evaluate_queries({{"", "q", r.q}}, *view, query_options(r.lenient, r.as_of));
   if (auto* e = std::get_if<ApiError>(&evaluated)) return error_reply(*e);
   const auto& crowd = std::get<Crowds>(evaluated);
   const auto profiled = query::insight(crowd.bits[0], *view, options);

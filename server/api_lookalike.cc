@@ -44,6 +44,7 @@ struct LookalikeRequest {
   std::string save_as;
   bool has_save_as = false;
   bool lenient = false;
+  std::optional<int64_t> as_of;  // relative windows' day (nullopt: today)
 };
 
 std::variant<LookalikeRequest, ApiError> read_request(std::string_view body) {
@@ -71,6 +72,7 @@ std::variant<LookalikeRequest, ApiError> read_request(std::string_view body) {
       {"fields", kOptional, strings_into(out.fields, kMaxFields)},
       {"save_as", kOptional, present(out.save_as, out.has_save_as, "a string or null")},
       {"lenient", kOptional, bool_into(out.lenient)},
+      {"as_of", kOptional, day_into(out.as_of)},
   };
   if (auto e = read_body_fields(body, fields)) return *e;
   return out;
@@ -96,11 +98,11 @@ Reply Api::lookalike(const Request& req, Call& call, Clock::time_point start) {
   if (const auto unknown = query::unknown_lookalike_field(*view, r.fields)) {
     return error_reply(bad_request("no tag has the field \"" + *unknown + "\" (in \"fields\")"));
   }
-  auto seed_plan = compile_query(r.seed, *view, query_options(r.lenient));
+  auto seed_plan = compile_query(r.seed, *view, query_options(r.lenient, r.as_of));
   if (const auto* e = std::get_if<ApiError>(&seed_plan)) return error_reply(*e);
   std::variant<query::Plan, ApiError> candidates_plan = ApiError{};
   if (r.has_candidates) {
-    candidates_plan = compile_query(r.candidates, *view, query_options(r.lenient));
+    candidates_plan = compile_query(r.candidates, *view, query_options(r.lenient, r.as_of));
     if (const auto* e = std::get_if<ApiError>(&candidates_plan)) return error_reply(*e);
   }
 

@@ -14,15 +14,17 @@ namespace crowd::server {
 Reply Api::overlap(const Request& req, Clock::time_point start) {
   std::vector<LabelledQuery> queries;
   bool lenient = false;
+  std::optional<int64_t> as_of;
   const JsonField fields[] = {
       {"crowds", kRequired, named_queries_into(queries, "crowd", query::kMaxCrowdSets)},
       {"lenient", kOptional, bool_into(lenient)},
+      {"as_of", kOptional, day_into(as_of)},
   };
   if (auto e = read_body_fields(req.body(), fields)) return error_reply(*e);
   if (queries.size() < 2) return error_reply(bad_request("\"crowds\" needs at least 2 crowds"));
 
   const auto view = store_.view();
-  auto evaluated = evaluate_queries(queries, *view, query_options(lenient));
+  auto evaluated = evaluate_queries(queries, *view, query_options(lenient, as_of));
   if (auto* e = std::get_if<ApiError>(&evaluated)) return error_reply(*e);
   const auto& crowds = std::get<Crowds>(evaluated);
   const query::OverlapReport report = query::overlap(crowds.bits);

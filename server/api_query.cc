@@ -4,6 +4,7 @@
 
 #include "identity/id_codec.h"
 #include "identity/id_types.h"
+#include "query/date.h"
 #include "query/query.h"
 #include "server/api.h"
 #include "server/export_history.h"
@@ -19,11 +20,12 @@
 namespace crowd::server {
 namespace {
 
-// The fields of a JSON query request: {"q", "lenient"?, "limit"?, "cursor"?,
-// "id_type"?}.
+// The fields of a JSON query request: {"q", "lenient"?, "as_of"?, "limit"?,
+// "cursor"?, "id_type"?}.
 struct QueryRequest {
   std::string q;
   bool lenient = false;
+  std::optional<int64_t> as_of;
   uint64_t limit = 1000;
   std::string cursor;
   std::string id_type;
@@ -34,12 +36,13 @@ std::variant<QueryRequest, ApiError> read_query_request(std::string_view body, b
   const JsonField fields[] = {
       {"q", kRequired, string_into(out.q)},
       {"lenient", kOptional, bool_into(out.lenient)},
+      {"as_of", kOptional, day_into(out.as_of)},
       {"limit", kOptional, uint_into(out.limit, 1, 1'000'000)},
       {"cursor", kOptional, nullable_string_into(out.cursor)},
       {"id_type", kOptional, string_into(out.id_type)},
   };
-  // A count takes no page: its fields are the first two.
-  if (auto e = read_body_fields(body, std::span(fields).first(paged ? 5 : 2))) return *e;
+  // A count takes no page: its fields are the first three.
+  if (auto e = read_body_fields(body, std::span(fields).first(paged ? 6 : 3))) return *e;
   return out;
 }
 
@@ -75,6 +78,8 @@ Reply count_reply(std::string_view q, const query::Options& options, std::chrono
   body.reserve(96);
   JsonWriter w(body);
   w.raw("{").key("count").number(n).raw(",").key("total").number(view->universe().cardinality);
+  // The day relative windows counted back from, when the query had one.
+  if (plan.as_of()) w.raw(",").key("as_of").string(query::format_day(*plan.as_of()));
   if (!plan.warnings().empty()) {
     w.raw(",").key("warnings").raw("[");
     for (std::size_t i = 0; i < plan.warnings().size(); ++i) w.raw(i > 0 ? "," : "").string(plan.warnings()[i]);
@@ -91,14 +96,17 @@ Reply Api::count_get(const boost::urls::url_view& url, Clock::time_point start) 
   if (!q) return error_reply(bad_request("missing query parameter q"));
   const auto lenient = url_bool(url, "lenient", false);
   if (const auto* e = std::get_if<ApiError>(&lenient)) return error_reply(*e);
-  return count_reply(*q, query_options(std::get<bool>(lenient)), start, store_);
+  const auto as_of = url_day(url, "as_of");
+  if (const auto* e = std::get_if<ApiError>(&as_of)) return error_reply(*e);
+  return count_reply(*q, query_options(std::get<bool>(lenient), std::get<std::optional<int64_t>>(as_of)), start,
+                     store_);
 }
 
 Reply Api::count_post(const Request& req, Clock::time_point start) {
   const auto parsed = read_query_request(req.body(), false);
   if (const auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
   const auto& r = std::get<QueryRequest>(parsed);
-  return count_reply(r.q, query_options(r.lenient), start, store_);
+  return count_reply(r.q, query_options(r.lenient, r.as_of), start, store_);
 }
 
 Reply Api::ids_get(const boost::urls::url_view& url, Call& call, Clock::time_point start) {
@@ -107,14 +115,19 @@ Reply Api::ids_get(const boost::urls::url_view& url, Call& call, Clock::time_poi
   call.query = *q;
   const auto lenient = url_bool(url, "lenient", false);
   if (const auto* e = std::get_if<ApiError>(&lenient)) return error_reply(*e);
+  const auto as_of_param = url_day(url, "as_of");
+  if (const auto* e = std::get_if<ApiError>(&as_of_param)) return error_reply(*e);
+  const auto as_of = std::get<std::optional<int64_t>>(as_of_param);
   const auto format = url_param(url, "format").value_or("json");
   const auto id_type = url_param(url, "id_type").value_or("");
-  if (format == "csv" || format == "roaring") return ids_export(*q, std::get<bool>(lenient), format, id_type, call);
+  if (format == "csv" || format == "roaring") {
+    return ids_export(*q, std::get<bool>(lenient), as_of, format, id_type, call);
+  }
   if (format != "json") return error_reply(bad_request("format must be json, csv or roaring"));
   const auto limit = url_uint(url, "limit", 1000, 1, 1'000'000);
   if (const auto* e = std::get_if<ApiError>(&limit)) return error_reply(*e);
-  return ids_page(*q, std::get<bool>(lenient), std::get<uint64_t>(limit), url_param(url, "cursor").value_or(""),
-                  id_type, call, start);
+  return ids_page(*q, std::get<bool>(lenient), as_of, std::get<uint64_t>(limit),
+                  url_param(url, "cursor").value_or(""), id_type, call, start);
 }
 
 Reply Api::ids_post(const Request& req, Call& call, Clock::time_point start) {
@@ -122,19 +135,25 @@ Reply Api::ids_post(const Request& req, Call& call, Clock::time_point start) {
   if (const auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
   const auto& r = std::get<QueryRequest>(parsed);
   call.query = r.q;
-  return ids_page(r.q, r.lenient, r.limit, r.cursor, r.id_type, call, start);
+  return ids_page(r.q, r.lenient, r.as_of, r.limit, r.cursor, r.id_type, call, start);
 }
 
-Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::string_view cursor_text,
-                    std::string_view id_type, Call& call, Clock::time_point start) {
+Reply Api::ids_page(std::string_view q, bool lenient, std::optional<int64_t> as_of, uint64_t limit,
+                    std::string_view cursor_text, std::string_view id_type, Call& call, Clock::time_point start) {
   const auto view = store_.view();
   const identity::IdTypes types(*view);
   const auto typed = export_type(types, id_type);
   if (const auto* e = std::get_if<ApiError>(&typed)) return error_reply(*e);
   const identity::DefinedIdType* type = std::get<const identity::DefinedIdType*>(typed);
-  // The cursor is sealed to the query, the caller and the ID type.
+  auto compiled = query::compile(q, *view, query_options(lenient, as_of));
+  if (auto* e = std::get_if<query::Error>(&compiled)) return error_reply(query_error(*e));
+  const auto& plan = std::get<query::Plan>(compiled);
+  // The cursor is sealed to the query, the caller, the ID type and the day
+  // relative windows counted back from: a walk that crosses midnight without
+  // an "as_of" is refused rather than shifted by a day.
   std::string scoped_q(q);
   if (type != nullptr) scoped_q.append("\x1f").append(type->type.name);
+  if (plan.as_of()) scoped_q.append("\x1f@").append(query::format_day(*plan.as_of()));
   const CursorScope scope{scoped_q, lenient,
                           call.principal != nullptr ? std::string_view(call.principal->name) : ""};
   Ordinal from = 0;
@@ -142,15 +161,13 @@ Reply Api::ids_page(std::string_view q, bool lenient, uint64_t limit, std::strin
     const auto next = cursors_.open(cursor_text, scope);
     if (!next) {
       return error_reply({http::status::bad_request, "bad_cursor",
-                          "cursor is not one this server issued for this query and caller (cursors do not "
-                          "survive a restart: start again without one)",
+                          "cursor is not one this server issued for this query, caller and as_of day (cursors "
+                          "do not survive a restart: start again without one; a walk over relative windows "
+                          "passes the same \"as_of\" on every page)",
                           {}, {}, {}});
     }
     from = *next;
   }
-  auto compiled = query::compile(q, *view, query_options(lenient));
-  if (auto* e = std::get_if<query::Error>(&compiled)) return error_reply(query_error(*e));
-  const auto& plan = std::get<query::Plan>(compiled);
   auto& evaluator = thread_evaluator();
   if (type != nullptr || !view->uidless().bits.empty()) {
     return typed_ids_page(*view, plan, q, lenient, limit, from, scope, type, call, start);
@@ -246,8 +263,8 @@ Reply Api::typed_ids_page(const IndexView& view, const query::Plan& plan, std::s
                     more ? std::optional<Ordinal>(ordinals[n]) : std::nullopt, scope, n, call, start);
 }
 
-Reply Api::ids_export(std::string_view q, bool lenient, std::string_view format, std::string_view id_type,
-                      Call& call) {
+Reply Api::ids_export(std::string_view q, bool lenient, std::optional<int64_t> as_of, std::string_view format,
+                      std::string_view id_type, Call& call) {
   auto view = store_.view();
   const identity::IdTypes types(*view);
   const auto typed = export_type(types, id_type);
@@ -256,7 +273,7 @@ Reply Api::ids_export(std::string_view q, bool lenient, std::string_view format,
   if (format == "roaring" && type != nullptr && type->type.kind != identity::IdKind::kU64) {
     return error_reply(bad_request("format=roaring holds u64 IDs only; export " + type->type.name + " as csv"));
   }
-  auto compiled = query::compile(q, *view, query_options(lenient));
+  auto compiled = query::compile(q, *view, query_options(lenient, as_of));
   if (auto* e = std::get_if<query::Error>(&compiled)) return error_reply(query_error(*e));
   const Bitmap crowd = thread_evaluator().materialize(std::get<query::Plan>(compiled), *view);
   Bitmap users = exportable(*view, crowd, type);

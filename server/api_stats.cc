@@ -36,6 +36,7 @@ struct StatsRequest {
   std::string q;
   std::string attr;
   bool lenient = false;
+  std::optional<int64_t> as_of;  // relative windows' day (nullopt: today)
 };
 
 std::variant<StatsRequest, ApiError> read_stats_request(std::string_view body) {
@@ -44,6 +45,7 @@ std::variant<StatsRequest, ApiError> read_stats_request(std::string_view body) {
       {"q", kRequired, string_into(out.q)},
       {"attr", kRequired, string_into(out.attr)},
       {"lenient", kOptional, bool_into(out.lenient)},
+      {"as_of", kOptional, day_into(out.as_of)},
   };
   if (auto e = read_body_fields(body, fields)) return *e;
   return out;
@@ -76,7 +78,7 @@ Reply Api::stats(const Request& req, Clock::time_point start) {
   const auto& r = std::get<StatsRequest>(parsed);
 
   const auto view = store_.view();
-  auto compiled = compile_query(r.q, *view, query_options(r.lenient));
+  auto compiled = compile_query(r.q, *view, query_options(r.lenient, r.as_of));
   if (const auto* e = std::get_if<ApiError>(&compiled)) return error_reply(*e);
   // Checked before the crowd is built: a typo costs a lookup, not a query.
   if (!view->system().attribute(r.attr)) {

@@ -86,7 +86,7 @@ Reply Api::ingest(Request& req, Call& call) {
   std::optional<ApiError> error;
   if (type.empty() || type == "application/x-ndjson") {
     ensure_padding(req.body());
-    error = parse_ndjson(req.body(), sink, counts, EventDayLimit::from_wall_clock(options_.max_future_days));
+    error = parse_ndjson(req.body(), sink, counts, options_.clock.event_limit());
   } else if (type == "text/csv") {
     error = parse_csv(req.body(), sink, counts);
   } else {
@@ -133,7 +133,7 @@ Reply Api::assign(const Request& req, Call& call) {
   };
   if (auto e = read_body_fields(req.body(), fields)) return error_reply(*e);
   // Adds first, then removes: a pair in both ends up cleared.
-  const auto latest = EventDayLimit::from_wall_clock(options_.max_future_days);
+  const auto latest = options_.clock.event_limit();
   const identity::IdTypes types(*store_.view());
   PersonSink persons(batch, &types);
   uint64_t entries = 0;

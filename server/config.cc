@@ -4,6 +4,8 @@
 #include <string_view>
 #include <thread>
 
+#include "query/date.h"
+
 namespace crowd::server {
 namespace {
 
@@ -32,10 +34,14 @@ const char* usage() {
   --seed S             seed for --demo (default 42)
   --union-cache-mb N   memory for unions of 2+ tags kept between queries
                        (prefixes, city lists; default 256, 0 = off)
-  --retention-days N   keep dated tags' days only for the last N days by the wall clock (UTC):
-                       today and the N-1 before it (default 0 = keep every day); the plain tags stay
-  --max-future-days N  refuse events dated later than today (UTC, wall clock) + N days
-                       (default 1)
+  --retention-days N   keep dated tags' days only for the last N days: today and the N-1 before
+                       it (default 0 = keep every day); the plain tags stay; events older are refused
+  --retention-dry-run  say which days --retention-days would drop now, change nothing, exit
+  --retention-force    let the start-up run drop more than 25% of the dated days (refused without)
+  --as-of YYYY-MM-DD   today, for replaying history: relative windows, the event date limits and
+                       retention count from it (default: the wall clock's date, UTC)
+  --max-future-days N  refuse events dated later than today + N days (default 1)
+  --min-event-date YYYY-MM-DD  refuse events dated earlier (default 2000-01-01)
   --max-body BYTES     largest request body (default 268435456)
   --max-inflight-body-mb N  memory all request bodies being read may hold together; a body
                        that would exceed it is answered 503 with Retry-After, unread
@@ -144,6 +150,22 @@ std::optional<Config> parse_config(int argc, const char* const* argv, std::strin
         if (error.empty()) error = "--retention-days must be an unsigned integer (0 keeps every day)";
         return std::nullopt;
       }
+    } else if (flag == "--retention-force") {
+      c.retention_force = true;
+    } else if (flag == "--retention-dry-run") {
+      c.retention_dry_run = true;
+    } else if (flag == "--as-of" || flag == "--min-event-date") {
+      const auto v = value(i, flag);
+      const auto day = v ? query::parse_day(*v) : std::nullopt;
+      if (!day) {
+        if (error.empty()) error = std::string(flag) + " must be a date YYYY-MM-DD";
+        return std::nullopt;
+      }
+      if (flag == "--as-of") {
+        c.as_of = *day;
+      } else {
+        c.min_event_day = *day;
+      }
     } else if (flag == "--max-future-days") {
       // Today + N is capped at 9999-12-31 (event_days.h); the bound only
       // keeps the sum from overflowing.
@@ -230,6 +252,11 @@ std::optional<Config> parse_config(int argc, const char* const* argv, std::strin
     error = "--max-inflight-body-mb (" + std::to_string(c.http.max_inflight_body >> 20) +
             " MiB) is below --max-body (" + std::to_string(c.http.max_body) +
             " bytes): the largest body could never be read; lower --max-body or raise the budget";
+    return std::nullopt;
+  }
+  if ((c.retention_dry_run || c.retention_force) && c.retention_days == 0) {
+    error = std::string(c.retention_dry_run ? "--retention-dry-run" : "--retention-force") +
+            " needs --retention-days N";
     return std::nullopt;
   }
   return c;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "index/store.h"
+#include "server/event_days.h"
 #include "server/http_server.h"
 
 namespace crowd::server {
@@ -21,7 +22,11 @@ struct Config {
   uint64_t seed = 42;                    // --seed, for --demo
   uint64_t union_cache_mb = 256;         // --union-cache-mb (0: off)
   uint32_t retention_days = 0;           // --retention-days (0: keep every day of dated tags)
+  bool retention_force = false;          // --retention-force: the start-up run may drop any share
+  bool retention_dry_run = false;        // --retention-dry-run: say what retention would drop, exit
   uint32_t max_future_days = 1;          // --max-future-days: latest event day is today (UTC) + this
+  std::optional<int64_t> as_of;          // --as-of YYYY-MM-DD: a fixed today (replaying history)
+  int64_t min_event_day = kDefaultEarliestEventDay;  // --min-event-date YYYY-MM-DD
   // Security (docs/security.md).
   std::string tokens_file;               // --tokens FILE (empty: no access control, loopback only)
   std::string audit_log;                 // --audit-log FILE
@@ -40,5 +45,10 @@ struct Config {
 [[nodiscard]] const char* usage();
 
 inline constexpr uint64_t kDefaultDemoUsers = 1'000'000;
+
+// The day clock the flags describe (event_days.h).
+[[nodiscard]] inline DayClock day_clock_of(const Config& c) {
+  return DayClock({c.as_of, c.max_future_days, c.min_event_day, c.retention_days});
+}
 
 }  // namespace crowd::server

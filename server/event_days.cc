@@ -1,32 +1,45 @@
 #include "server/event_days.h"
 
 #include <algorithm>
-#include <chrono>
 
 #include "index/system_view.h"
 #include "query/date.h"
 
 namespace crowd::server {
 
-int64_t wall_clock_today() {
-  const auto now = std::chrono::system_clock::now();
-  return std::chrono::floor<std::chrono::days>(now).time_since_epoch().count();
-}
+int64_t DayClock::today() const { return s_.as_of.value_or(query::today_utc()); }
 
-EventDayLimit EventDayLimit::from_wall_clock(uint32_t max_future_days) {
+EventDayLimit DayClock::event_limit() const {
   static const int64_t kLastDay = *query::parse_day("9999-12-31");
-  return EventDayLimit(std::min(wall_clock_today() + max_future_days, kLastDay), max_future_days);
+  const int64_t today = this->today();
+  int64_t earliest = s_.earliest;
+  std::string why = "--min-event-date";
+  if (s_.retention_days > 0 && today - static_cast<int64_t>(s_.retention_days) + 1 > earliest) {
+    earliest = today - static_cast<int64_t>(s_.retention_days) + 1;
+    why = "today minus --retention-days " + std::to_string(s_.retention_days) + " plus one: older days are not kept";
+  }
+  return EventDayLimit(earliest, std::move(why), std::min(today + s_.max_future_days, kLastDay), s_.max_future_days);
 }
 
 std::optional<std::string> EventDayLimit::problem(int64_t day) const {
-  if (day <= latest_) return std::nullopt;
   std::string out(query::format_day(day));
-  out.append(" is after ")
-      .append(query::format_day(latest_))
-      .append(", the latest day an event may carry (today, UTC, plus --max-future-days ")
-      .append(std::to_string(max_future_days_))
-      .append(")");
-  return out;
+  if (day > latest_) {
+    out.append(" is after ")
+        .append(query::format_day(latest_))
+        .append(", the latest day an event may carry (today, UTC, plus --max-future-days ")
+        .append(std::to_string(max_future_days_))
+        .append(")");
+    return out;
+  }
+  if (day < earliest_) {
+    out.append(" is before ")
+        .append(query::format_day(earliest_))
+        .append(", the earliest day an event may carry (")
+        .append(earliest_why_)
+        .append(")");
+    return out;
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> days_beyond_note(const IndexView& view, const EventDayLimit& limit) {
@@ -38,10 +51,10 @@ std::optional<std::string> days_beyond_note(const IndexView& view, const EventDa
     farthest = std::max(farthest, d.day);
   }
   if (count == 0) return std::nullopt;
-  return std::to_string(count) + " day tags are dated after " + query::format_day(limit.latest()) +
-         " (the latest " + query::format_day(farthest) +
-         "), written before --max-future-days existed: they are kept and retention ignores them; "
-         "within(tag, Nd) counts back from the newest day (docs/operations.md)";
+  return std::to_string(count) + " day tags are dated after " + query::format_day(limit.latest()) + " (the latest " +
+         query::format_day(farthest) +
+         "), written before --max-future-days existed: they are kept and retention never drops them; "
+         "relative windows count back from today and do not reach them (docs/operations.md)";
 }
 
 }  // namespace crowd::server

@@ -1,5 +1,6 @@
 #include "server/json_fields.h"
 
+#include "query/date.h"
 #include "server/request_json.h"
 
 namespace crowd::server {
@@ -70,6 +71,16 @@ FieldReader nullable_string_into(std::string& out) {
     std::string_view s;
     if (v.get(s)) return bad_request(quoted(name) + " must be a string or null");
     out = s;
+    return std::nullopt;
+  };
+}
+
+FieldReader day_into(std::optional<int64_t>& out) {
+  return [&out](std::string_view name, simdjson::dom::element v) -> std::optional<ApiError> {
+    std::string_view s;
+    const auto day = v.get(s) ? std::nullopt : query::parse_day(s);
+    if (!day) return bad_request(quoted(name) + " must be a date YYYY-MM-DD");
+    out = *day;
     return std::nullopt;
   };
 }

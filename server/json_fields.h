@@ -59,6 +59,9 @@ struct JsonField {
 [[nodiscard]] FieldReader bool_into(bool& out);
 // An integer in [min, max]: "\"name\" must be an integer in min..max".
 [[nodiscard]] FieldReader uint_into(uint64_t& out, uint64_t min, uint64_t max);
+// A date "YYYY-MM-DD" as days since 1970-01-01: "\"name\" must be a date
+// YYYY-MM-DD".
+[[nodiscard]] FieldReader day_into(std::optional<int64_t>& out);
 // An array of strings, each non-empty; at most `max` of them.
 [[nodiscard]] FieldReader strings_into(std::vector<std::string>& out, std::size_t max);
 

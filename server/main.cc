@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "index/store.h"
+#include "query/date.h"
 #include "query/union_cache.h"
 #include "server/access.h"
 #include "server/api.h"
@@ -120,7 +121,8 @@ int main(int argc, char** argv) {
             << view->bitmap_bytes() / (1 << 20) << " MiB of bitmaps, RSS " << resident_bytes() / (1 << 20)
             << " MiB\n";
 
-  if (const auto note = days_beyond_note(*view, EventDayLimit::from_wall_clock(config->max_future_days))) {
+  const DayClock clock = day_clock_of(*config);
+  if (const auto note = days_beyond_note(*view, clock.event_limit())) {
     std::cerr << "crowdd: warning: " << *note << "\n";
   }
 
@@ -129,8 +131,16 @@ int main(int argc, char** argv) {
   if (config->union_cache_mb > 0) unions = std::make_unique<query::UnionCache>(config->union_cache_mb << 20);
   std::unique_ptr<Retention> retention;
   if (config->retention_days > 0) {
-    retention = std::make_unique<Retention>(*store, config->retention_days, wall_clock_today);
-    const auto cleared = retention->enforce(nullptr, error);
+    retention = std::make_unique<Retention>(*store, config->retention_days, [clock] { return clock.today(); });
+    if (config->retention_dry_run) {
+      const RetentionPlan plan = retention->plan();
+      std::cerr << "crowdd: retention --retention-days " << config->retention_days << " as of "
+                << query::format_day(clock.today()) << ": " << plan.describe()
+                << (plan.within_share() ? "" : " (more than the share a run may drop without --retention-force)")
+                << "; nothing was changed\n";
+      return 0;
+    }
+    const auto cleared = retention->enforce(nullptr, error, config->retention_force);
     if (!cleared) {
       std::cerr << "crowdd: cannot start: " << error << "\n";
       return 1;
@@ -146,7 +156,7 @@ int main(int argc, char** argv) {
   api_options.min_seed_size = config->min_seed_size.value_or(config->min_export_size);
   api_options.time_budget = std::chrono::milliseconds(config->time_budget_ms);
   api_options.max_body = config->http.max_body;
-  api_options.max_future_days = config->max_future_days;
+  api_options.clock = clock;
   Api api(*store, metrics, api_options);
   HttpServer server(config->http, api, metrics);
   if (!server.listen(error)) {

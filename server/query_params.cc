@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "query/date.h"
+
 namespace crowd::server {
 
 std::optional<std::string> url_param(const boost::urls::url_view& url, std::string_view name) {
@@ -25,6 +27,13 @@ std::variant<uint64_t, ApiError> url_uint(const boost::urls::url_view& url, std:
   }
   if (v < min || v > max) return bad_request(std::string(name) + " must be in " + range);
   return v;
+}
+
+std::variant<std::optional<int64_t>, ApiError> url_day(const boost::urls::url_view& url, std::string_view name) {
+  const auto text = url_param(url, name);
+  if (!text) return std::optional<int64_t>();
+  if (const auto day = query::parse_day(*text)) return day;
+  return bad_request(std::string(name) + " must be a date YYYY-MM-DD");
 }
 
 std::variant<bool, ApiError> url_bool(const boost::urls::url_view& url, std::string_view name, bool fallback) {

@@ -15,8 +15,8 @@ namespace {
 using http::verb;
 
 // URL query parameters, per route that reads any.
-constexpr std::string_view kCountParams[] = {"q", "lenient"};
-constexpr std::string_view kIdsParams[] = {"q", "lenient", "format", "limit", "cursor", "id_type"};
+constexpr std::string_view kCountParams[] = {"q", "lenient", "as_of"};
+constexpr std::string_view kIdsParams[] = {"q", "lenient", "as_of", "format", "limit", "cursor", "id_type"};
 constexpr std::string_view kTagsParams[] = {"prefix", "limit", "offset", "empty"};
 constexpr std::string_view kMatchParams[] = {"id_type", "hash", "save_as"};
 constexpr std::string_view kReportParams[] = {"campaign"};

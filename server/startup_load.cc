@@ -66,7 +66,8 @@ bool load_startup_data(const Config& config, Store& store, std::string& error) {
           const auto t = std::chrono::steady_clock::now();
           const synth::Population population(synth::PopulationOptions{*config.demo_users, config.seed});
           BulkLoader loader(index);
-          if (!synth::load_population(population, loader)) {
+          // Dated behaviour over the 180 days before today (the day clock).
+          if (!synth::load_population(population, loader, 2, day_clock_of(config).today())) {
             error = "--demo: the user table is full";
             ok = false;
             return;
@@ -105,7 +106,7 @@ bool load_startup_data(const Config& config, Store& store, std::string& error) {
             return;
           }
           if (auto e = csv ? parse_csv(body, sink, counts)
-                         : parse_ndjson(body, sink, counts, EventDayLimit::from_wall_clock(config.max_future_days))) {
+                         : parse_ndjson(body, sink, counts, day_clock_of(config).event_limit())) {
             error = path + ":" + std::to_string(e->line.value_or(0)) + ": " + e->message;
             ok = false;
             return;

@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tests/support/e2e_util.h"
@@ -284,45 +285,108 @@ TEST_F(DatedTagsTest, DayBitmapsAreHidden) {
   EXPECT_EQ(csv_ids(*server_, "cat:1:*"), cat1);
 }
 
-TEST_F(DatedTagsTest, WithinLastDaysCountsBackFromTheNewestDayInTheIndex) {
-  const int64_t newest = model_.newest_day();
-  ASSERT_EQ(newest, kFirst + kSpan - 1) << "the random data should reach the last day";
+// Today by the test's own clock (UTC days since 1970-01-01), the day the
+// server's windows, retention and event limits count from.
+int64_t today_utc() {
+  return std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()).time_since_epoch().count();
+}
+
+// within(tag, Nd) is the N days ending on the as-of day: the request's
+// "as_of", else the server's today -- never the newest day in the index
+// (issue 17, item 1: one event dated today used to move every window).
+TEST_F(DatedTagsTest, WithinLastDaysCountsBackFromTheAsOfDay) {
+  const int64_t last = model_.newest_day();
+  ASSERT_EQ(last, kFirst + kSpan - 1) << "the random data should reach the last day";
+  const auto check_windows = [&](const std::string& context) {
+    for (const int64_t as_of : {kFirst - 1, kFirst + 5, kFirst + 30, last, last + 4}) {
+      for (const auto& t : kEventTags) {
+        for (const int n : {1, 2, 7, 30, 59, 60, 1000}) {
+          EXPECT_EQ(count_as_of(*server_, within_days_q(t, n), day_text(as_of)),
+                    model_.within(t, as_of - n + 1, as_of).size())
+              << context << ": " << within_days_q(t, n) << " as of " << day_text(as_of);
+        }
+      }
+      // A prefix: the union of its tags' windows.
+      std::set<uint64_t> cats;
+      for (const auto& t : kEventTags) {
+        if (t.starts_with("cat:")) cats.merge(model_.within(t, as_of - 29, as_of));
+      }
+      EXPECT_EQ(count_as_of(*server_, "within(cat:*, 30d)", day_text(as_of)), cats.size()) << context;
+    }
+  };
+  check_windows("as loaded");
+  // The answer names the day it counted back from, and GET takes it too.
+  auto body = body_json(server_->post("/v1/count", R"x({"q": "within(cat:1:buy, 7d)", "as_of": ")x" +
+                                                       day_text(kFirst + 30) + R"("})"));
+  EXPECT_EQ(body["as_of"], day_text(kFirst + 30)) << body;
+  EXPECT_EQ(body["count"], model_.within("cat:1:buy", kFirst + 24, kFirst + 30).size());
+  body = body_json(server_->get("/v1/count?q=" + url_encode("within(cat:1:buy, 7d)") + "&as_of=" +
+                                day_text(kFirst + 30)));
+  EXPECT_EQ(body["count"], model_.within("cat:1:buy", kFirst + 24, kFirst + 30).size()) << body;
+  // Without one: today by the server's clock. The data is years old, so a
+  // week is empty and a window reaching back past kFirst holds everyone.
+  const int64_t today = today_utc();
+  body = body_json(count_request(*server_, "within(cat:1:buy, 7d)"));
+  EXPECT_EQ(body["count"], 0) << body;
+  EXPECT_EQ(body["as_of"], day_text(today)) << body;
+  const int reach = static_cast<int>(today - kFirst + 1);
+  EXPECT_EQ(count_of(*server_, within_days_q("cat:1:buy", reach)), model_.within("cat:1:buy", kFirst, last).size());
+  // Fixed dates have no as-of day to report.
+  EXPECT_FALSE(body_json(count_request(*server_, within_q("cat:1:buy", kFirst, last))).contains("as_of"));
+  // A bad as_of is a 400 naming it.
+  for (const std::string bad : {R"("2017-13-01")", R"("yesterday")", "20171125", "null"}) {
+    const auto r = server_->post("/v1/count", R"x({"q": "within(cat:1:buy, 7d)", "as_of": )x" + bad + "}");
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    EXPECT_NE(error_message(r).find("as_of"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(server_->get("/v1/count?q=vip&as_of=2017-02-30").status, 400);
+
+  // Events dated later than every window, and a new tag's, move nothing.
+  for (const auto& [id, tag, day] : std::vector<std::tuple<uint64_t, std::string, int64_t>>{
+           {1, "new:tag", last + 20}, {2, "cat:1:buy", last + 30}, {3, "old:tag", kFirst}}) {
+    ASSERT_EQ(server_
+                  ->post("/v1/assign", R"({"add": [{"id": )" + std::to_string(id) + R"(, "events": [{"tag": ")" + tag +
+                                           R"(", "day": ")" + day_text(day) + R"("}]}]})")
+                  .status,
+              200);
+    model_.event(id, tag, day);
+  }
+  check_windows("after later events");
+  EXPECT_EQ(count_as_of(*server_, "within(new:tag, 1000d)", day_text(last)), 0u);
+  EXPECT_EQ(count_as_of(*server_, "within(new:tag, 1d)", day_text(last + 20)), 1u);
+  EXPECT_EQ(count_as_of(*server_, "within(old:tag, 1d)", day_text(kFirst)), 1u);
+}
+
+// Pages of a relative window are sealed to the day their first page counted
+// back from: a walk keeps its as_of, and a cursor of one day is refused for
+// another.
+TEST_F(DatedTagsTest, PagesOfAWindowKeepTheirAsOfDay) {
+  const int64_t as_of = kFirst + 40;
+  const std::string q = "within(cat:*, 30d)";
+  std::set<uint64_t> expected;
   for (const auto& t : kEventTags) {
-    for (const int n : {1, 2, 7, 30, 59, 60, 1000}) {
-      EXPECT_EQ(count_of(*server_, within_days_q(t, n)), model_.within(t, newest - n + 1, newest).size())
-          << within_days_q(t, n);
+    if (t.starts_with("cat:")) expected.merge(model_.within(t, as_of - 29, as_of));
+  }
+  ASSERT_GT(expected.size(), 20u);
+  std::set<uint64_t> seen;
+  std::string cursor;
+  for (int page = 0; page < 1000; ++page) {
+    nlohmann::json req{{"q", q}, {"limit", 7}, {"as_of", day_text(as_of)}};
+    if (!cursor.empty()) req["cursor"] = cursor;
+    const auto r = server_->post("/v1/ids", req.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto body = body_json(r);
+    for (const auto& id : body["ids"]) seen.insert(json_user_id(id));
+    if (body["cursor"].is_null()) break;
+    cursor = body["cursor"].get<std::string>();
+    if (page == 0) {
+      nlohmann::json other{{"q", q}, {"limit", 7}, {"as_of", day_text(as_of + 1)}, {"cursor", cursor}};
+      const auto refused = server_->post("/v1/ids", other.dump());
+      EXPECT_EQ(refused.status, 400) << refused.body;
+      EXPECT_EQ(error_code(refused), "bad_cursor");
     }
   }
-  // The newest day of the whole index, not of the tag: a tag whose last
-  // event is older.
-  ASSERT_EQ(server_
-                ->post("/v1/assign", R"({"add": [{"id": 1, "events": [{"tag": "old:tag", "day": ")" +
-                                         day_text(newest - 10) + R"("}]}]})")
-                .status,
-            200);
-  model_.event(1, "old:tag", newest - 10);
-  EXPECT_EQ(count_of(*server_, "within(old:tag, 10d)"), 0u);
-  EXPECT_EQ(count_of(*server_, "within(old:tag, 11d)"), 1u);
-  // A newer event anywhere moves the window for every tag.
-  const int64_t later = newest + 5;
-  ASSERT_EQ(server_
-                ->post("/v1/assign",
-                       R"({"add": [{"id": 2, "events": [{"tag": "new:tag", "day": ")" + day_text(later) + R"("}]}]})")
-                .status,
-            200);
-  model_.event(2, "new:tag", later);
-  for (const auto& t : kEventTags) {
-    EXPECT_EQ(count_of(*server_, within_days_q(t, 7)), model_.within(t, later - 6, later).size()) << t;
-  }
-  EXPECT_EQ(count_of(*server_, "within(old:tag, 15d)"), 0u);
-  EXPECT_EQ(count_of(*server_, "within(old:tag, 16d)"), 1u);
-  EXPECT_EQ(count_of(*server_, "within(new:tag, 1d)"), 1u);
-  // And over a prefix: the union of its tags' windows.
-  std::set<uint64_t> cats;
-  for (const auto& t : kEventTags) {
-    if (t.starts_with("cat:")) cats.merge(model_.within(t, later - 29, later));
-  }
-  EXPECT_EQ(count_of(*server_, "within(cat:*, 30d)"), cats.size());
+  EXPECT_EQ(seen, expected);
 }
 
 TEST_F(DatedTagsTest, WithinErrors) {
@@ -477,14 +541,12 @@ TEST_F(DatedTagsTest, BadEventsRejectTheWholeBatch) {
   expect_model_holds("after rejected batches");
 }
 
-// Today by the test's own clock (UTC days since 1970-01-01), the day the
-// server's retention counts back from and its event limit counts on from.
-int64_t today_utc() {
-  return std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()).time_since_epoch().count();
-}
-
-// --retention-days N: days older than today - N + 1 (wall clock, UTC) go at
-// start and after each write; the plain tags stay; the same after a restart.
+// --retention-days N keeps today and the N-1 days before it (the server's
+// clock, UTC); the plain tags stay; the same after restarts through the log
+// and through a snapshot. The history is written without retention (events
+// older than the horizon are refused at the door), then retention is turned
+// on: dropping 50 of 60 days is more than a run may drop unasked, so it is
+// forced.
 TEST(DatedRetentionTest, OldDaysAreDroppedPlainTagsStay) {
   const auto dir = temp_dir("crowd-e2e-retention");
   const int kKeep = 10;
@@ -495,6 +557,8 @@ TEST(DatedRetentionTest, OldDaysAreDroppedPlainTagsStay) {
   const std::string ndjson = random_events(m, 777, 400, first, kSpan, pairs);
   ASSERT_EQ(m.newest_day(), today);
   const DatedModel unpruned = m;
+  // The old days really had users (else the test proves nothing).
+  ASSERT_GT(unpruned.within("cat:1:buy", first, today - kKeep).size(), 20u);
   m.forget_before(today - kKeep + 1);
 
   const auto check = [&](const ServerProcess& s, const std::string& context) {
@@ -509,17 +573,24 @@ TEST(DatedRetentionTest, OldDaysAreDroppedPlainTagsStay) {
     }
   };
   {
-    ServerProcess s({"--data-dir", dir, "--retention-days", std::to_string(kKeep), "--threads", "2"});
+    ServerProcess s({"--data-dir", dir, "--threads", "2"});
     ASSERT_TRUE(s.ok()) << s.log();
     const auto r = s.post("/v1/ingest", ndjson, "application/x-ndjson");
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(body_json(r)["assignments"], pairs);
-    // The old days really had users (else the test proves nothing).
-    ASSERT_GT(unpruned.within("cat:1:buy", first, today - kKeep).size(), 20u);
-    check(s, "after ingest");
+    EXPECT_EQ(s.stop(), 0) << s.log();
+  }
+  const std::vector<std::string> args = {"--data-dir", dir, "--retention-days", std::to_string(kKeep), "--threads",
+                                         "2"};
+  {
+    auto forced = args;
+    forced.push_back("--retention-force");
+    ServerProcess s(forced);
+    ASSERT_TRUE(s.ok()) << s.log();
+    check(s, "after the forced start");
 
     // Tomorrow (inside --max-future-days 1) is taken and moves nothing: the
-    // horizon is the wall clock's, not the newest event's.
+    // horizon is the clock's, not the newest event's.
     ASSERT_EQ(s.post("/v1/assign", R"({"add": [{"id": 3, "events": [{"tag": "cat:1:buy", "day": ")" +
                                        day_text(today + 1) + R"("}]}]})")
                   .status,
@@ -529,71 +600,129 @@ TEST(DatedRetentionTest, OldDaysAreDroppedPlainTagsStay) {
     EXPECT_EQ(s.stop(), 0) << s.log();
   }
   {
-    // Through the write-ahead log.
-    ServerProcess s({"--data-dir", dir, "--retention-days", std::to_string(kKeep), "--threads", "2"});
+    // Through the write-ahead log; nothing left to drop, so no force.
+    ServerProcess s(args);
     ASSERT_TRUE(s.ok()) << s.log();
     check(s, "after restart (log)");
     ASSERT_EQ(s.post("/v1/admin/snapshot", "").status, 200);
     EXPECT_EQ(s.stop(), 0) << s.log();
   }
-  ServerProcess s({"--data-dir", dir, "--retention-days", std::to_string(kKeep), "--threads", "2"});
+  ServerProcess s(args);
   ASSERT_TRUE(s.ok()) << s.log();
   check(s, "after restart (snapshot)");
   EXPECT_EQ(s.stop(), 0) << s.log();
 }
 
-// A restart with a shorter retention applies it at start.
-TEST(DatedRetentionTest, AShorterRetentionAppliesAtStart) {
+// A change of --retention-days: --retention-dry-run says what it would drop
+// and changes nothing; a run that would drop more than a quarter of the dated
+// days refuses to start (nothing dropped) until forced; one within the share
+// applies at start.
+TEST(DatedRetentionTest, ARetentionChangeIsShownFirstAndNeedsForceBeyondAShare) {
   const auto dir = temp_dir("crowd-e2e-retention2");
   const int64_t today = today_utc();
   const int64_t first = today - kSpan + 1;
   DatedModel m;
   uint64_t pairs = 0;
   const std::string ndjson = random_events(m, 31337, 300, first, kSpan, pairs);
+  ASSERT_EQ(m.newest_day(), today);
+  std::set<int64_t> dated;
+  for (const auto& [id, u] : m.users) {
+    for (const auto& [t, days] : u.days) dated.insert(days.begin(), days.end());
+  }
+  ASSERT_EQ(dated.size(), static_cast<std::size_t>(kSpan)) << "every day should have an event";
+  const auto check = [&](const ServerProcess& s, const DatedModel& expected, const std::string& context) {
+    for (const auto& t : kEventTags) {
+      const std::string quoted = t.find(' ') == std::string::npos ? t : "\"" + t + "\"";
+      EXPECT_EQ(count_of(s, quoted), expected.holders(t)) << context << " " << t;
+      EXPECT_EQ(csv_ids(s, within_q(t, first, today)), expected.within(t, first, today)) << context << " " << t;
+    }
+  };
   {
     ServerProcess s({"--data-dir", dir, "--threads", "2"});  // keeps every day
     ASSERT_TRUE(s.ok()) << s.log();
     ASSERT_EQ(s.post("/v1/ingest", ndjson, "application/x-ndjson").status, 200);
-    EXPECT_EQ(count_of(s, within_q("cat:2:buy", first, today)), m.within("cat:2:buy", first, today).size());
     EXPECT_EQ(s.stop(), 0) << s.log();
   }
-  ServerProcess s({"--data-dir", dir, "--retention-days", "5", "--threads", "2"});
+  // 50 days: drops 10 of 60 (a sixth), within the share.
+  {
+    ServerProcess s({"--data-dir", dir, "--retention-days", "50", "--threads", "2"});
+    ASSERT_TRUE(s.ok()) << s.log();
+    m.forget_before(today - 49);
+    check(s, m, "--retention-days 50");
+    EXPECT_EQ(s.stop(), 0) << s.log();
+  }
+  // 5 days: 45 of the 50 left. The dry run says so and exits.
+  {
+    ServerProcess s({"--data-dir", dir, "--retention-days", "5", "--retention-dry-run", "--threads", "2"});
+    EXPECT_FALSE(s.ok());
+    EXPECT_EQ(s.exit_status(), 0) << s.log();
+    EXPECT_NE(s.log().find("would drop 45 of 50 dated days (" + day_text(today - 49) + " .. " + day_text(today - 5) +
+                           ")"),
+              std::string::npos)
+        << s.log();
+    EXPECT_NE(s.log().find("nothing was changed"), std::string::npos) << s.log();
+  }
+  {
+    ServerProcess s({"--data-dir", dir, "--retention-days", "5", "--threads", "2"});
+    EXPECT_FALSE(s.ok());
+    EXPECT_NE(s.exit_status(), 0) << s.log();
+    EXPECT_NE(s.log().find("retention refused: it would drop 45 of 50 dated days"), std::string::npos) << s.log();
+    EXPECT_NE(s.log().find("nothing was dropped"), std::string::npos) << s.log();
+  }
+  {
+    // Nothing was dropped by the dry run or the refusal.
+    ServerProcess s({"--data-dir", dir, "--threads", "2"});
+    ASSERT_TRUE(s.ok()) << s.log();
+    check(s, m, "after the dry run and the refusal");
+    EXPECT_EQ(s.stop(), 0) << s.log();
+  }
+  ServerProcess s({"--data-dir", dir, "--retention-days", "5", "--retention-force", "--threads", "2"});
   ASSERT_TRUE(s.ok()) << s.log();
   m.forget_before(today - 4);
-  for (const auto& t : kEventTags) {
-    const std::string quoted = t.find(' ') == std::string::npos ? t : "\"" + t + "\"";
-    EXPECT_EQ(count_of(s, quoted), m.holders(t)) << t;
-    EXPECT_EQ(count_of(s, within_q(t, first, today)), m.within(t, first, today).size()) << t;
-    EXPECT_EQ(count_of(s, within_q(t, first, today - 5)), 0u) << t;
-  }
+  check(s, m, "--retention-days 5 forced");
+  EXPECT_EQ(count_of(s, within_q("cat:1:buy", first, today - 5)), 0u);
   EXPECT_EQ(s.stop(), 0) << s.log();
 }
 
-// An old event written later goes with the write that set it, though the
-// day has not changed since the last full pass.
-TEST(DatedRetentionTest, AnOldEventWrittenLaterIsDroppedToo) {
+// An event older than the retention keeps is refused with its line, as one
+// before --min-event-date is: accepting it would drop it at once.
+TEST(DatedRetentionTest, EventsBeforeTheFloorAreRefused) {
   ServerProcess s({"--retention-days", "7", "--threads", "2"});
   ASSERT_TRUE(s.ok()) << s.log();
   const int64_t today = today_utc();
-  ASSERT_EQ(s.post("/v1/ingest",
-                   R"({"id": 1, "events": [{"tag": "t", "day": ")" + day_text(today) +
-                       R"("}]})"
-                       "\n",
-                   "application/x-ndjson")
-                .status,
-            200);
-  // 30 days ago: outside the 7 kept.
-  const auto r = s.post("/v1/ingest",
-                        R"({"id": 2, "events": [{"tag": "t", "day": ")" + day_text(today - 30) +
-                            R"("}]})"
-                            "\n",
-                        "application/x-ndjson");
-  ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(count_of(s, "t"), 2u);  // the plain tag stays
-  EXPECT_EQ(count_of(s, within_q("t", today - 40, today - 20)), 0u)
-      << "a day older than the retention horizon is still queryable after the write that set it";
-  EXPECT_EQ(count_of(s, "within(t, 7d)"), 1u);
+  const auto ingest = [&](uint64_t id, int64_t day) {
+    return s.post("/v1/ingest",
+                  R"({"id": )" + std::to_string(id) + R"(, "events": [{"tag": "t", "day": ")" + day_text(day) +
+                      "\"}]}\n",
+                  "application/x-ndjson");
+  };
+  ASSERT_EQ(ingest(1, today).status, 200);
+  ASSERT_EQ(ingest(2, today - 6).status, 200);  // the oldest day kept
+  const auto r = ingest(3, today - 7);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(error_code(r), "bad_line");
+  EXPECT_NE(error_message(r).find(day_text(today - 7) + " is before " + day_text(today - 6)), std::string::npos)
+      << r.body;
+  EXPECT_NE(error_message(r).find("--retention-days 7"), std::string::npos) << r.body;
+  EXPECT_EQ(count_of(s, "t"), 2u);
+  EXPECT_EQ(count_of(s, "within(t, 7d)"), 2u);
   EXPECT_EQ(s.stop(), 0) << s.log();
+
+  // Without retention the floor is --min-event-date (2000-01-01 by default).
+  ServerProcess plain({"--threads", "2"});
+  ASSERT_TRUE(plain.ok()) << plain.log();
+  auto old = plain.post("/v1/assign", R"({"add": [{"id": 1, "events": [{"tag": "t", "day": "1999-12-31"}]}]})");
+  EXPECT_EQ(old.status, 400) << old.body;
+  EXPECT_NE(error_message(old).find("1999-12-31 is before 2000-01-01"), std::string::npos) << old.body;
+  EXPECT_NE(error_message(old).find("--min-event-date"), std::string::npos) << old.body;
+  EXPECT_EQ(plain.post("/v1/assign", R"({"add": [{"id": 1, "events": [{"tag": "t", "day": "2000-01-01"}]}]})").status,
+            200);
+  EXPECT_EQ(plain.stop(), 0) << plain.log();
+  ServerProcess older({"--min-event-date", "1990-01-01", "--threads", "2"});
+  ASSERT_TRUE(older.ok()) << older.log();
+  EXPECT_EQ(older.post("/v1/assign", R"({"add": [{"id": 1, "events": [{"tag": "t", "day": "1999-12-31"}]}]})").status,
+            200);
+  EXPECT_EQ(older.stop(), 0) << older.log();
 }
 
 // Issue 14, item 4: one event dated 9999-12-31 used to move the horizon past
@@ -652,6 +781,40 @@ TEST(DatedRetentionTest, AFarFutureEventIsRefusedAndHistoryStays) {
   ServerProcess s(args);
   ASSERT_TRUE(s.ok()) << s.log();
   check(s, "after restart");
+  EXPECT_EQ(s.stop(), 0) << s.log();
+}
+
+// Issue 17's wipe, reproduced on the demo: with --retention-days 60, one
+// event mistyped as 2027-11-11 used to wipe both AIPL snapshot days. The
+// clock is fixed (--as-of 2026-12-01) so the snapshot days (2026-10-15 and
+// 2026-11-15) are inside the 60 days whatever the calendar says. The event is
+// refused; the snapshots, and every dated day, are all there, also after a
+// restart.
+TEST(DatedRetentionTest, OneMistypedEventWipesNothingOnTheDemo) {
+  const auto dir = temp_dir("crowd-e2e-retention-wipe");
+  const std::vector<std::string> args = {"--data-dir",     dir,  "--demo",          "20000", "--as-of",
+                                         "2026-12-01",     "--retention-days", "60",    "--retention-force",
+                                         "--threads",      "2"};
+  const std::vector<std::string> queries = {"within(aipl_daily:*, 2026-10-15, 2026-10-15)",
+                                            "within(aipl_daily:*, 2026-11-15, 2026-11-15)",
+                                            "within(aipl_daily:brand_x:P, 60d)", "within(cat:*, 60d)"};
+  std::vector<uint64_t> before;
+  {
+    ServerProcess s(args);
+    ASSERT_TRUE(s.ok()) << s.log();
+    for (const auto& q : queries) before.push_back(count_of(s, q));
+    ASSERT_GT(before[0], 1000u);
+    ASSERT_GT(before[1], 1000u);
+    const auto r = s.post("/v1/ingest", R"({"id": 7, "events": [{"tag": "cat:2520377:buy", "day": "2027-11-11"}]})" "\n",
+                          "application/x-ndjson");
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_NE(error_message(r).find("2027-11-11 is after 2026-12-02"), std::string::npos) << r.body;
+    for (std::size_t k = 0; k < queries.size(); ++k) EXPECT_EQ(count_of(s, queries[k]), before[k]) << queries[k];
+    EXPECT_EQ(s.stop(), 0) << s.log();
+  }
+  ServerProcess s(args);
+  ASSERT_TRUE(s.ok()) << s.log();
+  for (std::size_t k = 0; k < queries.size(); ++k) EXPECT_EQ(count_of(s, queries[k]), before[k]) << queries[k];
   EXPECT_EQ(s.stop(), 0) << s.log();
 }
 
@@ -801,10 +964,13 @@ TEST(DatedTaobaoTest, WithinMatchesAnIndependentParseOfTheSample) {
     for (int64_t d = first; d <= newest; ++d) {
       EXPECT_EQ(count_of(s, within_q(tag, d, d)), sample.within(tag, d, d)) << tag << " on " << day_text(d);
     }
-    // Nd counts back from the newest day in the whole sample.
-    EXPECT_EQ(count_of(s, within_days_q(tag, 1)), sample.within(tag, newest, newest)) << tag;
-    EXPECT_EQ(count_of(s, within_days_q(tag, 3)), sample.within(tag, newest - 2, newest)) << tag;
-    EXPECT_EQ(count_of(s, within_days_q(tag, 30)), sample.within(tag, newest - 29, newest)) << tag;
+    // Nd counts back from the request's as_of: the sample's last day here.
+    for (const int n : {1, 3, 30}) {
+      EXPECT_EQ(count_as_of(s, within_days_q(tag, n), "2017-12-03"), sample.within(tag, newest - n + 1, newest))
+          << tag << " " << n;
+    }
+    EXPECT_EQ(count_as_of(s, within_days_q(tag, 3), "2017-11-30"), sample.within(tag, newest - 5, newest - 3))
+        << tag;
     // Outside the window: nothing (out-of-window rows have no day).
     EXPECT_EQ(count_of(s, within_q(tag, civil_day(1970, 1, 1), civil_day(2017, 11, 24))), 0u) << tag;
   }
@@ -812,23 +978,40 @@ TEST(DatedTaobaoTest, WithinMatchesAnIndependentParseOfTheSample) {
   EXPECT_EQ(s.stop(), 0) << s.log();
 }
 
-// --retention-days with --load-taobao: retention counts back from the wall
-// clock, so the 2017 sample's days are all past it and go at start; the
-// plain tags stay (data loaded in arrears runs without --retention-days).
-TEST(DatedTaobaoTest, RetentionCountsFromTheWallClock) {
+// Replaying the 2017 sample as of its last day: --as-of is today for
+// windows and retention, so --retention-days 3 keeps 2017-12-01 .. 12-03 and
+// drops the six days before (forced: two thirds of the dated days); the
+// plain tags stay. Without --as-of the wall clock's retention would drop
+// every day, and refuses to start.
+TEST(DatedTaobaoTest, RetentionCountsFromTheAsOfDay) {
   TaobaoSample sample;
   ASSERT_TRUE(sample.read()) << sample.path;
   const auto picked = sample.pick();
   ASSERT_GE(picked.size(), 8u);
-  ServerProcess s({"--load-taobao", sample.path, "--retention-days", "3", "--threads", "2"});
+  {
+    ServerProcess refused({"--load-taobao", sample.path, "--retention-days", "3", "--threads", "2"});
+    EXPECT_FALSE(refused.ok());
+    EXPECT_NE(refused.log().find("would drop 9 of 9 dated days"), std::string::npos) << refused.log();
+  }
+  ServerProcess s({"--load-taobao", sample.path, "--as-of", "2017-12-03", "--retention-days", "3",
+                   "--retention-force", "--threads", "2"});
   ASSERT_TRUE(s.ok()) << s.log();
   uint64_t dropped = 0;
+  uint64_t kept = 0;
   for (const auto& tag : picked) {
-    dropped += sample.within(tag, civil_day(2017, 11, 25), civil_day(2017, 12, 3));
-    EXPECT_EQ(count_of(s, "within(" + tag + ", 2017-11-25, 2017-12-03)"), 0u) << tag;
+    dropped += sample.within(tag, civil_day(2017, 11, 25), civil_day(2017, 11, 30));
+    kept += sample.within(tag, civil_day(2017, 12, 1), civil_day(2017, 12, 3));
+    EXPECT_EQ(count_of(s, "within(" + tag + ", 2017-11-25, 2017-11-30)"), 0u) << tag;
+    EXPECT_EQ(count_of(s, "within(" + tag + ", 2017-12-01, 2017-12-03)"),
+              sample.within(tag, civil_day(2017, 12, 1), civil_day(2017, 12, 3)))
+        << tag;
+    // The server's today is 2017-12-03: 3d without an as_of is those days.
+    EXPECT_EQ(count_of(s, within_days_q(tag, 3)), sample.within(tag, civil_day(2017, 12, 1), civil_day(2017, 12, 3)))
+        << tag;
     EXPECT_EQ(count_of(s, tag), sample.ever.at(tag).size()) << tag;
   }
   EXPECT_GT(dropped, 0u) << "the old days should have had users";
+  EXPECT_GT(kept, 0u) << "the kept days should have users";
   EXPECT_EQ(s.stop(), 0) << s.log();
 }
 

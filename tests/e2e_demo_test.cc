@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <random>
@@ -17,6 +18,7 @@
 #include <sstream>
 
 #include "data/synthetic_population.h"
+#include "tests/support/e2e_util.h"
 #include "tests/support/server_process.h"
 #include "tests/support/tool_process.h"
 
@@ -144,7 +146,9 @@ TEST(DemoDataTest, CountsAndIdsEqualAnIndependentEvaluation) {
 // Comparisons on the values and within() on the snapshot days, against
 // facts() evaluated here user by user.
 TEST(DemoDataTest, ValuesAndSnapshotsEqualAnIndependentEvaluation) {
-  ServerProcess server({"--demo", std::to_string(kUsers), "--seed", std::to_string(kSeed)});
+  // A fixed today: the dated behaviour counts back from it.
+  const int64_t as_of = civil_day(2026, 12, 1);
+  ServerProcess server({"--demo", std::to_string(kUsers), "--seed", std::to_string(kSeed), "--as-of", "2026-12-01"});
   ASSERT_TRUE(server.ok()) << server.log();
   const synth::Population population(synth::PopulationOptions{kUsers, kSeed});
   const auto& vocabulary = population.vocabulary();
@@ -207,6 +211,43 @@ TEST(DemoDataTest, ValuesAndSnapshotsEqualAnIndependentEvaluation) {
       EXPECT_EQ(count("within(" + tag + ", " + d1 + ", " + d1 + ")"), count("aipl:" + brand + ":" + state)) << tag;
     }
   }
+
+  // Dated behaviour (issue 17, item 4): relative windows over the head
+  // categories' tags, as of the server's today and as of other days, equal
+  // the days facts() drew; a dated buy is never older than the user's
+  // newest order.
+  const auto window_of = [&](std::string_view prefix, int64_t end, int n) {
+    uint64_t users = 0;
+    for (const auto& f : facts) {
+      users += std::any_of(f.behaviour.begin(), f.behaviour.end(), [&](const auto& b) {
+        const int64_t day = as_of - b.days_ago;
+        return vocabulary[b.tag].starts_with(prefix) && day <= end && day > end - n;
+      });
+    }
+    return users;
+  };
+  const auto count_as_of = [&](const std::string& q, int64_t day) {
+    const auto r = server.post("/v1/count", json{{"q", q}, {"as_of", day_text(day)}}.dump());
+    EXPECT_EQ(r.status, 200) << q << ": " << r.body;
+    return r.status == 200 ? json::parse(r.body)["count"].get<uint64_t>() : ~uint64_t{0};
+  };
+  uint64_t nonzero = 0;
+  for (const std::string tag : {"cat:2520377:buy", "cat:2520377:pv", "cat:3607361:cart", "cat:4756105:fav"}) {
+    for (const int n : {1, 7, 30, 180}) {
+      const uint64_t expected = window_of(tag, as_of, n);
+      nonzero += expected > 0;
+      EXPECT_EQ(count("within(" + tag + ", " + std::to_string(n) + "d)"), expected) << tag << " " << n;
+      EXPECT_EQ(count_as_of("within(" + tag + ", " + std::to_string(n) + "d)", as_of - 40), window_of(tag, as_of - 40, n))
+          << tag << " " << n << " as of 40 days before";
+    }
+  }
+  EXPECT_GT(nonzero, 10u) << "the windows should mostly hold users";
+  EXPECT_EQ(count("within(cat:2520377:*, 30d)"), window_of("cat:2520377:", as_of, 30));
+  EXPECT_EQ(count("within(cat:2520377:*, 180d)"), window_of("cat:2520377:", as_of, 180));
+  EXPECT_EQ(count("within(cat:2520377:buy, 30d) AND recency_days >= 30"), 0u);
+  EXPECT_GT(count("within(cat:2520377:buy, 30d)"), 0u);
+  // Nothing is dated before the 180 days.
+  EXPECT_EQ(count_as_of("within(cat:*, 181d)", as_of - 180), 0u);
   EXPECT_EQ(server.stop(), 0);
 }
 
@@ -220,7 +261,7 @@ TEST(DemoDataTest, CrowdGenIngestedEqualsDemo) {
   const ScratchDir scratch;
   const std::string path = scratch.path + "/demo.ndjson";
   const auto users = std::to_string(kUsers), seed = std::to_string(kSeed);
-  const ToolRun written = run_tool({gen, "--users", users, "--seed", seed, "--out", path});
+  const ToolRun written = run_tool({gen, "--users", users, "--seed", seed, "--as-of", "2026-12-01", "--out", path});
   ASSERT_EQ(written.exit_code, 0) << written.err;
   const ToolRun stats = run_tool({gen, "--users", users, "--seed", seed, "--stats"});
   ASSERT_EQ(stats.exit_code, 0) << stats.err;
@@ -228,8 +269,8 @@ TEST(DemoDataTest, CrowdGenIngestedEqualsDemo) {
   ASSERT_NE(at, std::string::npos) << stats.out;
   const uint64_t expected_pairs = std::stoull(stats.out.substr(stats.out.find_first_of("0123456789", at)));
 
-  ServerProcess demo({"--demo", users, "--seed", seed});
-  ServerProcess ingested({"--threads", "2"});
+  ServerProcess demo({"--demo", users, "--seed", seed, "--as-of", "2026-12-01"});
+  ServerProcess ingested({"--threads", "2", "--as-of", "2026-12-01"});
   ASSERT_TRUE(demo.ok()) << demo.log();
   ASSERT_TRUE(ingested.ok()) << ingested.log();
   std::istringstream in(read_file(path));
@@ -257,7 +298,8 @@ TEST(DemoDataTest, CrowdGenIngestedEqualsDemo) {
        {"ALL", "gender:female AND age:25-29", "aipl:brand_x:*", "aipl_daily:*", "aipl_daily:brand_x:P",
         "within(aipl_daily:brand_x:P, 2026-10-15, 2026-10-15)", "within(aipl_daily:brand_x:P, 2026-11-15, 2026-11-15)",
         "within(aipl_daily:brand_x:A, 2026-10-15, 2026-10-15) AND within(aipl_daily:brand_x:I, 2026-11-15, 2026-11-15)",
-        "within(aipl_daily:beibei:L, 30d)", "spend_90d >= 1000", "spend_90d = 0", "orders_365d BETWEEN 5 AND 20",
+        "within(aipl_daily:beibei:L, 30d)", "within(cat:2520377:*, 30d)", "within(cat:3607361:buy, 7d)",
+        "within(cat:*, 180d) AND NOT within(cat:*, 90d)", "spend_90d >= 1000", "spend_90d = 0", "orders_365d BETWEEN 5 AND 20",
         "recency_days < 30 AND clv >= 2000", "clv > 100000", "orders_365d >= 0", "cat:2520377:buy AND NOT spend_90d >= 0",
         "member:brand_x AND clv >= 5000"}) {
     const auto a = demo.post("/v1/count", json{{"q", q}}.dump());

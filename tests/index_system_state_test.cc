@@ -286,25 +286,6 @@ TEST(IndexReplaceAndClear, SavingACrowdSharesWhatItDidNotChange) {
   EXPECT_EQ(after->entries().at(system_tags::crowd("c7")), "def 7");
 }
 
-TEST(IndexDays, NewestDayFollowsWritesAndClears) {
-  Index index;
-  WriteResult r;
-  EXPECT_FALSE(index.view()->newest_day().has_value());
-  ASSERT_TRUE(index.apply(test::add_batch(1, {"t", system_tags::day("t", 100)}), r));
-  ASSERT_TRUE(index.apply(test::add_batch(2, {"t", system_tags::day("t", 90)}), r));
-  EXPECT_EQ(index.view()->newest_day(), 100);
-  ASSERT_TRUE(index.apply(test::add_batch(2, {"u", system_tags::day("u", 120)}), r));
-  EXPECT_EQ(index.view()->newest_day(), 120);
-  WriteBatch clear;
-  clear.clear_tag(clear.intern(system_tags::day("u", 120)));
-  ASSERT_TRUE(index.apply(clear, r));
-  EXPECT_EQ(index.view()->newest_day(), 100) << "the newest day's tag emptied: the next newest";
-  WriteBatch e;
-  e.erase(1);
-  ASSERT_TRUE(index.apply(e, r));
-  EXPECT_EQ(index.view()->newest_day(), 90);
-}
-
 // Random batches of every kind through a store, closed and reopened through
 // the log alone and through a snapshot: the same index, values and entries.
 TEST(StoreSystemState, LogAndSnapshotBringEverythingBack) {
@@ -321,7 +302,6 @@ TEST(StoreSystemState, LogAndSnapshotBringEverythingBack) {
   auto check = [&](const IndexView& view) {
     EXPECT_EQ(test::same_index(*before, view), "");
     EXPECT_EQ(before->entries(), view.entries());
-    EXPECT_EQ(before->newest_day(), view.newest_day());
     EXPECT_EQ(diff_values(view, "spend", spend), "");
   };
   {

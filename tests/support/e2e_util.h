@@ -66,6 +66,14 @@ inline uint64_t count_of(const ServerProcess& s, const std::string& q, bool leni
   return body_json(r)["count"].get<uint64_t>();
 }
 
+// POST /v1/count with "as_of" (YYYY-MM-DD): relative windows end on that day.
+inline uint64_t count_as_of(const ServerProcess& s, const std::string& q, const std::string& as_of) {
+  const auto r = s.post("/v1/count", nlohmann::json{{"q", q}, {"as_of", as_of}}.dump());
+  EXPECT_EQ(r.status, 200) << q << " as of " << as_of << ": " << r.body;
+  if (r.status != 200) return UINT64_MAX;
+  return body_json(r)["count"].get<uint64_t>();
+}
+
 // The raw response of POST /v1/count, for error cases.
 inline HttpResult count_request(const ServerProcess& s, const std::string& q, bool lenient = false) {
   nlohmann::json req{{"q", q}};
