@@ -1,8 +1,11 @@
 // Dated tags and saved crowds on the demo population (bench_population.h):
 //
-//  - within(tag, 30d) over one bitmap per day: cold (no union cache: the 30
-//    day bitmaps are ORed per query) against warm (the union cache holds the
-//    window) and against the plain tag;
+//  - within(tag, Nd) over one bitmap per day, for one tag and for every cat
+//    tag (`within(cat:*, Nd)`, the 近N天 of any category): cold (no union
+//    cache: the day bitmaps are ORed per query), cached (the union cache
+//    holds the window), and rolled (each query a day later than the last:
+//    the window is new, its aligned day blocks mostly cached), against the
+//    plain tag;
 //  - a saved crowd: drawing and saving a ~1M-user crowd (evaluate, log,
 //    apply), counting `@name` against counting its definition, and the first
 //    page of 1,000 IDs of each.
@@ -31,6 +34,7 @@ namespace {
 
 constexpr int kDays = 90;
 constexpr int64_t kLastDay = 20'772;  // 2026-11-15
+constexpr int kRolls = 40;            // days a rolled window slides, one a query
 
 struct DatedFixture {
   std::vector<std::string> tags;  // the dated tags, largest first
@@ -81,10 +85,11 @@ DatedFixture& fixture() {
   return *f;
 }
 
-uint64_t count(const std::string& text, const IndexView& view, query::UnionCache* cache) {
+uint64_t count(const std::string& text, const IndexView& view, query::UnionCache* cache,
+               int64_t as_of = kLastDay) {
   // Windows end on the fixture's last day (a server passes its clock's).
   query::Options options{false, cache};
-  options.as_of = kLastDay;
+  options.as_of = as_of;
   auto compiled = query::compile(text, view, options);
   if (auto* e = std::get_if<query::Error>(&compiled)) {
     std::fprintf(stderr, "bench-dated-crowds: %s: %s\n", text.c_str(), e->message.c_str());
@@ -94,21 +99,37 @@ uint64_t count(const std::string& text, const IndexView& view, query::UnionCache
   return evaluator.count(std::get<query::Plan>(compiled), view);
 }
 
-void BM_Within30dCold(benchmark::State& state) {
+// Arg 0: the dated tag's rank (0 the largest), or -1 for every cat tag;
+// arg 1: the window's days.
+std::string window_query(const benchmark::State& state) {
   const auto& f = fixture();
+  const std::string what = state.range(0) < 0 ? "cat:*" : f.tags[static_cast<std::size_t>(state.range(0))];
+  return "within(" + what + ", " + std::to_string(state.range(1)) + "d)";
+}
+
+void BM_WithinCold(benchmark::State& state) {
   const auto view = bench_population().store->view();
-  const std::string q = "within(" + f.tags[static_cast<std::size_t>(state.range(0))] + ", 30d)";
+  const std::string q = window_query(state);
   for (auto _ : state) benchmark::DoNotOptimize(count(q, *view, nullptr));
   state.counters["users"] = static_cast<double>(count(q, *view, nullptr));
 }
 
-void BM_Within30dCached(benchmark::State& state) {
-  const auto& f = fixture();
+void BM_WithinCached(benchmark::State& state) {
   const auto view = bench_population().store->view();
   query::UnionCache cache(256u << 20);
-  const std::string q = "within(" + f.tags[static_cast<std::size_t>(state.range(0))] + ", 30d)";
+  const std::string q = window_query(state);
   count(q, *view, &cache);  // warm
   for (auto _ : state) benchmark::DoNotOptimize(count(q, *view, &cache));
+}
+
+// The day rolls before every query: the cache was warmed a day earlier.
+void BM_WithinRolled(benchmark::State& state) {
+  const auto view = bench_population().store->view();
+  query::UnionCache cache(256u << 20);
+  const std::string q = window_query(state);
+  int64_t as_of = kLastDay - kRolls;
+  count(q, *view, &cache, as_of);  // warm
+  for (auto _ : state) benchmark::DoNotOptimize(count(q, *view, &cache, ++as_of));
 }
 
 void BM_PlainTag(benchmark::State& state) {
@@ -150,8 +171,9 @@ void BM_CountCrowdDefinition(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(count(q, *view, nullptr));
 }
 
-BENCHMARK(BM_Within30dCold)->Arg(0)->Arg(19)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Within30dCached)->Arg(0)->Arg(19)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_WithinCold)->ArgsProduct({{0, -1}, {7, 30, 90}})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_WithinCached)->ArgsProduct({{0, -1}, {7, 30, 90}})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_WithinRolled)->ArgsProduct({{0, -1}, {7, 30, 90}})->Iterations(kRolls)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_PlainTag)->Arg(0)->Arg(19)->Unit(benchmark::kMicrosecond);
 // Saves before the counts, so `@bench_crowd` exists for them.
 BENCHMARK(BM_SaveCrowd)->Unit(benchmark::kMillisecond);

@@ -30,6 +30,7 @@ ApplyBatch::ApplyBatch(const IndexView::Parts& old, std::shared_ptr<UserTable> u
 bool ApplyBatch::run(IndexView::Parts& next, WriteResult& result) {
   if (!apply_identity()) return false;
   resolve_tags();
+  find_exclusive();
   const auto& ops = batch_.ops();
   const bool adds_only = std::all_of(ops.begin(), ops.end(), [](const WriteBatch::Op& op) {
     return op.kind == Kind::kAdd || !is_tag_op(op);
@@ -166,6 +167,33 @@ void ApplyBatch::resolve_tags() {
   }
 }
 
+void ApplyBatch::find_exclusive() {
+  exclusive_of_.assign(batch_.names().size(), kNotExclusive);
+  const auto& entries = *old_.entries;
+  if (entries.lower_bound(system_tags::exclusive_field_prefix()) == entries.end()) return;
+  const auto& names = batch_.names();
+  for (std::size_t t = 0; t < names.size(); ++t) {
+    const std::string_view name = names[t];
+    const auto colon = name.find(':');
+    if (colon == std::string_view::npos || system_tags::is_system(name)) continue;
+    const std::string_view field = name.substr(0, colon);
+    if (!entries.contains(system_tags::exclusive_field(field))) continue;
+    std::string prefix(name.substr(0, colon + 1));
+    const auto known = std::find(exclusive_prefixes_.begin(), exclusive_prefixes_.end(), prefix);
+    exclusive_of_[t] = static_cast<uint32_t>(known - exclusive_prefixes_.begin());
+    if (known == exclusive_prefixes_.end()) exclusive_prefixes_.push_back(std::move(prefix));
+  }
+}
+
+void ApplyBatch::leave_other_values(uint32_t field, TagId keep, Ordinal o) {
+  for (const TagId id : dictionary_->with_prefix(exclusive_prefixes_[field])) {
+    if (id != keep && current(id).contains(o)) {
+      touch(id).remove(o);
+      ++result_.removed;
+    }
+  }
+}
+
 // Ingest: every tag op adds. Group the pairs by tag (a counting sort over
 // the batch's own names, which are distinct, so a small batch costs nothing
 // per tag in the index) and set each tag's ordinals with one add_many,
@@ -186,16 +214,54 @@ bool ApplyBatch::apply_adds() {
     for (const uint32_t t : batch_.tags_of(op)) ++starts[t + 1];
   }
   for (std::size_t t = 0; t < name_count; ++t) starts[t + 1] += starts[t];
+  // Exclusive fields: each user keeps the last value the batch gives it.
+  boost::unordered_flat_map<uint64_t, uint32_t> last_value;  // (field, ordinal) -> batch-local name
+  if (!exclusive_prefixes_.empty()) {
+    std::size_t k = 0;
+    for (const auto& op : ops) {
+      if (op.kind != Kind::kAdd || skipped(op)) continue;
+      for (const uint32_t t : batch_.tags_of(op)) {
+        if (exclusive_of_[t] != kNotExclusive) last_value[uint64_t{exclusive_of_[t]} << 32 | ordinals[k]] = t;
+      }
+      ++k;
+    }
+  }
+  const auto kept = [&](uint32_t t, uint32_t o) {
+    return exclusive_of_.empty() || exclusive_of_[t] == kNotExclusive ||
+           last_value.at(uint64_t{exclusive_of_[t]} << 32 | o) == t;
+  };
   std::vector<uint32_t> by_tag(starts[name_count]);
   std::vector<std::size_t> next(starts.begin(), starts.end() - 1);
   std::size_t i = 0;
   for (const auto& op : ops) {
     if (op.kind != Kind::kAdd || skipped(op)) continue;  // the same ops as the first pass
-    for (const uint32_t t : batch_.tags_of(op)) by_tag[next[t]++] = ordinals[i];
+    for (const uint32_t t : batch_.tags_of(op)) {
+      if (kept(t, ordinals[i])) by_tag[next[t]++] = ordinals[i];
+    }
     ++i;
   }
+  // Then each value of an exclusive field loses the batch's users that get
+  // another one: one AND of the tag with the field's users a tag.
+  for (uint32_t f = 0; f < exclusive_prefixes_.size(); ++f) {
+    Bitmap assigned;
+    for (const auto& [key, t] : last_value) {
+      if (key >> 32 == f) assigned.add(static_cast<uint32_t>(key));
+    }
+    for (const TagId id : dictionary_->with_prefix(exclusive_prefixes_[f])) {
+      Bitmap holders(roaring_bitmap_and(current(id).get(), assigned.get()));
+      std::vector<uint32_t> removes;
+      roaring_uint32_iterator_t it;
+      roaring_init_iterator(holders.get(), &it);
+      for (; it.has_value; roaring_advance_uint32_iterator(&it)) {
+        if (resolved_[last_value.at(uint64_t{f} << 32 | it.current_value)] != id) removes.push_back(it.current_value);
+      }
+      if (removes.empty()) continue;
+      update_members(id, {}, removes);
+      if (counted(id)) result_.removed += removes.size();
+    }
+  }
   for (std::size_t t = 0; t < name_count; ++t) {
-    const std::size_t n = starts[t + 1] - starts[t];
+    const std::size_t n = next[t] - starts[t];
     if (n == 0) continue;
     const TagId id = resolved_[t];
     const std::span<const uint32_t> members(by_tag.data() + starts[t], n);
@@ -236,6 +302,7 @@ bool ApplyBatch::apply_tag_ops() {
         if (!universe_now().contains(*ordinal)) touch_universe().add(*ordinal);
         for (const uint32_t t : batch_.tags_of(op)) {
           const TagId id = resolved_[t];
+          if (exclusive_of_[t] != kNotExclusive) leave_other_values(exclusive_of_[t], id, *ordinal);
           if (!current(id).contains(*ordinal)) {
             touch(id).add(*ordinal);
             if (counted(id)) ++result_.added;

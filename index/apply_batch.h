@@ -41,6 +41,7 @@ class ApplyBatch {
   // The steps, in the order run() takes them.
   [[nodiscard]] bool apply_identity();  // defines spaces; persons get ordinals, their keys links
   void resolve_tags();                 // ids for the batch's names; creates tags and slices
+  void find_exclusive();              // which of the batch's names are values of exclusive fields
   [[nodiscard]] bool apply_adds();     // every tag op adds: grouped by tag, one add_many each
   [[nodiscard]] bool apply_tag_ops();  // add, remove, erase, clear, replace, in batch order
   [[nodiscard]] bool apply_values();   // set / clear attribute values into their slices
@@ -60,6 +61,9 @@ class ApplyBatch {
   [[nodiscard]] bool skipped(const WriteBatch::Op& op) const;
   [[nodiscard]] std::optional<Ordinal> writes_to(const WriteBatch::Op& op);
   [[nodiscard]] std::optional<Ordinal> reads(const WriteBatch::Op& op) const;
+  // An exclusive field's other values leave user `o`, which is getting
+  // `keep` (a TagId): the per-op path of apply_tag_ops.
+  void leave_other_values(uint32_t field, TagId keep, Ordinal o);
   // Erasure: the user leaves the universe, every tag and every ID space.
   void erase_user(Ordinal o);
   // WriteBatch::merge of two users of the universe.
@@ -77,6 +81,12 @@ class ApplyBatch {
   std::shared_ptr<const IdSpaces> spaces_;
   std::vector<std::optional<Ordinal>> person_ordinals_;  // by person
   std::vector<TagId> resolved_;  // by batch-local name; kNoTag for an unknown name nothing creates
+  // Exclusive fields (SystemView::exclusive) the batch adds values of:
+  // by batch-local name, the field's index in exclusive_prefixes_, or
+  // kNotExclusive; and each field's "<field>:" prefix.
+  static constexpr uint32_t kNotExclusive = UINT32_MAX;
+  std::vector<uint32_t> exclusive_of_;
+  std::vector<std::string> exclusive_prefixes_;
   // The batch's copy of each tag it touched. A map, not a vector by TagId:
   // a write touching one tag must not cost a slot per tag.
   boost::unordered_flat_map<TagId, std::unique_ptr<Bitmap>> working_;

@@ -33,6 +33,10 @@ std::string crowd(std::string_view name) { return join("crowd", name); }
 std::string crowd_prefix() { return join("crowd", ""); }
 std::string id_type(std::string_view name) { return join("idtype", name); }
 std::string id_type_prefix() { return join("idtype", ""); }
+std::string field_meta(std::string_view field) { return join("field", field); }
+std::string field_meta_prefix() { return join("field", ""); }
+std::string exclusive_field(std::string_view field) { return join("excl", field); }
+std::string exclusive_field_prefix() { return join("excl", ""); }
 std::string activation_record(std::string_view key) { return join("act", key); }
 std::string kept_bitmap(std::string_view key) { return join("keep", key); }
 bool is_kept_bitmap(std::string_view name) {

@@ -58,6 +58,14 @@ inline constexpr int64_t kDayBias = 1'000'000;
 //   ID type         \x1f idtype \x1f <name>
 [[nodiscard]] std::string id_type(std::string_view name);
 [[nodiscard]] std::string id_type_prefix();
+// Field metadata (issue 17, the tag library):
+//   field's description  \x1f field \x1f <field>     text the catalogue owns
+//   exclusive field      \x1f excl \x1f <field>      "" : a user holds at most
+//                        one tag <field>:*; adding one removes the others
+[[nodiscard]] std::string field_meta(std::string_view field);
+[[nodiscard]] std::string field_meta_prefix();
+[[nodiscard]] std::string exclusive_field(std::string_view field);
+[[nodiscard]] std::string exclusive_field_prefix();
 
 // Activation's records (issue 16): metadata entries whose keys activation/
 // composes (destinations, crowds' versions and pushes):

@@ -86,6 +86,12 @@ std::vector<DayTag> SystemView::days_before(int64_t horizon, const WriteBatch& w
   return out;
 }
 
+std::optional<int64_t> SystemView::day_of(TagId id) const {
+  const TagDictionary& dictionary = view_.dictionary();
+  if (!dictionary.is_system(id)) return std::nullopt;
+  return system_tags::day_of_any(dictionary.name(id));
+}
+
 std::vector<DayTag> SystemView::all_days() const {
   const TagDictionary& dictionary = view_.dictionary();
   std::vector<DayTag> out;
@@ -134,6 +140,37 @@ std::optional<std::string_view> SystemView::id_type(std::string_view name) const
   const auto it = entries.find(system_tags::id_type(name));
   if (it == entries.end()) return std::nullopt;
   return std::string_view(it->second);
+}
+
+std::vector<std::pair<std::string_view, std::string_view>> SystemView::field_metas() const {
+  const std::string prefix = system_tags::field_meta_prefix();
+  const auto& entries = view_.entries();
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  for (auto it = entries.lower_bound(prefix); it != entries.end() && it->first.starts_with(prefix); ++it) {
+    out.emplace_back(std::string_view(it->first).substr(prefix.size()), it->second);
+  }
+  return out;
+}
+
+std::optional<std::string_view> SystemView::field_meta(std::string_view field) const {
+  const auto& entries = view_.entries();
+  const auto it = entries.find(system_tags::field_meta(field));
+  if (it == entries.end()) return std::nullopt;
+  return std::string_view(it->second);
+}
+
+std::vector<std::string_view> SystemView::exclusive_fields() const {
+  const std::string prefix = system_tags::exclusive_field_prefix();
+  const auto& entries = view_.entries();
+  std::vector<std::string_view> out;
+  for (auto it = entries.lower_bound(prefix); it != entries.end() && it->first.starts_with(prefix); ++it) {
+    out.push_back(std::string_view(it->first).substr(prefix.size()));
+  }
+  return out;
+}
+
+bool SystemView::exclusive(std::string_view field) const {
+  return view_.entries().contains(system_tags::exclusive_field(field));
 }
 
 std::optional<std::string_view> SystemView::activation_record(std::string_view key) const {

@@ -81,6 +81,8 @@ class SystemView {
   [[nodiscard]] std::vector<DayTag> days_before(int64_t horizon) const;
   // The same among the day tags `written` names only. O(names in the batch).
   [[nodiscard]] std::vector<DayTag> days_before(int64_t horizon, const WriteBatch& written) const;
+  // The day of a day tag; nullopt for any other tag. O(name length).
+  [[nodiscard]] std::optional<int64_t> day_of(TagId id) const;
   // Every day tag of every tag, in byte order of (tag, day), with the tag's
   // name. O(all day tags).
   [[nodiscard]] std::vector<DayTag> all_days() const;
@@ -98,6 +100,13 @@ class SystemView {
   // One ID type's definition, nullopt if it is not defined. O(log entries).
   [[nodiscard]] std::optional<std::string_view> id_type(std::string_view name) const;
 
+  // The tag library (WriteBatch::set_field_meta / set_exclusive_field):
+  // fields' descriptions as (field, text) in field order, one field's, and
+  // the exclusive fields in byte order. O(log entries + answer).
+  [[nodiscard]] std::vector<std::pair<std::string_view, std::string_view>> field_metas() const;
+  [[nodiscard]] std::optional<std::string_view> field_meta(std::string_view field) const;
+  [[nodiscard]] std::vector<std::string_view> exclusive_fields() const;
+  [[nodiscard]] bool exclusive(std::string_view field) const;
   // Activation's records (WriteBatch::set_activation_record): one by key,
   // and every one whose key starts with `prefix` as (key, text) in byte
   // order of keys. Views live as long as the IndexView. O(log entries [+ matches]).

@@ -133,6 +133,18 @@ void WriteBatch::define_id_type(std::string_view name, std::size_t key_bytes, st
   set_entry(system_tags::id_type(name), std::move(definition));
 }
 
+void WriteBatch::set_field_meta(std::string_view field, std::string text) {
+  set_entry(system_tags::field_meta(field), std::move(text));
+}
+void WriteBatch::erase_field_meta(std::string_view field) { erase_entry(system_tags::field_meta(field)); }
+void WriteBatch::set_exclusive_field(std::string_view field, bool exclusive) {
+  if (exclusive) {
+    set_entry(system_tags::exclusive_field(field), "");
+  } else {
+    erase_entry(system_tags::exclusive_field(field));
+  }
+}
+
 void WriteBatch::set_activation_record(std::string_view key, std::string text) {
   set_entry(system_tags::activation_record(key), std::move(text));
 }

@@ -150,6 +150,13 @@ class WriteBatch {
   // Activation (issue 16): a record (opaque text) under `key`, and a kept
   // bitmap under `key` made exactly `members` (as replace_tag) or emptied.
   // Keys are activation's own (SystemView reads them back by prefix).
+  // The tag library (issue 17): a field's description, owned by catalog/
+  // (set or erased); and whether the field is exclusive -- from the batch
+  // after the one that says so, adding a user to <field>:v removes it from
+  // every other <field>:* tag (ApplyBatch), in the log and on replay alike.
+  void set_field_meta(std::string_view field, std::string text);
+  void erase_field_meta(std::string_view field);
+  void set_exclusive_field(std::string_view field, bool exclusive);
   void set_activation_record(std::string_view key, std::string text);
   void erase_activation_record(std::string_view key);
   void keep_bitmap(std::string_view key, std::shared_ptr<const Bitmap> members);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "index/system_view.h"
 #include "query/union_of.h"
 
 namespace crowd::query {
@@ -18,6 +19,63 @@ bool UnionCache::still_valid(const Entry& e, const IndexView& view, std::span<co
 }
 
 std::shared_ptr<const TagBits> UnionCache::get(const IndexView& view, std::span<const TagId> ids) {
+  return get(view, ids, true);
+}
+
+std::vector<std::pair<int64_t, int64_t>> UnionCache::day_blocks(int64_t first, int64_t last) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  while (first <= last) {
+    // The largest aligned block starting at `first` that ends by `last`.
+    int j = 0;
+    while (j < 62 && (first & ((int64_t{2} << j) - 1)) == 0 && first + (int64_t{2} << j) - 1 <= last) ++j;
+    out.emplace_back(first, first + (int64_t{1} << j) - 1);
+    first += int64_t{1} << j;
+  }
+  return out;
+}
+
+Bitmap UnionCache::build(const IndexView& view, std::span<const TagId> ids, bool by_blocks) {
+  const auto& tags = view.parts().tags;
+  std::vector<const roaring_bitmap_t*> members;
+  // Keeps the blocks' unions alive while they are ORed.
+  std::vector<std::shared_ptr<const TagBits>> blocks;
+  if (by_blocks && ids.size() > 2) {
+    const SystemView system = view.system();
+    std::vector<std::pair<int64_t, TagId>> dated;
+    dated.reserve(ids.size());
+    for (const TagId id : ids) {
+      const auto day = system.day_of(id);
+      if (!day) break;
+      dated.emplace_back(*day, id);
+    }
+    if (dated.size() == ids.size()) {
+      std::sort(dated.begin(), dated.end());
+      const auto spans = day_blocks(dated.front().first, dated.back().first);
+      if (spans.size() > 1) {
+        auto at = dated.begin();
+        std::vector<TagId> block;
+        for (const auto& [first, last] : spans) {
+          block.clear();
+          for (; at != dated.end() && at->first <= last; ++at) block.push_back(at->second);
+          if (block.empty()) continue;
+          std::sort(block.begin(), block.end());
+          if (block.size() == 1) {
+            members.push_back(tags[block[0]]->bits.get());
+          } else {
+            blocks.push_back(get(view, block, false));
+            members.push_back(blocks.back()->bits.get());
+          }
+        }
+      }
+    }
+  }
+  if (members.empty()) {
+    for (const TagId id : ids) members.push_back(tags[id]->bits.get());
+  }
+  return union_of(members);
+}
+
+std::shared_ptr<const TagBits> UnionCache::get(const IndexView& view, std::span<const TagId> ids, bool by_blocks) {
   std::string key(reinterpret_cast<const char*>(ids.data()), ids.size_bytes());
   {
     const std::lock_guard lock(mu_);
@@ -36,15 +94,10 @@ std::shared_ptr<const TagBits> UnionCache::get(const IndexView& view, std::span<
 
   // Outside the lock: other queries go on while this one builds.
   const auto& tags = view.parts().tags;
-  std::vector<const roaring_bitmap_t*> members;
   Entry entry;
-  members.reserve(ids.size());
   entry.members.reserve(ids.size());
-  for (const TagId id : ids) {
-    members.push_back(tags[id]->bits.get());
-    entry.members.push_back(tags[id]);
-  }
-  Bitmap u = union_of(members);
+  for (const TagId id : ids) entry.members.push_back(tags[id]);
+  Bitmap u = build(view, ids, by_blocks);
   u.optimize();
   entry.bits = std::make_shared<const TagBits>(std::move(u));
   auto result = entry.bits;

@@ -14,6 +14,13 @@
 // write elsewhere leaves the entry valid. weak_ptr rather than raw pointers,
 // so an address reused by a new TagBits can never pass for the old one.
 //
+// Windows of days (within(tag, 30d): one day tag a day, of one tag or of
+// every tag of a prefix) are kept as unions of aligned day blocks: days
+// [k*2^j, (k+1)*2^j) for the largest blocks that tile the window. On a miss
+// the window is the OR of its blocks' unions, each cached on its own. So when
+// the day rolls, only the blocks at the window's two ends are new (O(log N)
+// small ones), and a late event on a past day rebuilds only its block.
+//
 // Bounded by bytes; the least recently used entries go first. Thread-safe:
 // the lock covers lookups and inserts, never the union itself.
 #pragma once
@@ -25,6 +32,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "index/ids.h"
@@ -48,6 +56,10 @@ class UnionCache {
   // budget is returned but not kept.
   [[nodiscard]] std::shared_ptr<const TagBits> get(const IndexView& view, std::span<const TagId> ids);
 
+  // The aligned day blocks a window of days [first, last] is built from, in
+  // day order: (first day, last day) each. Public for tests.
+  [[nodiscard]] static std::vector<std::pair<int64_t, int64_t>> day_blocks(int64_t first, int64_t last);
+
   struct Stats {
     uint64_t hits = 0;
     uint64_t misses = 0;
@@ -63,6 +75,10 @@ class UnionCache {
     uint64_t last_used = 0;
   };
   [[nodiscard]] static bool still_valid(const Entry& e, const IndexView& view, std::span<const TagId> ids);
+  // The union of `ids` (sorted): of their day blocks' cached unions when
+  // they are all day tags over more than one block, else of the tags.
+  [[nodiscard]] Bitmap build(const IndexView& view, std::span<const TagId> ids, bool by_blocks);
+  [[nodiscard]] std::shared_ptr<const TagBits> get(const IndexView& view, std::span<const TagId> ids, bool by_blocks);
   void evict_to(std::size_t budget);  // mu_ held
 
   const std::size_t budget_;
