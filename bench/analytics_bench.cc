@@ -54,7 +54,7 @@ namespace http = server::http;
 
 // Demographic and trait fields of the demo population (synthetic_population.cc);
 // the rest (cat, shop, member, aipl) are behaviour.
-const std::vector<std::string> kDemographicFields = {"gender", "age",     "city",    "城市",     "tier",
+const std::vector<std::string> kDemographicFields = {"gender", "age",     "city",    "tier",
                                                      "power",  "depth",   "student", "platform", "兴趣"};
 
 const std::map<std::string, std::string> kCrowds = {

@@ -123,9 +123,10 @@ void BM_WithinCached(benchmark::State& state) {
 }
 
 // The day rolls before every query: the cache was warmed a day earlier.
+// Arg 2: 1 with the aligned day blocks, 0 whole windows only (as before).
 void BM_WithinRolled(benchmark::State& state) {
   const auto view = bench_population().store->view();
-  query::UnionCache cache(256u << 20);
+  query::UnionCache cache(256u << 20, state.range(2) != 0);
   const std::string q = window_query(state);
   int64_t as_of = kLastDay - kRolls;
   count(q, *view, &cache, as_of);  // warm
@@ -173,7 +174,7 @@ void BM_CountCrowdDefinition(benchmark::State& state) {
 
 BENCHMARK(BM_WithinCold)->ArgsProduct({{0, -1}, {7, 30, 90}})->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_WithinCached)->ArgsProduct({{0, -1}, {7, 30, 90}})->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_WithinRolled)->ArgsProduct({{0, -1}, {7, 30, 90}})->Iterations(kRolls)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_WithinRolled)->ArgsProduct({{0, -1}, {7, 30, 90}, {1, 0}})->Iterations(kRolls)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_PlainTag)->Arg(0)->Arg(19)->Unit(benchmark::kMicrosecond);
 // Saves before the counts, so `@bench_crowd` exists for them.
 BENCHMARK(BM_SaveCrowd)->Unit(benchmark::kMillisecond);

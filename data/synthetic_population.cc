@@ -62,8 +62,11 @@ constexpr uint64_t kFav21 = to21(2.9 / 89.7);
 constexpr uint64_t kCart21 = to21(5.5 / 89.7);
 constexpr uint64_t kBuy21 = to21(2.0 / 89.7);
 
-// 城市:<汉字> for this share of users in cities that have one: a second data
-// source that labels fewer users, in Chinese.
+// Until issue 17 a second data source labelled this share of users in
+// cities with a Chinese name 城市:<汉字>, a tag that looked like an alias of
+// city: but held 30% of it. The tag is gone (city:'s values carry Chinese
+// labels in the tag library instead); its draw stays, so every other draw,
+// and so the rest of the demo, is as before.
 constexpr uint32_t kHanziCity16 = threshold16(0.30);
 
 // 兴趣 (interest) rates by the vertical's place in the persona's favours, and
@@ -276,10 +279,6 @@ void Population::build_vocabulary() {
   for (const auto band : world::kAgeBandNames) add("age:" + std::string(band));
   city_ = static_cast<uint32_t>(v.size());
   for (const auto& c : world::cities()) add("city:" + std::string(c.pinyin));
-  for (const auto& c : world::cities()) {
-    city_hanzi_tag_.push_back(c.hanzi.empty() ? kNoTag : static_cast<uint32_t>(v.size()));
-    if (!c.hanzi.empty()) add("城市:" + std::string(c.hanzi));
-  }
   tier_ = static_cast<uint32_t>(v.size());
   for (int t = 1; t <= world::kTiers; ++t) add("tier:" + std::to_string(t));
   power_ = static_cast<uint32_t>(v.size());
@@ -466,7 +465,7 @@ void Population::user(uint64_t i, UserId& id_out, std::vector<uint32_t>& tags) c
   const uint32_t city = m.city.sample(rng);
   emit(city_ + city);
   emit(tier_ + city_tier_[city] - 1);
-  if (city_hanzi_tag_[city] != kNoTag && lanes.next() < kHanziCity16) emit(city_hanzi_tag_[city]);
+  if (!world::cities()[city].hanzi.empty()) (void)(lanes.next() < kHanziCity16);  // the old 城市 draw
   emit(power_ + m.power.sample(rng));
   const uint32_t depth = m.depth.sample(rng);
   emit(depth_ + depth);

@@ -1,17 +1,16 @@
 // Population: the synthetic DMP audience behind `crowdd --demo` and
 // `crowd-gen`.
 //
-// Each user has demographics (gender, age band, city and its tier, 城市 for
-// some, purchasing power, shopping depth, student), platform traits, 兴趣
+// Each user has demographics (gender, age band, city and its tier,
+// purchasing power, shopping depth, student), platform traits, 兴趣
 // interests, Taobao-style category behaviour tags (cat:<id>:pv|fav|cart|buy),
 // shop follows, brand memberships and per-brand AIPL funnel states. Users
 // belong to hidden personas that shift all of these at once, so lookalike
 // expansion has a real signal to find; persona() is the ground truth.
 //
 // The model, in the order user() draws it:
-//  - persona, then gender, age, city (tier follows from the city; 城市:<汉字>
-//    for 30% of users in the 49 largest cities, as a second data source
-//    would label them), power, depth, student (by persona and age), platform
+//  - persona, then gender, age, city (tier follows from the city), power,
+//    depth, student (by persona and age), platform
 //    traits and 兴趣 (by persona);
 //  - category touches: a number of draws set by depth, from the persona's
 //    category distribution, a mix of global Zipf popularity (40%) and the
@@ -152,6 +151,11 @@ class Population {
   // its favoured categories that are not so popular that everyone has them).
   [[nodiscard]] std::span<const uint32_t> signature(uint32_t p) const { return signatures_[p]; }
 
+  // The leaf categories by popularity rank (the head first), and each one's
+  // vertical (world::verticals() index): for the tag library's tree.
+  [[nodiscard]] std::span<const uint32_t> category_ids() const { return category_ids_; }
+  [[nodiscard]] int category_vertical(std::size_t rank) const { return category_vertical_[rank]; }
+
  private:
   // Per brand, the 16-bit thresholds of one persona's AIPL transitions.
   struct BrandOdds {
@@ -206,7 +210,6 @@ class Population {
   // Vocabulary offsets, one per tag family.
   uint32_t gender_ = 0, age_ = 0, city_ = 0, tier_ = 0, power_ = 0, depth_ = 0, student_ = 0, platform_ = 0,
            interest_ = 0, cat_ = 0, shop_ = 0, member_ = 0, aipl_ = 0, aipl_daily_ = 0;
-  std::vector<uint32_t> city_hanzi_tag_;  // per city: its 城市 tag, or kNoTag
 };
 
 }  // namespace crowd::synth

@@ -90,6 +90,8 @@ std::string day_prefix(std::string_view tag) {
   return s;
 }
 
+std::string day_prefix_of_tags_starting(std::string_view prefix) { return join("day", prefix); }
+
 std::optional<int64_t> day_of(std::string_view name, std::string_view tag) {
   const std::string prefix = day_prefix(tag);
   if (!name.starts_with(prefix)) return std::nullopt;

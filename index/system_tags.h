@@ -92,6 +92,8 @@ inline constexpr int64_t kDayBias = 1'000'000;
 [[nodiscard]] std::string day(std::string_view tag, int64_t day);
 // The prefix of all of one tag's day tags; day_prefix("") is that of every tag's.
 [[nodiscard]] std::string day_prefix(std::string_view tag);
+// The beginning every day tag of every tag starting with `prefix` shares.
+[[nodiscard]] std::string day_prefix_of_tags_starting(std::string_view prefix);
 // The day number of a day tag of `tag` given its full name, nullopt when the
 // name is not exactly day_prefix(tag) + 8 digits.
 [[nodiscard]] std::optional<int64_t> day_of(std::string_view name, std::string_view tag);

@@ -63,6 +63,20 @@ std::vector<TagId> SystemView::days_between(std::string_view tag, int64_t first,
   return out;
 }
 
+std::vector<TagId> SystemView::days_between_prefix(std::string_view prefix, int64_t first, int64_t last) const {
+  const TagDictionary& dictionary = view_.dictionary();
+  std::vector<TagId> out;
+  for (const TagId id : dictionary.system_with_prefix(system_tags::day_prefix_of_tags_starting(prefix))) {
+    const auto d = system_tags::day_of_any(dictionary.name(id));
+    if (d && *d >= first && *d <= last) out.push_back(id);
+  }
+  return out;
+}
+
+bool SystemView::has_days_with_prefix(std::string_view prefix) const {
+  return !view_.dictionary().system_with_prefix(system_tags::day_prefix_of_tags_starting(prefix)).empty();
+}
+
 std::vector<DayTag> SystemView::days_before(int64_t horizon) const {
   const TagDictionary& dictionary = view_.dictionary();
   std::vector<DayTag> out;

@@ -77,6 +77,12 @@ class SystemView {
   [[nodiscard]] std::vector<DayTag> days(std::string_view tag) const;
   // The day tags of `tag` with first <= day <= last, in day order.
   [[nodiscard]] std::vector<TagId> days_between(std::string_view tag, int64_t first, int64_t last) const;
+  // The same for every tag starting with `prefix` (a window over a
+  // category): one range of the dictionary, O(day tags of those tags) --
+  // not a lookup per matching tag, most of which have no days.
+  [[nodiscard]] std::vector<TagId> days_between_prefix(std::string_view prefix, int64_t first, int64_t last) const;
+  // Whether any tag starting with `prefix` has a day tag. O(log n).
+  [[nodiscard]] bool has_days_with_prefix(std::string_view prefix) const;
   // Non-empty day tags (of every tag) older than `horizon`. O(all day tags).
   [[nodiscard]] std::vector<DayTag> days_before(int64_t horizon) const;
   // The same among the day tags `written` names only. O(names in the batch).

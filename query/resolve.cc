@@ -63,11 +63,7 @@ uint64_t tags_touched(const AstNode& node, const IndexView& view, int64_t as_of)
     case AstKind::kWithin: {
       const auto [first, last] = window_of(node, as_of);
       if (!node.prefix) return view.system().days_between(node.text, first, last).size();
-      uint64_t n = 0;
-      for (const TagId id : view.dictionary().with_prefix(node.text)) {
-        n += view.system().days_between(view.dictionary().name(id), first, last).size();
-      }
-      return n;
+      return view.system().days_between_prefix(node.text, first, last).size();
     }
     case AstKind::kLookalike:
     case AstKind::kNot:
@@ -167,15 +163,9 @@ class Resolver {
   // A window over a tag (or every tag of a prefix) with no dated day at all
   // is always empty: legal, but almost surely a plain tag taken for a dated
   // one, so the answer says so rather than a silent 0.
-  void warn_if_never_dated(const AstNode& node, std::span<const TagId> matching) {
+  void warn_if_never_dated(const AstNode& node) {
     const SystemView system = view_.system();
-    if (node.prefix) {
-      for (const TagId id : matching) {
-        if (!system.days(view_.dictionary().name(id)).empty()) return;
-      }
-    } else if (!system.days(node.text).empty()) {
-      return;
-    }
+    if (node.prefix ? system.has_days_with_prefix(node.text) : !system.days(node.text).empty()) return;
     std::string w = "within(" + quote_tag(node.text) + (node.prefix ? "*" : "") + ", ...): ";
     w += node.prefix ? "no tag starting with '" + node.text + "' has" : "'" + node.text + "' has";
     w += " no dated events, so the window holds no one (a plain tag says only \"ever\"; events with a day "
@@ -206,7 +196,12 @@ class Resolver {
     auto set = compare_attribute(view_, node.text, node.op, node.low, node.high);
     if (!set) {
       return unknown(
-          node, [&] { return Error{ErrorCode::kUnknownTag, "unknown attribute " + node.text, node.position, {}}; },
+          node,
+          [&] {
+            auto close = suggest_names(node.text, view_.system().attributes());
+            return Error{ErrorCode::kUnknownTag, with_suggestions("unknown attribute " + node.text, close),
+                         node.position, std::move(close)};
+          },
           out);
     }
     std::string label = node.text + " " + spelling(node.op) + " " + std::to_string(node.low);
@@ -248,27 +243,18 @@ class Resolver {
   // never the index's newest day. A tag the index knows with no events
   // in the range is the empty set.
   [[gnu::noinline]] bool resolve_within(const AstNode& node, PlanNode& out) {
-    std::span<const TagId> matching;
     if (node.prefix) {
-      matching = view_.dictionary().with_prefix(node.text);
-      if (matching.empty()) return unknown_prefix(node, out);
+      if (view_.dictionary().with_prefix(node.text).empty()) return unknown_prefix(node, out);
     } else if (!find_user_tag(node.text)) {
       return unknown_tag(node, out);
     }
-    warn_if_never_dated(node, matching);
+    warn_if_never_dated(node);
     if (node.last_days) notes.as_of = as_of_;
     const auto [first, last] = window_of(node, as_of_);
-    std::vector<TagId> days;
-    if (node.prefix) {
-      // Every matching tag's days in the range: a window over a category.
-      for (const TagId id : matching) {
-        const auto more = view_.system().days_between(view_.dictionary().name(id), first, last);
-        days.insert(days.end(), more.begin(), more.end());
-        if (days.size() > options_.max_tags) break;  // charged below
-      }
-    } else {
-      days = view_.system().days_between(node.text, first, last);
-    }
+    // A prefix: every matching tag's days in the range (a window over a
+    // category), read as one range of the dictionary.
+    const std::vector<TagId> days = node.prefix ? view_.system().days_between_prefix(node.text, first, last)
+                                                : view_.system().days_between(node.text, first, last);
     if (!charge(days.size(), node)) return false;
     if (days.empty()) {
       out = make_empty_node(node.position);

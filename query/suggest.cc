@@ -95,6 +95,23 @@ std::vector<std::string> suggest_tags(std::string_view unknown, const TagDiction
   return best(candidates, limit);
 }
 
+std::vector<std::string> suggest_names(std::string_view unknown, const std::vector<std::string>& names,
+                                       std::size_t limit) {
+  std::u32string wanted;
+  decode_utf8(unknown, wanted);
+  const std::size_t tolerance = suggestion_tolerance(wanted.size());
+  std::vector<Candidate> candidates;
+  std::u32string name;
+  std::vector<std::size_t> row;
+  std::vector<std::size_t> previous;
+  for (const std::string& candidate : names) {
+    decode_utf8(candidate, name);
+    if (!levenshtein_rows(wanted, name, tolerance, row, previous) || row.back() > tolerance) continue;
+    candidates.push_back(Candidate{row.back(), false, candidate});
+  }
+  return best(candidates, limit);
+}
+
 std::vector<std::string> suggest_prefixes(std::string_view prefix, const TagDictionary& dictionary, std::size_t limit) {
   std::u32string wanted;
   decode_utf8(prefix, wanted);

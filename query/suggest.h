@@ -30,6 +30,11 @@ inline constexpr std::size_t kMaxSuggestions = 3;
 [[nodiscard]] std::vector<std::string> suggest_tags(std::string_view unknown, const TagDictionary& dictionary,
                                                     std::size_t limit = kMaxSuggestions);
 
+// Up to `limit` of `names` (numeric attributes, say) within
+// suggestion_tolerance of `unknown`, by distance, then bytes. O(names bytes).
+[[nodiscard]] std::vector<std::string> suggest_names(std::string_view unknown, const std::vector<std::string>& names,
+                                                     std::size_t limit = kMaxSuggestions);
+
 // For a prefix matching no tag: up to `limit` prefixes that do match, each a
 // beginning of a real tag within suggestion_tolerance of `prefix`, written
 // with the trailing '*'. Same order and cost as suggest_tags.

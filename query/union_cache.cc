@@ -19,7 +19,7 @@ bool UnionCache::still_valid(const Entry& e, const IndexView& view, std::span<co
 }
 
 std::shared_ptr<const TagBits> UnionCache::get(const IndexView& view, std::span<const TagId> ids) {
-  return get(view, ids, true);
+  return get(view, ids, day_blocks_);
 }
 
 std::vector<std::pair<int64_t, int64_t>> UnionCache::day_blocks(int64_t first, int64_t last) {

@@ -48,7 +48,10 @@ class UnionCache {
   // reads 10 MB, and memory bandwidth is the bound).
   static constexpr std::size_t kMinMembers = 2;
 
-  explicit UnionCache(std::size_t budget_bytes) : budget_(budget_bytes) {}
+  // `day_blocks` false: windows are cached whole only (for benchmarks that
+  // measure what the blocks buy).
+  explicit UnionCache(std::size_t budget_bytes, bool day_blocks = true)
+      : budget_(budget_bytes), day_blocks_(day_blocks) {}
 
   // The union of the tags `ids` (ascending, each < view.tag_count()) of
   // `view`. Never null. Cost: a hash lookup and one weak_ptr check a member
@@ -82,6 +85,7 @@ class UnionCache {
   void evict_to(std::size_t budget);  // mu_ held
 
   const std::size_t budget_;
+  const bool day_blocks_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;  // key: the member ids' bytes
   std::size_t bytes_ = 0;

@@ -227,6 +227,9 @@ class Api {
   Reply tags(const boost::urls::url_view& url);
   Reply tag_delete(const std::string& tag);
   Reply fields();
+  Reply field_get(const std::string& field);
+  Reply field_put(const Request& req, const std::string& field);
+  Reply field_delete(const std::string& field);
   Reply health();
   Reply metrics_text();
   void append_activation_metrics(const IndexView& view, std::string& out) const;

@@ -2,7 +2,11 @@
 // /v1/admin/tags/prune, /v1/openapi.json.
 #include <algorithm>
 
+#include <unordered_set>
+
 #include "activation/activation.h"
+#include "catalog/catalog.h"
+#include "index/system_view.h"
 #include "server/api.h"
 #include "server/retention.h"
 #include "server/audit_log.h"
@@ -25,16 +29,33 @@ Reply Api::tags(const boost::urls::url_view& url) {
   // the prune can remove).
   const auto empty = url_bool(url, "empty", false);
   if (const auto* e = std::get_if<ApiError>(&empty)) return error_reply(*e);
+  // search=TEXT: the tags whose name, label or field label holds it (the
+  // tag library's search box; CJK as typed, ASCII in any case).
+  const auto search = url_param(url, "search").value_or("");
+  // sort=coverage: most users first (else byte order of names).
+  const auto sort = url_param(url, "sort").value_or("name");
+  if (sort != "name" && sort != "coverage") return error_reply(bad_request("sort must be name or coverage"));
 
   const auto view = store_.view();
+  const catalog::Catalog library(*view);
   const auto all = view->dictionary().with_prefix(prefix);
-  std::vector<TagId> only_empty;
-  if (std::get<bool>(empty)) {
+  std::vector<TagId> filtered;
+  const bool filter = std::get<bool>(empty) || !search.empty() || sort == "coverage";
+  if (filter) {
     for (const TagId id : all) {
-      if (view->tag(id).cardinality == 0) only_empty.push_back(id);
+      if (std::get<bool>(empty) && view->tag(id).cardinality != 0) continue;
+      if (!search.empty() && !library.matches(view->dictionary().name(id), search)) continue;
+      filtered.push_back(id);
+    }
+    if (sort == "coverage") {
+      std::stable_sort(filtered.begin(), filtered.end(),
+                       [&](TagId a, TagId b) { return view->tag(a).cardinality > view->tag(b).cardinality; });
     }
   }
-  const std::span<const TagId> matching = std::get<bool>(empty) ? std::span<const TagId>(only_empty) : all;
+  const std::span<const TagId> matching = filter ? std::span<const TagId>(filtered) : all;
+  std::unordered_set<std::string_view> dated;
+  for (const DayTag& d : view->system().all_days()) dated.insert(d.tag);
+  const uint64_t total = view->universe().cardinality;
   const auto first = std::min<uint64_t>(std::get<uint64_t>(offset), matching.size());
   const auto last = std::min<uint64_t>(first + std::get<uint64_t>(limit), matching.size());
   std::string body;
@@ -44,8 +65,12 @@ Reply Api::tags(const boost::urls::url_view& url) {
   for (auto i = first; i < last; ++i) {
     if (i != first) w.raw(",");
     const TagId id = matching[i];
-    w.raw("{").key("tag").string(view->dictionary().name(id)).raw(",").key("count").number(
-        view->tag(id).cardinality);
+    const std::string& tag = view->dictionary().name(id);
+    const uint64_t n = view->tag(id).cardinality;
+    w.raw("{").key("tag").string(tag).raw(",").key("count").number(n);
+    w.raw(",").key("coverage").real(total == 0 ? 0.0 : static_cast<double>(n) / static_cast<double>(total));
+    w.raw(",").key("kind").string(dated.contains(tag) ? "dated" : "tag");
+    if (const auto label = library.label_of(tag); !label.empty()) w.raw(",").key("label").string(label);
     w.raw("}");
   }
   w.raw("],").key("total").number(matching.size()).raw("}");
@@ -87,21 +112,6 @@ Reply Api::tag_delete(const std::string& tag) {
   return json_reply(http::status::ok, std::move(body));
 }
 
-Reply Api::fields() {
-  const auto view = store_.view();
-  std::string body;
-  JsonWriter w(body);
-  w.raw("{\"fields\":[");
-  bool first = true;
-  for (const auto& f : view->field_stats()) {
-    if (!first) w.raw(",");
-    first = false;
-    w.raw("{").key("field").string(f.field).raw(",").key("tags").number(f.tags).raw(",").key("users").number(f.users);
-    w.raw("}");
-  }
-  w.raw("]}");
-  return json_reply(http::status::ok, std::move(body));
-}
 
 Reply Api::health() {
   const auto view = store_.view();

@@ -68,6 +68,9 @@ inline constexpr std::size_t kNoBody = 0;
 inline constexpr std::size_t kIgnoredBody = 1u << 10;
 inline constexpr std::size_t kQueryBody = 256u << 10;
 inline constexpr std::size_t kQueriesBody = 4u << 20;
+// A field's metadata (PUT /v1/fields/{field}): labels of up to
+// catalog::kMaxValues values.
+inline constexpr std::size_t kFieldBody = 4u << 20;
 inline constexpr std::size_t kServerMaxBody = SIZE_MAX;
 
 struct Route {

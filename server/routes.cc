@@ -17,7 +17,7 @@ using http::verb;
 // URL query parameters, per route that reads any.
 constexpr std::string_view kCountParams[] = {"q", "lenient", "as_of"};
 constexpr std::string_view kIdsParams[] = {"q", "lenient", "as_of", "format", "limit", "cursor", "id_type"};
-constexpr std::string_view kTagsParams[] = {"prefix", "limit", "offset", "empty"};
+constexpr std::string_view kTagsParams[] = {"prefix", "limit", "offset", "empty", "search", "sort"};
 constexpr std::string_view kMatchParams[] = {"id_type", "hash", "save_as"};
 constexpr std::string_view kReportParams[] = {"campaign"};
 constexpr std::span<const std::string_view> kNone;
@@ -57,7 +57,15 @@ std::span<const Route> Api::routes() {
     {verb::delete_, "/v1/tags/{tag}", kScopeAdmin, A::kYes, B::kNo, kNoBody, kNone,
      [](Api& a, Exchange& x) { return a.tag_delete(x.path_param("tag")); }, "remove a tag no user holds"},
     {verb::get, "/v1/fields", kScopeRead, A::kNo, B::kYes, kNoBody, kNone,
-     [](Api& a, Exchange&) { return a.fields(); }, "fields with tag and user counts"},
+     [](Api& a, Exchange&) { return a.fields(); }, "fields with labels, kinds, tag and user counts"},
+    // The tag library (api_fields.cc).
+    {verb::get, "/v1/fields/{field}", kScopeRead, A::kNo, B::kYes, kNoBody, kNone,
+     [](Api& a, Exchange& x) { return a.field_get(x.path_param("field")); }, "one field: metadata and values"},
+    {verb::put, "/v1/fields/{field}", kScopeAdmin, A::kYes, B::kNo, kFieldBody, kNone,
+     [](Api& a, Exchange& x) { return a.field_put(x.req, x.path_param("field")); },
+     "label, describe and type a field (exclusive or multi), label its values"},
+    {verb::delete_, "/v1/fields/{field}", kScopeAdmin, A::kYes, B::kNo, kNoBody, kNone,
+     [](Api& a, Exchange& x) { return a.field_delete(x.path_param("field")); }, "forget a field's metadata"},
 
     // Writes (api_write.cc).
     {verb::post, "/v1/ingest", kScopeWrite, A::kYes, B::kNo, kServerMaxBody, kNone,

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "data/synthetic_catalog.h"
 #include "data/synthetic_ids.h"
 #include "data/synthetic_load.h"
 #include "data/synthetic_population.h"
@@ -87,6 +88,18 @@ bool load_startup_data(const Config& config, Store& store, std::string& error) {
           std::cerr << "crowdd: demo IDs: " << linked.ids() << " IDs of " << linked.users << " users ("
                     << linked.oaids << " oaid, " << linked.idfas << " idfa, " << linked.phones
                     << " phone_sha256), in " << seconds_since(t_ids) << " s\n";
+          // Its tag library: labels, exclusive fields, the category tree.
+          WriteBatch library;
+          for (const auto& [field, meta] : synth::demo_catalog(population)) {
+            library.set_field_meta(field, catalog::to_json(meta));
+            library.set_exclusive_field(field, meta.kind == catalog::FieldKind::kExclusive);
+          }
+          WriteResult ignored;
+          if (!index.apply(library, ignored)) {
+            error = "--demo: the tag library could not be applied";
+            ok = false;
+            return;
+          }
         }
         for (const auto& path : config.load_files) {
           if (!ok) return;

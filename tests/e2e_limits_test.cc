@@ -411,7 +411,7 @@ TEST(LimitsTest, RequestsPastTheTimeBudgetAnswer503AndLeaveNoTrace) {
       "gender:female",
       "gender:female AND age:25-29",
       "gender:male AND NOT age:25-29",
-      "城市:*",
+      "city:*",
       "兴趣:* AND NOT age:25-29",
       "(gender:female OR age:18-24) AND NOT gender:male",
       "age:18-24 OR age:25-29 OR age:30-34",

@@ -215,6 +215,11 @@ TEST_F(StatsTest, Errors) {
   EXPECT_EQ(unknown.status, 400);
   EXPECT_EQ(json::parse(unknown.body)["error"]["code"], "unknown_tag");
   EXPECT_EQ(json::parse(unknown.body)["error"]["message"], "unknown attribute nope");
+  // A misspelt attribute in a query gets did-you-mean (issue 17, item 5).
+  const auto misspelt = server_->post("/v1/count", R"({"q": "spend_9d >= 100"})");
+  EXPECT_EQ(misspelt.status, 400);
+  EXPECT_EQ(json::parse(misspelt.body)["error"]["message"], "unknown attribute spend_9d (did you mean: spend_90d)");
+  EXPECT_EQ(json::parse(misspelt.body)["error"]["suggestions"], json::array({"spend_90d"})) << misspelt.body;
   // lenient covers the query's tags, not the attribute.
   const auto lenient = stats({{"q", "no_such_tag"}, {"attr", "nope"}, {"lenient", true}});
   EXPECT_EQ(lenient.status, 400);

@@ -47,7 +47,8 @@ std::string diff(const IndexView& view, const Model& m) {
       roaring_bitmap_to_uint32_array(view.tag(*id).bits.get(), ordinals.data());
       for (const uint32_t o : ordinals) got.insert(view.external(o));
     }
-    if (got != expected) return tag + ": " + std::to_string(got.size()) + " users, model " + std::to_string(expected.size());
+    if (got != expected)
+      return tag + ": " + std::to_string(got.size()) + " users, model " + std::to_string(expected.size());
   }
   return "";
 }

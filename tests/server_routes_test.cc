@@ -48,7 +48,7 @@ std::string concrete(const Route& route) {
   std::string out(route.pattern);
   for (const auto& [name, value] :
        {std::pair{"{id_type}", "uid"}, std::pair{"{id}", "7"}, std::pair{"{name}", "some_crowd"},
-        std::pair{"{tag}", "some:tag"}}) {
+        std::pair{"{tag}", "some:tag"}, std::pair{"{field}", "some_field"}}) {
     if (const auto at = out.find(name); at != std::string::npos) out.replace(at, std::string(name).size(), value);
   }
   return out;

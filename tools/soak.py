@@ -75,7 +75,7 @@ EXPORT_QUERIES = [
     "gender:female AND age:25-29",
     "student:yes AND power:high",
     "兴趣:美妆 AND NOT member:brand_x",
-    "tier:1 OR 城市:杭州",
+    "tier:1 OR city:hangzhou",
     "aipl:brand_x:*",
 ]
 # Exports that are started and abandoned (the biggest crowds).

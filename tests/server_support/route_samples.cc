@@ -151,6 +151,17 @@ std::vector<RouteSample> route_samples() {
       {V::delete_, "/v1/tags/city:hangzho", "", json_type, 404},
       {V::get, "/v1/fields", ""},
       {V::get, "/v1/fields", "{}", json_type, 413},  // a GET takes no body
+      // The tag library.
+      {V::put, "/v1/fields/city", R"({"label": "城市", "description": "where the user lives",
+                                       "values": {"hangzhou": "杭州", "beijing": {"label": "北京", "parent": "region:north"}}})"},
+      {V::put, "/v1/fields/gender", R"({"label": "性别", "kind": "exclusive"})"},
+      {V::put, "/v1/fields/city", R"({"kind": "single"})", json_type, 400},
+      {V::get, "/v1/fields/city", ""},
+      {V::get, "/v1/fields/nothing", "", json_type, 404},
+      {V::get, "/v1/tags?search=%E6%9D%AD&sort=coverage", ""},
+      {V::delete_, "/v1/fields/gender", ""},
+      {V::delete_, "/v1/fields/gender", "", json_type, 404},
+      {V::get, "/v1/count?q=within(vip,%207d)&as_of=2026-12-01", ""},
       // Analytics.
       {V::post, "/v1/insight", R"({"q": "vip", "fields": ["city", "gender"], "top": 2, "sort": "tgi"})"},
       {V::post, "/v1/overlap", R"({"crowds": {"vip": "vip", "members": "member:brand_x", "women": "gender:female"}})"},

@@ -1,0 +1,192 @@
+// The tag library (标签库, issue 17): fields with their labels, kinds and
+// coverage; one field's values; defining and forgetting a field's metadata.
+//   GET    /v1/fields                 every field, numeric attributes too
+//   GET    /v1/fields/{field}         one field: metadata and its values
+//   PUT    /v1/fields/{field}         label, description, kind, values, parent
+//   DELETE /v1/fields/{field}         forget the metadata (the tags stay)
+#include <algorithm>
+#include <unordered_set>
+#include <variant>
+
+#include "catalog/catalog.h"
+#include "index/system_view.h"
+#include "server/api.h"
+#include "server/json_writer.h"
+#include "server/request_json.h"
+#include "server/write_failure.h"
+
+namespace crowd::server {
+namespace {
+
+// A field name: what a tag holds before its first ':'.
+std::optional<std::string> field_name_problem(std::string_view field) {
+  if (field.find(':') != std::string_view::npos) return std::string("a field name has no ':'");
+  if (auto p = tag_problem(field)) return "field: " + *p;
+  return std::nullopt;
+}
+
+// The user tags with a day tag, for "kind": "dated". O(day tags).
+std::unordered_set<std::string_view> dated_tags(const IndexView& view) {
+  std::unordered_set<std::string_view> out;
+  for (const DayTag& d : view.system().all_days()) out.insert(d.tag);
+  return out;
+}
+
+double coverage(uint64_t users, uint64_t total) {
+  return total == 0 ? 0.0 : static_cast<double>(users) / static_cast<double>(total);
+}
+
+void write_meta(JsonWriter& w, const catalog::FieldMeta* meta, bool exclusive) {
+  w.raw(",").key("kind").string(exclusive ? "exclusive" : "multi");
+  if (meta == nullptr) return;
+  if (!meta->label.empty()) w.raw(",").key("label").string(meta->label);
+  if (!meta->description.empty()) w.raw(",").key("description").string(meta->description);
+  if (!meta->parent.empty()) w.raw(",").key("parent").string(meta->parent);
+}
+
+// How many users hold two or more tags of the field (an exclusive field has
+// none): the sum of the tags' sizes against their union's. O(field tags).
+uint64_t users_with_two_values(const IndexView& view, std::string_view field) {
+  const auto ids = view.dictionary().with_prefix(std::string(field) + ":");
+  uint64_t sum = 0;
+  Bitmap all;
+  for (const TagId id : ids) {
+    sum += view.tag(id).cardinality;
+    roaring_bitmap_or_inplace(all.get(), view.tag(id).bits.get());
+  }
+  return sum - all.cardinality();
+}
+
+}  // namespace
+
+Reply Api::fields() {
+  const auto view = store_.view();
+  const catalog::Catalog library(*view);
+  const auto dated = dated_tags(*view);
+  const uint64_t total = view->universe().cardinality;
+  std::string body;
+  JsonWriter w(body);
+  w.raw("{\"fields\":[");
+  bool first = true;
+  for (const auto& f : view->field_stats()) {
+    if (!first) w.raw(",");
+    first = false;
+    uint64_t dated_count = 0;
+    for (const TagId id : view->dictionary().with_prefix(f.field + ":")) {
+      dated_count += dated.contains(view->dictionary().name(id)) ? 1 : 0;
+    }
+    w.raw("{").key("field").string(f.field).raw(",").key("tags").number(f.tags).raw(",").key("users").number(f.users);
+    w.raw(",").key("coverage").real(coverage(f.users, total));
+    write_meta(w, library.field(f.field), view->system().exclusive(f.field));
+    if (dated_count > 0) w.raw(",").key("dated_tags").number(dated_count);
+    w.raw("}");
+  }
+  // Numeric attributes: compared in queries (spend_90d >= 500), never tags.
+  for (const auto& name : view->system().attributes()) {
+    const auto slices = view->system().attribute(name);
+    const uint64_t users = slices ? slices->exists->cardinality : 0;
+    if (!first) w.raw(",");
+    first = false;
+    w.raw("{").key("field").string(name).raw(",").key("tags").number(0).raw(",").key("users").number(users);
+    w.raw(",").key("coverage").real(coverage(users, total)).raw(",").key("kind").string("numeric");
+    if (const auto* meta = library.field(name); meta != nullptr && !meta->label.empty()) {
+      w.raw(",").key("label").string(meta->label);
+    }
+    w.raw("}");
+  }
+  w.raw("]}");
+  return json_reply(http::status::ok, std::move(body));
+}
+
+Reply Api::field_get(const std::string& field) {
+  if (auto p = field_name_problem(field)) return error_reply(bad_request(*p));
+  const auto view = store_.view();
+  const catalog::Catalog library(*view);
+  const catalog::FieldMeta* meta = library.field(field);
+  const auto ids = view->dictionary().with_prefix(field + ":");
+  if (meta == nullptr && ids.empty() && !view->find_tag(field)) return error_reply(not_found("no field " + field));
+  const auto dated = dated_tags(*view);
+  const uint64_t total = view->universe().cardinality;
+  std::vector<TagId> by_size(ids.begin(), ids.end());
+  if (const auto bare = view->find_tag(field)) by_size.push_back(*bare);  // a tag with no ':' is its own field
+  std::stable_sort(by_size.begin(), by_size.end(),
+                   [&](TagId a, TagId b) { return view->tag(a).cardinality > view->tag(b).cardinality; });
+  std::string body;
+  JsonWriter w(body);
+  w.raw("{").key("field").string(field);
+  write_meta(w, meta, view->system().exclusive(field));
+  w.raw(",").key("values").raw("[");
+  for (std::size_t i = 0; i < by_size.size(); ++i) {
+    const std::string& tag = view->dictionary().name(by_size[i]);
+    const uint64_t n = view->tag(by_size[i]).cardinality;
+    w.raw(i ? "," : "").raw("{").key("tag").string(tag).raw(",").key("count").number(n);
+    w.raw(",").key("coverage").real(coverage(n, total));
+    if (const auto label = library.label_of(tag); !label.empty()) w.raw(",").key("label").string(label);
+    if (const auto parent = library.parent_of(tag); !parent.empty()) w.raw(",").key("parent").string(parent);
+    w.raw(",").key("kind").string(dated.contains(tag) ? "dated" : "tag").raw("}");
+  }
+  w.raw("]}");
+  return json_reply(http::status::ok, std::move(body));
+}
+
+Reply Api::field_put(const Request& req, const std::string& field) {
+  if (auto p = field_name_problem(field)) return error_reply(bad_request(*p));
+  auto parsed = catalog::parse_field_meta(req.body());
+  if (const auto* problem = std::get_if<std::string>(&parsed)) return error_reply(bad_request(*problem));
+  const auto& meta = std::get<catalog::FieldMeta>(parsed);
+  const bool exclusive = meta.kind == catalog::FieldKind::kExclusive;
+  WriteBatch batch;
+  batch.set_field_meta(field, catalog::to_json(meta));
+  batch.set_exclusive_field(field, exclusive);
+  const auto refuse = [&](uint64_t doubled) {
+    return error_reply({http::status::conflict,
+                        "field_not_exclusive",
+                        std::to_string(doubled) + " users hold two or more " + field +
+                            ":* tags, so the field cannot be exclusive: remove the extra values first "
+                            "(POST /v1/assign); nothing changed",
+                        {},
+                        {},
+                        {}});
+  };
+  if (exclusive && !store_.view()->system().exclusive(field)) {
+    // Turning exclusive on: checked and applied under the writer lock, so no
+    // write can give someone a second value in between (the planner sums
+    // an exclusive field's values as disjoint). Durable by a snapshot.
+    uint64_t doubled = 0;
+    bool applied = false;
+    std::string error;
+    const bool durable = store_.bulk_load(
+        [&](Index& index) {
+          doubled = users_with_two_values(*index.view(), field);
+          WriteResult ignored;
+          if (doubled == 0) applied = index.apply(batch, ignored);
+        },
+        error);
+    if (doubled > 0) return refuse(doubled);
+    if (!applied) return error_reply(unavailable("the field's metadata could not be applied"));
+    if (!durable) return error_reply(unavailable("applied in memory, but the snapshot failed: " + error));
+  } else {
+    WriteResult result;
+    if (auto e = write_failure(store_.write(batch, result), result)) return error_reply(*e);
+  }
+  return field_get(field);
+}
+
+Reply Api::field_delete(const std::string& field) {
+  if (auto p = field_name_problem(field)) return error_reply(bad_request(*p));
+  const auto view = store_.view();
+  if (!view->system().field_meta(field) && !view->system().exclusive(field)) {
+    return error_reply(not_found("field " + field + " has no metadata"));
+  }
+  WriteBatch batch;
+  batch.erase_field_meta(field);
+  batch.set_exclusive_field(field, false);
+  WriteResult result;
+  if (auto e = write_failure(store_.write(batch, result), result)) return error_reply(*e);
+  std::string body;
+  JsonWriter w(body);
+  w.raw("{").key("field").string(field).raw(",").key("deleted").boolean(true).raw("}");
+  return json_reply(http::status::ok, std::move(body));
+}
+
+}  // namespace crowd::server
