@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "index/bitmap.h"
@@ -69,6 +70,7 @@ class Evaluator {
   void set_count_path(CountPath path) { path_ = path; }
 
  private:
+  [[nodiscard]] std::optional<uint64_t> disjoint_count(const Plan& plan, const IndexView& view);
   // A node's set: borrowed from the view (a leaf), or scratch_[slot].
   struct Operand {
     const roaring_bitmap_t* bits;

@@ -32,6 +32,9 @@ struct Options {
   // by the system clock, UTC (date.h). The server passes its clock's day
   // (--as-of, or the wall clock) or the request's "as_of".
   std::optional<int64_t> as_of;
+  // Count an OR of values of one exclusive field as a sum (PlanNode::
+  // disjoint). Off: evaluate it as any union (benchmarks compare the two).
+  bool disjoint_sums = true;
 };
 
 }  // namespace crowd::query

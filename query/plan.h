@@ -56,6 +56,9 @@ struct PlanNode {
   // kUnion, optional: the whole union from the UnionCache (union_cache.h).
   // When set, evaluators read it as one tag; it lives as long as the plan.
   std::shared_ptr<const TagBits> cached_union;
+  // kUnion: its members are values of one exclusive field (the tag library:
+  // no user holds two), so its size is the sum of theirs (Evaluator::count).
+  bool disjoint = false;
   std::size_t positives = 0;                        // kAndNot
   std::vector<PlanNode> children;                   // kAnd, kAndNot, kOr, kNot
 };

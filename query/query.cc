@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "query/deadline.h"
+#include "index/system_view.h"
 #include "query/parser.h"
 #include "query/resolve.h"
 #include "query/rewrite.h"
@@ -26,6 +27,27 @@ void attach_cached_unions(PlanNode& node, const IndexView& view, UnionCache& cac
     return;
   }
   for (PlanNode& child : node.children) attach_cached_unions(child, view, cache);
+}
+
+// Unions of values of one exclusive field (SystemView::exclusive): the first
+// member's field decides, then every member must share it -- O(members) only
+// for exclusive fields, one lookup for any other union.
+void mark_disjoint(PlanNode& node, const IndexView& view) {
+  if (node.kind == PlanKind::kUnion && node.union_tags.size() >= 2) {
+    const std::string& first = view.dictionary().name(node.union_tags.front());
+    const std::string_view field = tag_field(first);
+    if (field.size() == first.size() || view.dictionary().is_system(node.union_tags.front()) ||
+        !view.system().exclusive(field)) {
+      return;
+    }
+    node.disjoint = std::all_of(node.union_tags.begin(), node.union_tags.end(), [&](TagId id) {
+      const std::string& name = view.dictionary().name(id);
+      return !view.dictionary().is_system(id) && name.size() > field.size() && name.starts_with(field) &&
+             name[field.size()] == ':';
+    });
+    return;
+  }
+  for (PlanNode& child : node.children) mark_disjoint(child, view);
 }
 
 }  // namespace
@@ -50,6 +72,7 @@ std::variant<Plan, Error> compile(std::string_view text, const IndexView& view, 
   auto& root = std::get<PlanNode>(resolved);
   rewrite(root, view);
   Deadline::check();
+  if (options.disjoint_sums) mark_disjoint(root, view);
   if (options.union_cache != nullptr) attach_cached_unions(root, view, *options.union_cache);
   Plan plan(std::move(root), view);
   plan.set_warnings(std::move(notes.warnings));
