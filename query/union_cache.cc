@@ -39,7 +39,7 @@ Bitmap UnionCache::build(const IndexView& view, std::span<const TagId> ids, bool
   std::vector<const roaring_bitmap_t*> members;
   // Keeps the blocks' unions alive while they are ORed.
   std::vector<std::shared_ptr<const TagBits>> blocks;
-  if (by_blocks && ids.size() > 2) {
+  if (by_blocks && ids.size() >= kMinBlockedWindow) {
     const SystemView system = view.system();
     std::vector<std::pair<int64_t, TagId>> dated;
     dated.reserve(ids.size());

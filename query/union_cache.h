@@ -47,6 +47,12 @@ class UnionCache {
   // query instead of one (at 10M users an 8-term count with two such pairs
   // reads 10 MB, and memory bandwidth is the bound).
   static constexpr std::size_t kMinMembers = 2;
+  // Windows of fewer day tags are built whole: at 10M users the first query
+  // after a day rolls cost 0.52-0.74 ms whole against 0.69-1.46 ms from
+  // blocks for one tag's 7 and 30 days, while 90 days (1.30 vs 2.30 ms) and
+  // a category's 140-1,800 day tags (6.5 vs 48 ms at 90 days) gain
+  // (docs/benchmarks.md).
+  static constexpr std::size_t kMinBlockedWindow = 64;
 
   // `day_blocks` false: windows are cached whole only (for benchmarks that
   // measure what the blocks buy).
