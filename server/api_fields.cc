@@ -81,8 +81,22 @@ Reply Api::fields() {
     if (dated_count > 0) w.raw(",").key("dated_tags").number(dated_count);
     w.raw("}");
   }
+  // Fields described in the library that no tag has (any more): listed, so
+  // their entries can be found and removed (DELETE /v1/fields/{field}).
+  const auto attributes = view->system().attributes();
+  for (const auto& [name, meta] : library.fields()) {
+    const auto& stats = view->field_stats();
+    const bool has_tags = std::any_of(stats.begin(), stats.end(), [&](const FieldStat& f) { return f.field == name; });
+    if (has_tags || std::find(attributes.begin(), attributes.end(), name) != attributes.end()) continue;
+    if (!first) w.raw(",");
+    first = false;
+    w.raw("{").key("field").string(name).raw(",").key("tags").number(0).raw(",").key("users").number(0);
+    w.raw(",").key("coverage").real(0.0);
+    write_meta(w, &meta, view->system().exclusive(name));
+    w.raw("}");
+  }
   // Numeric attributes: compared in queries (spend_90d >= 500), never tags.
-  for (const auto& name : view->system().attributes()) {
+  for (const auto& name : attributes) {
     const auto slices = view->system().attribute(name);
     const uint64_t users = slices ? slices->exists->cardinality : 0;
     if (!first) w.raw(",");

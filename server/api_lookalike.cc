@@ -17,6 +17,7 @@
 
 #include "query/lookalike.h"
 #include "server/access.h"
+#include "catalog/catalog.h"
 #include "server/api.h"
 #include "server/json_fields.h"
 #include "server/json_writer.h"
@@ -147,12 +148,16 @@ Reply Api::lookalike(const Request& req, Call& call, Clock::time_point start) {
   // Only features that move a candidate's score: not the seed's own defining
   // tags, which no candidate holds (every candidate scores the same on them),
   // nor weights that quantise to no points.
+  // With the tag library's label, where the tag has one.
+  const catalog::Catalog library(*view);
   std::size_t shown = 0;
   for (const auto& f : result.features) {
     if (shown == kFeaturesShown) break;
     if (f.candidate_share == 0 || f.points == 0) continue;
     if (shown++ > 0) w.raw(",");
-    w.raw("{").key("tag").string(view->dictionary().name(f.tag));
+    const std::string& tag = view->dictionary().name(f.tag);
+    w.raw("{").key("tag").string(tag);
+    if (const auto label = library.label_of(tag); !label.empty()) w.raw(",").key("label").string(label);
     w.raw(",").key("weight").real(f.weight).raw(",").key("lift").real(f.lift);
     w.raw(",").key("seed_share").real(f.seed_share).raw(",").key("candidate_share").real(f.candidate_share);
     w.raw("}");

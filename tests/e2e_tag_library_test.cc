@@ -132,6 +132,14 @@ TEST(TagLibrary, BadDefinitionsAreRefusedAndChangeNothing) {
   }
   EXPECT_EQ(by_field(s)["colour"]["label"], "Colour");
   EXPECT_EQ(s.get("/v1/fields/nothing").status, 404);
+  // A field described before (or after) it has tags is listed, empty.
+  ASSERT_EQ(s.request("PUT", "/v1/fields/size", R"({"label": "尺码", "kind": "exclusive"})").status, 200);
+  auto fields = by_field(s);
+  ASSERT_TRUE(fields.contains("size"));
+  EXPECT_EQ(fields["size"]["users"], 0);
+  EXPECT_EQ(fields["size"]["kind"], "exclusive");
+  EXPECT_EQ(s.request("DELETE", "/v1/fields/size").status, 200);
+  EXPECT_FALSE(by_field(s).contains("size"));
   EXPECT_EQ(s.stop(), 0) << s.log();
 }
 
