@@ -170,7 +170,10 @@ void ApplyBatch::resolve_tags() {
 void ApplyBatch::find_exclusive() {
   exclusive_of_.assign(batch_.names().size(), kNotExclusive);
   const auto& entries = *old_.entries;
-  if (entries.lower_bound(system_tags::exclusive_field_prefix()) == entries.end()) return;
+  // No exclusive field at all (the common case): one lookup for the batch.
+  const std::string prefix_of_all = system_tags::exclusive_field_prefix();
+  const auto first = entries.lower_bound(prefix_of_all);
+  if (first == entries.end() || !first->first.starts_with(prefix_of_all)) return;
   const auto& names = batch_.names();
   for (std::size_t t = 0; t < names.size(); ++t) {
     const std::string_view name = names[t];
