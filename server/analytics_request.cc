@@ -41,6 +41,7 @@ std::variant<Crowds, ApiError> evaluate_queries(const std::vector<LabelledQuery>
       return std::move(*e);
     }
     out.plans.push_back(std::move(std::get<query::Plan>(compiled)));
+    for (const auto& w : out.plans.back().warnings()) out.warnings.push_back(q.label + ": " + w);
   }
   auto& evaluator = thread_evaluator();
   out.sets.reserve(queries.size());

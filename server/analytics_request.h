@@ -44,6 +44,8 @@ struct Crowds {
   std::vector<query::Plan> plans;
   std::vector<query::PlanSet> sets;
   std::vector<const roaring_bitmap_t*> bits;  // sets[i].bits()
+  // Every plan's warnings, each prefixed with its query's label.
+  std::vector<std::string> warnings;
 };
 
 // Compiles every query first (so a bad last query costs no evaluation and the

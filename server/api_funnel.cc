@@ -6,6 +6,7 @@
 #include "query/crowd_sets.h"
 #include "server/analytics_request.h"
 #include "server/api.h"
+#include "server/query_support.h"
 #include "server/json_fields.h"
 
 namespace crowd::server {
@@ -38,7 +39,8 @@ Reply Api::funnel(const Request& req, Clock::time_point start) {
   const auto view = store_.view();
   auto evaluated = evaluate_queries(steps, *view, query_options(lenient, as_of));
   if (auto* e = std::get_if<ApiError>(&evaluated)) return error_reply(*e);
-  const std::vector<uint64_t> counts = query::funnel(std::get<Crowds>(evaluated).bits);
+  const auto& crowds = std::get<Crowds>(evaluated);
+  const std::vector<uint64_t> counts = query::funnel(crowds.bits);
 
   // Privacy guard: counts below --min-export-size are "<K".
   const uint64_t min = options_.min_export_size;
@@ -60,6 +62,7 @@ Reply Api::funnel(const Request& req, Clock::time_point start) {
   }
   w.raw("],").key("total");
   write_cell(w, view->universe().cardinality, min);
+  write_warnings(w, crowds.warnings);
   w.raw(",").key("took_us").number(micros_since(start)).raw("}");
   return json_reply(http::status::ok, std::move(body));
 }

@@ -8,6 +8,7 @@
 #include "query/insight.h"
 #include "server/analytics_request.h"
 #include "server/api.h"
+#include "server/query_support.h"
 #include "server/json_fields.h"
 
 namespace crowd::server {
@@ -117,7 +118,9 @@ Reply Api::insight(const Request& req, Clock::time_point start) {
     }
     w.raw("]}");
   }
-  w.raw("],").key("took_us").number(micros_since(start)).raw("}");
+  w.raw("]");
+  write_warnings(w, crowd.warnings);
+  w.raw(",").key("took_us").number(micros_since(start)).raw("}");
   return json_reply(http::status::ok, std::move(body));
 }
 

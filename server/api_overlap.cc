@@ -7,6 +7,7 @@
 #include "query/crowd_sets.h"
 #include "server/analytics_request.h"
 #include "server/api.h"
+#include "server/query_support.h"
 #include "server/json_fields.h"
 
 namespace crowd::server {
@@ -83,6 +84,7 @@ Reply Api::overlap(const Request& req, Clock::time_point start) {
   }
   w.raw(",").key("total");
   write_cell(w, view->universe().cardinality, k);
+  write_warnings(w, crowds.warnings);
   w.raw(",").key("took_us").number(micros_since(start)).raw("}");
   return json_reply(http::status::ok, std::move(body));
 }

@@ -80,11 +80,7 @@ Reply count_reply(std::string_view q, const query::Options& options, std::chrono
   w.raw("{").key("count").number(n).raw(",").key("total").number(view->universe().cardinality);
   // The day relative windows counted back from, when the query had one.
   if (plan.as_of()) w.raw(",").key("as_of").string(query::format_day(*plan.as_of()));
-  if (!plan.warnings().empty()) {
-    w.raw(",").key("warnings").raw("[");
-    for (std::size_t i = 0; i < plan.warnings().size(); ++i) w.raw(i > 0 ? "," : "").string(plan.warnings()[i]);
-    w.raw("]");
-  }
+  write_warnings(w, plan.warnings());
   w.raw(",").key("took_us").number(micros_since(start)).raw("}");
   return json_reply(http::status::ok, std::move(body));
 }

@@ -36,8 +36,7 @@ ApiError query_error(const query::Error& e) {
 
 std::optional<ApiError> seed_guard(uint64_t seed_size, uint64_t min_seed) {
   if (seed_size >= min_seed) return std::nullopt;
-  return crowd_too_small("the lookalike seed has fewer than " + std::to_string(min_seed) +
-                         " users (--min-seed-size)");
+  return crowd_too_small("the lookalike seed has fewer than " + std::to_string(min_seed) + " users (--min-seed-size)");
 }
 
 query::Evaluator& thread_evaluator() {
@@ -50,6 +49,13 @@ std::variant<query::Plan, ApiError> compile_query(std::string_view q, const Inde
   auto compiled = query::compile(q, view, options);
   if (auto* e = std::get_if<query::Error>(&compiled)) return query_error(*e);
   return std::move(std::get<query::Plan>(compiled));
+}
+
+void write_warnings(JsonWriter& w, const std::vector<std::string>& warnings) {
+  if (warnings.empty()) return;
+  w.raw(",").key("warnings").raw("[");
+  for (std::size_t i = 0; i < warnings.size(); ++i) w.raw(i > 0 ? "," : "").string(warnings[i]);
+  w.raw("]");
 }
 
 }  // namespace crowd::server

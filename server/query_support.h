@@ -4,14 +4,17 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "index/index_view.h"
 #include "query/error.h"
 #include "query/evaluator.h"
 #include "query/plan.h"
 #include "server/api_error.h"
+#include "server/json_writer.h"
 
 namespace crowd::query {
 struct Options;
@@ -34,6 +37,10 @@ namespace crowd::server {
 // Compiles `q` against `view` (which must outlive the plan); a query that
 // does not compile becomes its API error.
 [[nodiscard]] std::variant<query::Plan, ApiError> compile_query(std::string_view q, const IndexView& view,
-                                                               const query::Options& options);
+                                                                const query::Options& options);
+
+// `,"warnings":[...]` when there are any (a query that compiled but likely
+// does not mean what it says: query::Plan::warnings), else nothing.
+void write_warnings(JsonWriter& w, const std::vector<std::string>& warnings);
 
 }  // namespace crowd::server

@@ -253,6 +253,19 @@ TEST_F(DatedTagsTest, WithinDateRangesMatchTheModel) {
     ASSERT_EQ(body["warnings"].size(), 1u) << r.body;
     EXPECT_NE(body["warnings"][0].get<std::string>().find("no dated events"), std::string::npos) << r.body;
   }
+  // The analytics routes say so too, naming the query.
+  for (const auto& [route, body] : std::vector<std::pair<std::string, std::string>>{
+           {"/v1/overlap", R"x({"crowds": {"a": "within(vip, 30d)", "b": "vip"}})x"},
+           {"/v1/funnel", R"x({"steps": ["vip", "within(vip, 30d)"]})x"},
+           {"/v1/insight", R"x({"q": "within(vip, 30d) OR cat:1:buy", "fields": ["cat"]})x"},
+           {"/v1/flow", R"x({"from": {"a": "within(vip, 30d)"}, "to": {"b": "vip"}})x"}}) {
+    const auto r = server_->post(route, body);
+    ASSERT_EQ(r.status, 200) << route << ": " << r.body;
+    const auto answer = body_json(r);
+    ASSERT_TRUE(answer.contains("warnings")) << route << ": " << r.body;
+    EXPECT_NE(answer["warnings"][0].get<std::string>().find("'vip' has no dated events"), std::string::npos) << r.body;
+  }
+  EXPECT_FALSE(body_json(server_->post("/v1/overlap", R"({"crowds": {"a": "vip", "b": "cat:1:buy"}})")).contains("warnings"));
   const auto quiet =
       body_json(count_request(*server_, within_q("cat:1:buy", civil_day(2000, 1, 1), civil_day(2000, 1, 2))));
   EXPECT_EQ(quiet["count"], 0);
