@@ -106,6 +106,12 @@ std::optional<int64_t> SystemView::day_of(TagId id) const {
   return system_tags::day_of_any(dictionary.name(id));
 }
 
+std::unordered_set<std::string_view> SystemView::dated_tags() const {
+  std::unordered_set<std::string_view> out;
+  for (const DayTag& d : all_days()) out.insert(d.tag);
+  return out;
+}
+
 std::vector<DayTag> SystemView::all_days() const {
   const TagDictionary& dictionary = view_.dictionary();
   std::vector<DayTag> out;
@@ -139,14 +145,19 @@ std::vector<std::string> SystemView::saved_crowds() const {
   return names;
 }
 
-std::vector<std::pair<std::string_view, std::string_view>> SystemView::id_types() const {
-  const std::string prefix = system_tags::id_type_prefix();
+std::vector<std::pair<std::string_view, std::string_view>> SystemView::entries_under(std::string_view kind,
+                                                                                     std::string_view more) const {
+  const std::string prefix = std::string(kind).append(more);
   const auto& entries = view_.entries();
-  std::vector<std::pair<std::string_view, std::string_view>> types;
+  std::vector<std::pair<std::string_view, std::string_view>> out;
   for (auto it = entries.lower_bound(prefix); it != entries.end() && it->first.starts_with(prefix); ++it) {
-    types.emplace_back(std::string_view(it->first).substr(prefix.size()), it->second);
+    out.emplace_back(std::string_view(it->first).substr(kind.size()), it->second);
   }
-  return types;
+  return out;
+}
+
+std::vector<std::pair<std::string_view, std::string_view>> SystemView::id_types() const {
+  return entries_under(system_tags::id_type_prefix());
 }
 
 std::optional<std::string_view> SystemView::id_type(std::string_view name) const {
@@ -157,13 +168,7 @@ std::optional<std::string_view> SystemView::id_type(std::string_view name) const
 }
 
 std::vector<std::pair<std::string_view, std::string_view>> SystemView::field_metas() const {
-  const std::string prefix = system_tags::field_meta_prefix();
-  const auto& entries = view_.entries();
-  std::vector<std::pair<std::string_view, std::string_view>> out;
-  for (auto it = entries.lower_bound(prefix); it != entries.end() && it->first.starts_with(prefix); ++it) {
-    out.emplace_back(std::string_view(it->first).substr(prefix.size()), it->second);
-  }
-  return out;
+  return entries_under(system_tags::field_meta_prefix());
 }
 
 std::optional<std::string_view> SystemView::field_meta(std::string_view field) const {
@@ -171,16 +176,6 @@ std::optional<std::string_view> SystemView::field_meta(std::string_view field) c
   const auto it = entries.find(system_tags::field_meta(field));
   if (it == entries.end()) return std::nullopt;
   return std::string_view(it->second);
-}
-
-std::vector<std::string_view> SystemView::exclusive_fields() const {
-  const std::string prefix = system_tags::exclusive_field_prefix();
-  const auto& entries = view_.entries();
-  std::vector<std::string_view> out;
-  for (auto it = entries.lower_bound(prefix); it != entries.end() && it->first.starts_with(prefix); ++it) {
-    out.push_back(std::string_view(it->first).substr(prefix.size()));
-  }
-  return out;
 }
 
 bool SystemView::exclusive(std::string_view field) const {
@@ -196,14 +191,7 @@ std::optional<std::string_view> SystemView::activation_record(std::string_view k
 
 std::vector<std::pair<std::string_view, std::string_view>> SystemView::activation_records(
     std::string_view prefix) const {
-  const std::string full = system_tags::activation_record(prefix);
-  const std::size_t skip = full.size() - prefix.size();
-  const auto& entries = view_.entries();
-  std::vector<std::pair<std::string_view, std::string_view>> out;
-  for (auto it = entries.lower_bound(full); it != entries.end() && it->first.starts_with(full); ++it) {
-    out.emplace_back(std::string_view(it->first).substr(skip), it->second);
-  }
-  return out;
+  return entries_under(system_tags::activation_record(""), prefix);
 }
 
 std::optional<TagId> SystemView::kept_bitmap(std::string_view key) const {
@@ -215,7 +203,8 @@ std::vector<std::pair<std::string_view, TagId>> SystemView::kept_bitmaps(std::st
   const std::size_t skip = full.size() - prefix.size();
   const TagDictionary& dictionary = view_.dictionary();
   std::vector<std::pair<std::string_view, TagId>> out;
-  for (const TagId id : dictionary.system_with_prefix(full)) out.emplace_back(std::string_view(dictionary.name(id)).substr(skip), id);
+  for (const TagId id : dictionary.system_with_prefix(full))
+    out.emplace_back(std::string_view(dictionary.name(id)).substr(skip), id);
   return out;
 }
 

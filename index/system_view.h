@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -89,6 +90,9 @@ class SystemView {
   [[nodiscard]] std::vector<DayTag> days_before(int64_t horizon, const WriteBatch& written) const;
   // The day of a day tag; nullopt for any other tag. O(name length).
   [[nodiscard]] std::optional<int64_t> day_of(TagId id) const;
+  // The users' tags that have day tags (names valid as long as the view).
+  // O(all day tags).
+  [[nodiscard]] std::unordered_set<std::string_view> dated_tags() const;
   // Every day tag of every tag, in byte order of (tag, day), with the tag's
   // name. O(all day tags).
   [[nodiscard]] std::vector<DayTag> all_days() const;
@@ -108,10 +112,9 @@ class SystemView {
 
   // The tag library (WriteBatch::set_field_meta / set_exclusive_field):
   // fields' descriptions as (field, text) in field order, one field's, and
-  // the exclusive fields in byte order. O(log entries + answer).
+  // whether a field is exclusive. O(log entries + answer).
   [[nodiscard]] std::vector<std::pair<std::string_view, std::string_view>> field_metas() const;
   [[nodiscard]] std::optional<std::string_view> field_meta(std::string_view field) const;
-  [[nodiscard]] std::vector<std::string_view> exclusive_fields() const;
   [[nodiscard]] bool exclusive(std::string_view field) const;
   // Activation's records (WriteBatch::set_activation_record): one by key,
   // and every one whose key starts with `prefix` as (key, text) in byte
@@ -126,6 +129,10 @@ class SystemView {
   [[nodiscard]] std::vector<std::pair<std::string_view, TagId>> kept_bitmaps(std::string_view prefix) const;
 
  private:
+  // Entries whose keys start with `kind` + `more`, as (key without `kind`,
+  // text), in key order. O(log entries + matches).
+  [[nodiscard]] std::vector<std::pair<std::string_view, std::string_view>> entries_under(
+      std::string_view kind, std::string_view more = {}) const;
   const IndexView& view_;
 };
 

@@ -5,7 +5,6 @@
 //   PUT    /v1/fields/{field}         label, description, kind, values, parent
 //   DELETE /v1/fields/{field}         forget the metadata (the tags stay)
 #include <algorithm>
-#include <unordered_set>
 #include <variant>
 
 #include "catalog/catalog.h"
@@ -23,13 +22,6 @@ std::optional<std::string> field_name_problem(std::string_view field) {
   if (field.find(':') != std::string_view::npos) return std::string("a field name has no ':'");
   if (auto p = tag_problem(field)) return "field: " + *p;
   return std::nullopt;
-}
-
-// The user tags with a day tag, for "kind": "dated". O(day tags).
-std::unordered_set<std::string_view> dated_tags(const IndexView& view) {
-  std::unordered_set<std::string_view> out;
-  for (const DayTag& d : view.system().all_days()) out.insert(d.tag);
-  return out;
 }
 
 double coverage(uint64_t users, uint64_t total) {
@@ -62,7 +54,7 @@ uint64_t users_with_two_values(const IndexView& view, std::string_view field) {
 Reply Api::fields() {
   const auto view = store_.view();
   const catalog::Catalog library(*view);
-  const auto dated = dated_tags(*view);
+  const auto dated = view->system().dated_tags();
   const uint64_t total = view->universe().cardinality;
   std::string body;
   JsonWriter w(body);
@@ -90,7 +82,7 @@ Reply Api::fields() {
     if (has_tags || std::find(attributes.begin(), attributes.end(), name) != attributes.end()) continue;
     if (!first) w.raw(",");
     first = false;
-    w.raw("{").key("field").string(name).raw(",").key("tags").number(0).raw(",").key("users").number(0);
+    w.raw("{").key("field").string(name).raw(",").key("tags").raw("0").raw(",").key("users").raw("0");
     w.raw(",").key("coverage").real(0.0);
     write_meta(w, &meta, view->system().exclusive(name));
     w.raw("}");
@@ -101,7 +93,7 @@ Reply Api::fields() {
     const uint64_t users = slices ? slices->exists->cardinality : 0;
     if (!first) w.raw(",");
     first = false;
-    w.raw("{").key("field").string(name).raw(",").key("tags").number(0).raw(",").key("users").number(users);
+    w.raw("{").key("field").string(name).raw(",").key("tags").raw("0").raw(",").key("users").number(users);
     w.raw(",").key("coverage").real(coverage(users, total)).raw(",").key("kind").string("numeric");
     if (const auto* meta = library.field(name); meta != nullptr && !meta->label.empty()) {
       w.raw(",").key("label").string(meta->label);
@@ -119,7 +111,7 @@ Reply Api::field_get(const std::string& field) {
   const catalog::FieldMeta* meta = library.field(field);
   const auto ids = view->dictionary().with_prefix(field + ":");
   if (meta == nullptr && ids.empty() && !view->find_tag(field)) return error_reply(not_found("no field " + field));
-  const auto dated = dated_tags(*view);
+  const auto dated = view->system().dated_tags();
   const uint64_t total = view->universe().cardinality;
   std::vector<TagId> by_size(ids.begin(), ids.end());
   if (const auto bare = view->find_tag(field)) by_size.push_back(*bare);  // a tag with no ':' is its own field

@@ -2,14 +2,12 @@
 // /v1/admin/tags/prune, /v1/openapi.json.
 #include <algorithm>
 
-#include <unordered_set>
-
 #include "activation/activation.h"
 #include "catalog/catalog.h"
 #include "index/system_view.h"
 #include "server/api.h"
-#include "server/retention.h"
 #include "server/audit_log.h"
+#include "server/retention.h"
 
 #include "query/union_cache.h"
 #include "server/json_writer.h"
@@ -53,8 +51,7 @@ Reply Api::tags(const boost::urls::url_view& url) {
     }
   }
   const std::span<const TagId> matching = filter ? std::span<const TagId>(filtered) : all;
-  std::unordered_set<std::string_view> dated;
-  for (const DayTag& d : view->system().all_days()) dated.insert(d.tag);
+  const auto dated = view->system().dated_tags();
   const uint64_t total = view->universe().cardinality;
   const auto first = std::min<uint64_t>(std::get<uint64_t>(offset), matching.size());
   const auto last = std::min<uint64_t>(first + std::get<uint64_t>(limit), matching.size());
@@ -87,10 +84,13 @@ Reply Api::tag_delete(const std::string& tag) {
   if (!id) return error_reply(not_found("no tag " + tag));
   const uint64_t holders = view->tag(*id).cardinality;
   const auto not_empty = [&](uint64_t users) {
-    return error_reply({http::status::conflict, "tag_not_empty",
+    return error_reply({http::status::conflict,
+                        "tag_not_empty",
                         "tag " + tag + " is held by " + std::to_string(users) +
                             " users: remove it from them first (POST /v1/assign), then delete it",
-                        {}, {}, {}});
+                        {},
+                        {},
+                        {}});
   };
   if (holders > 0) return not_empty(holders);
   uint64_t dropped = 0;
@@ -106,12 +106,18 @@ Reply Api::tag_delete(const std::string& tag) {
   if (!durable) return error_reply(unavailable("deleted in memory, but the snapshot failed: " + error));
   std::string body;
   JsonWriter w(body);
-  w.raw("{").key("tag").string(tag).raw(",").key("deleted").boolean(true).raw(",").key("snapshot").boolean(
-      store_.persistent());
+  w.raw("{")
+      .key("tag")
+      .string(tag)
+      .raw(",")
+      .key("deleted")
+      .boolean(true)
+      .raw(",")
+      .key("snapshot")
+      .boolean(store_.persistent());
   w.raw("}");
   return json_reply(http::status::ok, std::move(body));
 }
-
 
 Reply Api::health() {
   const auto view = store_.view();
@@ -214,8 +220,15 @@ Reply Api::snapshot() {
   if (!store_.snapshot(info, error)) return error_reply(unavailable("snapshot failed: " + error));
   std::string body;
   JsonWriter w(body);
-  w.raw("{").key("bytes").number(info.bytes).raw(",").key("took_us").number(info.micros).raw(",").key("path").string(
-      info.path);
+  w.raw("{")
+      .key("bytes")
+      .number(info.bytes)
+      .raw(",")
+      .key("took_us")
+      .number(info.micros)
+      .raw(",")
+      .key("path")
+      .string(info.path);
   w.raw("}");
   return json_reply(http::status::ok, std::move(body));
 }
