@@ -145,6 +145,13 @@ std::vector<std::string> SystemView::saved_crowds() const {
   return names;
 }
 
+std::optional<std::string_view> SystemView::entry(std::string_view key) const {
+  const auto& entries = view_.entries();
+  const auto it = entries.find(key);
+  if (it == entries.end()) return std::nullopt;
+  return std::string_view(it->second);
+}
+
 std::vector<std::pair<std::string_view, std::string_view>> SystemView::entries_under(std::string_view kind,
                                                                                      std::string_view more) const {
   const std::string prefix = std::string(kind).append(more);
@@ -160,34 +167,19 @@ std::vector<std::pair<std::string_view, std::string_view>> SystemView::id_types(
   return entries_under(system_tags::id_type_prefix());
 }
 
-std::optional<std::string_view> SystemView::id_type(std::string_view name) const {
-  const auto& entries = view_.entries();
-  const auto it = entries.find(system_tags::id_type(name));
-  if (it == entries.end()) return std::nullopt;
-  return std::string_view(it->second);
-}
+std::optional<std::string_view> SystemView::id_type(std::string_view name) const { return entry(system_tags::id_type(name)); }
 
 std::vector<std::pair<std::string_view, std::string_view>> SystemView::field_metas() const {
   return entries_under(system_tags::field_meta_prefix());
 }
 
-std::optional<std::string_view> SystemView::field_meta(std::string_view field) const {
-  const auto& entries = view_.entries();
-  const auto it = entries.find(system_tags::field_meta(field));
-  if (it == entries.end()) return std::nullopt;
-  return std::string_view(it->second);
-}
+std::optional<std::string_view> SystemView::field_meta(std::string_view field) const { return entry(system_tags::field_meta(field)); }
 
 bool SystemView::exclusive(std::string_view field) const {
   return view_.entries().contains(system_tags::exclusive_field(field));
 }
 
-std::optional<std::string_view> SystemView::activation_record(std::string_view key) const {
-  const auto& entries = view_.entries();
-  const auto it = entries.find(system_tags::activation_record(key));
-  if (it == entries.end()) return std::nullopt;
-  return std::string_view(it->second);
-}
+std::optional<std::string_view> SystemView::activation_record(std::string_view key) const { return entry(system_tags::activation_record(key)); }
 
 std::vector<std::pair<std::string_view, std::string_view>> SystemView::activation_records(
     std::string_view prefix) const {

@@ -129,6 +129,8 @@ class SystemView {
   [[nodiscard]] std::vector<std::pair<std::string_view, TagId>> kept_bitmaps(std::string_view prefix) const;
 
  private:
+  // One entry's text, nullopt if there is none. O(log entries).
+  [[nodiscard]] std::optional<std::string_view> entry(std::string_view key) const;
   // Entries whose keys start with `kind` + `more`, as (key without `kind`,
   // text), in key order. O(log entries + matches).
   [[nodiscard]] std::vector<std::pair<std::string_view, std::string_view>> entries_under(

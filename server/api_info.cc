@@ -6,8 +6,8 @@
 #include "catalog/catalog.h"
 #include "index/system_view.h"
 #include "server/api.h"
-#include "server/audit_log.h"
 #include "server/retention.h"
+#include "server/audit_log.h"
 
 #include "query/union_cache.h"
 #include "server/json_writer.h"
@@ -84,13 +84,10 @@ Reply Api::tag_delete(const std::string& tag) {
   if (!id) return error_reply(not_found("no tag " + tag));
   const uint64_t holders = view->tag(*id).cardinality;
   const auto not_empty = [&](uint64_t users) {
-    return error_reply({http::status::conflict,
-                        "tag_not_empty",
+    return error_reply({http::status::conflict, "tag_not_empty",
                         "tag " + tag + " is held by " + std::to_string(users) +
                             " users: remove it from them first (POST /v1/assign), then delete it",
-                        {},
-                        {},
-                        {}});
+                        {}, {}, {}});
   };
   if (holders > 0) return not_empty(holders);
   uint64_t dropped = 0;
@@ -106,18 +103,12 @@ Reply Api::tag_delete(const std::string& tag) {
   if (!durable) return error_reply(unavailable("deleted in memory, but the snapshot failed: " + error));
   std::string body;
   JsonWriter w(body);
-  w.raw("{")
-      .key("tag")
-      .string(tag)
-      .raw(",")
-      .key("deleted")
-      .boolean(true)
-      .raw(",")
-      .key("snapshot")
-      .boolean(store_.persistent());
+  w.raw("{").key("tag").string(tag).raw(",").key("deleted").boolean(true).raw(",").key("snapshot").boolean(
+      store_.persistent());
   w.raw("}");
   return json_reply(http::status::ok, std::move(body));
 }
+
 
 Reply Api::health() {
   const auto view = store_.view();
@@ -220,15 +211,8 @@ Reply Api::snapshot() {
   if (!store_.snapshot(info, error)) return error_reply(unavailable("snapshot failed: " + error));
   std::string body;
   JsonWriter w(body);
-  w.raw("{")
-      .key("bytes")
-      .number(info.bytes)
-      .raw(",")
-      .key("took_us")
-      .number(info.micros)
-      .raw(",")
-      .key("path")
-      .string(info.path);
+  w.raw("{").key("bytes").number(info.bytes).raw(",").key("took_us").number(info.micros).raw(",").key("path").string(
+      info.path);
   w.raw("}");
   return json_reply(http::status::ok, std::move(body));
 }
