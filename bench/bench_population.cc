@@ -38,16 +38,6 @@ std::string make_temp_dir() {
   return pattern;
 }
 
-// The tags of `prefix` by descending cardinality (ties by name, so the order
-// is fixed).
-std::vector<TagId> largest_with_prefix(const IndexView& view, std::string_view prefix) {
-  const auto span = view.dictionary().with_prefix(prefix);
-  std::vector<TagId> ids(span.begin(), span.end());
-  std::stable_sort(ids.begin(), ids.end(),
-                   [&](TagId a, TagId b) { return view.tag(a).cardinality > view.tag(b).cardinality; });
-  return ids;
-}
-
 std::vector<NamedQuery> build_queries(const IndexView& view) {
   std::vector<NamedQuery> q;
   q.push_back({"2term_dense", "gender:female AND age:25-29"});
@@ -86,6 +76,14 @@ std::vector<NamedQuery> build_queries(const IndexView& view) {
 }
 
 }  // namespace
+
+std::vector<TagId> largest_with_prefix(const IndexView& view, std::string_view prefix) {
+  const auto span = view.dictionary().with_prefix(prefix);
+  std::vector<TagId> ids(span.begin(), span.end());
+  std::stable_sort(ids.begin(), ids.end(),
+                   [&](TagId a, TagId b) { return view.tag(a).cardinality > view.tag(b).cardinality; });
+  return ids;
+}
 
 uint64_t bench_users() { return env_u64("CROWD_BENCH_USERS", 1'000'000); }
 

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "data/synthetic_population.h"
@@ -53,6 +54,10 @@ struct BenchPopulation {
 // the same object. Aborts with a message if the population cannot be built
 // or a query of the mix does not compile.
 [[nodiscard]] BenchPopulation& bench_population();
+
+// The tags of `prefix` by descending cardinality (ties by name, so the order
+// is fixed).
+[[nodiscard]] std::vector<TagId> largest_with_prefix(const IndexView& view, std::string_view prefix);
 
 // Users in the population per CROWD_BENCH_USERS (without building it).
 [[nodiscard]] uint64_t bench_users();

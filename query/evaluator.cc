@@ -3,6 +3,7 @@
 #include <cassert>
 #include <utility>
 
+#include "index/chunk_cursor.h"
 #include "query/deadline.h"
 #include "query/union_of.h"
 
@@ -46,6 +47,23 @@ uint64_t Evaluator::count(const Plan& plan, const IndexView& view) {
   prepare(plan, view);
   const Release release_after{*this};
   return count_node(plan.root());
+}
+
+Estimate Evaluator::estimate(const Plan& plan, const IndexView& view, double phase) {
+  const TagBits& universe = view.universe();
+  const PlanNode& root = plan.root();
+  const bool no_pass = root.kind == PlanKind::kEmpty || root.kind == PlanKind::kAll || root.kind == PlanKind::kTag ||
+                       (root.kind == PlanKind::kUnion && (root.cached_union || root.disjoint)) ||
+                       (root.kind == PlanKind::kNot && root.children[0].kind == PlanKind::kTag);
+  const auto chunks = static_cast<std::size_t>(ChunkCursor(universe.bits.get()).chunks());
+  if (no_pass || chunks <= kEstimateChunks) return exact_estimate(count(plan, view), universe.cardinality);
+  std::vector<ChunkSample> sample = sample_chunks(universe, kEstimateChunks, phase);
+  sample_keys_.clear();
+  for (const ChunkSample& c : sample) sample_keys_.push_back(c.key);
+  sample_counts_.assign(sample.size(), 0);
+  fused_count_chunks(plan, view, fused_, sample_keys_, sample_counts_);
+  for (std::size_t i = 0; i < sample.size(); ++i) sample[i].members = sample_counts_[i];
+  return estimate_from_sample(sample, universe.cardinality, chunks);
 }
 
 Bitmap Evaluator::materialize(const Plan& plan, const IndexView& view) {

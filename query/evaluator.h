@@ -19,6 +19,7 @@
 
 #include "index/bitmap.h"
 #include "index/index_view.h"
+#include "query/estimate.h"
 #include "query/fused_evaluator.h"
 #include "query/plan.h"
 
@@ -53,6 +54,14 @@ class Evaluator {
   // (kOperator) every step but the last materialised into scratch
   // (O(size of the operands) each) and the last counted.
   [[nodiscard]] uint64_t count(const Plan& plan, const IndexView& view);
+
+  // The plan's size estimated from a fixed sample of kEstimateChunks chunks
+  // (query/estimate.h), with a 95% interval. Exact when the count costs no
+  // pass (one tag, ALL, a cached or disjoint union, NOT of a tag) or the
+  // view has no more chunks than the sample. Cost: a fused pass over the
+  // sampled chunks, whatever the number of users.
+  // `phase` places the sample (sample_chunks); only benchmarks change it.
+  [[nodiscard]] Estimate estimate(const Plan& plan, const IndexView& view, double phase = kEstimatePhase);
 
   // The plan's set as ordinals of `view` (IndexView::external maps them to
   // user IDs). Same cost as count() plus the last step, and one copy when the
@@ -105,6 +114,8 @@ class Evaluator {
 
   std::vector<Bitmap> scratch_;
   FusedScratch fused_;
+  std::vector<uint16_t> sample_keys_;  // estimate(): the sampled chunks' keys
+  std::vector<uint64_t> sample_counts_;
   CountPath path_ = CountPath::kAuto;
   Bitmap empty_;
   const IndexView* view_ = nullptr;

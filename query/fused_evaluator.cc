@@ -285,8 +285,10 @@ class FusedRun {
   // A run over `plan` with `scratch` flattened and sized for it.
   static FusedRun start(const Plan& plan, const IndexView& view, FusedScratch& scratch);
 
-  // The root of a count is dispatched by kind (and_not, or_of, eval).
-  friend uint64_t fused_count(const Plan& plan, const IndexView& view, FusedScratch& scratch);
+  // The root's members in the chunk of `key`: the root dispatched by kind
+  // (and_not and or_of count their last combine instead of storing it).
+  // Keys must ascend over a run (the cursors only move forward).
+  uint64_t count_chunk(uint16_t key);
 
   void flatten(const PlanNode& p, uint32_t at) {
     FusedScratch::Node n;
@@ -589,24 +591,37 @@ FusedRun FusedRun::start(const Plan& plan, const IndexView& view, FusedScratch& 
   return run;
 }
 
+uint64_t FusedRun::count_chunk(uint16_t key) {
+  const FusedScratch::Node root = s_.nodes_[0];
+  uint64_t counted = 0;
+  const uint64_t* r = root.kind == PlanKind::kAnd || root.kind == PlanKind::kAndNot ? and_not(root, key, 0, &counted)
+                      : root.kind == PlanKind::kOr                                 ? or_of(root, key, 0, &counted)
+                                                                                   : eval(0, key, 0);
+  if (r == nullptr) return counted;
+  return counted + (r == kFull ? uint64_t{1} << 16 : popcount(r));
+}
+
 uint64_t fused_count(const Plan& plan, const IndexView& view, FusedScratch& scratch) {
   FusedRun run = FusedRun::start(plan, view, scratch);
-  const FusedScratch::Node root = scratch.nodes_[0];
-  const bool root_is_and = root.kind == PlanKind::kAnd || root.kind == PlanKind::kAndNot;
   uint64_t total = 0;
   DeadlineTicker<16> deadline;  // 16 chunks: 1M users, ~5 us of the cheapest plans
   for (ChunkCursor universe(view.universe().bits.get()); !universe.done(); universe.advance()) {
     deadline.tick();
-    const uint16_t key = universe.key();
-    uint64_t counted = 0;
-    const uint64_t* r = root_is_and                    ? run.and_not(root, key, 0, &counted)
-                        : root.kind == PlanKind::kOr ? run.or_of(root, key, 0, &counted)
-                                                     : run.eval(0, key, 0);
-    total += counted;
-    if (r == nullptr) continue;
-    total += r == kFull ? uint64_t{1} << 16 : popcount(r);
+    total += run.count_chunk(universe.key());
   }
   return total;
+}
+
+void fused_count_chunks(const Plan& plan, const IndexView& view, FusedScratch& scratch,
+                        std::span<const uint16_t> keys, std::span<uint64_t> counts) {
+  assert(keys.size() == counts.size());
+  FusedRun run = FusedRun::start(plan, view, scratch);
+  DeadlineTicker<16> deadline;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    assert(i == 0 || keys[i - 1] < keys[i]);
+    deadline.tick();
+    counts[i] = run.count_chunk(keys[i]);
+  }
 }
 
 void fused_collect(const Plan& plan, const IndexView& view, FusedScratch& scratch, Ordinal from, std::size_t limit,

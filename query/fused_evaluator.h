@@ -29,6 +29,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "index/chunk_cursor.h"
@@ -54,7 +55,6 @@ class FusedScratch {
   };
 
  private:
-  friend uint64_t fused_count(const Plan&, const IndexView&, FusedScratch&);
   friend class FusedRun;
   std::vector<Block> blocks_;
   std::vector<uint64_t*> slots_;  // permutable views of blocks_, one per level
@@ -81,6 +81,13 @@ class FusedScratch {
 // an AND stops at its first empty operand. Allocates only when `scratch` has
 // not yet seen a plan this deep or this wide. Never throws except bad_alloc.
 [[nodiscard]] uint64_t fused_count(const Plan& plan, const IndexView& view, FusedScratch& scratch);
+
+// The plan's members in each chunk of `keys` (ascending chunk keys of the
+// universe) into counts[i]: fused_count restricted to a sample of chunks, for
+// estimates (query/estimate.h). Cost: that of fused_count over those chunks
+// plus the cursors' forward steps over the skipped keys.
+void fused_count_chunks(const Plan& plan, const IndexView& view, FusedScratch& scratch,
+                        std::span<const uint16_t> keys, std::span<uint64_t> counts);
 
 // The first `limit` members of the plan's set that are >= `from`, ascending,
 // into `out` (cleared first): a page of a crowd without materialising it.

@@ -30,6 +30,8 @@ test_packages=(
   python3 gnuplot-nox       # the capacity report and its plots, the push receiver of the activation tests (tools/)
   python3-jsonschema        # the OpenAPI check of every route's answers (tests/openapi/)
   jq                        # the tutorial's commands (docs/tutorial.md, tools/make_tutorial.py)
+  etcd-server               # the cluster's control plane (docs/cluster.md): tests start their own members
+  nats-server               # the cluster's write stream (JetStream), likewise
 )
 case "${1:-}" in
   --serve) packages=("${serve_packages[@]}") ;;

@@ -78,7 +78,9 @@ Reply Api::fields() {
   const auto attributes = view->system().attributes();
   for (const auto& [name, meta] : library.fields()) {
     const auto& stats = view->field_stats();
-    const bool has_tags = std::any_of(stats.begin(), stats.end(), [&](const FieldStat& f) { return f.field == name; });
+    // An init-capture: Clang 14 (the sanitizer build) cannot capture a structured binding.
+    const bool has_tags =
+        std::any_of(stats.begin(), stats.end(), [&field = name](const FieldStat& f) { return f.field == field; });
     if (has_tags || std::find(attributes.begin(), attributes.end(), name) != attributes.end()) continue;
     if (!first) w.raw(",");
     first = false;

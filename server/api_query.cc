@@ -20,12 +20,13 @@
 namespace crowd::server {
 namespace {
 
-// The fields of a JSON query request: {"q", "lenient"?, "as_of"?, "limit"?,
-// "cursor"?, "id_type"?}.
+// The fields of a JSON query request: {"q", "lenient"?, "as_of"?} and, for a
+// count, "estimate"?, for a page of IDs, "limit"?, "cursor"?, "id_type"?.
 struct QueryRequest {
   std::string q;
   bool lenient = false;
   std::optional<int64_t> as_of;
+  bool estimate = false;
   uint64_t limit = 1000;
   std::string cursor;
   std::string id_type;
@@ -33,7 +34,13 @@ struct QueryRequest {
 
 std::variant<QueryRequest, ApiError> read_query_request(std::string_view body, bool paged) {
   QueryRequest out;
-  const JsonField fields[] = {
+  const JsonField count_fields[] = {
+      {"q", kRequired, string_into(out.q)},
+      {"lenient", kOptional, bool_into(out.lenient)},
+      {"as_of", kOptional, day_into(out.as_of)},
+      {"estimate", kOptional, bool_into(out.estimate)},
+  };
+  const JsonField page_fields[] = {
       {"q", kRequired, string_into(out.q)},
       {"lenient", kOptional, bool_into(out.lenient)},
       {"as_of", kOptional, day_into(out.as_of)},
@@ -41,8 +48,7 @@ std::variant<QueryRequest, ApiError> read_query_request(std::string_view body, b
       {"cursor", kOptional, nullable_string_into(out.cursor)},
       {"id_type", kOptional, string_into(out.id_type)},
   };
-  // A count takes no page: its fields are the first three.
-  if (auto e = read_body_fields(body, std::span(fields).first(paged ? 6 : 3))) return *e;
+  if (auto e = paged ? read_body_fields(body, page_fields) : read_body_fields(body, count_fields)) return *e;
   return out;
 }
 
@@ -67,17 +73,32 @@ std::variant<const identity::DefinedIdType*, ApiError> export_type(const identit
   return type;
 }
 
-Reply count_reply(std::string_view q, const query::Options& options, std::chrono::steady_clock::time_point start,
-                  Store& store) {
+// {"exact", "low", "high", "relative_error"?, "sampled_users", "sampled_chunks"}
+void write_estimate(JsonWriter& w, const query::Estimate& e) {
+  w.raw(",").key("estimate").raw("{").key("exact").boolean(e.exact);
+  w.raw(",").key("low").number(e.low).raw(",").key("high").number(e.high);
+  if (e.count > 0) {
+    const double half = static_cast<double>(e.high - e.low) / 2;
+    w.raw(",").key("relative_error").real(half / static_cast<double>(e.count));
+  }
+  w.raw(",").key("sampled_users").number(e.sampled_users);
+  w.raw(",").key("sampled_chunks").number(e.sampled_chunks).raw("}");
+}
+
+Reply count_reply(std::string_view q, const query::Options& options, bool estimate,
+                  std::chrono::steady_clock::time_point start, Store& store) {
   const auto view = store.view();
   auto compiled = query::compile(q, *view, options);
   if (auto* e = std::get_if<query::Error>(&compiled)) return error_reply(query_error(*e));
   const auto& plan = std::get<query::Plan>(compiled);
-  const uint64_t n = thread_evaluator().count(plan, *view);
+  std::optional<query::Estimate> estimated;
+  if (estimate) estimated = thread_evaluator().estimate(plan, *view);
+  const uint64_t n = estimated ? estimated->count : thread_evaluator().count(plan, *view);
   std::string body;
   body.reserve(96);
   JsonWriter w(body);
   w.raw("{").key("count").number(n).raw(",").key("total").number(view->universe().cardinality);
+  if (estimated) write_estimate(w, *estimated);
   // The day relative windows counted back from, when the query had one.
   if (plan.as_of()) w.raw(",").key("as_of").string(query::format_day(*plan.as_of()));
   write_warnings(w, plan.warnings());
@@ -94,15 +115,17 @@ Reply Api::count_get(const boost::urls::url_view& url, Clock::time_point start) 
   if (const auto* e = std::get_if<ApiError>(&lenient)) return error_reply(*e);
   const auto as_of = url_day(url, "as_of");
   if (const auto* e = std::get_if<ApiError>(&as_of)) return error_reply(*e);
-  return count_reply(*q, query_options(std::get<bool>(lenient), std::get<std::optional<int64_t>>(as_of)), start,
-                     store_);
+  const auto estimate = url_bool(url, "estimate", false);
+  if (const auto* e = std::get_if<ApiError>(&estimate)) return error_reply(*e);
+  return count_reply(*q, query_options(std::get<bool>(lenient), std::get<std::optional<int64_t>>(as_of)),
+                     std::get<bool>(estimate), start, store_);
 }
 
 Reply Api::count_post(const Request& req, Clock::time_point start) {
   const auto parsed = read_query_request(req.body(), false);
   if (const auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
   const auto& r = std::get<QueryRequest>(parsed);
-  return count_reply(r.q, query_options(r.lenient, r.as_of), start, store_);
+  return count_reply(r.q, query_options(r.lenient, r.as_of), r.estimate, start, store_);
 }
 
 Reply Api::ids_get(const boost::urls::url_view& url, Call& call, Clock::time_point start) {

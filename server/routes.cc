@@ -15,7 +15,7 @@ namespace {
 using http::verb;
 
 // URL query parameters, per route that reads any.
-constexpr std::string_view kCountParams[] = {"q", "lenient", "as_of"};
+constexpr std::string_view kCountParams[] = {"q", "lenient", "as_of", "estimate"};
 constexpr std::string_view kIdsParams[] = {"q", "lenient", "as_of", "format", "limit", "cursor", "id_type"};
 constexpr std::string_view kTagsParams[] = {"prefix", "limit", "offset", "empty", "search", "sort"};
 constexpr std::string_view kMatchParams[] = {"id_type", "hash", "save_as"};
