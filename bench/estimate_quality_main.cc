@@ -34,9 +34,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct Pools {
-  std::vector<std::string> dense;   // gender, age, tier, power, interests
-  std::vector<std::string> sparse;  // members, AIPL stages, the 200 largest category tags
-  std::vector<std::string> cities;  // the 60 largest
+  std::vector<std::string> dense;       // gender, age, tier, power, interests
+  std::vector<std::string> sparse;      // members, AIPL stages, the 200 largest category tags
+  std::vector<std::string> cities;      // the 60 largest
   std::vector<std::string> categories;  // "cat:<id>:" of the 100 largest category tags
 };
 
@@ -116,8 +116,8 @@ std::string make_query(std::size_t cls, const Pools& p, std::mt19937_64& rng) {
 // stride; errors and times are the fixed sample's (phase 1/2).
 constexpr int kPhases = 8;
 
-constexpr const char* kClasses[] = {"dense pair", "sparse pair", "5-8-term mix", "wide union", "category prefix",
-                                    "and-not chain"};
+constexpr const char* kClasses[] = {"dense pair", "sparse pair",     "5-8-term mix",
+                                    "wide union", "category prefix", "and-not chain"};
 
 double percentile(std::vector<double> v, double q) {
   if (v.empty()) return NAN;
@@ -141,9 +141,12 @@ int run(int argc, char** argv) {
   int runs = 5;
   uint64_t seed = 7;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--queries") == 0) per_class = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (std::strcmp(argv[i], "--runs") == 0) runs = std::atoi(argv[i + 1]);
-    else if (std::strcmp(argv[i], "--seed") == 0) seed = std::strtoull(argv[i + 1], nullptr, 10);
+    if (std::strcmp(argv[i], "--queries") == 0)
+      per_class = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (std::strcmp(argv[i], "--runs") == 0)
+      runs = std::atoi(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--seed") == 0)
+      seed = std::strtoull(argv[i + 1], nullptr, 10);
     else {
       std::fprintf(stderr, "usage: estimate-quality [--queries N] [--runs R] [--seed S]\n");
       return 2;
@@ -159,8 +162,9 @@ int run(int argc, char** argv) {
   std::printf("estimate-quality: %llu users, %zu queries a class, %d runs each, seed %llu\n\n",
               static_cast<unsigned long long>(view->universe().cardinality), per_class, runs,
               static_cast<unsigned long long>(seed));
-  std::printf("| class | queries (sampled) | interval holds (8 samples a query) | p95 error, >= 5%% | p95 error, 0.2-5%% | "
-              "median half width | exact: median / p99 us | estimate: median / p99 us |\n");
+  std::printf(
+      "| class | queries (sampled) | interval holds (8 samples a query) | p95 error, >= 5%% | p95 error, 0.2-5%% | "
+      "median half width | exact: median / p99 us | estimate: median / p99 us |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
   std::size_t all_sampled = 0, all_held = 0;
   for (std::size_t cls = 0; cls < std::size(kClasses); ++cls) {
@@ -186,11 +190,13 @@ int run(int argc, char** argv) {
         held += other.low <= exact && exact <= other.high;
       }
       if (exact == 0) continue;
-      const double error = std::abs(static_cast<double>(est.count) - static_cast<double>(exact)) /
-                           static_cast<double>(exact);
+      const double error =
+          std::abs(static_cast<double>(est.count) - static_cast<double>(exact)) / static_cast<double>(exact);
       const double share = static_cast<double>(exact) / users;
-      if (share >= 0.05) big_errors.push_back(error);
-      else if (share >= 0.002) mid_errors.push_back(error);
+      if (share >= 0.05)
+        big_errors.push_back(error);
+      else if (share >= 0.002)
+        mid_errors.push_back(error);
       half_widths.push_back(static_cast<double>(est.high - est.low) / 2 / static_cast<double>(exact));
     }
     all_sampled += sampled;
@@ -207,8 +213,8 @@ int run(int argc, char** argv) {
                 pct(percentile(half_widths, 0.5)).c_str(), percentile(exact_us, 0.5), percentile(exact_us, 0.99),
                 percentile(estimate_us, 0.5), percentile(estimate_us, 0.99));
   }
-  std::printf("\nall classes: the interval held the exact count in %zu of %zu sampled estimates (%.1f%%)\n",
-              all_held, all_sampled, all_sampled ? 100.0 * static_cast<double>(all_held) / all_sampled : 0.0);
+  std::printf("\nall classes: the interval held the exact count in %zu of %zu sampled estimates (%.1f%%)\n", all_held,
+              all_sampled, all_sampled ? 100.0 * static_cast<double>(all_held) / all_sampled : 0.0);
   return 0;
 }
 

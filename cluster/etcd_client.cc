@@ -120,8 +120,8 @@ EtcdResult<EtcdRange> EtcdClient::get(std::string_view key) {
 
 EtcdResult<EtcdRange> EtcdClient::get_prefix(std::string_view prefix) {
   const auto a =
-      call("/v3/kv/range", json{{"key", base64_encode(prefix)}, {"range_end", base64_encode(prefix_range_end(prefix))}}
-                               .dump());
+      call("/v3/kv/range",
+           json{{"key", base64_encode(prefix)}, {"range_end", base64_encode(prefix_range_end(prefix))}}.dump());
   if (!a.ok()) return failed<EtcdRange>(a.error);
   std::string error;
   const auto j = parse(*a, error);
@@ -159,8 +159,10 @@ EtcdResult<bool> EtcdClient::create(std::string_view key, std::string_view value
 }
 
 EtcdResult<bool> EtcdClient::replace(std::string_view key, std::string_view value, int64_t mod_revision) {
-  json compare = {
-      {"target", "MOD"}, {"key", base64_encode(key)}, {"mod_revision", std::to_string(mod_revision)}, {"result", "EQUAL"}};
+  json compare = {{"target", "MOD"},
+                  {"key", base64_encode(key)},
+                  {"mod_revision", std::to_string(mod_revision)},
+                  {"result", "EQUAL"}};
   const auto a = call("/v3/kv/txn", guarded_put(std::move(compare), key, value, 0).dump());
   if (!a.ok()) return failed<bool>(a.error);
   std::string error;

@@ -31,8 +31,8 @@ int64_t int_of(const json& j, const char* name) {
 
 }  // namespace
 
-EtcdWatch::EtcdWatch(std::vector<std::string> endpoints, std::string prefix, int64_t start_revision,
-                     Handler on_events, std::function<void()> on_lost, std::chrono::milliseconds idle_restart)
+EtcdWatch::EtcdWatch(std::vector<std::string> endpoints, std::string prefix, int64_t start_revision, Handler on_events,
+                     std::function<void()> on_lost, std::chrono::milliseconds idle_restart)
     : endpoints_(std::move(endpoints)),
       prefix_(std::move(prefix)),
       on_events_(std::move(on_events)),

@@ -38,8 +38,7 @@ class EtcdWatch {
   // revision a get_prefix answered, plus one). Handlers run on the watch's
   // thread; they must not destroy the watch.
   EtcdWatch(std::vector<std::string> endpoints, std::string prefix, int64_t start_revision, Handler on_events,
-            std::function<void()> on_lost,
-            std::chrono::milliseconds idle_restart = std::chrono::milliseconds(10'000));
+            std::function<void()> on_lost, std::chrono::milliseconds idle_restart = std::chrono::milliseconds(10'000));
   ~EtcdWatch();  // stops (within ~100 ms) and joins
   EtcdWatch(const EtcdWatch&) = delete;
   EtcdWatch& operator=(const EtcdWatch&) = delete;

@@ -24,10 +24,10 @@ std::vector<ChunkSample> sample_chunks(const TagBits& universe, std::size_t n, d
   std::vector<ChunkSample> out;
   out.reserve(take);
   for (std::size_t i = 0; i < take; ++i) {
-    const std::size_t at =
-        take == chunks ? i
-                       : static_cast<std::size_t>((static_cast<double>(i) + phase) * static_cast<double>(chunks) /
-                                                  static_cast<double>(take));
+    const std::size_t at = take == chunks
+                               ? i
+                               : static_cast<std::size_t>((static_cast<double>(i) + phase) *
+                                                          static_cast<double>(chunks) / static_cast<double>(take));
     while (static_cast<std::size_t>(cursor.position()) < at) cursor.advance();
     out.push_back(ChunkSample{cursor.key(), cursor.current().cardinality(), 0});
   }
@@ -68,8 +68,8 @@ Estimate estimate_from_sample(std::span<const ChunkSample> sample, uint64_t tota
   // still has an interval: U^2 (1 - f) p(1 - p) / sum u.
   const double share = (static_cast<double>(members) + 2) / (static_cast<double>(users) + 4);
   const double fraction = static_cast<double>(users) / static_cast<double>(total_users);
-  const double binomial = static_cast<double>(total_users) * static_cast<double>(total_users) * (1 - fraction) *
-                          share * (1 - share) / static_cast<double>(std::max<uint64_t>(users, 1));
+  const double binomial = static_cast<double>(total_users) * static_cast<double>(total_users) * (1 - fraction) * share *
+                          (1 - share) / static_cast<double>(std::max<uint64_t>(users, 1));
   const double variance = std::max(between, binomial);
   const double half = kZ95 * std::sqrt(variance);
 

@@ -35,8 +35,8 @@ struct Estimate {
   uint64_t count = 0;  // the estimate (rounded)
   uint64_t low = 0;    // 95% interval, clipped to what is certain
   uint64_t high = 0;
-  bool exact = false;           // every user counted: low == count == high
-  uint64_t sampled_users = 0;   // users in the sampled chunks (all users when exact)
+  bool exact = false;          // every user counted: low == count == high
+  uint64_t sampled_users = 0;  // users in the sampled chunks (all users when exact)
   uint64_t sampled_chunks = 0;
   // The estimate's variance (users^2), so that a router can sum shards'
   // estimates and their variances; 0 when exact.

@@ -23,6 +23,7 @@ serve_packages=(
   nlohmann-json3-dev        # JSON at the edges (tests, tools)
   libsimdjson-dev           # request and NDJSON parsing
   libssl-dev                # libcrypto: SHA-256 (audit log, pushed files), HMAC-SHA256 and RAND_bytes (page cursors, push ids), MD5 and SHA-256 of ID types
+  libnats-dev               # the NATS C client: the cluster's write stream on JetStream (docs/cluster.md)
 )
 test_packages=(
   libgtest-dev libbenchmark-dev

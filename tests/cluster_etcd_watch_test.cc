@@ -55,7 +55,8 @@ TEST(EtcdWatchTest, DeliversPutsAndDeletesUnderThePrefixInOrder) {
   const auto start = c.get_prefix("/w/");
   ASSERT_TRUE(start.ok());
   Seen seen;
-  EtcdWatch watch(etcd.endpoints(), "/w/", start->revision + 1, [&](const auto& b) { seen.add(b); }, nullptr);
+  EtcdWatch watch(
+      etcd.endpoints(), "/w/", start->revision + 1, [&](const auto& b) { seen.add(b); }, nullptr);
   ASSERT_TRUE(c.put("/w/a", "1").ok());
   ASSERT_TRUE(c.put("/other", "x").ok());
   ASSERT_TRUE(c.put("/w/b", "2").ok());
@@ -83,7 +84,8 @@ TEST(EtcdWatchTest, ResumesOnAnotherMemberWithoutLossOrRepeats) {
   const auto start = c.get_prefix("/r/");
   ASSERT_TRUE(start.ok()) << start.error;
   Seen seen;
-  EtcdWatch watch(etcd.endpoints(), "/r/", start->revision + 1, [&](const auto& b) { seen.add(b); }, nullptr, 2000ms);
+  EtcdWatch watch(
+      etcd.endpoints(), "/r/", start->revision + 1, [&](const auto& b) { seen.add(b); }, nullptr, 2000ms);
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(c.put(key(i), "v").ok());
   ASSERT_TRUE(seen.wait_for(20));
   etcd.kill(0);
@@ -112,15 +114,15 @@ TEST(EtcdWatchTest, SaysSoWhenItsStartWasCompactedAway) {
   const auto now = c.get("/c/k");
   ASSERT_TRUE(now.ok());
   HttpClient raw("127.0.0.1", etcd.endpoint(0).substr(etcd.endpoint(0).rfind(':') + 1));
-  ASSERT_TRUE(
-      raw.post("/v3/kv/compaction", "{\"revision\":\"" + std::to_string(now->revision) + "\"}", 2000ms).ok());
+  ASSERT_TRUE(raw.post("/v3/kv/compaction", "{\"revision\":\"" + std::to_string(now->revision) + "\"}", 2000ms).ok());
   Seen seen;
-  EtcdWatch watch(etcd.endpoints(), "/c/", 1, [&](const auto& b) { seen.add(b); },
-                  [&] {
-                    std::lock_guard lock(seen.mu);
-                    seen.lost = true;
-                    seen.cv.notify_all();
-                  });
+  EtcdWatch watch(
+      etcd.endpoints(), "/c/", 1, [&](const auto& b) { seen.add(b); },
+      [&] {
+        std::lock_guard lock(seen.mu);
+        seen.lost = true;
+        seen.cv.notify_all();
+      });
   std::unique_lock lock(seen.mu);
   EXPECT_TRUE(seen.cv.wait_for(lock, 10s, [&] { return seen.lost; }));
   EXPECT_TRUE(seen.events.empty());

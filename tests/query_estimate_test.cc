@@ -82,8 +82,8 @@ constexpr uint64_t kUsers = uint64_t{kChunks} << 16;
 std::unique_ptr<Index> make_index() {
   auto index = std::make_unique<Index>();
   BulkLoader load(*index);
-  const std::vector<std::pair<std::string, double>> independent = {
-      {"p500", 0.5}, {"p200", 0.2}, {"p100", 0.1}, {"p050", 0.05}, {"p010", 0.01}, {"p002", 0.002}};
+  const std::vector<std::pair<std::string, double>> independent = {{"p500", 0.5},  {"p200", 0.2},  {"p100", 0.1},
+                                                                   {"p050", 0.05}, {"p010", 0.01}, {"p002", 0.002}};
   std::vector<uint32_t> ids;
   for (const auto& [name, share] : independent) ids.push_back(load.tag(name));
   const uint32_t burst = load.tag("burst");
@@ -215,8 +215,8 @@ TEST_F(EstimateAgainstExact, ErrorWithinTargetsOnIndependentUsers) {
     const auto b = run(q);
     if (b.estimate.exact || b.exact == 0) continue;
     const double share = static_cast<double>(b.exact) / kUsers;
-    const double error = std::abs(static_cast<double>(b.estimate.count) - static_cast<double>(b.exact)) /
-                         static_cast<double>(b.exact);
+    const double error =
+        std::abs(static_cast<double>(b.estimate.count) - static_cast<double>(b.exact)) / static_cast<double>(b.exact);
     if (share >= 0.05) {
       ++big;
       big_within += error <= 0.01;
@@ -225,8 +225,7 @@ TEST_F(EstimateAgainstExact, ErrorWithinTargetsOnIndependentUsers) {
       mid_within += error <= 0.05;
     }
   }
-  std::printf("within target: %zu of %zu crowds >= 5%%, %zu of %zu crowds 0.2-5%%\n", big_within, big, mid_within,
-              mid);
+  std::printf("within target: %zu of %zu crowds >= 5%%, %zu of %zu crowds 0.2-5%%\n", big_within, big, mid_within, mid);
   ASSERT_GT(big, 20u);
   ASSERT_GT(mid, 10u);
   EXPECT_GE(big_within * 100, big * 90) << big_within << " of " << big;

@@ -54,11 +54,31 @@ bool EtcdCluster::start(int i) {
   const std::string peer = "http://127.0.0.1:" + std::to_string(m.peer_port);
   // Short heartbeats and elections so that fault tests see a new leader in
   // about a second rather than the defaults' several.
-  return m.process.start({find_program("etcd"), "--name", m.name, "--data-dir", m.data_dir, "--listen-client-urls",
-                          client, "--advertise-client-urls", client, "--listen-peer-urls", peer,
-                          "--initial-advertise-peer-urls", peer, "--initial-cluster", initial_cluster_,
-                          "--initial-cluster-state", "new", "--initial-cluster-token", "crowd-test",
-                          "--heartbeat-interval", "50", "--election-timeout", "500", "--log-level", "warn"},
+  return m.process.start({find_program("etcd"),
+                          "--name",
+                          m.name,
+                          "--data-dir",
+                          m.data_dir,
+                          "--listen-client-urls",
+                          client,
+                          "--advertise-client-urls",
+                          client,
+                          "--listen-peer-urls",
+                          peer,
+                          "--initial-advertise-peer-urls",
+                          peer,
+                          "--initial-cluster",
+                          initial_cluster_,
+                          "--initial-cluster-state",
+                          "new",
+                          "--initial-cluster-token",
+                          "crowd-test",
+                          "--heartbeat-interval",
+                          "50",
+                          "--election-timeout",
+                          "500",
+                          "--log-level",
+                          "warn"},
                          m.log_path);
 }
 

@@ -18,12 +18,12 @@ namespace crowd::test {
 // Skips the test when `program` is not installed -- unless the environment
 // sets CROWD_REQUIRE_CLUSTER_TOOLS=1 (CI does), where a missing tool fails
 // it: CI must never pass by skipping.
-#define CROWD_NEED_PROGRAM(program)                                                               \
-  do {                                                                                            \
-    if (::crowd::test::find_program(program).empty()) {                                           \
-      if (::crowd::test::cluster_tools_required()) FAIL() << program << " is not installed";      \
+#define CROWD_NEED_PROGRAM(program)                                                             \
+  do {                                                                                          \
+    if (::crowd::test::find_program(program).empty()) {                                         \
+      if (::crowd::test::cluster_tools_required()) FAIL() << program << " is not installed";    \
       GTEST_SKIP() << program << " is not installed (apt-get install etcd-server nats-server)"; \
-    }                                                                                             \
+    }                                                                                           \
   } while (0)
 
 [[nodiscard]] bool cluster_tools_required();
@@ -42,9 +42,9 @@ class EtcdCluster {
   [[nodiscard]] std::vector<std::string> endpoints() const;
   [[nodiscard]] std::string endpoint(int i) const;
 
-  void kill(int i);   // SIGKILL and reap
-  void pause(int i);  // SIGSTOP
-  void resume(int i); // SIGCONT
+  void kill(int i);    // SIGKILL and reap
+  void pause(int i);   // SIGSTOP
+  void resume(int i);  // SIGCONT
   // Starts a killed member again on its data directory and ports.
   bool restart(int i);
   // The index of the member that is leader now, or -1 (asks each live one).

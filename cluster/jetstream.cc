@@ -1,0 +1,165 @@
+#include "cluster/jetstream.h"
+
+#include <nats/nats.h>
+
+namespace crowd::cluster {
+namespace {
+
+std::string words(natsStatus s, jsErrCode code = static_cast<jsErrCode>(0)) {
+  std::string out = natsStatus_GetText(s);
+  if (code != 0) out += " (JetStream error " + std::to_string(static_cast<int>(code)) + ")";
+  const char* last = nats_GetLastError(nullptr);
+  if (last != nullptr && *last != '\0') out += ": " + std::string(last);
+  return out;
+}
+
+}  // namespace
+
+struct JetStream::Impl {
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  ~Impl() {
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+  }
+};
+
+struct JetStream::Reader::Impl {
+  natsSubscription* sub = nullptr;
+  ~Impl() { natsSubscription_Destroy(sub); }
+};
+
+JetStream::JetStream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JetStream::~JetStream() = default;
+JetStream::Reader::Reader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JetStream::Reader::~Reader() = default;
+
+std::unique_ptr<JetStream> JetStream::connect(const std::vector<std::string>& urls, std::string& error) {
+  natsOptions* opts = nullptr;
+  if (natsOptions_Create(&opts) != NATS_OK) {
+    error = "cannot create NATS options";
+    return nullptr;
+  }
+  std::vector<const char*> servers;
+  for (const auto& u : urls) servers.push_back(u.c_str());
+  natsStatus s = natsOptions_SetServers(opts, servers.data(), static_cast<int>(servers.size()));
+  if (s == NATS_OK) s = natsOptions_SetTimeout(opts, 2000);        // connect, per server
+  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);     // forever
+  if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 100);   // ms between rounds
+  if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(opts, 0);  // never buffer publishes blind
+  auto impl = std::make_unique<Impl>();
+  if (s == NATS_OK) s = natsConnection_Connect(&impl->nc, opts);
+  natsOptions_Destroy(opts);
+  if (s != NATS_OK) {
+    error = "cannot connect to NATS: " + words(s);
+    return nullptr;
+  }
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = 5000;
+  s = natsConnection_JetStream(&impl->js, impl->nc, &jo);
+  if (s != NATS_OK) {
+    error = "cannot open JetStream: " + words(s);
+    return nullptr;
+  }
+  return std::unique_ptr<JetStream>(new JetStream(std::move(impl)));
+}
+
+bool JetStream::ensure_stream(const StreamSettings& settings, std::string& error) {
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&info, impl_->js, settings.name.c_str(), nullptr, &code);
+  if (s == NATS_OK) {
+    jsStreamInfo_Destroy(info);
+    return true;
+  }
+  if (s != NATS_NOT_FOUND) {
+    error = "cannot look up stream " + settings.name + ": " + words(s, code);
+    return false;
+  }
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  const char* subjects[] = {settings.subject.c_str()};
+  cfg.Name = settings.name.c_str();
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  cfg.Storage = js_FileStorage;
+  cfg.Replicas = settings.replicas;
+  cfg.Duplicates = std::chrono::duration_cast<std::chrono::nanoseconds>(settings.duplicate_window).count();
+  s = js_AddStream(&info, impl_->js, &cfg, nullptr, &code);
+  if (s != NATS_OK) {
+    error = "cannot create stream " + settings.name + ": " + words(s, code);
+    return false;
+  }
+  jsStreamInfo_Destroy(info);
+  return true;
+}
+
+std::string JetStream::stream_leader(const std::string& stream, std::string& error) {
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const natsStatus s = js_GetStreamInfo(&info, impl_->js, stream.c_str(), nullptr, &code);
+  if (s != NATS_OK) {
+    error = "cannot look up stream " + stream + ": " + words(s, code);
+    return "";
+  }
+  std::string leader = info->Cluster != nullptr && info->Cluster->Leader != nullptr ? info->Cluster->Leader : "";
+  jsStreamInfo_Destroy(info);
+  return leader;
+}
+
+std::optional<Published> JetStream::publish(const std::string& subject, std::string_view data, const std::string& id,
+                                            std::chrono::milliseconds timeout, std::string& error) {
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MsgId = id.c_str();
+  po.MaxWait = timeout.count();
+  jsPubAck* ack = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const natsStatus s =
+      js_Publish(&ack, impl_->js, subject.c_str(), data.data(), static_cast<int>(data.size()), &po, &code);
+  if (s != NATS_OK) {
+    error = "publish to " + subject + " not acknowledged: " + words(s, code);
+    return std::nullopt;
+  }
+  Published p{ack->Sequence, ack->Duplicate};
+  jsPubAck_Destroy(ack);
+  return p;
+}
+
+std::unique_ptr<JetStream::Reader> JetStream::read(const std::string& subject, uint64_t from, std::string& error) {
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Ordered = true;
+  so.Config.DeliverPolicy = js_DeliverByStartSequence;
+  so.Config.OptStartSeq = from;
+  auto impl = std::make_unique<Reader::Impl>();
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const natsStatus s = js_SubscribeSync(&impl->sub, impl_->js, subject.c_str(), nullptr, &so, &code);
+  if (s != NATS_OK) {
+    error = "cannot read " + subject + ": " + words(s, code);
+    return nullptr;
+  }
+  return std::unique_ptr<Reader>(new Reader(std::move(impl)));
+}
+
+std::optional<StreamMessage> JetStream::Reader::next(std::chrono::milliseconds timeout, std::string& error) {
+  natsMsg* msg = nullptr;
+  const natsStatus s = natsSubscription_NextMsg(&msg, impl_->sub, timeout.count());
+  if (s == NATS_TIMEOUT) return std::nullopt;
+  if (s != NATS_OK) {
+    error = words(s);
+    return std::nullopt;
+  }
+  StreamMessage out;
+  jsMsgMetaData* meta = nullptr;
+  if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+    out.sequence = meta->Sequence.Stream;
+    jsMsgMetaData_Destroy(meta);
+  }
+  out.data.assign(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+  natsMsg_Destroy(msg);
+  return out;
+}
+
+}  // namespace crowd::cluster

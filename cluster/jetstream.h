@@ -1,0 +1,91 @@
+// The write stream (docs/cluster.md#write-path-jetstream): one JetStream
+// stream per shard, through the NATS C client (Debian's libnats 3.4).
+//
+// Publishing waits for JetStream's acknowledgement -- the message is stored
+// on a quorum of the stream's replicas -- and carries a message id, so that a
+// retry after a lost acknowledgement is recognised as a duplicate within the
+// stream's window instead of being stored twice. Reading is an ordered
+// consumer from a given sequence: ephemeral, no acknowledgements, delivered
+// strictly in stream order (the client re-creates it past any gap), which is
+// what a replica replaying its shard's history needs.
+//
+// Thread safety: a JetStream may be shared by threads for publish(); a
+// Reader belongs to one thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crowd::cluster {
+
+struct StreamSettings {
+  std::string name;     // e.g. CROWD_demo_S0
+  std::string subject;  // e.g. crowd.demo.w.0
+  int replicas = 3;
+  std::chrono::seconds duplicate_window{600};
+};
+
+struct Published {
+  uint64_t sequence = 0;   // the message's place in the stream (the original's, for a duplicate)
+  bool duplicate = false;  // the id was already stored within the window: nothing was added
+};
+
+struct StreamMessage {
+  uint64_t sequence = 0;
+  std::string data;
+};
+
+class JetStream {
+ public:
+  // Connects to any of `urls` ("nats://host:port") and reconnects forever,
+  // to whichever answers. nullptr with `error` if none answers within the
+  // client's connect timeout.
+  [[nodiscard]] static std::unique_ptr<JetStream> connect(const std::vector<std::string>& urls, std::string& error);
+  ~JetStream();
+  JetStream(const JetStream&) = delete;
+  JetStream& operator=(const JetStream&) = delete;
+
+  // Creates the stream (file storage) unless it exists; an existing one is
+  // left as it is.
+  [[nodiscard]] bool ensure_stream(const StreamSettings& settings, std::string& error);
+  // The name of the server leading `stream` now ("" if unknown).
+  [[nodiscard]] std::string stream_leader(const std::string& stream, std::string& error);
+
+  // Publishes `data` with the message id `id` and waits up to `timeout` for
+  // the stream's acknowledgement. nullopt with `error` when none came (the
+  // message may or may not be stored: publish again with the same id).
+  [[nodiscard]] std::optional<Published> publish(const std::string& subject, std::string_view data,
+                                                 const std::string& id, std::chrono::milliseconds timeout,
+                                                 std::string& error);
+
+  class Reader {
+   public:
+    ~Reader();
+    Reader(const Reader&) = delete;
+    Reader& operator=(const Reader&) = delete;
+    // The next message in stream order, or nullopt when none came within
+    // `timeout` (error empty) or the subscription failed (error set).
+    [[nodiscard]] std::optional<StreamMessage> next(std::chrono::milliseconds timeout, std::string& error);
+
+   private:
+    friend class JetStream;
+    struct Impl;
+    explicit Reader(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+  };
+
+  // An in-order reader of `subject` from stream sequence `from` (>= 1).
+  [[nodiscard]] std::unique_ptr<Reader> read(const std::string& subject, uint64_t from, std::string& error);
+
+ private:
+  struct Impl;
+  explicit JetStream(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace crowd::cluster
