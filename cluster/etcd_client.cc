@@ -49,15 +49,25 @@ EtcdResult<T> failed(std::string error) {
   return EtcdResult<T>{std::nullopt, std::move(error)};
 }
 
-// Parses a gateway answer, or says why it cannot be.
-std::optional<json> parse(const std::string& body, std::string& error) {
-  json j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    error = "etcd answered something that is not a JSON object";
-    return std::nullopt;
-  }
-  return j;
+// A gateway answer's first line (streamed answers, such as keep-alives, are
+// one JSON object a line) read by `read`, or why it cannot be.
+template <typename T, typename Read>
+EtcdResult<T> answer_of(const EtcdResult<std::string>& a, Read&& read) {
+  if (!a.ok()) return failed<T>(a.error);
+  const json j = json::parse(a->substr(0, a->find('\n')), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return failed<T>("etcd answered something that is not a JSON object");
+  if (j.contains("error")) return failed<T>("etcd: " + j.value("error", ""));
+  return EtcdResult<T>{read(j), {}};
 }
+
+// A transaction that puts when `compare` holds.
+json guarded_put(json compare, std::string_view key, std::string_view value, int64_t lease) {
+  return json{{"compare", json::array({std::move(compare)})},
+              {"success", json::array({json{{"request_put", put_request(key, value, lease)}}})}};
+}
+
+// Whether a transaction's compare held (the gateway leaves out false).
+bool succeeded(const json& j) { return j.value("succeeded", false); }
 
 }  // namespace
 
@@ -110,52 +120,22 @@ EtcdResult<std::string> EtcdClient::call(std::string_view target, const std::str
 }
 
 EtcdResult<EtcdRange> EtcdClient::get(std::string_view key) {
-  const auto a = call("/v3/kv/range", json{{"key", base64_encode(key)}}.dump());
-  if (!a.ok()) return failed<EtcdRange>(a.error);
-  std::string error;
-  const auto j = parse(*a, error);
-  if (!j) return failed<EtcdRange>(error);
-  return EtcdResult<EtcdRange>{range_of(*j), {}};
+  return answer_of<EtcdRange>(call("/v3/kv/range", json{{"key", base64_encode(key)}}.dump()), range_of);
 }
 
 EtcdResult<EtcdRange> EtcdClient::get_prefix(std::string_view prefix) {
-  const auto a =
-      call("/v3/kv/range",
-           json{{"key", base64_encode(prefix)}, {"range_end", base64_encode(prefix_range_end(prefix))}}.dump());
-  if (!a.ok()) return failed<EtcdRange>(a.error);
-  std::string error;
-  const auto j = parse(*a, error);
-  if (!j) return failed<EtcdRange>(error);
-  return EtcdResult<EtcdRange>{range_of(*j), {}};
+  const json body = {{"key", base64_encode(prefix)}, {"range_end", base64_encode(prefix_range_end(prefix))}};
+  return answer_of<EtcdRange>(call("/v3/kv/range", body.dump()), range_of);
 }
 
 EtcdResult<int64_t> EtcdClient::put(std::string_view key, std::string_view value, int64_t lease) {
-  const auto a = call("/v3/kv/put", put_request(key, value, lease).dump());
-  if (!a.ok()) return failed<int64_t>(a.error);
-  std::string error;
-  const auto j = parse(*a, error);
-  if (!j) return failed<int64_t>(error);
-  return EtcdResult<int64_t>{int_field(j->value("header", json::object()), "revision"), {}};
+  return answer_of<int64_t>(call("/v3/kv/put", put_request(key, value, lease).dump()),
+                            [](const json& j) { return int_field(j.value("header", json::object()), "revision"); });
 }
-
-namespace {
-
-// A transaction that puts when `compare` holds: whether it did.
-json guarded_put(json compare, std::string_view key, std::string_view value, int64_t lease) {
-  return json{{"compare", json::array({std::move(compare)})},
-              {"success", json::array({json{{"request_put", put_request(key, value, lease)}}})}};
-}
-
-}  // namespace
 
 EtcdResult<bool> EtcdClient::create(std::string_view key, std::string_view value, int64_t lease) {
   json compare = {{"target", "CREATE"}, {"key", base64_encode(key)}, {"create_revision", "0"}, {"result", "EQUAL"}};
-  const auto a = call("/v3/kv/txn", guarded_put(std::move(compare), key, value, lease).dump());
-  if (!a.ok()) return failed<bool>(a.error);
-  std::string error;
-  const auto j = parse(*a, error);
-  if (!j) return failed<bool>(error);
-  return EtcdResult<bool>{j->value("succeeded", false), {}};
+  return answer_of<bool>(call("/v3/kv/txn", guarded_put(std::move(compare), key, value, lease).dump()), succeeded);
 }
 
 EtcdResult<bool> EtcdClient::replace(std::string_view key, std::string_view value, int64_t mod_revision) {
@@ -163,43 +143,24 @@ EtcdResult<bool> EtcdClient::replace(std::string_view key, std::string_view valu
                   {"key", base64_encode(key)},
                   {"mod_revision", std::to_string(mod_revision)},
                   {"result", "EQUAL"}};
-  const auto a = call("/v3/kv/txn", guarded_put(std::move(compare), key, value, 0).dump());
-  if (!a.ok()) return failed<bool>(a.error);
-  std::string error;
-  const auto j = parse(*a, error);
-  if (!j) return failed<bool>(error);
-  return EtcdResult<bool>{j->value("succeeded", false), {}};
+  return answer_of<bool>(call("/v3/kv/txn", guarded_put(std::move(compare), key, value, 0).dump()), succeeded);
 }
 
 EtcdResult<bool> EtcdClient::remove(std::string_view key) {
-  const auto a = call("/v3/kv/deleterange", json{{"key", base64_encode(key)}}.dump());
-  if (!a.ok()) return failed<bool>(a.error);
-  std::string error;
-  const auto j = parse(*a, error);
-  if (!j) return failed<bool>(error);
-  return EtcdResult<bool>{int_field(*j, "deleted") > 0, {}};
+  return answer_of<bool>(call("/v3/kv/deleterange", json{{"key", base64_encode(key)}}.dump()),
+                         [](const json& j) { return int_field(j, "deleted") > 0; });
 }
 
 EtcdResult<EtcdLease> EtcdClient::grant(int64_t ttl_seconds) {
-  const auto a = call("/v3/lease/grant", json{{"TTL", std::to_string(ttl_seconds)}}.dump());
-  if (!a.ok()) return failed<EtcdLease>(a.error);
-  std::string error;
-  const auto j = parse(*a, error);
-  if (!j) return failed<EtcdLease>(error);
-  if (j->contains("error")) return failed<EtcdLease>("etcd: " + j->value("error", ""));
-  return EtcdResult<EtcdLease>{EtcdLease{int_field(*j, "ID"), int_field(*j, "TTL")}, {}};
+  return answer_of<EtcdLease>(call("/v3/lease/grant", json{{"TTL", std::to_string(ttl_seconds)}}.dump()),
+                              [](const json& j) { return EtcdLease{int_field(j, "ID"), int_field(j, "TTL")}; });
 }
 
 EtcdResult<int64_t> EtcdClient::keepalive(int64_t lease) {
-  // The gateway streams keep-alive answers; one request gets one answer,
-  // wrapped in {"result": ...}.
-  const auto a = call("/v3/lease/keepalive", json{{"ID", std::to_string(lease)}}.dump());
-  if (!a.ok()) return failed<int64_t>(a.error);
-  std::string error;
-  const auto j = parse(a->substr(0, a->find('\n')), error);
-  if (!j) return failed<int64_t>(error);
-  const json& result = j->contains("result") ? (*j)["result"] : *j;
-  return EtcdResult<int64_t>{int_field(result, "TTL"), {}};
+  // The gateway streams keep-alive answers, each wrapped in {"result": ...};
+  // one request gets one.
+  return answer_of<int64_t>(call("/v3/lease/keepalive", json{{"ID", std::to_string(lease)}}.dump()),
+                            [](const json& j) { return int_field(j.contains("result") ? j["result"] : j, "TTL"); });
 }
 
 EtcdResult<bool> EtcdClient::revoke(int64_t lease) {

@@ -80,6 +80,9 @@ class JetStream {
   };
 
   // An in-order reader of `subject` from stream sequence `from` (>= 1).
+  // nullptr with `error` when the consumer could not be made -- e.g. a
+  // timeout while JetStream elects a new leader after a member died: callers
+  // retry.
   [[nodiscard]] std::unique_ptr<Reader> read(const std::string& subject, uint64_t from, std::string& error);
 
  private:

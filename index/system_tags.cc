@@ -38,6 +38,7 @@ std::string field_meta_prefix() { return join("field", ""); }
 std::string exclusive_field(std::string_view field) { return join("excl", field); }
 std::string exclusive_field_prefix() { return join("excl", ""); }
 std::string activation_record(std::string_view key) { return join("act", key); }
+std::string stream_position(std::string_view stream) { return join("stream", stream); }
 std::string kept_bitmap(std::string_view key) { return join("keep", key); }
 bool is_kept_bitmap(std::string_view name) {
   static const std::string prefix = join("keep", "");

@@ -67,6 +67,12 @@ inline constexpr int64_t kDayBias = 1'000'000;
 [[nodiscard]] std::string exclusive_field(std::string_view field);
 [[nodiscard]] std::string exclusive_field_prefix();
 
+// A cluster shard replica's place in its write stream (issue 18): the
+// sequence of the last stream message applied, written in the same batch as
+// the message's effects, so the index and its position never disagree:
+//   stream position \x1f stream \x1f <stream name>   decimal text
+[[nodiscard]] std::string stream_position(std::string_view stream);
+
 // Activation's records (issue 16): metadata entries whose keys activation/
 // composes (destinations, crowds' versions and pushes):
 //   record          \x1f act \x1f <key>

@@ -1,5 +1,7 @@
 #include "index/system_view.h"
 
+#include <charconv>
+
 #include "index/system_tags.h"
 #include "index/write_batch.h"
 
@@ -184,6 +186,15 @@ std::optional<std::string_view> SystemView::activation_record(std::string_view k
 std::vector<std::pair<std::string_view, std::string_view>> SystemView::activation_records(
     std::string_view prefix) const {
   return entries_under(system_tags::activation_record(""), prefix);
+}
+
+std::optional<uint64_t> SystemView::stream_position(std::string_view stream) const {
+  const auto text = entry(system_tags::stream_position(stream));
+  if (!text) return std::nullopt;
+  uint64_t sequence = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), sequence);
+  if (ec != std::errc() || end != text->data() + text->size()) return std::nullopt;
+  return sequence;
 }
 
 std::optional<TagId> SystemView::kept_bitmap(std::string_view key) const {

@@ -122,6 +122,10 @@ class SystemView {
   [[nodiscard]] std::optional<std::string_view> activation_record(std::string_view key) const;
   [[nodiscard]] std::vector<std::pair<std::string_view, std::string_view>> activation_records(
       std::string_view prefix) const;
+  // A cluster replica's position in write stream `stream`
+  // (WriteBatch::set_stream_position), nullopt when it never applied one.
+  // O(log entries).
+  [[nodiscard]] std::optional<uint64_t> stream_position(std::string_view stream) const;
   // A kept bitmap (WriteBatch::keep_bitmap) by key, nullopt if never kept;
   // and every one whose key starts with `prefix`, as (key, tag), dropped
   // (empty) ones included. O(1) expected [O(log n + matches)].

@@ -151,6 +151,10 @@ void WriteBatch::set_activation_record(std::string_view key, std::string text) {
 
 void WriteBatch::erase_activation_record(std::string_view key) { erase_entry(system_tags::activation_record(key)); }
 
+void WriteBatch::set_stream_position(std::string_view stream, uint64_t sequence) {
+  set_entry(system_tags::stream_position(stream), std::to_string(sequence));
+}
+
 void WriteBatch::keep_bitmap(std::string_view key, std::shared_ptr<const Bitmap> members) {
   replace_tag(intern(system_tags::kept_bitmap(key)), std::move(members));
 }

@@ -158,6 +158,9 @@ class WriteBatch {
   void erase_field_meta(std::string_view field);
   void set_exclusive_field(std::string_view field, bool exclusive);
   void set_activation_record(std::string_view key, std::string text);
+  // A cluster replica's position in its write stream `stream` (issue 18):
+  // the sequence of the stream message this batch applies.
+  void set_stream_position(std::string_view stream, uint64_t sequence);
   void erase_activation_record(std::string_view key);
   void keep_bitmap(std::string_view key, std::shared_ptr<const Bitmap> members);
   void drop_bitmap(std::string_view key);

@@ -26,12 +26,21 @@ std::string numbered(const char* prefix, int i) {
 }
 
 // Every message from `from` on until the reader has been quiet for 1 s.
+// Creating a reader (a consumer) can time out while JetStream elects a new
+// meta leader after a member died: it is retried, as a replica would, for
+// up to 20 s.
 std::vector<StreamMessage> read_all(JetStream& js, const std::string& subject, uint64_t from) {
   std::string error;
-  auto reader = js.read(subject, from, error);
+  std::unique_ptr<JetStream::Reader> reader;
+  const auto until = std::chrono::steady_clock::now() + 20s;
+  while (!reader && std::chrono::steady_clock::now() < until) {
+    reader = js.read(subject, from, error);
+    if (!reader) std::this_thread::sleep_for(200ms);
+  }
   EXPECT_NE(reader, nullptr) << error;
   std::vector<StreamMessage> out;
   if (!reader) return out;
+  error.clear();  // the failed tries' words
   while (auto m = reader->next(1000ms, error)) out.push_back(std::move(*m));
   EXPECT_EQ(error, "");
   return out;

@@ -159,7 +159,9 @@ TEST(HeavyQueries, RepeatedPrefixOrsAreCheapAndBounded) {
   EXPECT_LT(probe.slowest_s(), 1.0) << "/healthz waited " << probe.slowest_s() << " s behind the queries";
   // Before: ~1 GB for the two. The plans now hold one expansion each.
   const double grown = static_cast<double>(proc_status_bytes(s.pid(), "VmHWM")) / (1 << 20) - rss_before;
-  if (!kSanitized) EXPECT_LT(grown, 256.0) << "peak RSS grew by " << grown << " MiB";  // ASan: RSS says nothing
+  if (!kSanitized) {  // ASan: RSS says nothing
+    EXPECT_LT(grown, 256.0) << "peak RSS grew by " << grown << " MiB";
+  }
 
   // Past the cap (100,000 tags after expansion): groups are not collapsed,
   // so 13 copies of a group holding c* (8,000+ tags in the demo) pass it.

@@ -79,7 +79,9 @@ class Framing : public ::testing::Test {
     ASSERT_EQ(server_->post("/v1/ingest", "{\"id\": 1, \"tags\": [\"a\"]}\n", "application/x-ndjson").status, 200);
   }
   void TearDown() override {
-    if (server_) EXPECT_EQ(server_->stop(), 0) << server_->log();
+    if (server_) {
+      EXPECT_EQ(server_->stop(), 0) << server_->log();
+    }
   }
   std::unique_ptr<ServerProcess> server_;
 };

@@ -46,7 +46,9 @@ class Cursors : public ::testing::Test {
     ASSERT_TRUE(server_->ok()) << server_->log();
   }
   void TearDown() override {
-    if (server_) EXPECT_EQ(server_->stop(), 0) << server_->log();
+    if (server_) {
+      EXPECT_EQ(server_->stop(), 0) << server_->log();
+    }
   }
   static Headers as(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
   HttpResult page(const std::string& q, const std::string& cursor, const std::string& token = kAlice) const {
@@ -95,7 +97,7 @@ TEST_F(Cursors, EveryOneCharacterChangeIsRefused) {
   }
   EXPECT_GT(tried, 500);
   // Truncated, extended, made up.
-  for (const std::string forged : {cursor.substr(0, cursor.size() - 1), cursor + "0", std::string("0-0"),
+  for (const std::string& forged : {cursor.substr(0, cursor.size() - 1), cursor + "0", std::string("0-0"),
                                    std::string("1-") + std::string(32, '0')}) {
     EXPECT_EQ(error_code(page("all", forged)), "bad_cursor") << forged;
   }

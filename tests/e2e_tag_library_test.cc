@@ -91,8 +91,12 @@ TEST(TagLibrary, MetadataIsListedSearchedAndSurvivesRestarts) {
       EXPECT_EQ(v["label"], "红色");
       EXPECT_EQ(v["kind"], "dated");
     }
-    if (v["tag"] == "colour:green") EXPECT_EQ(v["parent"], "palette:warm");
-    if (v["tag"] == "colour:blue") EXPECT_FALSE(v.contains("label"));
+    if (v["tag"] == "colour:green") {
+      EXPECT_EQ(v["parent"], "palette:warm");
+    }
+    if (v["tag"] == "colour:blue") {
+      EXPECT_FALSE(v.contains("label"));
+    }
   }
   // Search: labels and names, CJK as typed, ASCII in any case.
   EXPECT_EQ(tag_names(body_json(s.get("/v1/tags?search=" + url_encode("绿")))),

@@ -193,7 +193,9 @@ void expect_coverage(const std::vector<std::string>& queries, bool tight) {
   std::printf("intervals held the exact count in %zu of %zu sampled estimates\n", held, sampled);
   EXPECT_GE(sampled, queries.size() * 8 * 9 / 10) << "most random queries need a pass";
   EXPECT_GE(held * 100, sampled * 90) << held << " of " << sampled << " intervals hold";
-  if (tight) EXPECT_LE(held * 100, sampled * 99) << held << " of " << sampled << " intervals hold";
+  if (tight) {
+    EXPECT_LE(held * 100, sampled * 99) << held << " of " << sampled << " intervals hold";
+  }
 }
 
 TEST_F(EstimateAgainstExact, IntervalsHoldTheExactCountOnIndependentUsers) {

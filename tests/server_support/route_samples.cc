@@ -133,6 +133,9 @@ std::vector<RouteSample> route_samples() {
       {V::get, "/v1/count?q=gender:femal", "", json_type, 400},  // unknown_tag, with suggestions
       {V::get, "/v1/count?q=(vip", "", json_type, 400},          // parse_error, with a position
       {V::post, "/v1/count", R"({"q": "city:* AND NOT vip", "lenient": false})"},
+      {V::get, "/v1/count?q=gender:female%20AND%20vip&estimate=true", ""},
+      {V::get, "/v1/count?q=vip&estimate=maybe", "", json_type, 400},
+      {V::post, "/v1/count", R"({"q": "gender:female AND NOT vip", "estimate": true})"},
       {V::get, "/v1/ids?q=vip&limit=5", ""},
       {V::get, "/v1/ids?q=vip&format=csv", ""},
       {V::get, "/v1/ids?q=vip&format=roaring", ""},
