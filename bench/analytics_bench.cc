@@ -73,7 +73,11 @@ std::string json_string(const std::string& s) {
 std::string fields_json(bool demographic) {
   if (!demographic) return "";
   std::string out = ",\"fields\":[";
-  for (std::size_t i = 0; i < kDemographicFields.size(); ++i) out += (i ? "," : "") + json_string(kDemographicFields[i]);
+  // Appended piecewise: GCC 12 warns falsely (-Wrestrict) on "lit" + std::string.
+  for (std::size_t i = 0; i < kDemographicFields.size(); ++i) {
+    if (i) out += ',';
+    out += json_string(kDemographicFields[i]);
+  }
   return out + "]";
 }
 
@@ -217,7 +221,8 @@ const bool kRegistered = [] {
   for (const bool demographic : {true, false}) {
     const std::string which = demographic ? "demographic" : "all";
     for (const auto& [name, q] : kCrowds) {
-      const std::string body = "{\"q\":" + json_string(q) + fields_json(demographic) + "}";
+      std::string body = "{\"q\":";
+      body.append(json_string(q)).append(fields_json(demographic)).append("}");
       configure(benchmark::RegisterBenchmark(("BM_InsightApi/" + which + "/" + name).c_str(),
                                              [body](benchmark::State& s) { api_bench(s, "/v1/insight", body); }));
       configure(benchmark::RegisterBenchmark(
