@@ -127,6 +127,15 @@ std::optional<Published> JetStream::publish(const std::string& subject, std::str
   return p;
 }
 
+bool JetStream::notify(const std::string& subject, std::string_view data, std::string& error) {
+  const natsStatus s = natsConnection_Publish(impl_->nc, subject.c_str(), data.data(), static_cast<int>(data.size()));
+  if (s != NATS_OK) {
+    error = "notice on " + subject + " not sent: " + words(s);
+    return false;
+  }
+  return true;
+}
+
 std::unique_ptr<JetStream::Reader> JetStream::read(const std::string& subject, uint64_t from, std::string& error) {
   jsSubOptions so;
   jsSubOptions_Init(&so);

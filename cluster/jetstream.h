@@ -63,6 +63,10 @@ class JetStream {
                                                  const std::string& id, std::chrono::milliseconds timeout,
                                                  std::string& error);
 
+  // Publishes `data` on `subject` without JetStream (core NATS: no storage,
+  // no acknowledgement), for notices such as a replica's applied position.
+  [[nodiscard]] bool notify(const std::string& subject, std::string_view data, std::string& error);
+
   class Reader {
    public:
     ~Reader();

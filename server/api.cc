@@ -125,6 +125,22 @@ ApiError Api::body_too_large(const Call& call) const {
                    (limit == options_.max_body ? " (--max-body)" : ""));
 }
 
+namespace {
+
+// Whether a route can change the index: any non-GET route that needs the
+// write or admin scope but a snapshot (local maintenance), a push (it
+// records versions) and a match (save_as saves a crowd). A replica refuses
+// them all.
+bool changes_the_index(const Route& route) {
+  if (route.method == boost::beast::http::verb::get) return false;
+  const std::string_view pattern = route.pattern;
+  if (pattern == "/v1/admin/snapshot") return false;
+  if (pattern == "/v1/crowds/{name}/push" || pattern == "/v1/match") return true;
+  return (route.scope & (kScopeWrite | kScopeAdmin)) != 0;
+}
+
+}  // namespace
+
 Reply Api::serve(Request& req, Call& call) {
   const auto start = Clock::now();
   const Route& route = *call.route;
@@ -138,6 +154,9 @@ Reply Api::serve(Request& req, Call& call) {
     reply = error_reply(bad_request("unknown URL parameter \"" + unknown + "\" for " +
                                     std::string(boost::beast::http::to_string(route.method)) + " " +
                                     std::string(route.pattern)));
+  } else if (!options_.replica_of.empty() && changes_the_index(route)) {
+    reply = error_reply(read_only_replica("this crowdd is a " + options_.replica_of +
+                                          ": it changes only by its shard's stream; send writes to a router"));
   } else if (route.audited == Audited::kYes && route.scope == kScopeWrite && options_.audit != nullptr &&
              options_.audit->failing()) {
     // A write cannot be taken back once its line fails, so while the audit

@@ -93,6 +93,10 @@ struct ApiOptions {
   std::chrono::milliseconds activation_tick{1000};
   // Unix seconds now, for activation's schedules (tests); null: the clock.
   std::function<int64_t()> activation_clock;
+  // Not empty: this crowdd is a cluster replica (server/shard_role.h), these
+  // words say of what, and requests that would change the index are refused
+  // (409 read_only_replica): a replica changes only by its shard's stream.
+  std::string replica_of;
 };
 
 class Api {

@@ -53,6 +53,10 @@ struct ApiError {
 [[nodiscard]] inline ApiError id_conflict(std::string message, std::optional<uint64_t> line = std::nullopt) {
   return {http::status::conflict, "id_conflict", std::move(message), {}, line, {}};
 }
+// A write sent to a cluster replica, which changes only by its stream.
+[[nodiscard]] inline ApiError read_only_replica(std::string message) {
+  return {http::status::conflict, "read_only_replica", std::move(message), {}, {}, {}};
+}
 // The request's time budget ran out (--time-budget-ms).
 [[nodiscard]] inline ApiError timed_out(std::string message) {
   return {http::status::service_unavailable, "timeout", std::move(message), {}, {}, {}};

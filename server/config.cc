@@ -1,5 +1,6 @@
 #include "server/config.h"
 
+#include <cctype>
 #include <charconv>
 #include <string_view>
 #include <thread>
@@ -64,6 +65,12 @@ const char* usage() {
                        show analytics counts under K as "<K", list no insight row under K
                        (default 0 = off)
   --min-seed-size N    refuse lookalike seeds under N users (default: K)
+  --cluster NAME       with --shard: this crowdd is a replica of shard K of cluster NAME
+  --shard K            (docs/cluster.md): it applies the shard's write stream and refuses
+                       writes from clients (409 read_only_replica); reads are served as ever
+  --nats URL[,URL...]  the cluster's NATS servers with JetStream (nats://host:port)
+  --etcd EP[,EP...]    the cluster's etcd members (host:port): the replica registers there
+  --stream-replicas N  copies JetStream keeps of the shard's stream when it creates it (default 3)
   --version, --help
 )";
 }
@@ -241,10 +248,60 @@ std::optional<Config> parse_config(int argc, const char* const* argv, std::strin
       } else {
         c.min_seed_size = n;
       }
+    } else if (flag == "--cluster") {
+      const auto v = value(i, flag);
+      if (!v || v->empty()) {
+        if (error.empty()) error = "--cluster needs a name";
+        return std::nullopt;
+      }
+      c.cluster.name = *v;
+      // It names JetStream streams and NATS subjects: letters, digits, '-' and '_' only.
+      for (const char ch : c.cluster.name) {
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_') {
+          error = "--cluster names may hold only letters, digits, '-' and '_'";
+          return std::nullopt;
+        }
+      }
+    } else if (flag == "--shard") {
+      const auto v = value(i, flag);
+      uint32_t k = 0;
+      if (!v || !parse_number(*v, k) || k >= 4096) {
+        if (error.empty()) error = "--shard must be 0..4095";
+        return std::nullopt;
+      }
+      c.cluster.shard = k;
+    } else if (flag == "--nats" || flag == "--etcd") {
+      const auto v = value(i, flag);
+      if (!v) return std::nullopt;
+      auto& list = flag == "--nats" ? c.cluster.nats : c.cluster.etcd;
+      for (std::size_t at = 0; at <= v->size();) {
+        const std::size_t comma = std::min(v->find(',', at), v->size());
+        if (comma > at) list.emplace_back(v->substr(at, comma - at));
+        at = comma + 1;
+      }
+    } else if (flag == "--stream-replicas") {
+      const auto v = value(i, flag);
+      if (!v || !parse_number(*v, c.cluster.stream_replicas) || c.cluster.stream_replicas == 0 ||
+          c.cluster.stream_replicas > 5) {
+        if (error.empty()) error = "--stream-replicas must be 1..5";
+        return std::nullopt;
+      }
     } else {
       error = "unknown flag " + std::string(flag);
       return std::nullopt;
     }
+  }
+  if (c.cluster.shard && (c.cluster.name.empty() || c.cluster.nats.empty())) {
+    error = "--shard needs --cluster NAME and --nats URL";
+    return std::nullopt;
+  }
+  if (!c.cluster.shard && (!c.cluster.name.empty() || !c.cluster.nats.empty() || !c.cluster.etcd.empty())) {
+    error = "--cluster, --nats and --etcd are for a shard replica: give --shard K too";
+    return std::nullopt;
+  }
+  if (c.cluster.shard && c.store.data_dir.empty()) {
+    error = "--shard needs --data-dir: a replica's position in its stream is kept in its log";
+    return std::nullopt;
   }
   if (c.http.max_inflight_body < c.http.max_body) {
     // A body the route allows but the budget never could: refuse the

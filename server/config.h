@@ -13,8 +13,19 @@
 
 namespace crowd::server {
 
+// A shard replica of a cluster (docs/cluster.md): --cluster, --shard, --nats,
+// --etcd. Without --shard, crowdd is the single process it always was.
+struct ClusterConfig {
+  std::string name;                 // --cluster NAME: streams, subjects and etcd keys are named for it
+  std::optional<uint32_t> shard;    // --shard K
+  std::vector<std::string> nats;    // --nats URL[,URL...]
+  std::vector<std::string> etcd;    // --etcd HOST:PORT[,...] (optional: membership)
+  uint32_t stream_replicas = 3;     // --stream-replicas N: the shard stream's copies (at most the NATS servers)
+};
+
 struct Config {
   HttpOptions http;
+  ClusterConfig cluster;
   StoreOptions store;
   std::vector<std::string> load_files;   // --load FILE (repeatable): .ndjson/.jsonl/.json or .csv
   std::vector<std::string> taobao_files; // --load-taobao FILE (repeatable)

@@ -19,6 +19,7 @@
 #include "server/audit_log.h"
 #include "server/event_days.h"
 #include "server/retention.h"
+#include "server/shard_role.h"
 #include "server/config.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
@@ -157,17 +158,33 @@ int main(int argc, char** argv) {
   api_options.time_budget = std::chrono::milliseconds(config->time_budget_ms);
   api_options.max_body = config->http.max_body;
   api_options.clock = clock;
+  if (config->cluster.shard) {
+    api_options.replica_of =
+        "replica of shard " + std::to_string(*config->cluster.shard) + " of cluster " + config->cluster.name;
+  }
   Api api(*store, metrics, api_options);
   HttpServer server(config->http, api, metrics);
   if (!server.listen(error)) {
     std::cerr << "crowdd: " << error << "\n";
     return 1;
   }
+  const std::string url = "http://" + config->http.host + ":" + std::to_string(server.port());
+  // A cluster replica applies its shard's stream; activation is the
+  // routers' business there (docs/cluster.md).
+  std::unique_ptr<ShardRole> shard;
+  if (config->cluster.shard) {
+    shard = ShardRole::start(*store, config->cluster, url, error);
+    if (!shard) {
+      std::cerr << "crowdd: cannot start as a " << api_options.replica_of << ": " << error << "\n";
+      return 1;
+    }
+  }
   // Tests and scripts read this line to learn the port (with --port 0).
-  std::cout << "crowdd listening on http://" << config->http.host << ":" << server.port() << std::endl;
+  std::cout << "crowdd listening on " << url << std::endl;
   // Scheduled refreshes and pushes (docs/activation.md), once serving.
-  api.start_activation();
+  if (!shard) api.start_activation();
   server.run();
+  shard.reset();
   api.stop_activation();
   store->flush();
   std::cerr << "crowdd: stopped\n";
