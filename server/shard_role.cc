@@ -30,11 +30,6 @@ std::unique_ptr<ShardRole> ShardRole::start(Store& store, const ClusterConfig& c
   std::unique_ptr<ShardRole> role(new ShardRole(store, cluster, url));
   role->js_ = cluster::JetStream::connect(cluster.nats, error);
   if (!role->js_) return nullptr;
-  const uint32_t k = *cluster.shard;
-  cluster::StreamSettings stream{cluster::shard_stream(cluster.name, k), cluster::shard_subject(cluster.name, k),
-                                 static_cast<int>(std::min<std::size_t>(cluster.stream_replicas, cluster.nats.size())),
-                                 std::chrono::seconds(600)};
-  if (!role->js_->ensure_stream(stream, error)) return nullptr;
   role->thread_ = std::thread([r = role.get()] { r->run(); });
   return role;
 }
@@ -50,6 +45,19 @@ std::string ShardRole::description() const {
 
 void ShardRole::run() {
   const uint32_t k = *cluster_.shard;
+  // The stream, made if missing. JetStream may still be electing its leaders
+  // when a replica starts with the cluster: a timeout here is waited out.
+  const cluster::StreamSettings stream{
+      cluster::shard_stream(cluster_.name, k), cluster::shard_subject(cluster_.name, k),
+      static_cast<int>(std::min<std::size_t>(cluster_.stream_replicas, cluster_.nats.size())),
+      std::chrono::seconds(600)};
+  for (std::string last_error; !stop_;) {
+    std::string error;
+    if (js_->ensure_stream(stream, error)) break;
+    if (error != last_error) std::cerr << "crowdd: " << description() << ": " << error << " (trying again)\n";
+    last_error = error;
+    for (auto slept = 0ms; slept < kRetry && !stop_; slept += kPoll) std::this_thread::sleep_for(kPoll);
+  }
   cluster::ShardApplier applier(store_, *js_,
                                 {cluster::shard_stream(cluster_.name, k), cluster::shard_subject(cluster_.name, k)});
   const std::string notices = cluster::applied_subject(cluster_.name, k);

@@ -24,9 +24,10 @@ namespace crowd::server {
 
 class ShardRole {
  public:
-  // Connects to NATS, makes sure the shard's stream exists, and starts
-  // applying. `url`: this replica's HTTP address, its identity in the
-  // cluster. nullptr with `error` when NATS cannot be reached.
+  // Connects to NATS and starts applying (the thread first makes sure the
+  // shard's stream exists, waiting while JetStream elects its leaders).
+  // `url`: this replica's HTTP address, its identity in the cluster.
+  // nullptr with `error` when no NATS server answers.
   [[nodiscard]] static std::unique_ptr<ShardRole> start(Store& store, const ClusterConfig& cluster,
                                                         const std::string& url, std::string& error);
   ~ShardRole();  // stops applying and leaves the cluster (the membership key goes at once)

@@ -82,7 +82,10 @@ TEST(ShardRole, AppliesItsStreamRegistersRefusesWritesAndResumesAfterAKill) {
   std::string error;
   auto js = cluster::JetStream::connect(nats.urls(), error);
   ASSERT_NE(js, nullptr) << error;
+  // The stream exists before anything is published, as a router makes sure
+  // (the replica makes it too, once JetStream answers).
   const std::string subject = cluster::shard_subject("t", 2);
+  ASSERT_TRUE(js->ensure_stream({cluster::shard_stream("t", 2), subject, 1, 600s}, error)) << error;
   publish_batches(*js, subject, 0, 30);
   ASSERT_TRUE(eventually([&] { return count(*shard, "w") == 300; })) << shard->log();
   EXPECT_EQ(count(*shard, "b7"), 10u);
