@@ -17,7 +17,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/crowd-first-run.XXXXXX)
 
 purge=(libroaring-dev libroaring0 libsimdjson-dev libsimdjson14 libboost1.81-dev libboost-url1.81-dev
-       libboost-url1.81.0 nlohmann-json3-dev cmake build-essential g++ g++-12 pkg-config dpkg-dev)
+       libboost-url1.81.0 nlohmann-json3-dev libnats-dev libnats3.4 cmake build-essential g++ g++-12 pkg-config
+       dpkg-dev)
 installed=()
 for p in "${purge[@]}"; do dpkg-query -W "$p" >/dev/null 2>&1 && installed+=("$p"); done
 [ ${#installed[@]} -gt 0 ] && apt-get purge -y -qq "${installed[@]}" >"$work/purge.log" 2>&1
