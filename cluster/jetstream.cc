@@ -29,7 +29,35 @@ struct JetStream::Reader::Impl {
   ~Impl() { natsSubscription_Destroy(sub); }
 };
 
+struct JetStream::Listener::Impl {
+  natsSubscription* sub = nullptr;
+  ~Impl() { natsSubscription_Destroy(sub); }
+};
+
 JetStream::JetStream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JetStream::Listener::Listener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JetStream::Listener::~Listener() = default;
+
+std::unique_ptr<JetStream::Listener> JetStream::listen(const std::string& subject, std::string& error) {
+  auto impl = std::make_unique<Listener::Impl>();
+  const natsStatus s = natsConnection_SubscribeSync(&impl->sub, impl_->nc, subject.c_str());
+  if (s != NATS_OK) {
+    error = "cannot listen on " + subject + ": " + words(s);
+    return nullptr;
+  }
+  // Wait until the server has the subscription, so no notice sent after
+  // listen() returns is missed.
+  (void)natsConnection_Flush(impl_->nc);
+  return std::unique_ptr<Listener>(new Listener(std::move(impl)));
+}
+
+std::optional<std::string> JetStream::Listener::next(std::chrono::milliseconds timeout) {
+  natsMsg* msg = nullptr;
+  if (natsSubscription_NextMsg(&msg, impl_->sub, timeout.count()) != NATS_OK) return std::nullopt;
+  std::string data(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+  natsMsg_Destroy(msg);
+  return data;
+}
 JetStream::~JetStream() = default;
 JetStream::Reader::Reader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 JetStream::Reader::~Reader() = default;

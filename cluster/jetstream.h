@@ -67,6 +67,23 @@ class JetStream {
   // no acknowledgement), for notices such as a replica's applied position.
   [[nodiscard]] bool notify(const std::string& subject, std::string_view data, std::string& error);
 
+  // Core NATS messages on a subject from now on (notices), in arrival order.
+  class Listener {
+   public:
+    ~Listener();
+    Listener(const Listener&) = delete;
+    Listener& operator=(const Listener&) = delete;
+    // The next message's data, or nullopt when none came within `timeout`.
+    [[nodiscard]] std::optional<std::string> next(std::chrono::milliseconds timeout);
+
+   private:
+    friend class JetStream;
+    struct Impl;
+    explicit Listener(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+  };
+  [[nodiscard]] std::unique_ptr<Listener> listen(const std::string& subject, std::string& error);
+
   class Reader {
    public:
     ~Reader();
