@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cluster/jetstream.h"
@@ -83,6 +84,18 @@ int run(int argc, char** argv) {
     return 1;
   }
   const std::string subject = crowd::cluster::shard_subject(cluster, shard);
+  // As a router does: the stream exists before anything is published (the
+  // replicas make it too, once JetStream has elected its leaders).
+  const crowd::cluster::StreamSettings stream{crowd::cluster::shard_stream(cluster, shard), subject,
+                                              static_cast<int>(std::min<std::size_t>(3, nats.size())),
+                                              std::chrono::seconds(600)};
+  for (int tries = 0; !js->ensure_stream(stream, error); ++tries) {
+    if (tries == 30) {
+      std::fprintf(stderr, "cluster-write-bench: %s\n", error.c_str());
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
   auto notices = js->listen(crowd::cluster::applied_subject(cluster, shard), error);
   if (!notices) {
     std::fprintf(stderr, "cluster-write-bench: %s\n", error.c_str());
@@ -104,7 +117,13 @@ int run(int argc, char** argv) {
     b.encode(bytes);
     const std::string id = "bench-" + std::to_string(run_id) + "-" + std::to_string(k);
     const auto t0 = Clock::now();
-    const auto published = js->publish(subject, bytes, id, std::chrono::seconds(10), error);
+    // Retried with the same id, as a router does (JetStream de-duplicates):
+    // a new stream answers "no responders" until its leader is elected.
+    auto published = js->publish(subject, bytes, id, std::chrono::seconds(10), error);
+    while (!published && Clock::now() - t0 < std::chrono::seconds(30)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      published = js->publish(subject, bytes, id, std::chrono::seconds(10), error);
+    }
     if (!published) {
       std::fprintf(stderr, "cluster-write-bench: %s\n", error.c_str());
       return 1;
