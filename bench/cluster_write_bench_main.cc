@@ -117,13 +117,9 @@ int run(int argc, char** argv) {
     b.encode(bytes);
     const std::string id = "bench-" + std::to_string(run_id) + "-" + std::to_string(k);
     const auto t0 = Clock::now();
-    // Retried with the same id, as a router does (JetStream de-duplicates):
-    // a new stream answers "no responders" until its leader is elected.
-    auto published = js->publish(subject, bytes, id, std::chrono::seconds(10), error);
-    while (!published && Clock::now() - t0 < std::chrono::seconds(30)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      published = js->publish(subject, bytes, id, std::chrono::seconds(10), error);
-    }
+    // publish() tries again with the same id until acknowledged: a new
+    // stream answers "no responders" until its leader is elected.
+    const auto published = js->publish(subject, bytes, id, std::chrono::seconds(30), error);
     if (!published) {
       std::fprintf(stderr, "cluster-write-bench: %s\n", error.c_str());
       return 1;

@@ -3,37 +3,18 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/base64.h"
+#include "cluster/etcd_json.h"
 
 namespace crowd::cluster {
 namespace {
 
 using json = nlohmann::json;
 
-// The gateway writes int64 fields as decimal strings and leaves out zeros.
-int64_t int_field(const json& j, const char* name) {
-  const auto it = j.find(name);
-  if (it == j.end()) return 0;
-  if (it->is_string()) return std::stoll(it->get<std::string>());
-  if (it->is_number_integer()) return it->get<int64_t>();
-  return 0;
-}
-
-EtcdKv kv_of(const json& j) {
-  EtcdKv kv;
-  kv.key = base64_decode(j.value("key", "")).value_or("");
-  kv.value = base64_decode(j.value("value", "")).value_or("");
-  kv.create_revision = int_field(j, "create_revision");
-  kv.mod_revision = int_field(j, "mod_revision");
-  kv.version = int_field(j, "version");
-  kv.lease = int_field(j, "lease");
-  return kv;
-}
-
 EtcdRange range_of(const json& j) {
   EtcdRange r;
-  if (const auto h = j.find("header"); h != j.end()) r.revision = int_field(*h, "revision");
+  if (const auto h = j.find("header"); h != j.end()) r.revision = etcd_int(*h, "revision");
   if (const auto kvs = j.find("kvs"); kvs != j.end()) {
-    for (const auto& kv : *kvs) r.kvs.push_back(kv_of(kv));
+    for (const auto& kv : *kvs) r.kvs.push_back(etcd_kv(kv));
   }
   return r;
 }
@@ -70,6 +51,25 @@ json guarded_put(json compare, std::string_view key, std::string_view value, int
 bool succeeded(const json& j) { return j.value("succeeded", false); }
 
 }  // namespace
+
+int64_t etcd_int(const json& j, const char* name) {
+  const auto it = j.find(name);
+  if (it == j.end()) return 0;
+  if (it->is_string()) return std::stoll(it->get<std::string>());
+  if (it->is_number_integer()) return it->get<int64_t>();
+  return 0;
+}
+
+EtcdKv etcd_kv(const json& j) {
+  EtcdKv kv;
+  kv.key = base64_decode(j.value("key", "")).value_or("");
+  kv.value = base64_decode(j.value("value", "")).value_or("");
+  kv.create_revision = etcd_int(j, "create_revision");
+  kv.mod_revision = etcd_int(j, "mod_revision");
+  kv.version = etcd_int(j, "version");
+  kv.lease = etcd_int(j, "lease");
+  return kv;
+}
 
 std::string prefix_range_end(std::string_view prefix) {
   std::string end(prefix);
@@ -130,7 +130,7 @@ EtcdResult<EtcdRange> EtcdClient::get_prefix(std::string_view prefix) {
 
 EtcdResult<int64_t> EtcdClient::put(std::string_view key, std::string_view value, int64_t lease) {
   return answer_of<int64_t>(call("/v3/kv/put", put_request(key, value, lease).dump()),
-                            [](const json& j) { return int_field(j.value("header", json::object()), "revision"); });
+                            [](const json& j) { return etcd_int(j.value("header", json::object()), "revision"); });
 }
 
 EtcdResult<bool> EtcdClient::create(std::string_view key, std::string_view value, int64_t lease) {
@@ -148,19 +148,19 @@ EtcdResult<bool> EtcdClient::replace(std::string_view key, std::string_view valu
 
 EtcdResult<bool> EtcdClient::remove(std::string_view key) {
   return answer_of<bool>(call("/v3/kv/deleterange", json{{"key", base64_encode(key)}}.dump()),
-                         [](const json& j) { return int_field(j, "deleted") > 0; });
+                         [](const json& j) { return etcd_int(j, "deleted") > 0; });
 }
 
 EtcdResult<EtcdLease> EtcdClient::grant(int64_t ttl_seconds) {
   return answer_of<EtcdLease>(call("/v3/lease/grant", json{{"TTL", std::to_string(ttl_seconds)}}.dump()),
-                              [](const json& j) { return EtcdLease{int_field(j, "ID"), int_field(j, "TTL")}; });
+                              [](const json& j) { return EtcdLease{etcd_int(j, "ID"), etcd_int(j, "TTL")}; });
 }
 
 EtcdResult<int64_t> EtcdClient::keepalive(int64_t lease) {
   // The gateway streams keep-alive answers, each wrapped in {"result": ...};
   // one request gets one.
   return answer_of<int64_t>(call("/v3/lease/keepalive", json{{"ID", std::to_string(lease)}}.dump()),
-                            [](const json& j) { return int_field(j.contains("result") ? j["result"] : j, "TTL"); });
+                            [](const json& j) { return etcd_int(j.contains("result") ? j["result"] : j, "TTL"); });
 }
 
 EtcdResult<bool> EtcdClient::revoke(int64_t lease) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/base64.h"
+#include "cluster/etcd_json.h"
 
 namespace crowd::cluster {
 namespace {
@@ -21,13 +22,6 @@ using json = nlohmann::json;
 constexpr std::chrono::milliseconds kStopPoll{100};
 // A line of the stream longer than this is not a watch message.
 constexpr std::size_t kMaxLine = 64 * 1024 * 1024;
-
-int64_t int_of(const json& j, const char* name) {
-  const auto it = j.find(name);
-  if (it == j.end()) return 0;
-  if (it->is_string()) return std::stoll(it->get<std::string>());
-  return it->is_number_integer() ? it->get<int64_t>() : 0;
-}
 
 }  // namespace
 
@@ -62,7 +56,7 @@ bool EtcdWatch::handle_line(const std::string& line) {
   const json message = json::parse(line, nullptr, false);
   if (message.is_discarded()) return true;  // not ours to judge; the next line may be fine
   const json& result = message.contains("result") ? message["result"] : message;
-  if (int_of(result, "compact_revision") > 0) {
+  if (etcd_int(result, "compact_revision") > 0) {
     lost_ = true;
     return false;
   }
@@ -73,13 +67,7 @@ bool EtcdWatch::handle_line(const std::string& line) {
   for (const auto& e : *events) {
     EtcdEvent ev;
     ev.deleted = e.value("type", "PUT") == "DELETE";
-    const json& kv = e.contains("kv") ? e["kv"] : json::object();
-    ev.kv.key = base64_decode(kv.value("key", "")).value_or("");
-    ev.kv.value = base64_decode(kv.value("value", "")).value_or("");
-    ev.kv.create_revision = int_of(kv, "create_revision");
-    ev.kv.mod_revision = int_of(kv, "mod_revision");
-    ev.kv.version = int_of(kv, "version");
-    ev.kv.lease = int_of(kv, "lease");
+    ev.kv = etcd_kv(e.contains("kv") ? e["kv"] : json::object());
     newest = std::max(newest, ev.kv.mod_revision);
     // A resumed watch may repeat the revision it stopped in: skip what was delivered.
     if (ev.kv.mod_revision >= next_revision_) batch.push_back(std::move(ev));

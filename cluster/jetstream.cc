@@ -2,8 +2,15 @@
 
 #include <nats/nats.h>
 
+#include <algorithm>
+#include <thread>
+
 namespace crowd::cluster {
 namespace {
+
+// publish(): the longest wait of one try, and the pause after a failed one.
+constexpr std::chrono::milliseconds kPublishTry{2000};
+constexpr std::chrono::milliseconds kPublishPause{100};
 
 std::string words(natsStatus s, jsErrCode code = static_cast<jsErrCode>(0)) {
   std::string out = natsStatus_GetText(s);
@@ -138,21 +145,33 @@ std::string JetStream::stream_leader(const std::string& stream, std::string& err
 
 std::optional<Published> JetStream::publish(const std::string& subject, std::string_view data, const std::string& id,
                                             std::chrono::milliseconds timeout, std::string& error) {
+  using Clock = std::chrono::steady_clock;
+  const auto give_up = Clock::now() + timeout;
   jsPubOptions po;
   jsPubOptions_Init(&po);
   po.MsgId = id.c_str();
-  po.MaxWait = timeout.count();
-  jsPubAck* ack = nullptr;
-  jsErrCode code = static_cast<jsErrCode>(0);
-  const natsStatus s =
-      js_Publish(&ack, impl_->js, subject.c_str(), data.data(), static_cast<int>(data.size()), &po, &code);
-  if (s != NATS_OK) {
-    error = "publish to " + subject + " not acknowledged: " + words(s, code);
-    return std::nullopt;
+  for (;;) {
+    // One try waits at most kPublishTry, so that a try lost to a dying
+    // stream leader is followed by another to the next one.
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - Clock::now());
+    po.MaxWait = std::max<int64_t>(1, std::min(left, kPublishTry).count());
+    jsPubAck* ack = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    const natsStatus s =
+        js_Publish(&ack, impl_->js, subject.c_str(), data.data(), static_cast<int>(data.size()), &po, &code);
+    if (s == NATS_OK) {
+      Published p{ack->Sequence, ack->Duplicate};
+      jsPubAck_Destroy(ack);
+      return p;
+    }
+    if (Clock::now() + kPublishPause >= give_up) {
+      error = "publish to " + subject + " not acknowledged: " + words(s, code);
+      return std::nullopt;
+    }
+    // No responders (a stream whose leader is being elected) answers at
+    // once: pause before the next try.
+    std::this_thread::sleep_for(kPublishPause);
   }
-  Published p{ack->Sequence, ack->Duplicate};
-  jsPubAck_Destroy(ack);
-  return p;
 }
 
 bool JetStream::notify(const std::string& subject, std::string_view data, std::string& error) {

@@ -57,8 +57,11 @@ class JetStream {
   [[nodiscard]] std::string stream_leader(const std::string& stream, std::string& error);
 
   // Publishes `data` with the message id `id` and waits up to `timeout` for
-  // the stream's acknowledgement. nullopt with `error` when none came (the
-  // message may or may not be stored: publish again with the same id).
+  // the stream's acknowledgement, publishing again with the same id after a
+  // failed try (JetStream stores it once): a stream leader dying or being
+  // elected costs the election, not the write. nullopt with the last try's
+  // `error` when no acknowledgement came within `timeout` (the message may
+  // or may not be stored: a later publish with the same id is still safe).
   [[nodiscard]] std::optional<Published> publish(const std::string& subject, std::string_view data,
                                                  const std::string& id, std::chrono::milliseconds timeout,
                                                  std::string& error);

@@ -12,21 +12,13 @@
 #include "cluster/membership.h"
 #include "cluster/shard_map.h"
 #include "tests/support/etcd_cluster.h"
+#include "tests/support/eventually.h"
 
 namespace crowd::cluster {
 namespace {
 
 using namespace std::chrono_literals;
-
-template <typename F>
-bool eventually(F&& f, std::chrono::milliseconds limit = 10s) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (f()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return f();
-}
+using test::eventually;
 
 TEST(ShardMapTest, InitialMapCoversEveryPartitionOnceInNearEqualRanges) {
   const ShardMap m = ShardMap::initial(3);

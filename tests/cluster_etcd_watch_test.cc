@@ -14,6 +14,7 @@
 #include "cluster/etcd_watch.h"
 #include "cluster/http_client.h"
 #include "tests/support/etcd_cluster.h"
+#include "tests/support/eventually.h"
 
 namespace crowd::cluster {
 namespace {
@@ -90,13 +91,7 @@ TEST(EtcdWatchTest, ResumesOnAnotherMemberWithoutLossOrRepeats) {
   ASSERT_TRUE(seen.wait_for(20));
   etcd.kill(0);
   // Writes go on while the watch finds another member (bounded).
-  for (int i = 20; i < 40; ++i) {
-    const auto until = std::chrono::steady_clock::now() + 10s;
-    while (!c.put(key(i), "v").ok()) {
-      ASSERT_LT(std::chrono::steady_clock::now(), until);
-      std::this_thread::sleep_for(50ms);
-    }
-  }
+  for (int i = 20; i < 40; ++i) ASSERT_TRUE(test::eventually([&] { return c.put(key(i), "v").ok(); }, 10s, 50ms));
   ASSERT_TRUE(seen.wait_for(40)) << "delivered " << seen.events.size() << " of 40";
   std::this_thread::sleep_for(300ms);
   std::lock_guard lock(seen.mu);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "query/date.h"
+#include "tests/support/eventually.h"
 #include "tests/support/push_receiver_process.h"
 #include "tests/support/server_process.h"
 #include "tests/support/tool_process.h"
@@ -106,16 +107,6 @@ void churn(const ServerProcess& server, Population& model, std::mt19937_64& rng,
   ASSERT_EQ(r.status, 200) << r.body;
 }
 
-// Polls `pred` every 50 ms for up to `seconds`.
-bool eventually(const std::function<bool()>& pred, int seconds = 60) {
-  const auto give_up = Clock::now() + std::chrono::seconds(seconds);
-  while (Clock::now() < give_up) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return pred();
-}
-
 // The push of `crowd` with id `id` as the history shows it.
 json push_record(const ServerProcess& server, const std::string& crowd, const std::string& id) {
   const auto history = body_of(server.get("/v1/crowds/" + crowd + "/pushes"));
@@ -168,7 +159,7 @@ TEST(ActivationE2e, AWebhookReceiverEqualsTheCrowdAtEveryVersionThroughAKill) {
     push_id = body_of(r)["push"]["id"];
     EXPECT_EQ(body_of(r)["push"]["mode"], "full");
     // The receiver has staged chunk 1 and holds chunk 2: kill crowdd now.
-    ASSERT_TRUE(eventually([&] { return receiver.state()["requests"].get<int>() >= 2; }, 60)) << server.log();
+    ASSERT_TRUE(eventually([&] { return receiver.state()["requests"].get<int>() >= 2; }, std::chrono::seconds(60))) << server.log();
     EXPECT_TRUE(receiver.state()["applied"].empty());
     ::kill(server.pid(), SIGKILL);
     server.stop();
@@ -248,7 +239,7 @@ TEST(ActivationE2e, AFailingReceiverGetsTheSamePushUntilItLands) {
   r = server.post("/v1/crowds/b/push", R"({"destination":"flaky"})");
   ASSERT_EQ(r.status, 202) << r.body;
   const std::string id = body_of(r)["push"]["id"];
-  ASSERT_TRUE(eventually([&] { return push_record(server, "b", id)["status"] == "retrying"; }, 30)) << server.log();
+  ASSERT_TRUE(eventually([&] { return push_record(server, "b", id)["status"] == "retrying"; }, std::chrono::seconds(30))) << server.log();
   const auto failed = push_record(server, "b", id);
   EXPECT_GT(failed["attempts"].get<int>(), 1);
   EXPECT_FALSE(failed["error"].is_null());
@@ -266,7 +257,7 @@ TEST(ActivationE2e, AFailingReceiverGetsTheSamePushUntilItLands) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1500));
         return false;
       },
-      90))
+      std::chrono::seconds(90)))
       << server.log();
   EXPECT_GT(requests, 0);
   const auto state = receiver.state();

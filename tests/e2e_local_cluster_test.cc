@@ -12,6 +12,7 @@
 #include "cluster/etcd_client.h"
 #include "cluster/names.h"
 #include "tests/support/etcd_cluster.h"
+#include "tests/support/eventually.h"
 #include "tests/support/server_process.h"
 #include "tests/support/tool_process.h"
 
@@ -45,13 +46,14 @@ TEST(LocalCluster, StartsEveryProcessAndStopsThemAll) {
   for (const pid_t p : pids) EXPECT_EQ(::kill(p, 0), 0) << "pid " << p << " is not running";
 
   cluster::EtcdClient etcd({etcd_endpoint});
-  const auto until = std::chrono::steady_clock::now() + 20s;
   std::size_t members = 0;
-  while (members < 8 && std::chrono::steady_clock::now() < until) {
-    const auto r = etcd.get_prefix(cluster::etcd_prefix("local") + "members/");
-    members = r.ok() ? r->kvs.size() : 0;
-    if (members < 8) std::this_thread::sleep_for(100ms);
-  }
+  eventually(
+      [&] {
+        const auto r = etcd.get_prefix(cluster::etcd_prefix("local") + "members/");
+        members = r.ok() ? r->kvs.size() : 0;
+        return members >= 8;
+      },
+      20s);
   EXPECT_EQ(members, 8u) << "every replica registers";
 
   const ToolRun stopped = run_tool({"/bin/bash", script, "stop", dir});

@@ -18,6 +18,7 @@
 #include "index/write_batch.h"
 #include "tests/support/e2e_util.h"
 #include "tests/support/etcd_cluster.h"
+#include "tests/support/eventually.h"
 #include "tests/support/nats_cluster.h"
 #include "tests/support/server_process.h"
 #include "tests/support/tool_process.h"
@@ -27,16 +28,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-template <typename F>
-bool eventually(F&& f, std::chrono::milliseconds limit = 30s) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (f()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return f();
-}
 
 uint64_t count(const ServerProcess& s, const std::string& q) {
   const auto r = s.get("/v1/count?q=" + url_encode(q));
