@@ -14,9 +14,10 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-// Control-plane answers are small (a shard map is a few KiB); anything
+// Control-plane answers are small (a shard map is a few KiB); a shard's
+// page of IDs for a router is at most a million IDs of 20 digits. Anything
 // bigger is a peer to stop reading from.
-constexpr std::uint64_t kAnswerLimit = 16 * 1024 * 1024;
+constexpr std::uint64_t kAnswerLimit = 64 * 1024 * 1024;
 
 std::string words(const beast::error_code& ec) {
   if (ec == beast::error::timeout) return "timed out";
@@ -40,14 +41,21 @@ HttpClient::HttpClient(std::string host, std::string port) : host_(std::move(hos
 HttpClient::~HttpClient() = default;
 
 HttpAnswer HttpClient::post(std::string_view target, std::string_view body, std::chrono::milliseconds timeout) {
+  return send("POST", target, body, timeout);
+}
+
+HttpAnswer HttpClient::send(std::string_view method, std::string_view target, std::string_view body,
+                            std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   bool reused = false;
-  HttpAnswer answer = exchange(target, body, deadline, reused);
-  if (answer.status == 0 && reused && answer.error != "timed out") answer = exchange(target, body, deadline, reused);
+  HttpAnswer answer = exchange(method, target, body, deadline, reused);
+  if (answer.status == 0 && reused && answer.error != "timed out") {
+    answer = exchange(method, target, body, deadline, reused);
+  }
   return answer;
 }
 
-HttpAnswer HttpClient::exchange(std::string_view target, std::string_view body,
+HttpAnswer HttpClient::exchange(std::string_view method, std::string_view target, std::string_view body,
                                 std::chrono::steady_clock::time_point deadline, bool& reused) {
   if (!connection_) connection_ = std::make_unique<Connection>();
   Connection& c = *connection_;
@@ -55,11 +63,16 @@ HttpAnswer HttpClient::exchange(std::string_view target, std::string_view body,
   c.ioc.restart();
   c.stream.expires_at(deadline);
 
-  http::request<http::string_body> request{http::verb::post, std::string(target), 11};
+  http::request<http::string_body> request;
+  request.method_string(method);
+  request.target(target);
+  request.version(11);
   request.set(http::field::host, host_ + ":" + port_);
-  request.set(http::field::content_type, "application/json");
+  if (!body.empty() || request.method() == http::verb::post) {
+    request.set(http::field::content_type, "application/json");
+    request.body() = std::string(body);
+  }
   request.set(http::field::user_agent, "crowd");
-  request.body() = std::string(body);
   request.prepare_payload();
   http::response_parser<http::string_body> parser;
   parser.body_limit(kAnswerLimit);

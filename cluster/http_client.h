@@ -1,9 +1,10 @@
-// A blocking HTTP/1.1 client for the cluster's control plane: one keep-alive
+// A blocking HTTP/1.1 client for the cluster's control plane and a router's
+// requests to shard replicas: one keep-alive
 // connection to one host:port, each exchange bounded by a deadline.
 //
 // Beast, like every other HTTP peer of crowd's; blocking because its callers
-// (membership, the shard map, the controller) run on their own threads, off
-// the request path. Beast's timeouts apply only to asynchronous operations,
+// (membership, the shard map, a router's fan-out pool) run on their own
+// threads. Beast's timeouts apply only to asynchronous operations,
 // so an exchange is the async chain connect -> write -> read run to its end
 // on a private io_context, with the stream's expiry as the deadline.
 #pragma once
@@ -35,13 +36,17 @@ class HttpClient {
   // answer is tried once more on a fresh one (the server may have closed it
   // while idle). Any failure closes the connection.
   [[nodiscard]] HttpAnswer post(std::string_view target, std::string_view body, std::chrono::milliseconds timeout);
+  // The same with any method ("GET", "DELETE", ...); a GET or DELETE with
+  // an empty body sends none.
+  [[nodiscard]] HttpAnswer send(std::string_view method, std::string_view target, std::string_view body,
+                                std::chrono::milliseconds timeout);
 
   [[nodiscard]] const std::string& host() const { return host_; }
   [[nodiscard]] const std::string& port() const { return port_; }
 
  private:
   struct Connection;
-  [[nodiscard]] HttpAnswer exchange(std::string_view target, std::string_view body,
+  [[nodiscard]] HttpAnswer exchange(std::string_view method, std::string_view target, std::string_view body,
                                     std::chrono::steady_clock::time_point deadline, bool& reused);
   std::string host_;
   std::string port_;

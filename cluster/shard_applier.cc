@@ -39,8 +39,8 @@ std::optional<AppliedMessage> ShardApplier::apply_next(std::chrono::milliseconds
     return std::nullopt;
   }
   batch.set_stream_position(stream_.name, message->sequence);
-  AppliedMessage out{message->sequence, WriteStatus::kOk, {}};
-  WriteResult result;
+  AppliedMessage out{message->sequence, WriteStatus::kOk, {}, {}};
+  WriteResult& result = out.result;
   WriteStatus status = store_.write(batch, result);
   if (status == WriteStatus::kConflict) {
     // Refused by the index's state, as on every replica: record the position alone.

@@ -34,6 +34,7 @@ struct AppliedMessage {
   uint64_t sequence = 0;
   WriteStatus status = WriteStatus::kOk;  // kOk or kConflict (refused, position recorded)
   std::string refusal;                    // why, for kConflict
+  WriteResult result;                     // what it changed (kOk), as a crowdd's write answers
 };
 
 class ShardApplier {

@@ -26,8 +26,7 @@ std::vector<TagId> tags_of_field(const IndexView& view, std::string_view field) 
 }
 
 // Keeps a field's tags with at least min_count (counts[i] is tags[i]'s),
-// sorts and cuts to `top`. Rows arrive in byte order of tag names, and the
-// sort is stable, so ties stay in byte order.
+// sorts and cuts to `top` (rank_insight_rows).
 InsightField profile_field(std::string field, std::span<const TagId> tags, std::span<const uint64_t> counts,
                            const IndexView& view, const InsightOptions& options) {
   InsightField out{std::move(field), tags.size(), {}};
@@ -36,26 +35,29 @@ InsightField profile_field(std::string field, std::span<const TagId> tags, std::
     if (counts[i] < options.min_count) continue;
     out.rows.push_back({tags[i], counts[i], view.tag(tags[i]).cardinality});
   }
-  if (options.order == InsightOrder::kCount) {
-    std::stable_sort(out.rows.begin(), out.rows.end(),
-                     [](const InsightRow& a, const InsightRow& b) { return a.count > b.count; });
-  } else {
-    // TGI is proportional to count / population for one crowd, so compare
-    // the fractions exactly by cross-multiplying: no two distinct TGIs tie
-    // by rounding. Both factors are below 2^32 (ordinals are 32-bit and the
-    // index holds at most 2^32 - 1 users), so products fit in 64 bits. Tags
-    // with no population (no TGI) go last. With an empty crowd every TGI is
-    // undefined, and this leaves byte order.
-    std::stable_sort(out.rows.begin(), out.rows.end(), [](const InsightRow& a, const InsightRow& b) {
-      if (a.population == 0 || b.population == 0) return a.population != 0 && b.population == 0;
-      return a.count * b.population > b.count * a.population;
-    });
-  }
-  if (options.top != 0 && out.rows.size() > options.top) out.rows.resize(options.top);
+  rank_insight_rows(out.rows, options);
   return out;
 }
 
 }  // namespace
+
+void rank_insight_rows(std::vector<InsightRow>& rows, const InsightOptions& options) {
+  if (options.order == InsightOrder::kCount) {
+    std::stable_sort(rows.begin(), rows.end(), [](const InsightRow& a, const InsightRow& b) { return a.count > b.count; });
+  } else {
+    // TGI is proportional to count / population for one crowd, so compare
+    // the fractions exactly by cross-multiplying: no two distinct TGIs tie
+    // by rounding. 128-bit products: a cluster's counts may pass 2^32.
+    // Tags with no population (no TGI) go last. With an empty crowd every
+    // TGI is undefined, and this leaves byte order.
+    __extension__ using Uint128 = unsigned __int128;
+    std::stable_sort(rows.begin(), rows.end(), [](const InsightRow& a, const InsightRow& b) {
+      if (a.population == 0 || b.population == 0) return a.population != 0 && b.population == 0;
+      return static_cast<Uint128>(a.count) * b.population > static_cast<Uint128>(b.count) * a.population;
+    });
+  }
+  if (options.top != 0 && rows.size() > options.top) rows.resize(options.top);
+}
 
 std::variant<InsightReport, UnknownField> insight(const roaring_bitmap_t* crowd, const IndexView& view,
                                                   const InsightOptions& options) {

@@ -75,6 +75,11 @@ struct UnknownField {
 [[nodiscard]] std::variant<InsightReport, UnknownField> insight(const roaring_bitmap_t* crowd, const IndexView& view,
                                                                 const InsightOptions& options);
 
+// Sorts a field's rows by options.order and cuts them to options.top. Rows
+// must arrive in byte order of tag names: the sort is stable, so ties stay
+// in byte order. (A cluster router ranks its shards' summed rows with it.)
+void rank_insight_rows(std::vector<InsightRow>& rows, const InsightOptions& options);
+
 // count / crowd; nothing when the crowd is empty.
 [[nodiscard]] std::optional<double> crowd_share(const InsightRow& row, uint64_t crowd);
 // population / total; nothing when the universe is empty.

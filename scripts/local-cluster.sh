@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A local crowd cluster on loopback, for trying and for tests (docs/cluster.md):
-# 3 etcd members, 3 nats-server members with JetStream, and 4 shards x 2
-# replicas of crowdd (--shard K), every one on free 127.0.0.1 ports, with its
-# data and log under DIR.
+# 3 etcd members, 3 nats-server members with JetStream, 4 shards x 2
+# replicas of crowdd (--shard K) and 2 routers (crowdd --router), every one
+# on free 127.0.0.1 ports, with its data and log under DIR. SHARDS, REPLICAS
+# and ROUTERS change the counts; ROUTER_FLAGS and SHARD_FLAGS add flags.
 #
 #   scripts/local-cluster.sh start [DIR]   prints every URL and the pid of
 #                                           every process it started
@@ -11,17 +12,17 @@
 #
 # DIR defaults to /tmp/crowd-cluster. Needs build/crowdd (the README's build;
 # CROWDD=PATH for another) and etcd-server, nats-server
-# (scripts/install-deps.sh). Routers are not
-# built yet (docs/cluster.md#status): until they are, writes reach a shard
-# only through its JetStream stream.
+# (scripts/install-deps.sh). Clients talk to the routers: any router serves
+# any request.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 command=${1:-}
 dir=${2:-/tmp/crowd-cluster}
 crowdd=${CROWDD:-build/crowdd}
-shards=4
-replicas=2
+shards=${SHARDS:-4}
+replicas=${REPLICAS:-2}
+routers=${ROUTERS:-2}
 cluster=local
 
 free_ports() {  # N free loopback ports, one a line
@@ -59,7 +60,11 @@ start() {
   mkdir -p "$dir"
   # A start that fails half way stops what it started.
   trap 'echo "local-cluster: start failed: stopping what was started" >&2; stop >/dev/null 2>&1 || true' ERR
-  mapfile -t ports < <(free_ports $((6 + 9 + shards * replicas)))
+  mapfile -t ports < <(free_ports $((6 + 9 + shards * replicas + routers)))
+  # The key sealing ID page cursors, shared by routers and replicas, so that
+  # any of them continues a walk another began.
+  python3 -c 'import secrets; print(secrets.token_hex(32))' >"$dir/cursor.key"
+  chmod 600 "$dir/cursor.key"
   : >"$dir/pids"
   local i p=0
 
@@ -103,34 +108,73 @@ start() {
       port=${ports[p]}
       p=$((p + 1))
       "$crowdd" --port "$port" --data-dir "$dir/shard$k-$r" --cluster "$cluster" --shard "$k" \
-        --nats "$nats_urls" --etcd "$etcd_endpoints" >"$dir/shard$k-$r.log" 2>&1 &
+        --nats "$nats_urls" --etcd "$etcd_endpoints" --cursor-key-file "$dir/cursor.key" ${SHARD_FLAGS:-} \
+        >"$dir/shard$k-$r.log" 2>&1 &
       echo "$! shard$k-replica$r http://127.0.0.1:$port" >>"$dir/pids"
     done
   done
   while read -r pid name url; do
     case $name in shard*) wait_for "$url/healthz" "$name" ;; esac
   done <"$dir/pids"
+
+  # Routers: the first to start places the partitions on $shards shards.
+  local router_urls=""
+  for ((r = 0; r < routers; ++r)); do
+    port=${ports[p]}
+    p=$((p + 1))
+    "$crowdd" --router --port "$port" --cluster "$cluster" --shards "$shards" --nats "$nats_urls" \
+      --etcd "$etcd_endpoints" --cursor-key-file "$dir/cursor.key" ${ROUTER_FLAGS:-} >"$dir/router$r.log" 2>&1 &
+    echo "$! router$r http://127.0.0.1:$port" >>"$dir/pids"
+    router_urls+="${router_urls:+ }http://127.0.0.1:$port"
+  done
+  while read -r pid name url; do
+    case $name in router*) wait_for "$url/healthz" "$name" ;; esac
+  done <"$dir/pids"
   echo "cluster '$cluster' in $dir:"
   echo "  etcd: $etcd_endpoints"
   echo "  nats: $nats_urls"
-  echo "  routers: none yet (docs/cluster.md#status)"
+  echo "  routers: $router_urls"
   echo "  processes (pid, name, URL):"
   sed 's/^/    /' "$dir/pids"
 }
 
 stop() {
   [[ -e $dir/pids ]] || { echo "local-cluster: no cluster in $dir" >&2; exit 1; }
+  # crowdd first (routers, replicas), while etcd still answers their lease
+  # revocations; then NATS; etcd last, one member at a time (members
+  # stopping together wait out failed leader transfers: 7 s, not 0.2 s).
+  # Anything still running after 10 s is SIGKILLed.
+  stop_group '^router'
+  stop_group '^shard'
+  stop_group '^nats'
+  stop_group '^etcd0$'
+  stop_group '^etcd1$'
+  stop_group '.'
+  rm -f "$dir/pids"
+  echo "local-cluster: stopped (data and logs kept in $dir)"
+}
+
+running() {  # PID: alive and not a zombie waiting to be reaped (our children outlive this shell)
+  kill -0 "$1" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]
+}
+
+stop_group() {  # REGEX of names
   local pid name url
-  while read -r pid name url; do kill -TERM "$pid" 2>/dev/null || true; done <"$dir/pids"
+  while read -r pid name url; do
+    [[ $name =~ $1 ]] && { kill -TERM "$pid" 2>/dev/null || true; }
+  done <"$dir/pids"
   for _ in $(seq 1 100); do
     local alive=0
-    while read -r pid name url; do kill -0 "$pid" 2>/dev/null && alive=1; done <"$dir/pids"
+    while read -r pid name url; do
+      [[ $name =~ $1 ]] && running "$pid" && alive=1
+    done <"$dir/pids"
     [[ $alive == 0 ]] && break
     sleep 0.1
   done
-  while read -r pid name url; do kill -KILL "$pid" 2>/dev/null || true; done <"$dir/pids"
-  rm -f "$dir/pids"
-  echo "local-cluster: stopped (data and logs kept in $dir)"
+  while read -r pid name url; do
+    [[ $name =~ $1 ]] && { kill -KILL "$pid" 2>/dev/null || true; }
+  done <"$dir/pids"
+  return 0
 }
 
 case $command in

@@ -11,7 +11,9 @@
 #include "query/deadline.h"
 #include "query/options.h"
 #include "server/access.h"
+#include "server/audit_call.h"
 #include "server/audit_log.h"
+#include "server/authorize.h"
 #include "server/export_history.h"
 #include "server/query_params.h"
 #include "server/reply_budget.h"
@@ -29,14 +31,16 @@ std::optional<boost::urls::url_view> parse_target(std::string_view target) {
 // Exports and writes are audited, refusals included (a request no row
 // matched is not: it reached no data); a handler may ask for a line too (a
 // lookalike that saves its result).
-bool audited(const Call& call, bool has_log) {
-  return has_log && ((call.route != nullptr && call.route->audited == Audited::kYes) || call.audit);
-}
+bool audited(const Call& call, bool has_log) { return has_log && server::audited(call); }
 
 }  // namespace
 
 Api::Api(Store& store, Metrics& metrics, ApiOptions options)
-    : store_(store), metrics_(metrics), options_(options), unions_(options.unions) {
+    : store_(store),
+      metrics_(metrics),
+      options_(options),
+      unions_(options.unions),
+      cursors_(options.cursor_key ? PageCursors(*options.cursor_key) : PageCursors()) {
   if (options_.min_export_size > 0) {
     std::random_device random;
     const uint64_t key = (uint64_t{random()} << 32) | random();
@@ -92,7 +96,7 @@ std::optional<Reply> Api::admit(const RequestHeader& header, Call& call) {
   call.route = match.route;
   call.path_values = std::move(match.values);
 
-  std::optional<Reply> refusal = authorize(header, call);
+  std::optional<Reply> refusal = authorize(options_.tokens, header, call);
   if (!refusal && call.route == nullptr) {
     refusal = match.allow.empty() ? error_reply(not_found("no route for " + std::string(url->encoded_path())))
                                   : method_not_allowed(match.allow);
@@ -197,48 +201,8 @@ Reply Api::handle(Request& req, Call& call) {
   return serve(req, call);
 }
 
-std::optional<Reply> Api::authorize(const RequestHeader& header, Call& call) const {
-  if (options_.tokens == nullptr) return std::nullopt;
-  if (call.route != nullptr && call.route->scope == kScopeNone) return std::nullopt;
-  const auto token = bearer_token(header[http::field::authorization]);
-  call.principal = token ? options_.tokens->find(*token) : nullptr;
-  if (call.principal == nullptr) {
-    Reply r = error_reply(unauthorized(token ? "the bearer token is not valid"
-                                             : "this server needs an `Authorization: Bearer <token>` header"));
-    r.message.set(http::field::www_authenticate, R"(Bearer realm="crowd")");
-    return r;
-  }
-  // No row (404, 405): any valid token may learn that.
-  if (call.route == nullptr) return std::nullopt;
-  const Scope scope = call.route->scope;
-  if (!call.principal->may(scope)) {
-    return error_reply(forbidden("the token \"" + call.principal->name + "\" lacks the " +
-                                 std::string(scope_name(scope)) + " scope"));
-  }
-  return std::nullopt;
-}
-
 void Api::audit(const RequestHeader& header, const Call& call, Reply& reply) const {
-  if (options_.audit == nullptr) return;
-  AuditEntry e;
-  e.token = call.principal != nullptr ? std::string_view(call.principal->name) : std::string_view("-");
-  e.method = header.method_string();
-  // The path, but a user's ID stays out of the log (right to erasure): a
-  // route whose pattern has an `{id}` segment is logged by its pattern.
-  const std::string_view pattern = call.route->pattern;
-  const std::string_view target = header.target();
-  e.route = pattern.find("{id}") != std::string_view::npos ? pattern : target.substr(0, target.find('?'));
-  e.status = reply.message.result_int();
-  e.query = call.query;
-  e.ids = call.ids;
-  e.users = call.users;
-  std::string error;
-  if (options_.audit->append(e, error)) return;
-  std::cerr << "crowdd: cannot write the audit log: " << error << "\n";
-  // No unrecorded export: its IDs have not been sent yet.
-  if (call.route->scope == kScopeExport && e.status == 200) {
-    reply = error_reply(unavailable("the audit log cannot be written: " + error));
-  }
+  if (options_.audit != nullptr) audit_call(*options_.audit, header, call, reply);
 }
 
 }  // namespace crowd::server

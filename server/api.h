@@ -17,6 +17,7 @@
 // handle() does both for a request read whole (tests, benchmarks).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -39,6 +40,7 @@
 #include "server/metrics.h"
 #include "server/page_cursor.h"
 #include "server/reply.h"
+#include "server/request_handler.h"
 #include "server/route.h"
 
 namespace crowd::query {
@@ -97,29 +99,32 @@ struct ApiOptions {
   // words say of what, and requests that would change the index are refused
   // (409 read_only_replica): a replica changes only by its shard's stream.
   std::string replica_of;
+  // The key sealing /v1/ids cursors (--cursor-key-file), so that the
+  // replicas of a cluster's shard open each other's; nullopt: a random one.
+  std::optional<std::array<unsigned char, 32>> cursor_key;
 };
 
-class Api {
+class Api final : public RequestHandler {
  public:
   // Every pointer in `options` must outlive the Api.
   Api(Store& store, Metrics& metrics, ApiOptions options = {});
-  ~Api();
+  ~Api() override;
   Api(const Api&) = delete;
   Api& operator=(const Api&) = delete;
 
   // Step 1, from the request's header: the route (into `call`) and whether
   // the caller may use it. A reply here is the answer (404, 405, 401, 403)
   // and the body need not be read.
-  [[nodiscard]] std::optional<Reply> admit(const RequestHeader& header, Call& call);
+  [[nodiscard]] std::optional<Reply> admit(const RequestHeader& header, Call& call) override;
   // The most body bytes the admitted route reads, and the 413 that says so.
-  [[nodiscard]] std::size_t body_limit(const Call& call) const;
-  [[nodiscard]] ApiError body_too_large(const Call& call) const;
+  [[nodiscard]] std::size_t body_limit(const Call& call) const override;
+  [[nodiscard]] ApiError body_too_large(const Call& call) const override;
   // Step 2, after admit() let it through: answers the request. `req` may be
   // modified (the ingest body is padded for simdjson in place). A budgeted
   // route still running at call.yield_at, within its budget, stops and sets
   // call.yielded (the Reply is then empty): serve it again with yield_at
   // max() to finish it.
-  [[nodiscard]] Reply serve(Request& req, Call& call);
+  [[nodiscard]] Reply serve(Request& req, Call& call) override;
   // Both steps, for a request read whole; `call` brings its arrival time and
   // takes back the route, the caller and the audit facts.
   [[nodiscard]] Reply handle(Request& req, Call& call);
@@ -138,8 +143,6 @@ class Api {
  private:
   using Clock = std::chrono::steady_clock;
 
-  // 401 or 403, or nothing when `call` may go on.
-  std::optional<Reply> authorize(const RequestHeader& header, Call& call) const;
   // The audit line of an export or write; an export that cannot be recorded
   // becomes a 503.
   void audit(const RequestHeader& header, const Call& call, Reply& reply) const;

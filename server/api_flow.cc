@@ -5,30 +5,13 @@
 #include <variant>
 
 #include "query/crowd_sets.h"
+#include "server/analytics_replies.h"
 #include "server/analytics_request.h"
 #include "server/api.h"
 #include "server/query_support.h"
 #include "server/json_fields.h"
 
 namespace crowd::server {
-namespace {
-
-void write_layers(JsonWriter& w, const std::vector<LabelledQuery>& layers, const std::vector<uint64_t>& sizes,
-                  std::string_view margin_name, const std::vector<uint64_t>& margin, uint64_t k) {
-  w.raw("[");
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    if (i) w.raw(",");
-    w.raw("{").key("name").string(layers[i].name).raw(",").key("count");
-    write_cell(w, sizes[i], k);
-    w.raw(",").key(margin_name);
-    write_cell(w, margin[i], k);
-    w.raw("}");
-  }
-  w.raw("]");
-}
-
-}  // namespace
-
 Reply Api::flow(const Request& req, Clock::time_point start) {
   std::vector<LabelledQuery> from;
   std::vector<LabelledQuery> to;
@@ -53,35 +36,14 @@ Reply Api::flow(const Request& req, Clock::time_point start) {
   const std::span<const roaring_bitmap_t* const> bits(layers.bits);
   const query::FlowReport report = query::flow(bits.first(m), bits.subspan(m));
 
-  std::string body;
-  body.reserve(256 + all.size() * 64 + report.cells.size() * 12);
-  JsonWriter w(body);
+  std::vector<std::string> from_names;
+  std::vector<std::string> to_names;
+  for (const auto& q : from) from_names.push_back(q.name);
+  for (const auto& q : to) to_names.push_back(q.name);
   // Privacy guard: counts below --min-export-size are "<K".
-  const uint64_t k = options_.min_export_size;
-  w.raw("{").key("from");
-  write_layers(w, from, report.from_sizes, "left", report.left, k);
-  w.raw(",").key("to");
-  write_layers(w, to, report.to_sizes, "new", report.entered, k);
-  w.raw(",\"matrix\":[");
-  for (std::size_t i = 0; i < m; ++i) {
-    if (i) w.raw(",");
-    w.raw("[");
-    for (std::size_t j = 0; j < to.size(); ++j) {
-      if (j) w.raw(",");
-      write_cell(w, report.cells[i * to.size() + j], k);
-    }
-    w.raw("]");
-  }
-  w.raw("],").key("from_any");
-  write_cell(w, report.from_any, k);
-  w.raw(",").key("to_any");
-  write_cell(w, report.to_any, k);
-  w.raw(",").key("stayed");
-  write_cell(w, report.stayed, k);
-  w.raw(",").key("total");
-  write_cell(w, view->universe().cardinality, k);
-  write_warnings(w, layers.warnings);
-  w.raw(",").key("took_us").number(micros_since(start)).raw("}");
+  const AnalyticsTail tail{view->universe().cardinality, &layers.warnings, micros_since(start),
+                           options_.min_export_size};
+  std::string body = flow_body(from_names, to_names, report, tail);
   return json_reply(http::status::ok, std::move(body));
 }
 

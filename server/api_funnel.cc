@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "query/crowd_sets.h"
+#include "server/analytics_replies.h"
 #include "server/analytics_request.h"
 #include "server/api.h"
 #include "server/query_support.h"
@@ -43,27 +44,9 @@ Reply Api::funnel(const Request& req, Clock::time_point start) {
   const std::vector<uint64_t> counts = query::funnel(crowds.bits);
 
   // Privacy guard: counts below --min-export-size are "<K".
-  const uint64_t min = options_.min_export_size;
-  std::string body;
-  body.reserve(128 + counts.size() * 96);
-  JsonWriter w(body);
-  w.raw("{\"steps\":[");
-  for (std::size_t k = 0; k < counts.size(); ++k) {
-    if (k) w.raw(",");
-    const uint64_t previous = counts[k == 0 ? 0 : k - 1];
-    w.raw("{").key("count");
-    write_cell(w, counts[k], min);
-    w.raw(",").key("from_previous");
-    const bool hide = hidden(counts[k], min);
-    write_ratio(w, hide || hidden(previous, min) ? std::nullopt : ratio(counts[k], previous));
-    w.raw(",").key("from_first");
-    write_ratio(w, hide || hidden(counts[0], min) ? std::nullopt : ratio(counts[k], counts[0]));
-    w.raw("}");
-  }
-  w.raw("],").key("total");
-  write_cell(w, view->universe().cardinality, min);
-  write_warnings(w, crowds.warnings);
-  w.raw(",").key("took_us").number(micros_since(start)).raw("}");
+  const AnalyticsTail tail{view->universe().cardinality, &crowds.warnings, micros_since(start),
+                           options_.min_export_size};
+  std::string body = funnel_body(counts, tail);
   return json_reply(http::status::ok, std::move(body));
 }
 

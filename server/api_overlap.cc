@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "query/crowd_sets.h"
+#include "server/analytics_replies.h"
 #include "server/analytics_request.h"
 #include "server/api.h"
 #include "server/query_support.h"
@@ -29,63 +30,12 @@ Reply Api::overlap(const Request& req, Clock::time_point start) {
   if (auto* e = std::get_if<ApiError>(&evaluated)) return error_reply(*e);
   const auto& crowds = std::get<Crowds>(evaluated);
   const query::OverlapReport report = query::overlap(crowds.bits);
-  const std::size_t n = queries.size();
-
+  std::vector<std::string> names;
+  for (const auto& q : queries) names.push_back(q.name);
   // Privacy guard: counts below --min-export-size are "<K" (Jaccard null).
-  const uint64_t k = options_.min_export_size;
-  std::string body;
-  body.reserve(256 + n * n * 96 + report.regions.size() * 96);
-  JsonWriter w(body);
-  w.raw("{\"crowds\":[");
-  for (std::size_t i = 0; i < n; ++i) {
-    if (i) w.raw(",");
-    w.raw("{").key("name").string(queries[i].name).raw(",").key("count");
-    write_cell(w, report.sizes[i], k);
-    w.raw("}");
-  }
-  w.raw("],\"pairs\":[");
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t j = i + 1; j < n; ++j) {
-      const uint64_t both = report.intersections[query::pair_index(i, j, n)];
-      const uint64_t either = report.sizes[i] + report.sizes[j] - both;
-      if (i != 0 || j != 1) w.raw(",");
-      w.raw("{").key("a").string(queries[i].name).raw(",").key("b").string(queries[j].name);
-      w.raw(",").key("intersection");
-      write_cell(w, both, k);
-      w.raw(",").key("union");
-      write_cell(w, either, k);
-      w.raw(",").key("jaccard");
-      write_ratio(w, hidden(both, k) || hidden(either, k) ? std::nullopt : ratio(both, either));
-      w.raw("}");
-    }
-  }
-  w.raw("],").key("union");
-  write_cell(w, report.union_size, k);
-  w.raw(",").key("regions");
-  if (report.regions.empty()) {
-    w.null();
-  } else {
-    w.raw("[");
-    for (std::size_t m = 1; m <= report.regions.size(); ++m) {
-      if (m > 1) w.raw(",");
-      w.raw("{\"crowds\":[");
-      bool first = true;
-      for (std::size_t i = 0; i < n; ++i) {
-        if ((m & (std::size_t{1} << i)) == 0) continue;
-        if (!first) w.raw(",");
-        first = false;
-        w.string(queries[i].name);
-      }
-      w.raw("],").key("count");
-      write_cell(w, report.regions[m - 1], k);
-      w.raw("}");
-    }
-    w.raw("]");
-  }
-  w.raw(",").key("total");
-  write_cell(w, view->universe().cardinality, k);
-  write_warnings(w, crowds.warnings);
-  w.raw(",").key("took_us").number(micros_since(start)).raw("}");
+  const AnalyticsTail tail{view->universe().cardinality, &crowds.warnings, micros_since(start),
+                           options_.min_export_size};
+  std::string body = overlap_body(names, report, tail);
   return json_reply(http::status::ok, std::move(body));
 }
 

@@ -15,42 +15,11 @@
 #include "server/page_cursor.h"
 #include "server/query_support.h"
 #include "server/query_params.h"
+#include "server/query_request.h"
 #include "server/request_json.h"
 
 namespace crowd::server {
 namespace {
-
-// The fields of a JSON query request: {"q", "lenient"?, "as_of"?} and, for a
-// count, "estimate"?, for a page of IDs, "limit"?, "cursor"?, "id_type"?.
-struct QueryRequest {
-  std::string q;
-  bool lenient = false;
-  std::optional<int64_t> as_of;
-  bool estimate = false;
-  uint64_t limit = 1000;
-  std::string cursor;
-  std::string id_type;
-};
-
-std::variant<QueryRequest, ApiError> read_query_request(std::string_view body, bool paged) {
-  QueryRequest out;
-  const JsonField count_fields[] = {
-      {"q", kRequired, string_into(out.q)},
-      {"lenient", kOptional, bool_into(out.lenient)},
-      {"as_of", kOptional, day_into(out.as_of)},
-      {"estimate", kOptional, bool_into(out.estimate)},
-  };
-  const JsonField page_fields[] = {
-      {"q", kRequired, string_into(out.q)},
-      {"lenient", kOptional, bool_into(out.lenient)},
-      {"as_of", kOptional, day_into(out.as_of)},
-      {"limit", kOptional, uint_into(out.limit, 1, 1'000'000)},
-      {"cursor", kOptional, nullable_string_into(out.cursor)},
-      {"id_type", kOptional, string_into(out.id_type)},
-  };
-  if (auto e = paged ? read_body_fields(body, page_fields) : read_body_fields(body, count_fields)) return *e;
-  return out;
-}
 
 // Privacy guard: no ID list of a crowd smaller than --min-export-size, in
 // any format (a page of a small crowd is all of it). `exported` counts the
@@ -73,7 +42,7 @@ std::variant<const identity::DefinedIdType*, ApiError> export_type(const identit
   return type;
 }
 
-// {"exact", "low", "high", "relative_error"?, "sampled_users", "sampled_chunks"}
+// {"exact", "low", "high", "relative_error"?, "sampled_users", "sampled_chunks", "variance"}
 void write_estimate(JsonWriter& w, const query::Estimate& e) {
   w.raw(",").key("estimate").raw("{").key("exact").boolean(e.exact);
   w.raw(",").key("low").number(e.low).raw(",").key("high").number(e.high);
@@ -82,7 +51,9 @@ void write_estimate(JsonWriter& w, const query::Estimate& e) {
     w.raw(",").key("relative_error").real(half / static_cast<double>(e.count));
   }
   w.raw(",").key("sampled_users").number(e.sampled_users);
-  w.raw(",").key("sampled_chunks").number(e.sampled_chunks).raw("}");
+  w.raw(",").key("sampled_chunks").number(e.sampled_chunks);
+  // So that estimates of disjoint parts (a cluster's shards) can be summed.
+  w.raw(",").key("variance").real(e.variance).raw("}");
 }
 
 Reply count_reply(std::string_view q, const query::Options& options, bool estimate,
@@ -109,16 +80,10 @@ Reply count_reply(std::string_view q, const query::Options& options, bool estima
 }  // namespace
 
 Reply Api::count_get(const boost::urls::url_view& url, Clock::time_point start) {
-  const auto q = url_param(url, "q");
-  if (!q) return error_reply(bad_request("missing query parameter q"));
-  const auto lenient = url_bool(url, "lenient", false);
-  if (const auto* e = std::get_if<ApiError>(&lenient)) return error_reply(*e);
-  const auto as_of = url_day(url, "as_of");
-  if (const auto* e = std::get_if<ApiError>(&as_of)) return error_reply(*e);
-  const auto estimate = url_bool(url, "estimate", false);
-  if (const auto* e = std::get_if<ApiError>(&estimate)) return error_reply(*e);
-  return count_reply(*q, query_options(std::get<bool>(lenient), std::get<std::optional<int64_t>>(as_of)),
-                     std::get<bool>(estimate), start, store_);
+  const auto parsed = read_query_url(url, false);
+  if (const auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
+  const auto& r = std::get<QueryRequest>(parsed);
+  return count_reply(r.q, query_options(r.lenient, r.as_of), r.estimate, start, store_);
 }
 
 Reply Api::count_post(const Request& req, Clock::time_point start) {
@@ -129,24 +94,13 @@ Reply Api::count_post(const Request& req, Clock::time_point start) {
 }
 
 Reply Api::ids_get(const boost::urls::url_view& url, Call& call, Clock::time_point start) {
-  const auto q = url_param(url, "q");
-  if (!q) return error_reply(bad_request("missing query parameter q"));
-  call.query = *q;
-  const auto lenient = url_bool(url, "lenient", false);
-  if (const auto* e = std::get_if<ApiError>(&lenient)) return error_reply(*e);
-  const auto as_of_param = url_day(url, "as_of");
-  if (const auto* e = std::get_if<ApiError>(&as_of_param)) return error_reply(*e);
-  const auto as_of = std::get<std::optional<int64_t>>(as_of_param);
-  const auto format = url_param(url, "format").value_or("json");
-  const auto id_type = url_param(url, "id_type").value_or("");
-  if (format == "csv" || format == "roaring") {
-    return ids_export(*q, std::get<bool>(lenient), as_of, format, id_type, call);
-  }
-  if (format != "json") return error_reply(bad_request("format must be json, csv or roaring"));
-  const auto limit = url_uint(url, "limit", 1000, 1, 1'000'000);
-  if (const auto* e = std::get_if<ApiError>(&limit)) return error_reply(*e);
-  return ids_page(*q, std::get<bool>(lenient), as_of, std::get<uint64_t>(limit),
-                  url_param(url, "cursor").value_or(""), id_type, call, start);
+  // The audit line says what was asked for, also when the rest is refused.
+  call.query = url_param(url, "q").value_or("");
+  const auto parsed = read_query_url(url, true);
+  if (const auto* e = std::get_if<ApiError>(&parsed)) return error_reply(*e);
+  const auto& r = std::get<QueryRequest>(parsed);
+  if (r.format != "json") return ids_export(r.q, r.lenient, r.as_of, r.format, r.id_type, call);
+  return ids_page(r.q, r.lenient, r.as_of, r.limit, r.cursor, r.id_type, call, start);
 }
 
 Reply Api::ids_post(const Request& req, Call& call, Clock::time_point start) {

@@ -71,6 +71,15 @@ const char* usage() {
   --nats URL[,URL...]  the cluster's NATS servers with JetStream (nats://host:port)
   --etcd EP[,EP...]    the cluster's etcd members (host:port): the replica registers there
   --stream-replicas N  copies JetStream keeps of the shard's stream when it creates it (default 3)
+  --router             with --cluster, --nats and --etcd: no index; serve the API by publishing
+                       writes to the shards' streams and fanning reads out to their replicas
+  --shards S           a router starting a new cluster places its partitions on S shards (default 4)
+  --write-timeout-ms MS  a router answers 503 write_not_confirmed when a write is not applied
+                       within MS (default 10000)
+  --hedge-after-ms MS  a router asks another replica of a shard that has not answered in MS
+                       (default 20)
+  --cursor-key-file F  the key that seals /v1/ids cursors (64 hex digits), shared by a cluster's
+                       routers and replicas so that any of them continues a walk
   --version, --help
 )";
 }
@@ -279,6 +288,28 @@ std::optional<Config> parse_config(int argc, const char* const* argv, std::strin
         if (comma > at) list.emplace_back(v->substr(at, comma - at));
         at = comma + 1;
       }
+    } else if (flag == "--router") {
+      c.cluster.router = true;
+    } else if (flag == "--shards") {
+      const auto v = value(i, flag);
+      if (!v || !parse_number(*v, c.cluster.shards) || c.cluster.shards == 0 || c.cluster.shards > 4096) {
+        if (error.empty()) error = "--shards must be 1..4096";
+        return std::nullopt;
+      }
+    } else if (flag == "--write-timeout-ms" || flag == "--hedge-after-ms") {
+      const auto v = value(i, flag);
+      uint64_t& into = flag == "--write-timeout-ms" ? c.cluster.write_timeout_ms : c.cluster.hedge_after_ms;
+      if (!v || !parse_number(*v, into) || into == 0) {
+        if (error.empty()) error = std::string(flag) + " must be a positive integer";
+        return std::nullopt;
+      }
+    } else if (flag == "--cursor-key-file") {
+      const auto v = value(i, flag);
+      if (!v || v->empty()) {
+        if (error.empty()) error = "--cursor-key-file needs a file";
+        return std::nullopt;
+      }
+      c.cluster.cursor_key_file = *v;
     } else if (flag == "--stream-replicas") {
       const auto v = value(i, flag);
       if (!v || !parse_number(*v, c.cluster.stream_replicas) || c.cluster.stream_replicas == 0 ||
@@ -295,8 +326,22 @@ std::optional<Config> parse_config(int argc, const char* const* argv, std::strin
     error = "--shard needs --cluster NAME and --nats URL";
     return std::nullopt;
   }
-  if (!c.cluster.shard && (!c.cluster.name.empty() || !c.cluster.nats.empty() || !c.cluster.etcd.empty())) {
-    error = "--cluster, --nats and --etcd are for a shard replica: give --shard K too";
+  if (c.cluster.router && c.cluster.shard) {
+    error = "--router and --shard are two roles: give one";
+    return std::nullopt;
+  }
+  if (c.cluster.router && (c.cluster.name.empty() || c.cluster.nats.empty() || c.cluster.etcd.empty())) {
+    error = "--router needs --cluster NAME, --nats URL and --etcd EP";
+    return std::nullopt;
+  }
+  if (!c.cluster.shard && !c.cluster.router &&
+      (!c.cluster.name.empty() || !c.cluster.nats.empty() || !c.cluster.etcd.empty())) {
+    error = "--cluster, --nats and --etcd are for a cluster role: give --shard K or --router too";
+    return std::nullopt;
+  }
+  if (c.cluster.router && (!c.store.data_dir.empty() || c.demo_users || !c.load_files.empty() ||
+                           !c.taobao_files.empty())) {
+    error = "a --router holds no data: --data-dir, --demo and --load belong to the shards";
     return std::nullopt;
   }
   if (c.cluster.shard && c.store.data_dir.empty()) {

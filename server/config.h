@@ -21,6 +21,11 @@ struct ClusterConfig {
   std::vector<std::string> nats;    // --nats URL[,URL...]
   std::vector<std::string> etcd;    // --etcd HOST:PORT[,...] (optional: membership)
   uint32_t stream_replicas = 3;     // --stream-replicas N: the shard stream's copies (at most the NATS servers)
+  bool router = false;              // --router: no index; answers by the shards (router/router.h)
+  uint32_t shards = 4;              // --shards S: a new cluster's shard count (the first router places them)
+  std::string cursor_key_file;      // --cursor-key-file FILE: page cursors open on every process sharing it
+  uint64_t write_timeout_ms = 10'000;  // --write-timeout-ms: a router's wait for a write to be applied
+  uint64_t hedge_after_ms = 20;     // --hedge-after-ms: a router asks another replica after this long
 };
 
 struct Config {

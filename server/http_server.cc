@@ -19,6 +19,7 @@
 
 #include "server/outsized_request.h"
 #include "server/http_framing.h"
+#include "server/route.h"
 
 namespace crowd::server {
 
@@ -29,7 +30,7 @@ using tcp = net::ip::tcp;
 class Session;
 
 struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
-  Shared(HttpOptions o, Api& a, Metrics& m)
+  Shared(HttpOptions o, RequestHandler& a, Metrics& m)
       : options(std::move(o)),
         api(a),
         metrics(m),
@@ -41,7 +42,7 @@ struct HttpServer::Shared : std::enable_shared_from_this<HttpServer::Shared> {
   }
 
   HttpOptions options;
-  Api& api;
+  RequestHandler& api;
   Metrics& metrics;
   // One io_context per worker thread, each run by that thread alone, and a
   // connection lives on one of them (round robin at accept). With a single
@@ -474,7 +475,7 @@ void HttpServer::Shared::session_closed(Session* s) {
   if (last && stopping) net::post(ioc, [self = shared_from_this()] { self->drain.cancel(); });
 }
 
-HttpServer::HttpServer(HttpOptions options, Api& api, Metrics& metrics)
+HttpServer::HttpServer(HttpOptions options, RequestHandler& api, Metrics& metrics)
     : shared_(std::make_shared<Shared>(std::move(options), api, metrics)) {}
 
 HttpServer::~HttpServer() = default;

@@ -1,4 +1,5 @@
-// HttpServer: the Beast/Asio front end. An acceptor, one Session per
+// HttpServer: the Beast/Asio front end, serving a RequestHandler (an Api, or
+// a cluster router). An acceptor, one Session per
 // connection, `threads` workers each running its own io_context; connections
 // are dealt to them round robin and stay on theirs.
 //
@@ -32,8 +33,8 @@
 #include <memory>
 #include <string>
 
-#include "server/api.h"
 #include "server/metrics.h"
+#include "server/request_handler.h"
 
 namespace crowd::server {
 
@@ -70,7 +71,7 @@ struct HttpOptions {
 
 class HttpServer {
  public:
-  HttpServer(HttpOptions options, Api& api, Metrics& metrics);
+  HttpServer(HttpOptions options, RequestHandler& handler, Metrics& metrics);
   ~HttpServer();
 
   // Binds and listens. Returns false with a message on failure.

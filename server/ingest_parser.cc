@@ -35,7 +35,7 @@ std::optional<std::string> PersonSink::add(uint64_t line, std::optional<UserId> 
                                           std::span<const identity::NamedId> ids, bool hash,
                                           std::span<const uint32_t> tags,
                                           std::span<const std::pair<uint32_t, int64_t>> values) {
-  if (types_ == nullptr) return std::string("ids: this input takes no IDs of other types");
+  if (types_ == nullptr) return std::string("ids: ").append(no_types_);
   if (!writer_) writer_.emplace(*types_, batch_);
   WriteBatch::PersonRef p{};
   if (auto problem = writer_->add(uid, ids, hash, p)) return problem;

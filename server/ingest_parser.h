@@ -41,8 +41,11 @@ class TagSink {
 // Persons into a WriteBatch, with the line each came from.
 class PersonSink {
  public:
-  // `types` may be null: then no ID type is known.
-  PersonSink(WriteBatch& batch, const identity::IdTypes* types) : batch_(batch), types_(types) {}
+  // `types` may be null: then no ID type is known, and a record naming IDs
+  // is refused with `no_types` (why this input takes none).
+  PersonSink(WriteBatch& batch, const identity::IdTypes* types,
+             std::string_view no_types = "this input takes no IDs of other types")
+      : batch_(batch), types_(types), no_types_(no_types) {}
   [[nodiscard]] std::optional<std::string> add(uint64_t line, std::optional<UserId> uid,
                                                std::span<const identity::NamedId> ids, bool hash,
                                                std::span<const uint32_t> tags,
@@ -53,6 +56,7 @@ class PersonSink {
  private:
   WriteBatch& batch_;
   const identity::IdTypes* types_;
+  std::string_view no_types_;
   std::optional<identity::PersonWriter> writer_;
   std::vector<uint64_t> lines_;
 };
@@ -62,6 +66,8 @@ class BatchSink final : public TagSink {
   // `types`: the ID types records may name (null: none).
   explicit BatchSink(WriteBatch& batch, const identity::IdTypes* types = nullptr)
       : batch_(batch), persons_(batch, types) {}
+  // No ID types, and records naming IDs refused with `no_types`.
+  BatchSink(WriteBatch& batch, std::string_view no_types) : batch_(batch), persons_(batch, nullptr, no_types) {}
   uint32_t tag(std::string_view name) override { return batch_.intern(name); }
   uint32_t day(std::string_view tag, int64_t day) override { return batch_.intern_day(tag, day); }
   bool add(UserId user, std::span<const uint32_t> tags) override {

@@ -14,6 +14,7 @@
 #include "index/store.h"
 #include "query/date.h"
 #include "query/union_cache.h"
+#include "router/router_role.h"
 #include "server/access.h"
 #include "server/api.h"
 #include "server/audit_log.h"
@@ -23,6 +24,7 @@
 #include "server/config.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
+#include "server/page_cursor.h"
 #include "server/startup_load.h"
 
 namespace {
@@ -102,6 +104,16 @@ int main(int argc, char** argv) {
     }
   }
   raise_descriptor_limit(config->http.max_connections);
+  // A router holds no index: it answers by the shards (docs/cluster.md).
+  if (config->cluster.router) return router::run_router(*config, tokens ? &*tokens : nullptr, audit.get());
+  std::optional<std::array<unsigned char, 32>> cursor_key;
+  if (!config->cluster.cursor_key_file.empty()) {
+    cursor_key = load_cursor_key(config->cluster.cursor_key_file, error);
+    if (!cursor_key) {
+      std::cerr << "crowdd: " << error << "\n";
+      return 2;
+    }
+  }
 
   const auto started = std::chrono::steady_clock::now();
   std::string notes;
@@ -158,6 +170,7 @@ int main(int argc, char** argv) {
   api_options.time_budget = std::chrono::milliseconds(config->time_budget_ms);
   api_options.max_body = config->http.max_body;
   api_options.clock = clock;
+  api_options.cursor_key = cursor_key;
   if (config->cluster.shard) {
     api_options.replica_of =
         "replica of shard " + std::to_string(*config->cluster.shard) + " of cluster " + config->cluster.name;

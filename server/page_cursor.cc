@@ -1,5 +1,8 @@
 #include "server/page_cursor.h"
 
+#include <fstream>
+#include <iterator>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -84,6 +87,38 @@ std::optional<Ordinal> PageCursors::open(std::string_view text, const CursorScop
   const Tag expected = tag(next, scope);
   if (CRYPTO_memcmp(given.data(), expected.data(), kTagBytes) != 0) return std::nullopt;
   return next;
+}
+
+std::optional<std::array<unsigned char, 32>> load_cursor_key(const std::string& path, std::string& error) {
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) {
+    error = "cannot read the cursor key file " + path;
+    return std::nullopt;
+  }
+  const auto first = text.find_first_not_of(" \t\r\n");
+  const auto last = text.find_last_not_of(" \t\r\n");
+  const std::string_view hex =
+      first == std::string::npos ? std::string_view() : std::string_view(text).substr(first, last - first + 1);
+  std::array<unsigned char, 32> key{};
+  const auto digit = [](char ch) -> int {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+  };
+  bool ok = hex.size() == 2 * key.size();
+  for (std::size_t i = 0; ok && i < key.size(); ++i) {
+    const int hi = digit(hex[2 * i]);
+    const int lo = digit(hex[2 * i + 1]);
+    ok = hi >= 0 && lo >= 0;
+    key[i] = static_cast<unsigned char>(hi * 16 + lo);
+  }
+  if (!ok) {
+    error = "the cursor key file " + path + " must hold 64 hex digits (e.g. from `openssl rand -hex 32`)";
+    return std::nullopt;
+  }
+  return key;
 }
 
 }  // namespace crowd::server

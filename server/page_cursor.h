@@ -38,6 +38,9 @@ class PageCursors {
   // A fresh random key. Throws std::runtime_error when the system has no
   // randomness to give (a server must not issue guessable cursors).
   PageCursors();
+  // A given key: processes that share it open each other's cursors (the
+  // replicas of a cluster's shard, its routers: --cursor-key-file).
+  explicit PageCursors(const std::array<unsigned char, 32>& key) : key_(key) {}
 
   // The cursor of the page that starts at `next`. O(query length).
   [[nodiscard]] std::string issue(Ordinal next, const CursorScope& scope) const;
@@ -52,5 +55,10 @@ class PageCursors {
 
   std::array<unsigned char, 32> key_{};
 };
+
+// The key of --cursor-key-file: 64 hex digits (32 bytes), surrounding
+// whitespace ignored. nullopt with `error` otherwise.
+[[nodiscard]] std::optional<std::array<unsigned char, 32>> load_cursor_key(const std::string& path,
+                                                                           std::string& error);
 
 }  // namespace crowd::server

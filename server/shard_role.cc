@@ -83,7 +83,12 @@ void ShardRole::run() {
       std::string notice;
       JsonWriter w(notice);
       w.raw("{").key("replica").string(url_).raw(",").key("sequence").number(applied->sequence);
-      w.raw(",").key("refused").boolean(applied->status != WriteStatus::kOk).raw("}");
+      w.raw(",").key("refused").boolean(applied->status != WriteStatus::kOk);
+      if (applied->status != WriteStatus::kOk) w.raw(",").key("refusal").string(applied->refusal);
+      // What the write changed: the router answers the client with it, as a crowdd would.
+      const WriteResult& r = applied->result;
+      w.raw(",").key("users").number(r.users).raw(",").key("added").number(r.added);
+      w.raw(",").key("removed").number(r.removed).raw(",").key("erased").number(r.erased).raw("}");
       std::string ignored;
       (void)js_->notify(notices, notice, ignored);  // a lost notice delays an acknowledgement, no more
       last_error.clear();

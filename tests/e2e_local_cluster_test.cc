@@ -1,10 +1,12 @@
-// scripts/local-cluster.sh: one command starts 3 etcd, 3 nats-server and
-// 4 shards x 2 replicas on loopback and prints every pid; every replica
-// registers in etcd; the stop command leaves no process behind.
+// scripts/local-cluster.sh: one command starts 3 etcd, 3 nats-server,
+// 4 shards x 2 replicas and 2 routers on loopback and prints every pid;
+// every replica registers in etcd, every router answers; the stop command
+// leaves no process behind.
 #include <gtest/gtest.h>
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 #include <thread>
@@ -13,6 +15,7 @@
 #include "cluster/names.h"
 #include "tests/support/etcd_cluster.h"
 #include "tests/support/eventually.h"
+#include "tests/support/local_cluster.h"
 #include "tests/support/server_process.h"
 #include "tests/support/tool_process.h"
 
@@ -30,8 +33,9 @@ TEST(LocalCluster, StartsEveryProcessAndStopsThemAll) {
   const ToolRun started = run_tool({"/bin/bash", script, "start", dir});
   ASSERT_EQ(started.exit_code, 0) << started.out << started.err;
 
-  // "    <pid> <name> <url>" lines: 3 etcd, 3 nats, 8 replicas.
+  // "    <pid> <name> <url>" lines: 3 etcd, 3 nats, 8 replicas, 2 routers.
   std::vector<pid_t> pids;
+  std::vector<int> router_ports;
   std::string etcd_endpoint;
   std::istringstream lines(started.out);
   for (std::string line; std::getline(lines, line);) {
@@ -41,9 +45,11 @@ TEST(LocalCluster, StartsEveryProcessAndStopsThemAll) {
     if (!(fields >> pid >> name >> url) || pid <= 0) continue;
     pids.push_back(static_cast<pid_t>(pid));
     if (name == "etcd0") etcd_endpoint = url.substr(std::string("http://").size());
+    if (name.starts_with("router")) router_ports.push_back(std::stoi(url.substr(url.rfind(':') + 1)));
   }
-  ASSERT_EQ(pids.size(), 14u) << started.out;
-  for (const pid_t p : pids) EXPECT_EQ(::kill(p, 0), 0) << "pid " << p << " is not running";
+  ASSERT_EQ(pids.size(), 16u) << started.out;
+  ASSERT_EQ(router_ports.size(), 2u) << started.out;
+  for (const pid_t p : pids) EXPECT_TRUE(process_running(p)) << "pid " << p << " is not running";
 
   cluster::EtcdClient etcd({etcd_endpoint});
   std::size_t members = 0;
@@ -55,11 +61,17 @@ TEST(LocalCluster, StartsEveryProcessAndStopsThemAll) {
       },
       20s);
   EXPECT_EQ(members, 8u) << "every replica registers";
+  // The script waited for the routers; each sees all 4 shards answering.
+  for (const int port : router_ports) {
+    const auto health = HttpConnection(port).get("/healthz");
+    EXPECT_EQ(health.status, 200) << health.body;
+    EXPECT_NE(health.body.find("\"role\":\"router\""), std::string::npos) << health.body;
+    EXPECT_EQ(std::count(health.body.begin(), health.body.end(), '{'), 5) << "4 shards: " << health.body;
+  }
 
   const ToolRun stopped = run_tool({"/bin/bash", script, "stop", dir});
   EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
-  std::this_thread::sleep_for(200ms);
-  for (const pid_t p : pids) EXPECT_NE(::kill(p, 0), 0) << "pid " << p << " outlived stop";
+  for (const pid_t p : pids) EXPECT_FALSE(process_running(p)) << "pid " << p << " outlived stop";
   EXPECT_NE(run_tool({"/bin/bash", script, "stop", dir}).exit_code, 0) << "nothing left to stop";
 }
 

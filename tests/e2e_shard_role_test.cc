@@ -127,7 +127,11 @@ TEST(ShardRole, IncompleteOrBadClusterFlagsRefuseToStart) {
       {{"--shard", "1"}, "--shard needs --cluster NAME and --nats URL"},
       {{"--shard", "1", "--cluster", "t", "--nats", "nats://127.0.0.1:1"}, "--shard needs --data-dir"},
       {{"--shard", "1", "--cluster", "t.x", "--nats", "nats://127.0.0.1:1", "--data-dir", data}, "only letters"},
-      {{"--cluster", "t"}, "give --shard K too"},
+      {{"--cluster", "t"}, "give --shard K or --router too"},
+      {{"--router", "--cluster", "t", "--nats", "nats://127.0.0.1:1"}, "--router needs --cluster NAME, --nats URL and --etcd EP"},
+      {{"--router", "--shard", "1", "--cluster", "t", "--nats", "nats://127.0.0.1:1"}, "two roles"},
+      {{"--router", "--cluster", "t", "--nats", "nats://127.0.0.1:1", "--etcd", "127.0.0.1:1", "--demo"}, "holds no data"},
+      {{"--router", "--cluster", "t", "--nats", "nats://127.0.0.1:1", "--etcd", "127.0.0.1:1", "--shards", "0"}, "--shards must be 1..4096"},
       {{"--shard", "4096"}, "--shard must be 0..4095"},
   };
   for (const auto& c : cases) {

@@ -43,6 +43,11 @@ std::vector<std::string> make_names(std::size_t count, std::mt19937_64& rng) {
 
 }  // namespace
 
+std::vector<std::string> random_tag_names(std::size_t count, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  return make_names(count, rng);
+}
+
 RandomIndex make_random_index(const RandomIndexSpec& spec) {
   std::mt19937_64 rng(spec.seed);
   RandomIndex out;

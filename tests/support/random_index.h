@@ -31,6 +31,11 @@ struct RandomIndex {
   std::vector<std::string> tag_names;
 };
 
+// The tag names make_random_index uses for `count` tags: awkward ones first
+// (CJK, emoji, spaces, quotes, backslashes, keyword spellings), then names in
+// a few fields so that prefixes match several. Deterministic for a seed.
+[[nodiscard]] std::vector<std::string> random_tag_names(std::size_t count, uint64_t seed);
+
 // Deterministic for a given spec. O(users · tags).
 [[nodiscard]] RandomIndex make_random_index(const RandomIndexSpec& spec);
 

@@ -1,0 +1,73 @@
+// What the router's handler files share: one request's context, and the
+// helpers that read shards' answers.
+#pragma once
+
+#include <boost/url/url_view.hpp>
+#include <simdjson.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "router/replica_fanout.h"
+#include "router/router.h"
+#include "router/topology.h"
+#include "server/reply.h"
+
+namespace crowd::router {
+
+struct Router::Context {
+  std::shared_ptr<const Layout> layout;  // one map version for the whole request
+  server::Call& call;
+  boost::urls::url_view url;
+  Clock::time_point start;
+  Clock::time_point deadline;
+
+  [[nodiscard]] uint32_t shards() const { return layout->map.shards(); }
+  // Microseconds since the request was entered (took_us).
+  [[nodiscard]] uint64_t took_us() const;
+};
+
+// Shards 0..n-1.
+[[nodiscard]] std::vector<uint32_t> shard_list(uint32_t n);
+
+// A shard's answer passed on as is (its status and JSON body).
+[[nodiscard]] server::Reply relay(const ShardAnswer& answer);
+// 503: shard `k` has no replica that answered.
+[[nodiscard]] server::Reply no_replica_answered(uint32_t k, const ShardAnswer& answer);
+
+// A member of a JSON object: its name and its value as JSON text.
+struct Member {
+  std::string_view key;
+  std::string value;
+};
+// `body` (a JSON object) with the members of `set` in place of any of the
+// same name, and those of `defaults` added where the body has none. A body
+// that is not a JSON object is returned as it is: the shards refuse it as a
+// crowdd would.
+[[nodiscard]] std::string edit_object(std::string_view body, const std::vector<Member>& set,
+                                      const std::vector<Member>& defaults = {});
+
+// Parsed shard answers, alive together for one request (simdjson DOM on
+// parsers kept per thread, so a request allocates nothing once warm).
+class ShardDocs {
+ public:
+  ShardDocs();
+  ~ShardDocs();
+  ShardDocs(const ShardDocs&) = delete;
+  ShardDocs& operator=(const ShardDocs&) = delete;
+  // The answer's root, or nullopt if it is not JSON.
+  [[nodiscard]] std::optional<simdjson::dom::element> parse(const std::string& body);
+
+ private:
+  std::size_t base_;
+  std::size_t used_ = 0;
+};
+
+// Readers of a parsed answer's members; a missing member reads as 0 / "".
+[[nodiscard]] uint64_t member_uint(simdjson::dom::element e, std::string_view key);
+[[nodiscard]] std::string_view member_string(simdjson::dom::element e, std::string_view key);
+
+}  // namespace crowd::router

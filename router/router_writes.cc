@@ -1,0 +1,197 @@
+// The router's writes: /v1/ingest, /v1/assign, DELETE /v1/users/{id}.
+// Each is parsed whole by crowdd's own parsers (every 400 before anything
+// is published), split by home shard, published, and answered only once
+// every part is applied (docs/cluster.md#write-path-jetstream).
+#include <openssl/rand.h>
+
+#include <string>
+
+#include "cluster/jetstream.h"
+#include "cluster/names.h"
+#include "router/applied_positions.h"
+#include "router/router_context.h"
+#include "server/access.h"
+#include "router/write_split.h"
+#include "server/assign_request.h"
+#include "server/ingest_parser.h"
+#include "server/json_writer.h"
+#include "server/request_json.h"
+
+namespace crowd::router {
+namespace {
+
+namespace http = boost::beast::http;
+using server::Reply;
+
+// Why a router refuses records that name IDs of other types, for now.
+constexpr std::string_view kNoIdsYet =
+    "a cluster router takes users named by \"id\" only, until the directory of linked IDs is built "
+    "(docs/cluster.md)";
+
+// The longest Idempotency-Key accepted; JetStream message ids are this plus "/<shard>".
+constexpr std::size_t kMaxIdempotencyKey = 128;
+
+// The request's id: the client's Idempotency-Key (a retry with the same key
+// is stored once: JetStream de-duplicates message ids within its window),
+// or a fresh random one. nullopt for a key that is not 1..128 of
+// [A-Za-z0-9._:-].
+std::optional<std::string> request_id(const server::Request& req) {
+  const auto key = req["Idempotency-Key"];  // not among Beast's known fields: by name
+  if (!key.empty()) {
+    if (key.size() > kMaxIdempotencyKey) return std::nullopt;
+    for (const char ch : key) {
+      const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                      ch == '.' || ch == '_' || ch == ':' || ch == '-';
+      if (!ok) return std::nullopt;
+    }
+    return std::string(key);
+  }
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return std::nullopt;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (const unsigned char b : bytes) {
+    id.push_back(kHex[b >> 4]);
+    id.push_back(kHex[b & 15]);
+  }
+  return id;
+}
+
+bool sees_sizes(const server::Call& call) {
+  return call.principal == nullptr || call.principal->may(server::kScopeRead);
+}
+
+Reply not_confirmed(const std::string& id, const std::string& why) {
+  Reply r = server::error_reply(
+      {http::status::service_unavailable, "write_not_confirmed",
+       "request " + id + ": " + why +
+           "; the write may still be applied: retrying it with the header Idempotency-Key: " + id +
+           " applies it exactly once",
+       {}, {}, {}});
+  r.message.set(http::field::retry_after, "1");
+  return r;
+}
+
+}  // namespace
+
+struct Router::Published {
+  uint64_t users = 0;
+  uint64_t added = 0;
+  uint64_t removed = 0;
+  uint64_t erased = 0;
+};
+
+std::variant<Router::Published, Reply> Router::publish_parts(Context& c, const server::Request& req,
+                                                             const WriteBatch& batch) {
+  const auto id = request_id(req);
+  if (!id) {
+    return server::error_reply(server::bad_request(
+        "Idempotency-Key must be 1 to 128 characters of letters, digits, '.', '_', ':' and '-'"));
+  }
+  std::string error;
+  const auto parts = split_by_shard(batch, c.layout->map, error);
+  if (!parts) return server::error_reply(server::bad_request(error));
+  const auto deadline = Clock::now() + options_.write_timeout;
+  std::vector<std::pair<uint32_t, uint64_t>> sequences;
+  std::string data;
+  for (uint32_t k = 0; k < parts->size(); ++k) {
+    if ((*parts)[k].empty()) continue;
+    data.clear();
+    (*parts)[k].encode(data);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto published = js_.publish(cluster::shard_subject(options_.cluster, k), data,
+                                       *id + "/" + std::to_string(k), std::max(left, std::chrono::milliseconds(1)),
+                                       error);
+    if (!published) return not_confirmed(*id, "shard " + std::to_string(k) + "'s stream did not acknowledge (" + error + ")");
+    sequences.emplace_back(k, published->sequence);
+  }
+  Published out;
+  for (const auto& [k, sequence] : sequences) {
+    const Applied applied = applied_.wait(k, sequence, deadline);
+    if (applied.outcome == AppliedOutcome::kTimedOut) {
+      return not_confirmed(*id, "no replica of shard " + std::to_string(k) + " applied it within " +
+                                    std::to_string(options_.write_timeout.count()) + " ms (--write-timeout-ms)");
+    }
+    if (applied.outcome == AppliedOutcome::kRefused) {
+      return server::error_reply(server::id_conflict("shard " + std::to_string(k) + " refused its part: " +
+                                                     applied.refusal + "; its part changed nothing"));
+    }
+    out.users += applied.users;
+    out.added += applied.added;
+    out.removed += applied.removed;
+    out.erased += applied.erased;
+  }
+  return out;
+}
+
+Reply Router::ingest(server::Request& req, Context& c) {
+  const auto type = server::media_type(req[http::field::content_type]);
+  WriteBatch batch;
+  server::BatchSink sink(batch, kNoIdsYet);
+  server::IngestCounts counts;
+  std::optional<server::ApiError> error;
+  if (type.empty() || type == "application/x-ndjson") {
+    server::ensure_padding(req.body());
+    error = server::parse_ndjson(req.body(), sink, counts, options_.clock.event_limit());
+  } else if (type == "text/csv") {
+    error = server::parse_csv(req.body(), sink, counts);
+  } else {
+    return server::error_reply({http::status::unsupported_media_type, "unsupported_media_type",
+                                "ingest takes application/x-ndjson or text/csv, not " + type, {}, {}, {}});
+  }
+  if (error) return server::error_reply(*error);
+  Published done;
+  if (!batch.empty()) {
+    auto published = publish_parts(c, req, batch);
+    if (auto* reply = std::get_if<Reply>(&published)) return std::move(*reply);
+    done = std::get<Published>(published);
+  }
+  c.call.users = counts.records;
+  std::string body;
+  server::JsonWriter w(body);
+  w.raw("{").key("users").number(counts.records);
+  if (sees_sizes(c.call)) w.raw(",").key("assignments").number(done.added);
+  w.raw("}");
+  return server::json_reply(http::status::ok, std::move(body));
+}
+
+Reply Router::assign(const server::Request& req, Context& c) {
+  WriteBatch batch;
+  server::PersonSink persons(batch, nullptr, kNoIdsYet);
+  if (auto e = server::read_assign_body(req.body(), batch, options_.clock.event_limit(), persons)) {
+    return server::error_reply(*e);
+  }
+  Published done;
+  if (!batch.empty()) {
+    auto published = publish_parts(c, req, batch);
+    if (auto* reply = std::get_if<Reply>(&published)) return std::move(*reply);
+    done = std::get<Published>(published);
+  }
+  c.call.users = done.users;
+  std::string body;
+  server::JsonWriter w(body);
+  w.raw("{");
+  if (sees_sizes(c.call)) w.key("added").number(done.added).raw(",").key("removed").number(done.removed);
+  w.raw("}");
+  return server::json_reply(http::status::ok, std::move(body));
+}
+
+Reply Router::delete_user(const server::Request& req, std::string_view id_text, Context& c) {
+  const auto id = server::parse_decimal_id(id_text);
+  if (!id) return server::error_reply(server::bad_request("user id must be an unsigned 64-bit decimal integer"));
+  WriteBatch batch;
+  batch.erase(*id);
+  // Published even when the user may not exist: only its shard knows.
+  auto published = publish_parts(c, req, batch);
+  if (auto* reply = std::get_if<Reply>(&published)) return std::move(*reply);
+  if (std::get<Published>(published).erased == 0) {
+    return server::error_reply(server::not_found("no user " + std::string(id_text)));
+  }
+  c.call.users = 1;
+  std::string body;
+  server::JsonWriter w(body);
+  w.raw("{").key("id").user_id(*id).raw(",").key("deleted").boolean(true).raw("}");
+  return server::json_reply(http::status::ok, std::move(body));
+}
+
+}  // namespace crowd::router

@@ -1,0 +1,20 @@
+// Whether a request's caller may use the route admit() matched: the one
+// decision of every RequestHandler (an Api, a cluster router), so that a
+// router refuses exactly what a crowdd refuses.
+#pragma once
+
+#include <optional>
+
+#include "server/access.h"
+#include "server/call.h"
+#include "server/reply.h"
+
+namespace crowd::server {
+
+// 401 (no or unknown bearer token) or 403 (the token lacks the route's
+// scope), or nothing when `call` may go on; sets call.principal. `tokens`
+// null: everyone may (no --tokens). A request no row matched (404, 405)
+// needs a valid token of any scope.
+[[nodiscard]] std::optional<Reply> authorize(const TokenTable* tokens, const RequestHeader& header, Call& call);
+
+}  // namespace crowd::server
