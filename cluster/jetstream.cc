@@ -143,6 +143,19 @@ std::string JetStream::stream_leader(const std::string& stream, std::string& err
   return leader;
 }
 
+std::optional<uint64_t> JetStream::last_sequence(const std::string& stream, std::string& error) {
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const natsStatus s = js_GetStreamInfo(&info, impl_->js, stream.c_str(), nullptr, &code);
+  if (s != NATS_OK) {
+    error = "cannot look up stream " + stream + ": " + words(s, code);
+    return std::nullopt;
+  }
+  const uint64_t last = info->State.LastSeq;
+  jsStreamInfo_Destroy(info);
+  return last;
+}
+
 std::optional<Published> JetStream::publish(const std::string& subject, std::string_view data, const std::string& id,
                                             std::chrono::milliseconds timeout, std::string& error) {
   using Clock = std::chrono::steady_clock;

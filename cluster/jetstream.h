@@ -55,6 +55,9 @@ class JetStream {
   [[nodiscard]] bool ensure_stream(const StreamSettings& settings, std::string& error);
   // The name of the server leading `stream` now ("" if unknown).
   [[nodiscard]] std::string stream_leader(const std::string& stream, std::string& error);
+  // The sequence of the last message in `stream` (0: empty), or nullopt
+  // with `error`.
+  [[nodiscard]] std::optional<uint64_t> last_sequence(const std::string& stream, std::string& error);
 
   // Publishes `data` with the message id `id` and waits up to `timeout` for
   // the stream's acknowledgement, publishing again with the same id after a

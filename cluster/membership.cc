@@ -24,9 +24,12 @@ Membership::~Membership() {
 }
 
 void Membership::update(std::string value) {
-  std::lock_guard lock(mu_);
-  value_ = std::move(value);
-  value_dirty_ = true;
+  {
+    std::lock_guard lock(mu_);
+    value_ = std::move(value);
+    value_dirty_ = true;
+  }
+  wake_.notify_all();  // written now, not at the next renewal
 }
 
 std::string Membership::last_error() const {

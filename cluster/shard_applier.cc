@@ -20,10 +20,21 @@ std::optional<AppliedMessage> ShardApplier::apply_next(std::chrono::milliseconds
   do {  // skipping anything already applied (a reader is made from at + 1, so this is a guard)
     message = reader_->next(timeout, error);
     if (!message) {
-      if (!error.empty()) reader_.reset();
+      if (!error.empty()) {
+        reader_.reset();
+      } else if (std::chrono::steady_clock::now() - last_progress_ >= kStallCheck) {
+        last_progress_ = std::chrono::steady_clock::now();
+        const auto last = js_.last_sequence(stream_.name, error);
+        if (last && *last > at) {
+          reader_.reset();
+          error = "stream " + stream_.name + " has messages up to " + std::to_string(*last) +
+                  " but its reader stalled after " + std::to_string(at) + ": reading again";
+        }
+      }
       return std::nullopt;
     }
   } while (message->sequence <= at);
+  last_progress_ = std::chrono::steady_clock::now();
   if (message->sequence != at + 1) {
     // The stream lost messages this replica never applied (purged past its
     // position): it must be re-seeded from a snapshot, not go on.

@@ -48,13 +48,20 @@ class ShardApplier {
   // Applies the next message if one comes within `timeout`: its outcome, or
   // nullopt (error empty: nothing came; error set: reading or writing failed,
   // and the next call starts reading again from position() + 1).
+  //
+  // A reader can go silent for good: after a NATS server died, the client
+  // may fail to re-create the ordered consumer that lived there and never
+  // say so. So after kStallCheck without a message the stream's last
+  // sequence is asked for, and a reader that is behind it is replaced.
   [[nodiscard]] std::optional<AppliedMessage> apply_next(std::chrono::milliseconds timeout, std::string& error);
 
  private:
   Store& store_;
   JetStream& js_;
   StreamSettings stream_;
+  static constexpr std::chrono::seconds kStallCheck{2};
   std::unique_ptr<JetStream::Reader> reader_;
+  std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace crowd::cluster

@@ -93,7 +93,7 @@ class ClusterGolden : public ::testing::Test {
   // furthest one: reads go to any replica, and a write is acknowledged once
   // one replica of each shard has it.
   void wait_for_replicas() {
-    cluster::EtcdClient etcd({cluster_->etcd_endpoint()});
+    cluster::EtcdClient etcd(cluster_->etcd_endpoints());
     const bool settled = eventually(
         [&] {
           const auto members = etcd.get_prefix(cluster::etcd_prefix("local") + "members/");
@@ -107,8 +107,12 @@ class ClusterGolden : public ::testing::Test {
             ++replicas;
           }
           if (replicas != 8) return false;
+          // Equal, and at what the shard's replicas announced last (the
+          // registered positions are refreshed every second or so).
+          const json health = json::parse(HttpConnection(routers_[0].port()).get("/healthz").body, nullptr, false);
+          if (!health.is_object()) return false;
           for (const auto& [shard, seen] : positions) {
-            if (seen.size() != 1) return false;
+            if (seen.size() != 1 || *seen.begin() != health["shards"][shard]["applied"].get<uint64_t>()) return false;
           }
           return true;
         },

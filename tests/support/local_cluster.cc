@@ -71,14 +71,15 @@ std::vector<ClusterProcess> LocalCluster::named(std::string_view prefix) const {
   return out;
 }
 
-std::string LocalCluster::etcd_endpoint() const {
-  const auto etcd = named("etcd");
-  return etcd.empty() ? std::string() : etcd.front().url.substr(std::string("http://").size());
+std::vector<std::string> LocalCluster::etcd_endpoints() const {
+  std::vector<std::string> out;
+  for (const auto& p : named("etcd")) out.push_back(p.url.substr(std::string("http://").size()));
+  return out;
 }
 
-std::string LocalCluster::nats_urls() const {
-  std::string out;
-  for (const auto& p : named("nats")) out.append(out.empty() ? "" : ",").append(p.url);
+std::vector<std::string> LocalCluster::nats_urls() const {
+  std::vector<std::string> out;
+  for (const auto& p : named("nats")) out.push_back(p.url);
   return out;
 }
 

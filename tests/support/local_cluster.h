@@ -45,9 +45,9 @@ class LocalCluster {
   [[nodiscard]] const std::vector<ClusterProcess>& processes() const { return processes_; }
   // The processes whose names start with `prefix` ("router", "shard1-", "etcd").
   [[nodiscard]] std::vector<ClusterProcess> named(std::string_view prefix) const;
-  // The first etcd member as host:port, and every NATS URL joined by commas.
-  [[nodiscard]] std::string etcd_endpoint() const;
-  [[nodiscard]] std::string nats_urls() const;
+  // Every etcd member as host:port, and every NATS URL.
+  [[nodiscard]] std::vector<std::string> etcd_endpoints() const;
+  [[nodiscard]] std::vector<std::string> nats_urls() const;
   // A process's log (DIR/<name>.log; replicas' are shardK-R.log).
   [[nodiscard]] std::string log_of(const ClusterProcess& p) const;
   // Stops every process (the script's stop); true if it ran cleanly.
