@@ -28,8 +28,12 @@ constexpr std::string_view kNoIdsYet =
     "a cluster router takes users named by \"id\" only, until the directory of linked IDs is built "
     "(docs/cluster.md)";
 
-// The longest Idempotency-Key accepted; JetStream message ids are this plus "/<shard>".
+// The longest Idempotency-Key accepted; JetStream message ids are this plus
+// "/<shard>.<message>".
 constexpr std::size_t kMaxIdempotencyKey = 128;
+// A stream message's largest encoding: under nats-server's default
+// max_payload (1 MiB), with room for the headers (the message id).
+constexpr std::size_t kMaxMessageBytes = 960u << 10;
 
 // The request's id: the client's Idempotency-Key (a retry with the same key
 // is stored once: JetStream de-duplicates message ids within its window),
@@ -89,24 +93,34 @@ std::variant<Router::Published, Reply> Router::publish_parts(Context& c, const s
         "Idempotency-Key must be 1 to 128 characters of letters, digits, '.', '_', ':' and '-'"));
   }
   std::string error;
-  const auto parts = split_by_shard(batch, c.layout->map, error);
+  const auto parts = split_by_shard(batch, c.layout->map, kMaxMessageBytes, error);
   if (!parts) return server::error_reply(server::bad_request(error));
   const auto deadline = Clock::now() + options_.write_timeout;
-  std::vector<std::pair<uint32_t, uint64_t>> sequences;
+  struct Sent {
+    uint32_t shard;
+    uint64_t sequence;
+  };
+  std::vector<Sent> sent;
   std::string data;
   for (uint32_t k = 0; k < parts->size(); ++k) {
-    if ((*parts)[k].empty()) continue;
-    data.clear();
-    (*parts)[k].encode(data);
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    const auto published = js_.publish(cluster::shard_subject(options_.cluster, k), data,
-                                       *id + "/" + std::to_string(k), std::max(left, std::chrono::milliseconds(1)),
-                                       error);
-    if (!published) return not_confirmed(*id, "shard " + std::to_string(k) + "'s stream did not acknowledge (" + error + ")");
-    sequences.emplace_back(k, published->sequence);
+    const auto& messages = (*parts)[k];
+    for (std::size_t m = 0; m < messages.size(); ++m) {
+      data.clear();
+      messages[m].encode(data);
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      // "<request id>/<shard>.<message>": a retry of the request publishes
+      // the same ids, which JetStream stores once.
+      const std::string message_id = *id + "/" + std::to_string(k) + "." + std::to_string(m);
+      const auto published = js_.publish(cluster::shard_subject(options_.cluster, k), data, message_id,
+                                         std::max(left, std::chrono::milliseconds(1)), error);
+      if (!published) {
+        return not_confirmed(*id, "shard " + std::to_string(k) + "'s stream did not acknowledge (" + error + ")");
+      }
+      sent.push_back({k, published->sequence});
+    }
   }
   Published out;
-  for (const auto& [k, sequence] : sequences) {
+  for (const auto& [k, sequence] : sent) {
     const Applied applied = applied_.wait(k, sequence, deadline);
     if (applied.outcome == AppliedOutcome::kTimedOut) {
       return not_confirmed(*id, "no replica of shard " + std::to_string(k) + " applied it within " +

@@ -1,10 +1,13 @@
 // A client's write, parsed whole into one WriteBatch by the same code as
-// crowdd's, split into one batch per shard: each user's operations go to
-// the shard that holds the user's home partition (cluster/partition.h), in
-// their order. Each part is then published to its shard's stream, where its
-// replicas apply it as a crowdd applies a write.
+// crowdd's, split into stream messages per shard: each user's operations go
+// to the shard that holds the user's home partition (cluster/partition.h),
+// in their order, and a shard's part is cut into messages of at most
+// `max_bytes` encoded (NATS refuses payloads over its max_payload, 1 MiB by
+// default; a million-line ingest is ~100 MB). Each message is applied by
+// the shard's replicas as a crowdd applies a write.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,12 +17,14 @@
 
 namespace crowd::router {
 
-// One batch per shard of `map` (empty where the write names none of its
-// users); nullopt with `error` for an operation a router cannot place yet:
-// anything but a uid user's add, remove, erase, set or clear of a value
-// (the parsers of ingest, assign and delete make no other).
-[[nodiscard]] std::optional<std::vector<WriteBatch>> split_by_shard(const WriteBatch& batch,
-                                                                    const cluster::ShardMap& map,
-                                                                    std::string& error);
+// Per shard of `map`, its messages in order (none where the write names
+// none of its users). nullopt with `error` for an operation a router cannot
+// place yet -- anything but a uid user's add, remove, erase, set or clear of
+// a value (the parsers of ingest, assign and delete make no other) -- or one
+// user's operation larger than `max_bytes` by itself.
+[[nodiscard]] std::optional<std::vector<std::vector<WriteBatch>>> split_by_shard(const WriteBatch& batch,
+                                                                                 const cluster::ShardMap& map,
+                                                                                 std::size_t max_bytes,
+                                                                                 std::string& error);
 
 }  // namespace crowd::router
