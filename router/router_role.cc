@@ -46,10 +46,7 @@ int run_router(const server::Config& config, const server::TokenTable* tokens, s
     std::cerr << "crowdd: cannot start as a router: " << error << "\n";
     return 1;
   }
-  // Enough pool threads that every shard of several concurrent requests is
-  // asked at once, with room for hedges.
-  const unsigned pool = std::max(16u, 4 * shards);
-  ReplicaFanOut fanout(pool, std::chrono::milliseconds(cluster.hedge_after_ms));
+  ReplicaFanOut fanout(std::chrono::milliseconds(cluster.hedge_after_ms));
 
   server::Metrics metrics(config.http.max_inflight_body, config.http.max_queued_reply);
   options.cluster = cluster.name;
