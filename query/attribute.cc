@@ -527,13 +527,16 @@ void kth_values(const Slices& s, FlatSet c, std::vector<Rank> ranks, uint64_t* a
   }
 }
 
-// ceil(count * percent / 100) without overflow (count < 2^58), at least 1.
+}  // namespace
+
 uint64_t nearest_rank(uint64_t count, uint64_t percent) {
   const uint64_t k = (count * percent + 99) / 100;
   return k == 0 ? 1 : k;
 }
 
-}  // namespace
+double mean_of(Int128 sum, uint64_t count) {
+  return static_cast<double>(static_cast<long double>(sum) / static_cast<long double>(count));
+}
 
 std::optional<Bitmap> compare_attribute(const IndexView& view, std::string_view attribute, CompareOp op, int64_t low,
                                         int64_t high) {
@@ -586,7 +589,7 @@ std::optional<AttributeStats> attribute_stats(const IndexView& view, std::string
   if (out.count == 0) return out;
   // Σ v = Σ u - count × 2^63 for the offset-binary u = v + 2^63.
   out.sum = static_cast<Int128>(offset_sum(*slices, c) - (static_cast<Uint128>(out.count) << 63));
-  out.mean = static_cast<double>(static_cast<long double>(out.sum) / static_cast<long double>(out.count));
+  out.mean = mean_of(out.sum, out.count);
 
   enum Slot { kMin, kP50, kP90, kP99, kMax, kSlots };
   std::vector<Rank> ranks = {{kMin, 1},

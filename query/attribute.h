@@ -60,6 +60,12 @@ struct AttributeStats {
   int64_t p99 = 0;
 };
 
+// The nearest rank of percentile `percent` among `count` values:
+// ceil(count * percent / 100) without overflow (count < 2^58), at least 1.
+[[nodiscard]] uint64_t nearest_rank(uint64_t count, uint64_t percent);
+// sum / count as AttributeStats::mean has it (rounded once). count > 0.
+[[nodiscard]] double mean_of(Int128 sum, uint64_t count);
+
 // Statistics of the values of `attribute` over the users of `crowd` that have
 // one; nullopt when the view has no such attribute.
 //

@@ -101,6 +101,8 @@ Reply Router::serve(server::Request& req, server::Call& call) {
     reply = funnel(req, c);
   } else if (pattern == "/v1/insight") {
     reply = insight(req, c);
+  } else if (pattern == "/v1/stats") {
+    reply = stats(req, c);
   } else if (pattern == "/v1/ingest") {
     reply = ingest(req, c);
   } else if (pattern == "/v1/assign") {

@@ -102,6 +102,8 @@ class Router final : public server::RequestHandler {
   server::Reply flow(const server::Request& req, Context& c);
   server::Reply funnel(const server::Request& req, Context& c);
   server::Reply insight(const server::Request& req, Context& c);
+  // router_stats.cc: percentiles found by counts.
+  server::Reply stats(const server::Request& req, Context& c);
 
   // Sends request_of(k, lenient) to every shard and returns the answers, all
   // 200; or the reply to give instead: a shard's own error (the same on

@@ -19,22 +19,6 @@ namespace {
 namespace http = boost::beast::http;
 using server::Reply;
 
-// The JSON text of a day.
-std::string day_json(int64_t day) {
-  std::string s;
-  server::JsonWriter(s).string(query::format_day(day));
-  return s;
-}
-
-// The shards' request: the client's body with the day relative windows
-// end on always given (the router's today unless the client chose one), so
-// every shard counts back from the same day; `set` replaces members.
-ShardRequest shard_request(std::string_view target, std::string_view body, bool lenient, int64_t today,
-                           std::vector<Member> set = {}) {
-  if (lenient) set.push_back({"lenient", "true"});
-  return ShardRequest{"POST", std::string(target), edit_object(body, set, {{"as_of", day_json(today)}})};
-}
-
 // Adds a shard answer's counts of `key` in each element of array `list`
 // (or of the array itself when key is empty) to `sums`.
 void add_counts(simdjson::dom::element root, std::string_view list, std::string_view key,
@@ -56,15 +40,6 @@ std::vector<std::string> names_of(simdjson::dom::element root, std::string_view 
   if (root.at_key(list).get(items)) return names;
   for (const auto item : items) names.emplace_back(member_string(item, "name"));
   return names;
-}
-
-void merge_warnings(simdjson::dom::element root, std::vector<std::string>& out) {
-  simdjson::dom::array list;
-  if (root.at_key("warnings").get(list)) return;
-  for (const auto item : list) {
-    std::string_view text;
-    if (!item.get(text) && std::find(out.begin(), out.end(), text) == out.end()) out.emplace_back(text);
-  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "query/date.h"
 #include "server/api_error.h"
 #include "server/json_writer.h"
 
@@ -77,6 +78,27 @@ std::optional<simdjson::dom::element> ShardDocs::parse(const std::string& body) 
   simdjson::dom::element root;
   if (pool[slot]->parse(body).get(root)) return std::nullopt;
   return root;
+}
+
+std::string day_json(int64_t day) {
+  std::string s;
+  server::JsonWriter(s).string(query::format_day(day));
+  return s;
+}
+
+ShardRequest shard_request(std::string_view target, std::string_view body, bool lenient, int64_t today,
+                           std::vector<Member> set) {
+  if (lenient) set.push_back({"lenient", "true"});
+  return ShardRequest{"POST", std::string(target), edit_object(body, set, {{"as_of", day_json(today)}})};
+}
+
+void merge_warnings(simdjson::dom::element root, std::vector<std::string>& out) {
+  simdjson::dom::array list;
+  if (root.at_key("warnings").get(list)) return;
+  for (const auto item : list) {
+    std::string_view text;
+    if (!item.get(text) && std::find(out.begin(), out.end(), text) == out.end()) out.emplace_back(text);
+  }
 }
 
 uint64_t member_uint(simdjson::dom::element e, std::string_view key) {

@@ -50,6 +50,16 @@ struct Member {
 [[nodiscard]] std::string edit_object(std::string_view body, const std::vector<Member>& set,
                                       const std::vector<Member>& defaults = {});
 
+// The JSON text of a day (days since 1970-01-01): "YYYY-MM-DD".
+[[nodiscard]] std::string day_json(int64_t day);
+
+// A shard's part of a read over a JSON body: the client's body with the day
+// relative windows end on always given (the router's today unless the
+// client chose one), so that every shard counts back from the same day;
+// lenient on when asked; `set` replacing members.
+[[nodiscard]] ShardRequest shard_request(std::string_view target, std::string_view body, bool lenient,
+                                         int64_t today, std::vector<Member> set = {});
+
 // Parsed shard answers, alive together for one request (simdjson DOM on
 // parsers kept per thread, so a request allocates nothing once warm).
 class ShardDocs {
@@ -65,6 +75,9 @@ class ShardDocs {
   std::size_t base_;
   std::size_t used_ = 0;
 };
+
+// Adds a shard answer's "warnings" to `out`: each once, in the order first seen.
+void merge_warnings(simdjson::dom::element root, std::vector<std::string>& out);
 
 // Readers of a parsed answer's members; a missing member reads as 0 / "".
 [[nodiscard]] uint64_t member_uint(simdjson::dom::element e, std::string_view key);

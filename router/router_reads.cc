@@ -50,17 +50,6 @@ std::variant<server::QueryRequest, server::ApiError> read_request(const server::
                                          : server::read_query_request(req.body(), paged);
 }
 
-// The shards' warnings, each once, in the order first seen.
-void merge_warnings(simdjson::dom::element root, std::vector<std::string>& out) {
-  simdjson::dom::array list;
-  if (root.at_key("warnings").get(list)) return;
-  for (const auto item : list) {
-    std::string_view text;
-    if (item.get(text)) continue;
-    if (std::find(out.begin(), out.end(), text) == out.end()) out.emplace_back(text);
-  }
-}
-
 void write_warnings(JsonWriter& w, const std::vector<std::string>& warnings) {
   if (warnings.empty()) return;
   w.raw(",").key("warnings").raw("[");

@@ -26,7 +26,64 @@ void write_layers(JsonWriter& w, std::span<const std::string> names, const std::
   w.raw("]");
 }
 
+// The exact sum: a number within int64, decimal digits in a string beyond.
+void write_sum(JsonWriter& w, query::Int128 sum) {
+  if (sum >= INT64_MIN && sum <= INT64_MAX) {
+    w.signed_number(static_cast<int64_t>(sum));
+    return;
+  }
+  __extension__ using Uint128 = unsigned __int128;
+  Uint128 magnitude = sum < 0 ? Uint128(0) - static_cast<Uint128>(sum) : static_cast<Uint128>(sum);
+  char digits[48];
+  char* p = digits + sizeof digits;
+  for (; magnitude != 0; magnitude /= 10) *--p = static_cast<char>('0' + static_cast<int>(magnitude % 10));
+  if (sum < 0) *--p = '-';
+  w.raw("\"").raw(std::string_view(p, static_cast<std::size_t>(digits + sizeof digits - p))).raw("\"");
+}
+
 }  // namespace
+
+std::string stats_body(std::string_view attr, const query::AttributeStats& stats, uint64_t crowd,
+                       const AnalyticsTail& tail) {
+  std::string body;
+  body.reserve(256 + attr.size());
+  JsonWriter w(body);
+  w.raw("{").key("attr").string(attr);
+  const uint64_t k = tail.floor;
+  const bool any = stats.count != 0 && !hidden(stats.count, k);
+  w.raw(",").key("count");
+  write_cell(w, stats.count, k);
+  w.raw(",").key("sum");
+  // A sum of 0 would tell that a hidden count is 0: only a shown count has one.
+  if (!hidden(stats.count, k)) {
+    write_sum(w, stats.sum);
+  } else {
+    w.null();
+  }
+  const auto value = [&](std::string_view key, int64_t v) {
+    w.raw(",").key(key);
+    if (any) {
+      w.signed_number(v);
+    } else {
+      w.null();
+    }
+  };
+  value("min", stats.min);
+  value("max", stats.max);
+  w.raw(",").key("mean");
+  if (any) {
+    w.real(stats.mean);
+  } else {
+    w.null();
+  }
+  value("p50", stats.p50);
+  value("p90", stats.p90);
+  value("p99", stats.p99);
+  w.raw(",").key("crowd");
+  write_cell(w, crowd, k);
+  w.raw(",").key("took_us").number(tail.took_us).raw("}");
+  return body;
+}
 
 std::string overlap_body(std::span<const std::string> names, const query::OverlapReport& report,
                          const AnalyticsTail& tail) {

@@ -13,6 +13,7 @@
 
 #include "index/ids.h"
 #include "query/crowd_sets.h"
+#include "query/attribute.h"
 #include "query/insight.h"
 
 namespace crowd::server {
@@ -36,5 +37,11 @@ struct AnalyticsTail {
 [[nodiscard]] std::string insight_body(const query::InsightReport& report,
                                        const std::function<std::string_view(TagId)>& name_of,
                                        const AnalyticsTail& tail);
+
+// /v1/stats: with fewer values than the floor, the count is "<K" and every
+// statistic null (a min or max of a few is someone's value); tail.total and
+// tail.warnings are not used.
+[[nodiscard]] std::string stats_body(std::string_view attr, const query::AttributeStats& stats, uint64_t crowd,
+                                     const AnalyticsTail& tail);
 
 }  // namespace crowd::server

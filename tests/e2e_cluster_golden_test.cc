@@ -4,7 +4,7 @@
 // model battery (tests/support/query_generator.h), unknown names included
 // -- asked of both, route by route. Every answer must be identical but for
 // took_us: sizes, errors and their positions, ID walks, overlaps, flows,
-// funnels and profiles. Counts are also checked against the naive model.
+// funnels, profiles and numeric statistics. Counts are also checked against the naive model.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -297,6 +297,14 @@ TEST_F(ClusterGolden, RouterAnswersAsOneCrowdd) {
     if (i % 5 == 0) insight["min_count"] = i % 7;
     same("POST", "/v1/insight", insight.dump());
   }
+  // Stats: sums add up, percentiles are found exactly by counts.
+  for (int i = 0; i < 20; ++i) {
+    const auto r = same("POST", "/v1/stats", json{{"q", pick_queries(1)[0]}, {"attr", "spend"}, {"lenient", true}}.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+  }
+  same("POST", "/v1/stats", R"({"q": "ALL", "attr": "spend"})");
+  same("POST", "/v1/stats", R"({"q": "ALL", "attr": "nope"})");
+  same("POST", "/v1/stats", R"({"q": "nope:1 AND NOT nope:2", "attr": "spend", "lenient": true})");
   same("POST", "/v1/overlap", R"({"crowds": {"a": "ALL"}})");
   same("POST", "/v1/insight", R"({"q": "ALL", "top": 0})");
   same("POST", "/v1/insight", R"({"q": "ALL", "fields": ["colour"]})");
