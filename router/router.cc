@@ -93,6 +93,8 @@ Reply Router::serve(server::Request& req, server::Call& call) {
     reply = count(req, c);
   } else if (pattern == "/v1/ids") {
     reply = ids(req, c);
+  } else if (pattern == "/v1/tags" && method == http::verb::get) {
+    reply = tags(c);
   } else if (pattern == "/v1/overlap") {
     reply = overlap(req, c);
   } else if (pattern == "/v1/flow") {

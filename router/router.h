@@ -96,6 +96,8 @@ class Router final : public server::RequestHandler {
   server::Reply health(Context& c);
   server::Reply count(const server::Request& req, Context& c);
   server::Reply ids(const server::Request& req, Context& c);
+  // router_tags.cc: the dictionary, merged by name.
+  server::Reply tags(Context& c);
 
   // Analytics over several crowds (router_analytics.cc).
   server::Reply overlap(const server::Request& req, Context& c);

@@ -6,6 +6,7 @@
 #include "catalog/catalog.h"
 #include "index/system_view.h"
 #include "server/api.h"
+#include "server/tag_listing.h"
 #include "server/retention.h"
 #include "server/audit_log.h"
 
@@ -55,22 +56,14 @@ Reply Api::tags(const boost::urls::url_view& url) {
   const uint64_t total = view->universe().cardinality;
   const auto first = std::min<uint64_t>(std::get<uint64_t>(offset), matching.size());
   const auto last = std::min<uint64_t>(first + std::get<uint64_t>(limit), matching.size());
-  std::string body;
-  body.reserve(64 + (last - first) * 40);
-  JsonWriter w(body);
-  w.raw("{\"tags\":[");
+  std::vector<TagRow> rows;
+  rows.reserve(last - first);
   for (auto i = first; i < last; ++i) {
-    if (i != first) w.raw(",");
     const TagId id = matching[i];
     const std::string& tag = view->dictionary().name(id);
-    const uint64_t n = view->tag(id).cardinality;
-    w.raw("{").key("tag").string(tag).raw(",").key("count").number(n);
-    w.raw(",").key("coverage").real(total == 0 ? 0.0 : static_cast<double>(n) / static_cast<double>(total));
-    w.raw(",").key("kind").string(dated.contains(tag) ? "dated" : "tag");
-    if (const auto label = library.label_of(tag); !label.empty()) w.raw(",").key("label").string(label);
-    w.raw("}");
+    rows.push_back({tag, view->tag(id).cardinality, dated.contains(tag), library.label_of(tag)});
   }
-  w.raw("],").key("total").number(matching.size()).raw("}");
+  std::string body = tags_body(rows, total, matching.size());
   return json_reply(http::status::ok, std::move(body));
 }
 

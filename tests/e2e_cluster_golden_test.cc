@@ -305,6 +305,12 @@ TEST_F(ClusterGolden, RouterAnswersAsOneCrowdd) {
   same("POST", "/v1/stats", R"({"q": "ALL", "attr": "spend"})");
   same("POST", "/v1/stats", R"({"q": "ALL", "attr": "nope"})");
   same("POST", "/v1/stats", R"({"q": "nope:1 AND NOT nope:2", "attr": "spend", "lenient": true})");
+  // The dictionary: counts summed per tag, the same order, filters and pages.
+  for (const std::string params :
+       {"", "?prefix=cat:", "?prefix=cat:1&limit=3&offset=2", "?sort=coverage&limit=7", "?empty=true",
+        "?search=%E5%9F%8E", "?prefix=zz", "?limit=0", "?sort=size", "?offset=-1"}) {
+    same("GET", "/v1/tags" + params);
+  }
   same("POST", "/v1/overlap", R"({"crowds": {"a": "ALL"}})");
   same("POST", "/v1/insight", R"({"q": "ALL", "top": 0})");
   same("POST", "/v1/insight", R"({"q": "ALL", "fields": ["colour"]})");

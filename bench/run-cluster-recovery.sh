@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# How long a shard replica takes to come back (docs/cluster.md#failure-and-change,
+# docs/benchmarks.md#cluster-recovery): a local cluster of 1 shard x 2
+# replicas behind a router is given the demo population through the router,
+# then
+#   1. replica 0 takes a snapshot, is SIGKILLed and started again on its
+#      directory: it loads the snapshot and replays the stream past it;
+#   2. replica 1 (no snapshot: all in its write-ahead log) is SIGKILLed and
+#      started again: it replays its log;
+#   3. a new replica on an empty directory replays the whole stream;
+# each timed from the start of the process until it holds every user.
+# Everything it starts it stops on exit.
+#
+# Usage: bench/run-cluster-recovery.sh [build-dir]     (default: build)
+# Environment: CROWD_BENCH_USERS (default 10000000).
+set -euo pipefail
+
+build=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+crowdd=$(cd "$build" && pwd)/crowdd
+gen="$build/crowd-gen"
+users=${CROWD_BENCH_USERS:-10000000}
+export SHARDS=1 REPLICAS=2 ROUTERS=1 CROWDD="$crowdd"
+work=$(mktemp -d /tmp/crowd-recovery.XXXXXX)
+extra=()
+cleanup() {
+  for pid in "${extra[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [[ -e $work/cluster/pids ]] && "$root/scripts/local-cluster.sh" stop "$work/cluster" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+count_at() { curl -s "$1/v1/count?q=ALL" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("count", -1))' 2>/dev/null || echo -1; }
+pid_of() { grep " $1 " "$work/cluster/pids" | cut -d' ' -f1; }
+url_of() { grep " $1 " "$work/cluster/pids" | cut -d' ' -f3; }
+# restart NAME ARGV...: starts a replica, waits until it holds every user,
+# prints the seconds it took.
+wait_all() {  # URL START: until URL counts every user
+  until [[ $(count_at "$1") == "$users" ]]; do sleep 0.05; done
+  python3 -c "print('%.2f' % ($(now) - $2))"
+}
+
+as_of=$(date -u +%F)
+echo "generating $users demo users" >&2
+"$gen" --users "$users" --as-of "$as_of" --out "$work/demo.ndjson"
+"$root/scripts/local-cluster.sh" start "$work/cluster" >"$work/cluster.out"
+router=$(url_of router0)
+echo "loading them through the router, 50,000 a request" >&2
+split -l 50000 "$work/demo.ndjson" "$work/part."
+rm "$work/demo.ndjson"
+started=$(now)
+for part in "$work"/part.*; do
+  code=$(curl -s -o "$work/ingest.out" -w '%{http_code}' -H 'Content-Type: application/x-ndjson' \
+    --data-binary "@$part" "$router/v1/ingest")
+  [[ $code == 200 ]] || { echo "ingest: $code $(cat "$work/ingest.out")" >&2; exit 1; }
+  rm "$part"
+done
+echo "ingest through the router: $users users in $(python3 -c "print('%.1f' % ($(now) - $started))") s" >&2
+r0=$(url_of shard0-replica0)
+r1=$(url_of shard0-replica1)
+wait_all "$r0" "$(now)" >/dev/null
+wait_all "$r1" "$(now)" >/dev/null
+
+# 1. Snapshot, SIGKILL, start again.
+curl -s -X POST "$r0/v1/admin/snapshot" >/dev/null
+argv0=$(tr '\0' ' ' </proc/"$(pid_of shard0-replica0)"/cmdline)
+kill -KILL "$(pid_of shard0-replica0)"
+sleep 0.5
+t=$(now)
+$argv0 >"$work/r0.again.log" 2>&1 &
+extra+=($!)
+echo "replica restarted on its snapshot: $(wait_all "$r0" "$t") s ($(grep -o 'ready in [0-9.]* s' "$work/r0.again.log"))"
+
+# 2. No snapshot: SIGKILL, start again (log replay).
+argv1=$(tr '\0' ' ' </proc/"$(pid_of shard0-replica1)"/cmdline)
+kill -KILL "$(pid_of shard0-replica1)"
+sleep 0.5
+t=$(now)
+$argv1 >"$work/r1.again.log" 2>&1 &
+extra+=($!)
+echo "replica restarted on its log alone: $(wait_all "$r1" "$t") s ($(grep -o 'ready in [0-9.]* s' "$work/r1.again.log"))"
+
+# 3. A new replica from nothing: the whole stream.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+nats=$(grep -o 'nats: [^ ]*' "$work/cluster.out" | cut -d' ' -f2)
+etcd=$(grep -o 'etcd: [^ ]*' "$work/cluster.out" | cut -d' ' -f2)
+t=$(now)
+"$crowdd" --port "$port" --data-dir "$work/fresh" --cluster local --shard 0 --nats "$nats" --etcd "$etcd" \
+  >"$work/fresh.log" 2>&1 &
+extra+=($!)
+until curl -fs -o /dev/null "http://127.0.0.1:$port/healthz"; do sleep 0.05; done
+echo "new replica from the stream: $(wait_all "http://127.0.0.1:$port" "$t") s"

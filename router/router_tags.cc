@@ -1,0 +1,96 @@
+// The router's GET /v1/tags: every shard's tags matching the prefix and the
+// search, merged by name with their counts summed, then filtered, sorted
+// and cut as a crowdd does (server/api_info.cc), and written by the same
+// writer (server/tag_listing.h).
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
+#include "router/router_context.h"
+#include "server/json_writer.h"
+#include "server/query_params.h"
+#include "server/tag_listing.h"
+
+namespace crowd::router {
+namespace {
+
+namespace http = boost::beast::http;
+using server::Reply;
+
+// The most tags a shard lists in one answer (GET /v1/tags's largest limit).
+constexpr uint64_t kShardLimit = 100'000;
+
+struct Merged {
+  uint64_t count = 0;
+  bool dated = false;
+  std::string label;
+};
+
+}  // namespace
+
+Reply Router::tags(Context& c) {
+  // The client's parameters, refused as a crowdd refuses them.
+  const auto prefix = server::url_param(c.url, "prefix").value_or("");
+  const auto limit = server::url_uint(c.url, "limit", 1000, 1, kShardLimit);
+  if (const auto* e = std::get_if<server::ApiError>(&limit)) return server::error_reply(*e);
+  const auto offset = server::url_uint(c.url, "offset", 0, 0, UINT64_MAX);
+  if (const auto* e = std::get_if<server::ApiError>(&offset)) return server::error_reply(*e);
+  const auto empty = server::url_bool(c.url, "empty", false);
+  if (const auto* e = std::get_if<server::ApiError>(&empty)) return server::error_reply(*e);
+  const auto search = server::url_param(c.url, "search").value_or("");
+  const auto sort = server::url_param(c.url, "sort").value_or("name");
+  if (sort != "name" && sort != "coverage") {
+    return server::error_reply(server::bad_request("sort must be name or coverage"));
+  }
+  // Every shard's whole list in name order: a tag empty on one shard may be
+  // held on another, and coverage sorts by the sums.
+  const auto encode = [](std::string_view v) { return boost::urls::encode(v, boost::urls::unreserved_chars); };
+  std::string target = "/v1/tags?limit=" + std::to_string(kShardLimit);
+  target.append("&prefix=").append(encode(prefix));
+  if (!search.empty()) target.append("&search=").append(encode(search));
+  const auto shards = shard_list(c.shards());
+  const auto answers = fanout_.gather(
+      *c.layout, shards, [&](uint32_t) { return ShardRequest{"GET", target, {}}; }, c.deadline);
+  const auto health = fanout_.gather(
+      *c.layout, shards, [](uint32_t) { return ShardRequest{"GET", "/healthz", {}}; }, c.deadline);
+  std::map<std::string, Merged> merged;  // byte order of names
+  uint64_t universe = 0;
+  ShardDocs docs;
+  for (uint32_t k = 0; k < shards.size(); ++k) {
+    if (answers[k].status == 0) return no_replica_answered(k, answers[k]);
+    if (answers[k].status != 200) return relay(answers[k]);
+    if (health[k].status != 200) return no_replica_answered(k, health[k]);
+    const auto root = docs.parse(answers[k].body);
+    const auto users = docs.parse(health[k].body);
+    simdjson::dom::array list;
+    if (!root || !users || root->at_key("tags").get(list)) {
+      return server::error_reply(server::unavailable("a shard's answer is not JSON"));
+    }
+    universe += member_uint(*users, "users");
+    for (const auto t : list) {
+      Merged& m = merged[std::string(member_string(t, "tag"))];
+      m.count += member_uint(t, "count");
+      m.dated = m.dated || member_string(t, "kind") == "dated";
+      if (m.label.empty()) m.label = std::string(member_string(t, "label"));
+    }
+  }
+  std::vector<server::TagRow> matching;
+  for (auto& [name, m] : merged) {
+    if (std::get<bool>(empty) && m.count != 0) continue;
+    matching.push_back({name, m.count, m.dated, std::move(m.label)});
+  }
+  if (sort == "coverage") {
+    std::stable_sort(matching.begin(), matching.end(),
+                     [](const server::TagRow& a, const server::TagRow& b) { return a.count > b.count; });
+  }
+  const auto first = std::min<uint64_t>(std::get<uint64_t>(offset), matching.size());
+  const auto last = std::min<uint64_t>(first + std::get<uint64_t>(limit), matching.size());
+  const std::span<const server::TagRow> page(matching.data() + first, last - first);
+  return server::json_reply(http::status::ok, server::tags_body(page, universe, matching.size()));
+}
+
+}  // namespace crowd::router
