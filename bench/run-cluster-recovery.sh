@@ -42,20 +42,35 @@ wait_all() {  # URL START: until URL counts every user
 }
 
 as_of=$(date -u +%F)
-echo "generating $users demo users" >&2
-"$gen" --users "$users" --as-of "$as_of" --out "$work/demo.ndjson"
 "$root/scripts/local-cluster.sh" start "$work/cluster" >"$work/cluster.out"
 router=$(url_of router0)
-echo "loading them through the router, 50,000 a request" >&2
-split -l 50000 "$work/demo.ndjson" "$work/part."
-rm "$work/demo.ndjson"
+# The demo's records are ~1.4 KB of NDJSON each (dated events): 10M users
+# are 14 GB, so the file is made and sent 50,000 users at a time, each
+# part removed once the router acknowledged it.
+echo "generating $users demo users and loading them through the router, 50,000 a request" >&2
+mkdir "$work/parts"
+"$gen" --users "$users" --as-of "$as_of" | split -l 50000 - "$work/parts/part." &
+generator=$!
 started=$(now)
-for part in "$work"/part.*; do
+sent=0
+while (( sent * 50000 < users )); do
+  part=$(printf '%s/parts/part.%s' "$work" "$(python3 -c "
+import string, sys
+n = $sent; a = string.ascii_lowercase
+print(a[n // 26] + a[n % 26])")")
+  next=$(printf '%s/parts/part.%s' "$work" "$(python3 -c "
+import string
+n = $sent + 1; a = string.ascii_lowercase
+print(a[n // 26 % 26] + a[n % 26] if n < 676 else 'zz')")")
+  # A part is complete once split has begun the next one (or the generator ended).
+  until [[ -e $next ]] || ! kill -0 "$generator" 2>/dev/null; do sleep 0.2; done
   code=$(curl -s -o "$work/ingest.out" -w '%{http_code}' -H 'Content-Type: application/x-ndjson' \
     --data-binary "@$part" "$router/v1/ingest")
-  [[ $code == 200 ]] || { echo "ingest: $code $(cat "$work/ingest.out")" >&2; exit 1; }
+  [[ $code == 200 ]] || { echo "ingest of $part: $code $(cat "$work/ingest.out")" >&2; exit 1; }
   rm "$part"
+  sent=$((sent + 1))
 done
+wait "$generator"
 echo "ingest through the router: $users users in $(python3 -c "print('%.1f' % ($(now) - $started))") s" >&2
 r0=$(url_of shard0-replica0)
 r1=$(url_of shard0-replica1)
