@@ -20,7 +20,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 crowdd=$(cd "$build" && pwd)/crowdd
 gen="$build/crowd-gen"
 users=${CROWD_BENCH_USERS:-10000000}
-export SHARDS=1 REPLICAS=2 ROUTERS=1 CROWDD="$crowdd"
+# A bulk load waits for replicas that are busy applying: a long write timeout,
+# and a 503 is sent again under the same Idempotency-Key, as a client would.
+export SHARDS=1 REPLICAS=2 ROUTERS=1 CROWDD="$crowdd" ROUTER_FLAGS="--write-timeout-ms 120000"
 work=$(mktemp -d /tmp/crowd-recovery.XXXXXX)
 extra=()
 cleanup() {
@@ -64,8 +66,11 @@ n = $sent + 1; a = string.ascii_lowercase
 print(a[n // 26 % 26] + a[n % 26] if n < 676 else 'zz')")")
   # A part is complete once split has begun the next one (or the generator ended).
   until [[ -e $next ]] || ! kill -0 "$generator" 2>/dev/null; do sleep 0.2; done
-  code=$(curl -s -o "$work/ingest.out" -w '%{http_code}' -H 'Content-Type: application/x-ndjson' \
-    --data-binary "@$part" "$router/v1/ingest")
+  for _ in 1 2 3 4 5; do
+    code=$(curl -s -o "$work/ingest.out" -w '%{http_code}' -H 'Content-Type: application/x-ndjson' \
+      -H "Idempotency-Key: part-$sent" --data-binary "@$part" "$router/v1/ingest")
+    [[ $code == 503 ]] || break
+  done
   [[ $code == 200 ]] || { echo "ingest of $part: $code $(cat "$work/ingest.out")" >&2; exit 1; }
   rm "$part"
   sent=$((sent + 1))

@@ -4,9 +4,11 @@
 // every part is applied (docs/cluster.md#write-path-jetstream).
 #include <openssl/rand.h>
 
+#include <span>
 #include <string>
 
 #include "cluster/jetstream.h"
+#include "identity/digest.h"
 #include "cluster/names.h"
 #include "router/applied_positions.h"
 #include "router/router_context.h"
@@ -29,17 +31,16 @@ constexpr std::string_view kNoIdsYet =
     "(docs/cluster.md)";
 
 // The longest Idempotency-Key accepted; JetStream message ids are this plus
-// "/<shard>.<message>".
+// ".<16 hex of the request's digest>/<shard>.<message>".
 constexpr std::size_t kMaxIdempotencyKey = 128;
 // A stream message's largest encoding: under nats-server's default
 // max_payload (1 MiB), with room for the headers (the message id).
 constexpr std::size_t kMaxMessageBytes = 960u << 10;
 
-// The request's id: the client's Idempotency-Key (a retry with the same key
-// is stored once: JetStream de-duplicates message ids within its window),
-// or a fresh random one. nullopt for a key that is not 1..128 of
-// [A-Za-z0-9._:-].
-std::optional<std::string> request_id(const server::Request& req) {
+// The request's Idempotency-Key: the client's (1..128 of [A-Za-z0-9._:-];
+// nullopt otherwise) or a fresh random one, which a 503 names so that the
+// client can retry with it.
+std::optional<std::string> idempotency_key(const server::Request& req) {
   const auto key = req["Idempotency-Key"];  // not among Beast's known fields: by name
   if (!key.empty()) {
     if (key.size() > kMaxIdempotencyKey) return std::nullopt;
@@ -52,12 +53,25 @@ std::optional<std::string> request_id(const server::Request& req) {
   }
   unsigned char bytes[16];
   if (RAND_bytes(bytes, sizeof bytes) != 1) return std::nullopt;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (const unsigned char b : bytes) {
-    id.push_back(kHex[b >> 4]);
-    id.push_back(kHex[b & 15]);
-  }
+  std::string random;
+  identity::append_hex(std::span<const uint8_t>(bytes, sizeof bytes), random);
+  return random;
+}
+
+// The stream messages' id: the key bound to what it was sent with -- the
+// caller, the route and the body, by their SHA-256 -- so that a retry is
+// recognised (JetStream stores a message id once within its window) while
+// the same key on another request (another client's, a changed body) is
+// never taken for a retry and silently dropped.
+std::string request_id(const std::string& key, const server::Request& req, const server::Call& call) {
+  std::string bound = call.principal != nullptr ? call.principal->name : std::string("-");
+  bound.push_back('\0');
+  bound.append(req.method_string()).push_back('\0');
+  bound.append(req.target()).push_back('\0');
+  bound.append(req.body());
+  std::string id = key;
+  id.push_back('.');
+  id.append(identity::sha256_hex(bound).substr(0, 16));
   return id;
 }
 
@@ -65,11 +79,11 @@ bool sees_sizes(const server::Call& call) {
   return call.principal == nullptr || call.principal->may(server::kScopeRead);
 }
 
-Reply not_confirmed(const std::string& id, const std::string& why) {
+Reply not_confirmed(const std::string& key, const std::string& why) {
   Reply r = server::error_reply(
       {http::status::service_unavailable, "write_not_confirmed",
-       "request " + id + ": " + why +
-           "; the write may still be applied: retrying it with the header Idempotency-Key: " + id +
+       "request " + key + ": " + why +
+           "; the write may still be applied: sending it again with the header Idempotency-Key: " + key +
            " applies it exactly once",
        {}, {}, {}});
   r.message.set(http::field::retry_after, "1");
@@ -87,11 +101,12 @@ struct Router::Published {
 
 std::variant<Router::Published, Reply> Router::publish_parts(Context& c, const server::Request& req,
                                                              const WriteBatch& batch) {
-  const auto id = request_id(req);
-  if (!id) {
+  const auto key = idempotency_key(req);
+  if (!key) {
     return server::error_reply(server::bad_request(
         "Idempotency-Key must be 1 to 128 characters of letters, digits, '.', '_', ':' and '-'"));
   }
+  const std::string id = request_id(*key, req, c.call);
   std::string error;
   const auto parts = split_by_shard(batch, c.layout->map, kMaxMessageBytes, error);
   if (!parts) return server::error_reply(server::bad_request(error));
@@ -110,11 +125,11 @@ std::variant<Router::Published, Reply> Router::publish_parts(Context& c, const s
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       // "<request id>/<shard>.<message>": a retry of the request publishes
       // the same ids, which JetStream stores once.
-      const std::string message_id = *id + "/" + std::to_string(k) + "." + std::to_string(m);
+      const std::string message_id = id + "/" + std::to_string(k) + "." + std::to_string(m);
       const auto published = js_.publish(cluster::shard_subject(options_.cluster, k), data, message_id,
                                          std::max(left, std::chrono::milliseconds(1)), error);
       if (!published) {
-        return not_confirmed(*id, "shard " + std::to_string(k) + "'s stream did not acknowledge (" + error + ")");
+        return not_confirmed(*key, "shard " + std::to_string(k) + "'s stream did not acknowledge (" + error + ")");
       }
       sent.push_back({k, published->sequence});
     }
@@ -123,7 +138,7 @@ std::variant<Router::Published, Reply> Router::publish_parts(Context& c, const s
   for (const auto& [k, sequence] : sent) {
     const Applied applied = applied_.wait(k, sequence, deadline);
     if (applied.outcome == AppliedOutcome::kTimedOut) {
-      return not_confirmed(*id, "no replica of shard " + std::to_string(k) + " applied it within " +
+      return not_confirmed(*key, "no replica of shard " + std::to_string(k) + " applied it within " +
                                     std::to_string(options_.write_timeout.count()) + " ms (--write-timeout-ms)");
     }
     if (applied.outcome == AppliedOutcome::kRefused) {

@@ -209,6 +209,32 @@ TEST_F(ClusterGolden, RouterAnswersAsOneCrowdd) {
     }
     ASSERT_EQ(same("POST", "/v1/ingest", body, "application/x-ndjson").status, 200);
   }
+  // Idempotency-Key: a retry (same key, same body) is stored once; the same
+  // key on another body is another write, never dropped as a retry.
+  {
+    const auto stream_messages = [&] {
+      const json h = json::parse(HttpConnection(routers_[0].port()).get("/healthz").body);
+      uint64_t n = 0;
+      for (const auto& shard : h["shards"]) n += shard["applied"].get<uint64_t>();
+      return n;
+    };
+    const auto keyed = [&](const std::string& body) {
+      const std::vector<std::pair<std::string, std::string>> key = {{"Idempotency-Key", "golden-1"}};
+      const auto r = HttpConnection(routers_[1].port()).request("POST", "/v1/ingest", body, "application/x-ndjson", key);
+      EXPECT_EQ(r.status, 200) << r.body;
+      EXPECT_EQ(single_->request("POST", "/v1/ingest", body, "application/x-ndjson", key).status, 200);
+    };
+    const std::string first = json{{"id", users[1]}, {"tags", {"keyed:a"}}}.dump() + "\n";
+    const std::string second = json{{"id", users[1]}, {"tags", {"keyed:b"}}}.dump() + "\n";
+    const uint64_t before = stream_messages();
+    keyed(first);
+    keyed(first);
+    EXPECT_EQ(stream_messages(), before + 1) << "a retry is stored once";
+    keyed(second);
+    EXPECT_EQ(stream_messages(), before + 2) << "the same key on another body is another write";
+    model_->add(users[1], "keyed:a");
+    model_->add(users[1], "keyed:b");
+  }
   // Bad writes: the same 400 from both, and nothing changes.
   same("POST", "/v1/ingest", "{\"id\": 1, \"tags\": [\"a\"]}\n{\"id\": -3}\n", "application/x-ndjson");
   same("POST", "/v1/assign", R"({"add": [{"id": 1, "tags": "x"}]})");
