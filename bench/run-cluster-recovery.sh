@@ -22,7 +22,8 @@ gen="$build/crowd-gen"
 users=${CROWD_BENCH_USERS:-10000000}
 # A bulk load waits for replicas that are busy applying: a long write timeout,
 # and a 503 is sent again under the same Idempotency-Key, as a client would.
-export SHARDS=1 REPLICAS=2 ROUTERS=1 CROWDD="$crowdd" ROUTER_FLAGS="--write-timeout-ms 120000"
+export SHARDS=1 REPLICAS=2 ROUTERS=1 CROWDD="$crowdd" ROUTER_FLAGS="--write-timeout-ms 120000" \
+  SHARD_FLAGS="--snapshot-log-mb 0"
 work=$(mktemp -d /tmp/crowd-recovery.XXXXXX)
 extra=()
 cleanup() {
@@ -36,9 +37,7 @@ now() { date +%s.%N; }
 count_at() { curl -s "$1/v1/count?q=ALL" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("count", -1))' 2>/dev/null || echo -1; }
 pid_of() { grep " $1 " "$work/cluster/pids" | cut -d' ' -f1; }
 url_of() { grep " $1 " "$work/cluster/pids" | cut -d' ' -f3; }
-# restart NAME ARGV...: starts a replica, waits until it holds every user,
-# prints the seconds it took.
-wait_all() {  # URL START: until URL counts every user
+wait_all() {  # URL START: until URL counts every user; prints the seconds since START
   until [[ $(count_at "$1") == "$users" ]]; do sleep 0.05; done
   python3 -c "print('%.2f' % ($(now) - $2))"
 }
@@ -82,24 +81,26 @@ r1=$(url_of shard0-replica1)
 wait_all "$r0" "$(now)" >/dev/null
 wait_all "$r1" "$(now)" >/dev/null
 
+# restart NAME URL WHAT: SIGKILLs the replica NAME and starts it again with
+# the same command line; prints how long until it served every user.
+restart() {
+  local argv
+  argv=$(tr '\0' ' ' </proc/"$(pid_of "$1")"/cmdline)
+  kill -KILL "$(pid_of "$1")"
+  sleep 0.5
+  local t
+  t=$(now)
+  $argv >"$work/$1.again.log" 2>&1 &
+  extra+=($!)
+  echo "$3: $(wait_all "$2" "$t") s ($(grep -o 'ready in [0-9.]* s' "$work/$1.again.log"))"
+}
+
 # 1. Snapshot, SIGKILL, start again.
 curl -s -X POST "$r0/v1/admin/snapshot" >/dev/null
-argv0=$(tr '\0' ' ' </proc/"$(pid_of shard0-replica0)"/cmdline)
-kill -KILL "$(pid_of shard0-replica0)"
-sleep 0.5
-t=$(now)
-$argv0 >"$work/r0.again.log" 2>&1 &
-extra+=($!)
-echo "replica restarted on its snapshot: $(wait_all "$r0" "$t") s ($(grep -o 'ready in [0-9.]* s' "$work/r0.again.log"))"
-
-# 2. No snapshot: SIGKILL, start again (log replay).
-argv1=$(tr '\0' ' ' </proc/"$(pid_of shard0-replica1)"/cmdline)
-kill -KILL "$(pid_of shard0-replica1)"
-sleep 0.5
-t=$(now)
-$argv1 >"$work/r1.again.log" 2>&1 &
-extra+=($!)
-echo "replica restarted on its log alone: $(wait_all "$r1" "$t") s ($(grep -o 'ready in [0-9.]* s' "$work/r1.again.log"))"
+restart shard0-replica0 "$r0" "replica restarted on its snapshot"
+# 2. Its log alone: a replica that never snapshotted (0: the automatic
+#    snapshots of --snapshot-log-mb are off for this run's replicas).
+restart shard0-replica1 "$r1" "replica restarted on its log alone"
 
 # 3. A new replica from nothing: the whole stream.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -19,15 +19,6 @@ using tcp = net::ip::tcp;
 // bigger is a peer to stop reading from.
 constexpr std::uint64_t kAnswerLimit = 64 * 1024 * 1024;
 
-std::string words(const beast::error_code& ec) {
-  if (ec == beast::error::timeout) return "timed out";
-  if (ec == net::error::connection_refused) return "connection refused";
-  if (ec == net::error::connection_reset || ec == net::error::eof || ec == http::error::end_of_stream) {
-    return "connection closed without an answer";
-  }
-  return "network error (" + ec.message() + ")";
-}
-
 }  // namespace
 
 struct HttpClient::Connection {
@@ -108,13 +99,22 @@ HttpAnswer HttpClient::exchange(std::string_view method, std::string_view target
 
   if (failed) {
     connection_.reset();  // half-done exchanges leave the stream unusable
-    return HttpAnswer{0, {}, words(failed)};
+    return HttpAnswer{0, {}, network_error_words(failed)};
   }
   HttpAnswer answer;
   answer.status = parser.get().result_int();
   answer.body = std::move(parser.get().body());
   if (!parser.get().keep_alive()) connection_.reset();
   return answer;
+}
+
+std::string network_error_words(const boost::system::error_code& ec) {
+  if (ec == beast::error::timeout) return "timed out";
+  if (ec == net::error::connection_refused) return "connection refused";
+  if (ec == net::error::connection_reset || ec == net::error::eof || ec == http::error::end_of_stream) {
+    return "connection closed without an answer";
+  }
+  return "network error (" + ec.message() + ")";
 }
 
 std::optional<std::pair<std::string, std::string>> split_host_port(std::string_view endpoint) {

@@ -9,6 +9,8 @@
 // on a private io_context, with the stream's expiry as the deadline.
 #pragma once
 
+#include <boost/system/error_code.hpp>
+
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -52,6 +54,10 @@ class HttpClient {
   std::string port_;
   std::unique_ptr<Connection> connection_;
 };
+
+// A network error in words, as HttpAnswer::error has them: "timed out",
+// "connection refused", "connection closed without an answer", ...
+[[nodiscard]] std::string network_error_words(const boost::system::error_code& ec);
 
 // "host:port" split at the last ':' (no scheme, no brackets); nullopt when
 // either side is empty.

@@ -29,15 +29,6 @@ constexpr std::uint64_t kAnswerLimit = 64 * 1024 * 1024;
 // Idle keep-alive connections kept per replica per thread.
 constexpr std::size_t kIdlePerReplica = 4;
 
-std::string words(const beast::error_code& ec) {
-  if (ec == beast::error::timeout) return "timed out";
-  if (ec == net::error::connection_refused) return "connection refused";
-  if (ec == net::error::connection_reset || ec == net::error::eof || ec == http::error::end_of_stream) {
-    return "connection closed without an answer";
-  }
-  return "network error (" + ec.message() + ")";
-}
-
 struct Connection {
   explicit Connection(net::io_context& ioc) : stream(ioc) {}
   beast::tcp_stream stream;
@@ -171,7 +162,7 @@ std::vector<ShardAnswer> ReplicaFanOut::gather(const Layout& layout, const std::
       return;
     }
     suspect(a->url);
-    answers[i].error = a->url + ": " + words(ec);
+    answers[i].error = a->url + ": " + cluster::network_error_words(ec);
   };
   start = [&](std::size_t i, const std::string& url, bool fresh) {
     const auto endpoint = w.endpoint(url);

@@ -101,6 +101,7 @@ struct Router::Published {
 
 std::variant<Router::Published, Reply> Router::publish_parts(Context& c, const server::Request& req,
                                                              const WriteBatch& batch) {
+  if (batch.empty()) return Published{};  // nothing to publish (a body of blank lines)
   const auto key = idempotency_key(req);
   if (!key) {
     return server::error_reply(server::bad_request(
@@ -169,12 +170,9 @@ Reply Router::ingest(server::Request& req, Context& c) {
                                 "ingest takes application/x-ndjson or text/csv, not " + type, {}, {}, {}});
   }
   if (error) return server::error_reply(*error);
-  Published done;
-  if (!batch.empty()) {
-    auto published = publish_parts(c, req, batch);
-    if (auto* reply = std::get_if<Reply>(&published)) return std::move(*reply);
-    done = std::get<Published>(published);
-  }
+  auto published = publish_parts(c, req, batch);
+  if (auto* reply = std::get_if<Reply>(&published)) return std::move(*reply);
+  const Published& done = std::get<Published>(published);
   c.call.users = counts.records;
   std::string body;
   server::JsonWriter w(body);
@@ -190,12 +188,9 @@ Reply Router::assign(const server::Request& req, Context& c) {
   if (auto e = server::read_assign_body(req.body(), batch, options_.clock.event_limit(), persons)) {
     return server::error_reply(*e);
   }
-  Published done;
-  if (!batch.empty()) {
-    auto published = publish_parts(c, req, batch);
-    if (auto* reply = std::get_if<Reply>(&published)) return std::move(*reply);
-    done = std::get<Published>(published);
-  }
+  auto published = publish_parts(c, req, batch);
+  if (auto* reply = std::get_if<Reply>(&published)) return std::move(*reply);
+  const Published& done = std::get<Published>(published);
   c.call.users = done.users;
   std::string body;
   server::JsonWriter w(body);

@@ -71,6 +71,9 @@ const char* usage() {
   --nats URL[,URL...]  the cluster's NATS servers with JetStream (nats://host:port)
   --etcd EP[,EP...]    the cluster's etcd members (host:port): the replica registers there
   --stream-replicas N  copies JetStream keeps of the shard's stream when it creates it (default 3)
+  --snapshot-log-mb N  write a snapshot whenever the write-ahead log passes N MiB, so that a
+                       restart replays little (default: 128 for a --shard replica, else 0 = off;
+                       POST /v1/admin/snapshot works either way)
   --router             with --cluster, --nats and --etcd: no index; serve the API by publishing
                        writes to the shards' streams and fanning reads out to their replicas
   --shards S           a router starting a new cluster places its partitions on S shards (default 4)
@@ -288,6 +291,14 @@ std::optional<Config> parse_config(int argc, const char* const* argv, std::strin
         if (comma > at) list.emplace_back(v->substr(at, comma - at));
         at = comma + 1;
       }
+    } else if (flag == "--snapshot-log-mb") {
+      const auto v = value(i, flag);
+      uint64_t n = 0;
+      if (!v || !parse_number(*v, n) || n > (uint64_t{1} << 40)) {
+        if (error.empty()) error = "--snapshot-log-mb must be a number of MiB (0: off)";
+        return std::nullopt;
+      }
+      c.snapshot_log_mb = n;
     } else if (flag == "--router") {
       c.cluster.router = true;
     } else if (flag == "--shards") {
@@ -346,6 +357,10 @@ std::optional<Config> parse_config(int argc, const char* const* argv, std::strin
   }
   if (c.cluster.shard && c.store.data_dir.empty()) {
     error = "--shard needs --data-dir: a replica's position in its stream is kept in its log";
+    return std::nullopt;
+  }
+  if (c.snapshot_log_mb.value_or(0) > 0 && c.store.data_dir.empty()) {
+    error = "--snapshot-log-mb needs --data-dir: there is no log without one";
     return std::nullopt;
   }
   if (c.http.max_inflight_body < c.http.max_body) {

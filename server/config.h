@@ -37,6 +37,9 @@ struct Config {
   std::optional<uint64_t> demo_users;    // --demo [USERS]
   uint64_t seed = 42;                    // --seed, for --demo
   uint64_t union_cache_mb = 256;         // --union-cache-mb (0: off)
+  // --snapshot-log-mb N: a snapshot whenever the log passes N MiB (0: off).
+  // nullopt: 128 for a cluster replica, off otherwise.
+  std::optional<uint64_t> snapshot_log_mb;
   uint32_t retention_days = 0;           // --retention-days (0: keep every day of dated tags)
   bool retention_force = false;          // --retention-force: the start-up run may drop any share
   bool retention_dry_run = false;        // --retention-dry-run: say what retention would drop, exit

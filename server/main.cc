@@ -18,6 +18,7 @@
 #include "server/access.h"
 #include "server/api.h"
 #include "server/audit_log.h"
+#include "server/auto_snapshot.h"
 #include "server/event_days.h"
 #include "server/retention.h"
 #include "server/shard_role.h"
@@ -192,12 +193,19 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  // A replica is never asked for snapshots: it takes them as its log grows.
+  std::unique_ptr<AutoSnapshot> auto_snapshot;
+  const uint64_t snapshot_log_mb = config->snapshot_log_mb.value_or(config->cluster.shard ? 128 : 0);
+  if (snapshot_log_mb > 0 && store->persistent()) {
+    auto_snapshot = std::make_unique<AutoSnapshot>(*store, snapshot_log_mb << 20);
+  }
   // Tests and scripts read this line to learn the port (with --port 0).
   std::cout << "crowdd listening on " << url << std::endl;
   // Scheduled refreshes and pushes (docs/activation.md), once serving.
   if (!shard) api.start_activation();
   server.run();
   shard.reset();
+  auto_snapshot.reset();
   api.stop_activation();
   store->flush();
   std::cerr << "crowdd: stopped\n";
