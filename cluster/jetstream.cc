@@ -143,6 +143,10 @@ std::string JetStream::stream_leader(const std::string& stream, std::string& err
   return leader;
 }
 
+std::size_t JetStream::max_payload() const {
+  return static_cast<std::size_t>(natsConnection_GetMaxPayload(impl_->nc));
+}
+
 std::optional<uint64_t> JetStream::last_sequence(const std::string& stream, std::string& error) {
   jsStreamInfo* info = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);

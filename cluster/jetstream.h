@@ -69,6 +69,10 @@ class JetStream {
                                                  const std::string& id, std::chrono::milliseconds timeout,
                                                  std::string& error);
 
+  // The largest message the connected server takes (its max_payload; 1 MiB
+  // unless configured).
+  [[nodiscard]] std::size_t max_payload() const;
+
   // Publishes `data` on `subject` without JetStream (core NATS: no storage,
   // no acknowledgement), for notices such as a replica's applied position.
   [[nodiscard]] bool notify(const std::string& subject, std::string_view data, std::string& error);

@@ -4,6 +4,7 @@
 // every part is applied (docs/cluster.md#write-path-jetstream).
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <span>
 #include <string>
 
@@ -33,9 +34,16 @@ constexpr std::string_view kNoIdsYet =
 // The longest Idempotency-Key accepted; JetStream message ids are this plus
 // ".<16 hex of the request's digest>/<shard>.<message>".
 constexpr std::size_t kMaxIdempotencyKey = 128;
-// A stream message's largest encoding: under nats-server's default
-// max_payload (1 MiB), with room for the headers (the message id).
-constexpr std::size_t kMaxMessageBytes = 960u << 10;
+// A stream message's largest encoding: the server's max_payload (1 MiB by
+// default; scripts/local-cluster.sh sets 8 MiB, NATS's advice for the most)
+// less room for the headers (the message id), and at most 8 MiB. Fewer,
+// larger messages cost a replica less: each is applied as one batch.
+std::size_t max_message_bytes(const cluster::JetStream& js) {
+  constexpr std::size_t kHeaders = 64u << 10;
+  constexpr std::size_t kMost = 8u << 20;
+  const std::size_t payload = js.max_payload();
+  return payload <= 2 * kHeaders ? payload / 2 : std::min(kMost, payload - kHeaders);
+}
 
 // The request's Idempotency-Key: the client's (1..128 of [A-Za-z0-9._:-];
 // nullopt otherwise) or a fresh random one, which a 503 names so that the
@@ -109,7 +117,7 @@ std::variant<Router::Published, Reply> Router::publish_parts(Context& c, const s
   }
   const std::string id = request_id(*key, req, c.call);
   std::string error;
-  const auto parts = split_by_shard(batch, c.layout->map, kMaxMessageBytes, error);
+  const auto parts = split_by_shard(batch, c.layout->map, max_message_bytes(js_), error);
   if (!parts) return server::error_reply(server::bad_request(error));
   const auto deadline = Clock::now() + options_.write_timeout;
   struct Sent {

@@ -3,7 +3,7 @@
 // to the shard that holds the user's home partition (cluster/partition.h),
 // in their order, and a shard's part is cut into messages of at most
 // `max_bytes` encoded (NATS refuses payloads over its max_payload, 1 MiB by
-// default; a million-line ingest is ~100 MB). Each message is applied by
+// default; a million demo users are ~480 MB of messages). Each message is applied by
 // the shard's replicas as a crowdd applies a write.
 #pragma once
 

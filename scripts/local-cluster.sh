@@ -3,7 +3,8 @@
 # 3 etcd members, 3 nats-server members with JetStream, 4 shards x 2
 # replicas of crowdd (--shard K) and 2 routers (crowdd --router), every one
 # on free 127.0.0.1 ports, with its data and log under DIR. SHARDS, REPLICAS
-# and ROUTERS change the counts; ROUTER_FLAGS and SHARD_FLAGS add flags.
+# and ROUTERS change the counts; ROUTER_FLAGS and SHARD_FLAGS add flags;
+# NATS_MAX_PAYLOAD sets nats-server's max_payload (default 8MB).
 #
 #   scripts/local-cluster.sh start [DIR]   prints every URL and the pid of
 #                                           every process it started
@@ -92,8 +93,12 @@ start() {
     routes+="${routes:+,}nats://127.0.0.1:${ports[p + 3 + i]}"
     nats_urls+="${nats_urls:+,}nats://127.0.0.1:${ports[p + i]}"
   done
+  # Messages up to 8 MiB (NATS's advice for the most; the default is 1 MiB):
+  # a router cuts a large write into fewer stream messages, and each costs a
+  # replica one batch.
+  printf 'max_payload: %s\n' "${NATS_MAX_PAYLOAD:-8MB}" >"$dir/nats.conf"
   for i in 0 1 2; do
-    "$nats_bin" -js -sd "$dir/nats$i" -a 127.0.0.1 -p "${ports[p + i]}" -m "${ports[p + 6 + i]}" -n "n$i" \
+    "$nats_bin" -c "$dir/nats.conf" -js -sd "$dir/nats$i" -a 127.0.0.1 -p "${ports[p + i]}" -m "${ports[p + 6 + i]}" -n "n$i" \
       --cluster_name "crowd-$cluster" --cluster "nats://127.0.0.1:${ports[p + 3 + i]}" --routes "$routes" \
       >"$dir/nats$i.log" 2>&1 &
     echo "$! nats$i nats://127.0.0.1:${ports[p + i]}" >>"$dir/pids"
