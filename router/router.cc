@@ -95,6 +95,8 @@ Reply Router::serve(server::Request& req, server::Call& call) {
     reply = ids(req, c);
   } else if (pattern == "/v1/tags" && method == http::verb::get) {
     reply = tags(c);
+  } else if (pattern == "/v1/fields" && method == http::verb::get) {
+    reply = fields(c);
   } else if (pattern == "/v1/overlap") {
     reply = overlap(req, c);
   } else if (pattern == "/v1/flow") {

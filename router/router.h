@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -96,8 +97,20 @@ class Router final : public server::RequestHandler {
   server::Reply health(Context& c);
   server::Reply count(const server::Request& req, Context& c);
   server::Reply ids(const server::Request& req, Context& c);
-  // router_tags.cc: the dictionary, merged by name.
+  // router_tags.cc: the dictionary, merged by name; router_fields.cc: fields.
   server::Reply tags(Context& c);
+  server::Reply fields(Context& c);
+  struct MergedTag {
+    uint64_t count = 0;  // holders on every shard
+    bool dated = false;  // dated on some shard
+    std::string label;
+  };
+  struct TagTable {
+    std::map<std::string, MergedTag> tags;  // by name, byte order
+    uint64_t universe = 0;                  // users on every shard
+  };
+  // Every shard's tags matching `prefix` and `search`, merged.
+  std::variant<TagTable, server::Reply> all_tags(Context& c, std::string_view prefix, std::string_view search);
 
   // Analytics over several crowds (router_analytics.cc).
   server::Reply overlap(const server::Request& req, Context& c);

@@ -24,13 +24,40 @@ using server::Reply;
 // The most tags a shard lists in one answer (GET /v1/tags's largest limit).
 constexpr uint64_t kShardLimit = 100'000;
 
-struct Merged {
-  uint64_t count = 0;
-  bool dated = false;
-  std::string label;
-};
-
 }  // namespace
+
+std::variant<Router::TagTable, Reply> Router::all_tags(Context& c, std::string_view prefix, std::string_view search) {
+  const auto encode = [](std::string_view v) { return boost::urls::encode(v, boost::urls::unreserved_chars); };
+  std::string target = "/v1/tags?limit=" + std::to_string(kShardLimit);
+  target.append("&prefix=").append(encode(prefix));
+  if (!search.empty()) target.append("&search=").append(encode(search));
+  const auto shards = shard_list(c.shards());
+  const auto answers = fanout_.gather(
+      *c.layout, shards, [&](uint32_t) { return ShardRequest{"GET", target, {}}; }, c.deadline);
+  const auto health = fanout_.gather(
+      *c.layout, shards, [](uint32_t) { return ShardRequest{"GET", "/healthz", {}}; }, c.deadline);
+  TagTable table;
+  ShardDocs docs;
+  for (uint32_t k = 0; k < shards.size(); ++k) {
+    if (answers[k].status == 0) return no_replica_answered(k, answers[k]);
+    if (answers[k].status != 200) return relay(answers[k]);
+    if (health[k].status != 200) return no_replica_answered(k, health[k]);
+    const auto root = docs.parse(answers[k].body);
+    const auto users = docs.parse(health[k].body);
+    simdjson::dom::array list;
+    if (!root || !users || root->at_key("tags").get(list)) {
+      return server::error_reply(server::unavailable("a shard's answer is not JSON"));
+    }
+    table.universe += member_uint(*users, "users");
+    for (const auto t : list) {
+      MergedTag& m = table.tags[std::string(member_string(t, "tag"))];
+      m.count += member_uint(t, "count");
+      m.dated = m.dated || member_string(t, "kind") == "dated";
+      if (m.label.empty()) m.label = std::string(member_string(t, "label"));
+    }
+  }
+  return table;
+}
 
 Reply Router::tags(Context& c) {
   // The client's parameters, refused as a crowdd refuses them.
@@ -48,36 +75,9 @@ Reply Router::tags(Context& c) {
   }
   // Every shard's whole list in name order: a tag empty on one shard may be
   // held on another, and coverage sorts by the sums.
-  const auto encode = [](std::string_view v) { return boost::urls::encode(v, boost::urls::unreserved_chars); };
-  std::string target = "/v1/tags?limit=" + std::to_string(kShardLimit);
-  target.append("&prefix=").append(encode(prefix));
-  if (!search.empty()) target.append("&search=").append(encode(search));
-  const auto shards = shard_list(c.shards());
-  const auto answers = fanout_.gather(
-      *c.layout, shards, [&](uint32_t) { return ShardRequest{"GET", target, {}}; }, c.deadline);
-  const auto health = fanout_.gather(
-      *c.layout, shards, [](uint32_t) { return ShardRequest{"GET", "/healthz", {}}; }, c.deadline);
-  std::map<std::string, Merged> merged;  // byte order of names
-  uint64_t universe = 0;
-  ShardDocs docs;
-  for (uint32_t k = 0; k < shards.size(); ++k) {
-    if (answers[k].status == 0) return no_replica_answered(k, answers[k]);
-    if (answers[k].status != 200) return relay(answers[k]);
-    if (health[k].status != 200) return no_replica_answered(k, health[k]);
-    const auto root = docs.parse(answers[k].body);
-    const auto users = docs.parse(health[k].body);
-    simdjson::dom::array list;
-    if (!root || !users || root->at_key("tags").get(list)) {
-      return server::error_reply(server::unavailable("a shard's answer is not JSON"));
-    }
-    universe += member_uint(*users, "users");
-    for (const auto t : list) {
-      Merged& m = merged[std::string(member_string(t, "tag"))];
-      m.count += member_uint(t, "count");
-      m.dated = m.dated || member_string(t, "kind") == "dated";
-      if (m.label.empty()) m.label = std::string(member_string(t, "label"));
-    }
-  }
+  auto table = all_tags(c, prefix, search);
+  if (auto* reply = std::get_if<Reply>(&table)) return std::move(*reply);
+  auto& [merged, universe] = std::get<TagTable>(table);
   std::vector<server::TagRow> matching;
   for (auto& [name, m] : merged) {
     if (std::get<bool>(empty) && m.count != 0) continue;

@@ -337,6 +337,7 @@ TEST_F(ClusterGolden, RouterAnswersAsOneCrowdd) {
         "?search=%E5%9F%8E", "?prefix=zz", "?limit=0", "?sort=size", "?offset=-1"}) {
     same("GET", "/v1/tags" + params);
   }
+  same("GET", "/v1/fields");
   same("POST", "/v1/overlap", R"({"crowds": {"a": "ALL"}})");
   same("POST", "/v1/insight", R"({"q": "ALL", "top": 0})");
   same("POST", "/v1/insight", R"({"q": "ALL", "fields": ["colour"]})");
