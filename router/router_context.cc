@@ -92,6 +92,19 @@ ShardRequest shard_request(std::string_view target, std::string_view body, bool 
   return ShardRequest{"POST", std::string(target), edit_object(body, set, {{"as_of", day_json(today)}})};
 }
 
+std::variant<simdjson::dom::array, server::Reply> answer_array(ShardDocs& docs, uint32_t k, const ShardAnswer& answer,
+                                                               std::string_view member) {
+  if (answer.status == 0) return no_replica_answered(k, answer);
+  if (answer.status != 200) return relay(answer);
+  const auto root = docs.parse(answer.body);
+  simdjson::dom::array list;
+  if (!root || root->at_key(member).get(list)) {
+    return server::error_reply(server::unavailable("shard " + std::to_string(k) + "'s answer has no \"" +
+                                                   std::string(member) + "\" list"));
+  }
+  return list;
+}
+
 void merge_warnings(simdjson::dom::element root, std::vector<std::string>& out) {
   simdjson::dom::array list;
   if (root.at_key("warnings").get(list)) return;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "router/replica_fanout.h"
@@ -75,6 +76,13 @@ class ShardDocs {
   std::size_t base_;
   std::size_t used_ = 0;
 };
+
+// Shard k's answer's array `member`, or the reply to give instead: the
+// shard's own error as it is, 503 when no replica answered or the answer
+// has no such array.
+[[nodiscard]] std::variant<simdjson::dom::array, server::Reply> answer_array(ShardDocs& docs, uint32_t k,
+                                                                             const ShardAnswer& answer,
+                                                                             std::string_view member);
 
 // Adds a shard answer's "warnings" to `out`: each once, in the order first seen.
 void merge_warnings(simdjson::dom::element root, std::vector<std::string>& out);

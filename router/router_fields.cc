@@ -43,13 +43,9 @@ Reply Router::fields(Context& c) {
   std::map<std::string, Field> merged;
   ShardDocs docs;
   for (uint32_t k = 0; k < answers.size(); ++k) {
-    if (answers[k].status == 0) return no_replica_answered(k, answers[k]);
-    if (answers[k].status != 200) return relay(answers[k]);
-    const auto root = docs.parse(answers[k].body);
-    simdjson::dom::array list;
-    if (!root || root->at_key("fields").get(list)) {
-      return server::error_reply(server::unavailable("a shard's answer is not JSON"));
-    }
+    auto listed = answer_array(docs, k, answers[k], "fields");
+    if (auto* reply = std::get_if<Reply>(&listed)) return std::move(*reply);
+    const auto list = std::get<simdjson::dom::array>(listed);
     std::size_t after = 0;  // where this shard's next new field goes
     for (const auto f : list) {
       const std::string name(member_string(f, "field"));

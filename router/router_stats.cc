@@ -118,13 +118,9 @@ Reply Router::stats(const server::Request& req, Context& c) {
       std::vector<uint64_t> at_most(open.size(), 0);
       ShardDocs docs;
       for (uint32_t k = 0; k < answers.size(); ++k) {
-        if (answers[k].status == 0) return no_replica_answered(k, answers[k]);
-        if (answers[k].status != 200) return relay(answers[k]);
-        const auto root = docs.parse(answers[k].body);
-        simdjson::dom::array list;
-        if (!root || root->at_key("crowds").get(list)) {
-          return server::error_reply(server::unavailable("a shard's answer is not JSON"));
-        }
+        auto listed = answer_array(docs, k, answers[k], "crowds");
+        if (auto* reply = std::get_if<Reply>(&listed)) return std::move(*reply);
+        const auto list = std::get<simdjson::dom::array>(listed);
         std::size_t i = 0;
         for (const auto item : list) {
           if (i < at_most.size()) at_most[i] += member_uint(item, "count");

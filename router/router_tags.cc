@@ -39,15 +39,12 @@ std::variant<Router::TagTable, Reply> Router::all_tags(Context& c, std::string_v
   TagTable table;
   ShardDocs docs;
   for (uint32_t k = 0; k < shards.size(); ++k) {
-    if (answers[k].status == 0) return no_replica_answered(k, answers[k]);
-    if (answers[k].status != 200) return relay(answers[k]);
+    auto listed = answer_array(docs, k, answers[k], "tags");
+    if (auto* reply = std::get_if<Reply>(&listed)) return std::move(*reply);
+    const auto list = std::get<simdjson::dom::array>(listed);
     if (health[k].status != 200) return no_replica_answered(k, health[k]);
-    const auto root = docs.parse(answers[k].body);
     const auto users = docs.parse(health[k].body);
-    simdjson::dom::array list;
-    if (!root || !users || root->at_key("tags").get(list)) {
-      return server::error_reply(server::unavailable("a shard's answer is not JSON"));
-    }
+    if (!users) return server::error_reply(server::unavailable("a shard's health is not JSON"));
     table.universe += member_uint(*users, "users");
     for (const auto t : list) {
       MergedTag& m = table.tags[std::string(member_string(t, "tag"))];
