@@ -163,7 +163,6 @@ class ClusterFaults : public ::testing::Test {
     for (const auto& r : replicas) {
       const std::string shard = r.name.substr(0, r.name.find('-'));
       const uint64_t n = count_at(r.port(), "w");
-      std::cerr << r.name << ": " << n << " users, " << get_json(r.port(), "/healthz").dump() << "\n";
       if (!by_shard.contains(shard)) total += n;
       const auto [at, fresh] = by_shard.emplace(shard, n);
       if (!fresh) {
