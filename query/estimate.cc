@@ -38,6 +38,26 @@ Estimate exact_estimate(uint64_t count, uint64_t total_users) {
   return Estimate{count, count, count, true, total_users, 0, 0};
 }
 
+Estimate sum_estimates(std::span<const Estimate> parts, uint64_t total_users) {
+  Estimate sum;
+  sum.exact = true;
+  for (const Estimate& e : parts) {
+    sum.count += e.count;
+    sum.exact = sum.exact && e.exact;
+    sum.sampled_users += e.sampled_users;
+    sum.sampled_chunks += e.sampled_chunks;
+    sum.variance += e.variance;
+  }
+  sum.low = sum.count;
+  sum.high = sum.count;
+  if (!sum.exact) {
+    const double half = kZ95 * std::sqrt(sum.variance);
+    sum.low = static_cast<uint64_t>(std::max(0.0, std::floor(static_cast<double>(sum.count) - half)));
+    sum.high = std::min(total_users, static_cast<uint64_t>(std::ceil(static_cast<double>(sum.count) + half)));
+  }
+  return sum;
+}
+
 Estimate estimate_from_sample(std::span<const ChunkSample> sample, uint64_t total_users, uint64_t total_chunks) {
   uint64_t members = 0;
   uint64_t users = 0;

@@ -67,4 +67,10 @@ inline constexpr double kEstimatePhase = 0.5;
 // An exact answer in the Estimate's form (a count that needed no sampling).
 [[nodiscard]] Estimate exact_estimate(uint64_t count, uint64_t total_users);
 
+// The estimate of the union of disjoint parts (a cluster's shards, each
+// estimated on its own sample): counts, variances and samples add, the sum
+// is exact when every part is, and the 95% interval is the normal one
+// around the summed count, clipped to [0, total_users]. O(parts).
+[[nodiscard]] Estimate sum_estimates(std::span<const Estimate> parts, uint64_t total_users);
+
 }  // namespace crowd::query

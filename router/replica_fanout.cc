@@ -75,20 +75,18 @@ Worker& worker() {
   return w;
 }
 
-}  // namespace
-
 // One exchange with one replica, for one shard of a gather.
-struct ReplicaFanOut::Gather {
-  struct Attempt {
-    std::size_t shard = 0;  // index into the gather's shards
-    std::string url;
-    std::unique_ptr<Connection> conn;
-    http::request<http::string_body> request;
-    http::response_parser<http::string_body> parser;
-    bool reused = false;
-    bool finished = false;
-  };
+struct Attempt {
+  std::size_t shard = 0;  // index into the gather's shards
+  std::string url;
+  std::unique_ptr<Connection> conn;
+  http::request<http::string_body> request;
+  http::response_parser<http::string_body> parser;
+  bool reused = false;
+  bool finished = false;
 };
+
+}  // namespace
 
 ReplicaFanOut::ReplicaFanOut(std::chrono::milliseconds hedge_after) : hedge_after_(hedge_after) {}
 ReplicaFanOut::~ReplicaFanOut() = default;
@@ -122,7 +120,6 @@ void ReplicaFanOut::suspect(const std::string& url) {
 std::vector<ShardAnswer> ReplicaFanOut::gather(const Layout& layout, const std::vector<uint32_t>& shards,
                                                const std::function<ShardRequest(uint32_t)>& request_of,
                                                Clock::time_point deadline) {
-  using Attempt = Gather::Attempt;
   Worker& w = worker();
   const std::size_t n = shards.size();
   std::vector<std::vector<std::string>> urls(n);

@@ -66,7 +66,6 @@ class ReplicaFanOut {
 
  private:
   using Clock = std::chrono::steady_clock;
-  struct Gather;
 
   // `replicas` ordered for this request: round robin, suspects last.
   [[nodiscard]] std::vector<std::string> order(uint32_t shard, const std::vector<Replica>& replicas);

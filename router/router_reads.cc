@@ -1,11 +1,11 @@
 // The router's reads over one query: /healthz, /v1/count, /v1/ids pages.
 #include <algorithm>
-#include <cmath>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "query/date.h"
+#include "query/estimate.h"
 #include "router/applied_positions.h"
 #include "router/router_context.h"
 #include "server/access.h"
@@ -13,6 +13,7 @@
 #include "server/json_writer.h"
 #include "server/query_params.h"
 #include "server/query_request.h"
+#include "server/query_support.h"
 
 namespace crowd::router {
 namespace {
@@ -50,50 +51,18 @@ std::variant<server::QueryRequest, server::ApiError> read_request(const server::
                                          : server::read_query_request(req.body(), paged);
 }
 
-void write_warnings(JsonWriter& w, const std::vector<std::string>& warnings) {
-  if (warnings.empty()) return;
-  w.raw(",").key("warnings").raw("[");
-  for (std::size_t i = 0; i < warnings.size(); ++i) w.raw(i > 0 ? "," : "").string(warnings[i]);
-  w.raw("]");
+// A shard's "estimate", with its count (the answer's "count").
+query::Estimate estimate_of(simdjson::dom::element root, simdjson::dom::element e) {
+  query::Estimate out;
+  out.count = member_uint(root, "count");
+  if (e.at_key("exact").get(out.exact)) out.exact = false;
+  out.low = member_uint(e, "low");
+  out.high = member_uint(e, "high");
+  out.sampled_users = member_uint(e, "sampled_users");
+  out.sampled_chunks = member_uint(e, "sampled_chunks");
+  if (e.at_key("variance").get(out.variance)) out.variance = 0;
+  return out;
 }
-
-// The sum of the shards' estimates: the counts and variances add (the
-// shards' samples are independent), and the 95% interval is the normal one
-// around the sum, clipped to [0, total].
-struct EstimateSum {
-  bool any = false;
-  bool exact = true;
-  uint64_t sampled_users = 0;
-  uint64_t sampled_chunks = 0;
-  double variance = 0;
-
-  void add(simdjson::dom::element root) {
-    simdjson::dom::element e;
-    if (root.at_key("estimate").get(e)) return;
-    any = true;
-    bool shard_exact = true;
-    if (!e.at_key("exact").get(shard_exact) && !shard_exact) exact = false;
-    sampled_users += member_uint(e, "sampled_users");
-    sampled_chunks += member_uint(e, "sampled_chunks");
-    double v = 0;
-    if (!e.at_key("variance").get(v)) variance += v;
-  }
-
-  void write(JsonWriter& w, uint64_t count, uint64_t total) const {
-    uint64_t low = count;
-    uint64_t high = count;
-    if (!exact) {
-      const double half = 1.96 * std::sqrt(variance);
-      low = static_cast<uint64_t>(std::max(0.0, std::floor(static_cast<double>(count) - half)));
-      high = std::min(total, static_cast<uint64_t>(std::ceil(static_cast<double>(count) + half)));
-    }
-    w.raw(",").key("estimate").raw("{").key("exact").boolean(exact);
-    w.raw(",").key("low").number(low).raw(",").key("high").number(high);
-    if (count > 0) w.raw(",").key("relative_error").real(static_cast<double>(high - low) / 2 / static_cast<double>(count));
-    w.raw(",").key("sampled_users").number(sampled_users).raw(",").key("sampled_chunks").number(sampled_chunks);
-    w.raw(",").key("variance").real(variance).raw("}");
-  }
-};
 
 // A router cursor: "<map version>.<shard cursor or ->.<seal>", the seal a
 // PageCursors cursor for the shard's number, bound to the query, lenient,
@@ -162,7 +131,7 @@ Reply Router::count(const server::Request& req, Context& c) {
   uint64_t total = 0;
   std::string_view day;
   std::vector<std::string> warnings;
-  EstimateSum estimate;
+  std::vector<query::Estimate> estimates;
   for (const auto& a : answers) {
     const auto root = docs.parse(a.body);
     if (!root) return server::error_reply(server::unavailable("a shard's answer is not JSON"));
@@ -170,14 +139,16 @@ Reply Router::count(const server::Request& req, Context& c) {
     total += member_uint(*root, "total");
     if (day.empty()) day = member_string(*root, "as_of");
     merge_warnings(*root, warnings);
-    estimate.add(*root);
+    simdjson::dom::element e;
+    if (!root->at_key("estimate").get(e)) estimates.push_back(estimate_of(*root, e));
   }
   std::string body;
   JsonWriter w(body);
   w.raw("{").key("count").number(count).raw(",").key("total").number(total);
-  if (estimate.any) estimate.write(w, count, total);
+  // The shards' samples are independent: counts and variances add.
+  if (!estimates.empty()) server::write_estimate(w, query::sum_estimates(estimates, total));
   if (!day.empty()) w.raw(",").key("as_of").string(day);
-  write_warnings(w, warnings);
+  server::write_warnings(w, warnings);
   w.raw(",").key("took_us").number(c.took_us()).raw("}");
   return server::json_reply(http::status::ok, std::move(body));
 }

@@ -16,6 +16,7 @@
 #include "server/access.h"
 #include "router/write_split.h"
 #include "server/assign_request.h"
+#include "server/authorize.h"
 #include "server/ingest_parser.h"
 #include "server/json_writer.h"
 #include "server/request_json.h"
@@ -81,10 +82,6 @@ std::string request_id(const std::string& key, const server::Request& req, const
   id.push_back('.');
   id.append(identity::sha256_hex(bound).substr(0, 16));
   return id;
-}
-
-bool sees_sizes(const server::Call& call) {
-  return call.principal == nullptr || call.principal->may(server::kScopeRead);
 }
 
 Reply not_confirmed(const std::string& key, const std::string& why) {
@@ -185,7 +182,7 @@ Reply Router::ingest(server::Request& req, Context& c) {
   std::string body;
   server::JsonWriter w(body);
   w.raw("{").key("users").number(counts.records);
-  if (sees_sizes(c.call)) w.raw(",").key("assignments").number(done.added);
+  if (server::sees_sizes(c.call)) w.raw(",").key("assignments").number(done.added);
   w.raw("}");
   return server::json_reply(http::status::ok, std::move(body));
 }
@@ -203,7 +200,7 @@ Reply Router::assign(const server::Request& req, Context& c) {
   std::string body;
   server::JsonWriter w(body);
   w.raw("{");
-  if (sees_sizes(c.call)) w.key("added").number(done.added).raw(",").key("removed").number(done.removed);
+  if (server::sees_sizes(c.call)) w.key("added").number(done.added).raw(",").key("removed").number(done.removed);
   w.raw("}");
   return server::json_reply(http::status::ok, std::move(body));
 }

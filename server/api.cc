@@ -79,10 +79,6 @@ std::string_view Api::caller(const Call& call) {
   return call.principal != nullptr ? std::string_view(call.principal->name) : std::string_view("-");
 }
 
-bool Api::sees_sizes(const Call& call) {
-  return call.principal == nullptr || call.principal->may(kScopeRead);
-}
-
 query::Options Api::query_options(bool lenient, std::optional<int64_t> as_of) const {
   query::Options o{lenient, unions_, options_.min_seed_size};
   o.as_of = as_of ? *as_of : options_.clock.today();

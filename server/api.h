@@ -146,10 +146,6 @@ class Api final : public RequestHandler {
   // The audit line of an export or write; an export that cannot be recorded
   // becomes a 503.
   void audit(const RequestHeader& header, const Call& call, Reply& reply) const;
-  // Whether the caller may learn sizes (read scope, or no access control).
-  // A write-only token's answers carry no counts: how many pairs an assign
-  // removed says who held a tag (issue 14).
-  [[nodiscard]] static bool sees_sizes(const Call& call);
   // The caller's token name; "-" without --tokens.
   [[nodiscard]] static std::string_view caller(const Call& call);
   // Compilation options of one request.

@@ -15,6 +15,7 @@
 #include "activation/activation.h"
 #include "activation/schedule.h"
 #include "server/api.h"
+#include "server/authorize.h"
 #include "server/crowd_settings.h"
 #include "server/json_fields.h"
 #include "server/json_writer.h"

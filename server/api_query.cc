@@ -42,20 +42,6 @@ std::variant<const identity::DefinedIdType*, ApiError> export_type(const identit
   return type;
 }
 
-// {"exact", "low", "high", "relative_error"?, "sampled_users", "sampled_chunks", "variance"}
-void write_estimate(JsonWriter& w, const query::Estimate& e) {
-  w.raw(",").key("estimate").raw("{").key("exact").boolean(e.exact);
-  w.raw(",").key("low").number(e.low).raw(",").key("high").number(e.high);
-  if (e.count > 0) {
-    const double half = static_cast<double>(e.high - e.low) / 2;
-    w.raw(",").key("relative_error").real(half / static_cast<double>(e.count));
-  }
-  w.raw(",").key("sampled_users").number(e.sampled_users);
-  w.raw(",").key("sampled_chunks").number(e.sampled_chunks);
-  // So that estimates of disjoint parts (a cluster's shards) can be summed.
-  w.raw(",").key("variance").real(e.variance).raw("}");
-}
-
 Reply count_reply(std::string_view q, const query::Options& options, bool estimate,
                   std::chrono::steady_clock::time_point start, Store& store) {
   const auto view = store.view();

@@ -8,6 +8,7 @@
 
 #include "activation/activation.h"
 #include "server/api.h"
+#include "server/authorize.h"
 #include "server/assign_request.h"
 #include "server/ingest_parser.h"
 #include "server/json_fields.h"

@@ -25,4 +25,6 @@ std::optional<Reply> authorize(const TokenTable* tokens, const RequestHeader& he
   return std::nullopt;
 }
 
+bool sees_sizes(const Call& call) { return call.principal == nullptr || call.principal->may(kScopeRead); }
+
 }  // namespace crowd::server

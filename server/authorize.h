@@ -17,4 +17,9 @@ namespace crowd::server {
 // needs a valid token of any scope.
 [[nodiscard]] std::optional<Reply> authorize(const TokenTable* tokens, const RequestHeader& header, Call& call);
 
+// Whether the caller may learn sizes (read scope, or no access control).
+// A write-only token's answers carry no counts: how many pairs an assign
+// removed says who held a tag (issue 14).
+[[nodiscard]] bool sees_sizes(const Call& call);
+
 }  // namespace crowd::server

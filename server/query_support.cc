@@ -51,6 +51,19 @@ std::variant<query::Plan, ApiError> compile_query(std::string_view q, const Inde
   return std::move(std::get<query::Plan>(compiled));
 }
 
+void write_estimate(JsonWriter& w, const query::Estimate& e) {
+  w.raw(",").key("estimate").raw("{").key("exact").boolean(e.exact);
+  w.raw(",").key("low").number(e.low).raw(",").key("high").number(e.high);
+  if (e.count > 0) {
+    const double half = static_cast<double>(e.high - e.low) / 2;
+    w.raw(",").key("relative_error").real(half / static_cast<double>(e.count));
+  }
+  w.raw(",").key("sampled_users").number(e.sampled_users);
+  w.raw(",").key("sampled_chunks").number(e.sampled_chunks);
+  // So that estimates of disjoint parts (a cluster's shards) can be summed.
+  w.raw(",").key("variance").real(e.variance).raw("}");
+}
+
 void write_warnings(JsonWriter& w, const std::vector<std::string>& warnings) {
   if (warnings.empty()) return;
   w.raw(",").key("warnings").raw("[");

@@ -13,6 +13,7 @@
 #include "query/error.h"
 #include "query/evaluator.h"
 #include "query/plan.h"
+#include "query/estimate.h"
 #include "server/api_error.h"
 #include "server/json_writer.h"
 
@@ -38,6 +39,11 @@ namespace crowd::server {
 // does not compile becomes its API error.
 [[nodiscard]] std::variant<query::Plan, ApiError> compile_query(std::string_view q, const IndexView& view,
                                                                 const query::Options& options);
+
+// `,"estimate":{"exact", "low", "high", "relative_error"?, "sampled_users",
+// "sampled_chunks", "variance"}` of a count answered by an estimate (a
+// crowdd's, or a router's sum of its shards').
+void write_estimate(JsonWriter& w, const query::Estimate& e);
 
 // `,"warnings":[...]` when there are any (a query that compiled but likely
 // does not mean what it says: query::Plan::warnings), else nothing.

@@ -256,5 +256,35 @@ TEST(EstimateSmallIndex, NoMoreChunksThanTheSampleIsExact) {
   EXPECT_EQ(e.count, 66'666u - 13'333u);
 }
 
+// A cluster's count: the shards' estimates of disjoint users add up, their
+// variances too, and the interval is 95% around the sum, within [0, total].
+TEST(SumEstimates, CountsAndVariancesAddAndTheIntervalIsAroundTheSum) {
+  const Estimate exact_part = exact_estimate(1'000, 50'000);
+  const Estimate all_exact[] = {exact_part, exact_estimate(234, 40'000)};
+  const Estimate both = sum_estimates(all_exact, 90'000);
+  EXPECT_TRUE(both.exact);
+  EXPECT_EQ(both.count, 1'234u);
+  EXPECT_EQ(both.low, 1'234u);
+  EXPECT_EQ(both.high, 1'234u);
+
+  Estimate sampled{5'000, 4'800, 5'200, false, 20'000, 16, 10'000.0};
+  const Estimate mixed[] = {exact_part, sampled, sampled};
+  const Estimate sum = sum_estimates(mixed, 200'000);
+  EXPECT_FALSE(sum.exact);
+  EXPECT_EQ(sum.count, 11'000u);
+  EXPECT_EQ(sum.sampled_users, 50'000u + 40'000u);
+  EXPECT_EQ(sum.sampled_chunks, 32u);
+  EXPECT_DOUBLE_EQ(sum.variance, 20'000.0);
+  const double half = 1.959964 * std::sqrt(20'000.0);  // 277.2
+  EXPECT_EQ(sum.low, static_cast<uint64_t>(std::floor(11'000 - half)));
+  EXPECT_EQ(sum.high, static_cast<uint64_t>(std::ceil(11'000 + half)));
+
+  // Clipped to what can be: no fewer than none, no more than every user.
+  Estimate wide{10, 0, 500, false, 1'000, 16, 1e6};
+  const Estimate one[] = {wide};
+  EXPECT_EQ(sum_estimates(one, 100).low, 0u);
+  EXPECT_EQ(sum_estimates(one, 100).high, 100u);
+}
+
 }  // namespace
 }  // namespace crowd::query
