@@ -22,22 +22,23 @@ std::shared_ptr<const TagBits> make_bits(Bitmap b) { return std::make_shared<con
 
 }  // namespace
 
-ApplyBatch::ApplyBatch(const IndexView::Parts& old, std::shared_ptr<UserTable> users, const WriteBatch& batch,
-                       const PersonPlan& plan)
-    : old_(old), users_(std::move(users)), batch_(batch), plan_(plan), dictionary_(old.dictionary),
-      spaces_(old.spaces) {}
+ApplyBatch::ApplyBatch(const IndexView::Parts& old, std::shared_ptr<UserTable> users)
+    : old_(old), users_(std::move(users)), dictionary_(old.dictionary), spaces_(old.spaces), entries_(old.entries) {}
 
-bool ApplyBatch::run(IndexView::Parts& next, WriteResult& result) {
+bool ApplyBatch::apply(const WriteBatch& batch, const PersonPlan& plan, WriteResult& result) {
+  batch_ = &batch;
+  plan_ = &plan;
+  result_ = WriteResult();
   if (!apply_identity()) return false;
   resolve_tags();
   find_exclusive();
-  const auto& ops = batch_.ops();
+  const auto& ops = batch.ops();
   const bool adds_only = std::all_of(ops.begin(), ops.end(), [](const WriteBatch::Op& op) {
     return op.kind == Kind::kAdd || !is_tag_op(op);
   });
   if (!(adds_only ? apply_adds() : apply_tag_ops())) return false;
   if (!apply_values()) return false;
-  publish_parts(next);
+  apply_entries();
   result = result_;
   return true;
 }
@@ -48,18 +49,18 @@ bool ApplyBatch::run(IndexView::Parts& next, WriteResult& result) {
 // had none; and every key linked. Ordinals are handed out here, before any
 // op, in person order, so replay hands out the same ones.
 bool ApplyBatch::apply_identity() {
-  const auto& names = batch_.spaces();
-  std::vector<IdSpace*> spaces = plan_.spaces;
+  const auto& names = batch_->spaces();
+  std::vector<IdSpace*> spaces = plan_->spaces;
   for (std::size_t s = 0; s < names.size(); ++s) {
-    if (plan_.defines[s] < 0 || spaces[s] != nullptr) continue;
-    spaces_ = spaces_->with(names[s], static_cast<std::size_t>(plan_.defines[s]));
+    if (plan_->defines[s] < 0 || spaces[s] != nullptr) continue;
+    spaces_ = spaces_->with(names[s], static_cast<std::size_t>(plan_->defines[s]));
     spaces[s] = spaces_->find_mutable(names[s]);
   }
-  const auto& persons = batch_.persons();
+  const auto& persons = batch_->persons();
   person_ordinals_.assign(persons.size(), std::nullopt);
-  std::vector<std::optional<Ordinal>> fresh(plan_.fresh);
+  std::vector<std::optional<Ordinal>> fresh(plan_->fresh);
   for (std::size_t p = 0; p < persons.size(); ++p) {
-    const uint64_t target = plan_.targets[p];
+    const uint64_t target = plan_->targets[p];
     if (target == PersonPlan::kNobody) continue;
     const auto& person = persons[p];
     std::optional<Ordinal> ordinal;
@@ -73,15 +74,15 @@ bool ApplyBatch::apply_identity() {
       if (!person.has_uid) touch_uidless().add(*made);
       ordinal = made;
     }
-    if (plan_.gives_uid[p]) {
+    if (plan_->gives_uid[p]) {
       users_->assign(*ordinal, person.uid);
       if (uidless_now().contains(*ordinal)) touch_uidless().remove(*ordinal);
     }
     person_ordinals_[p] = ordinal;
-    for (const auto& k : batch_.keys_of(person)) {
+    for (const auto& k : batch_->keys_of(person)) {
       IdSpace& space = *spaces[k.space];
       const std::size_t before = space.size();
-      (void)space.link(batch_.key(k), *ordinal);  // the plan checked owner and length
+      (void)space.link(batch_->key(k), *ordinal);  // the plan checked owner and length
       result_.linked += space.size() - before;
     }
   }
@@ -90,7 +91,7 @@ bool ApplyBatch::apply_identity() {
 
 bool ApplyBatch::skipped(const WriteBatch::Op& op) const {
   return op.person != WriteBatch::kNoPerson && !person_ordinals_[op.person] &&
-         batch_.persons()[op.person].existing_only;
+         batch_->persons()[op.person].existing_only;
 }
 
 std::optional<Ordinal> ApplyBatch::writes_to(const WriteBatch::Op& op) {
@@ -107,14 +108,14 @@ std::optional<Ordinal> ApplyBatch::reads(const WriteBatch::Op& op) const {
 // removing an unknown tag is a no-op, not a new empty tag) and which are
 // attributes, with the bit slices their new values set.
 void ApplyBatch::resolve_tags() {
-  const auto& names = batch_.names();
-  const auto& ops = batch_.ops();
-  const TagDictionary& old_dictionary = *old_.dictionary;
+  const auto& names = batch_->names();
+  const auto& ops = batch_->ops();
+  const TagDictionary& old_dictionary = *dictionary_;  // as the batches before this one left it
   std::vector<bool> creates(names.size(), false);
   std::vector<bool> is_attribute(names.size(), false);
   std::vector<uint64_t> attribute_bits(names.size(), 0);
   for (const auto& op : ops) {
-    const auto refs = batch_.tags_of(op);
+    const auto refs = batch_->tags_of(op);
     switch (op.kind) {
       case Kind::kAdd:
       case Kind::kReplaceTag:
@@ -140,7 +141,7 @@ void ApplyBatch::resolve_tags() {
   std::vector<std::string> created;
   for (const auto& op : ops) {
     if (op.kind != Kind::kAdd && op.kind != Kind::kReplaceTag) continue;
-    for (const uint32_t t : batch_.tags_of(op)) {
+    for (const uint32_t t : batch_->tags_of(op)) {
       if (resolved_[t] == kNoTag && creates[t]) {
         creates[t] = false;  // listed once
         created.push_back(names[t]);
@@ -168,13 +169,13 @@ void ApplyBatch::resolve_tags() {
 }
 
 void ApplyBatch::find_exclusive() {
-  exclusive_of_.assign(batch_.names().size(), kNotExclusive);
-  const auto& entries = *old_.entries;
+  exclusive_of_.assign(batch_->names().size(), kNotExclusive);
+  const auto& entries = *entries_;
   // No exclusive field at all (the common case): one lookup for the batch.
   const std::string prefix_of_all = system_tags::exclusive_field_prefix();
   const auto first = entries.lower_bound(prefix_of_all);
   if (first == entries.end() || !first->first.starts_with(prefix_of_all)) return;
-  const auto& names = batch_.names();
+  const auto& names = batch_->names();
   for (std::size_t t = 0; t < names.size(); ++t) {
     const std::string_view name = names[t];
     const auto colon = name.find(':');
@@ -204,8 +205,8 @@ void ApplyBatch::leave_other_values(uint32_t field, TagId keep, Ordinal o) {
 // pair instead of a contains() and an add() (two binary searches, ~0.1 us
 // each). Order does not matter when nothing is removed.
 bool ApplyBatch::apply_adds() {
-  const auto& ops = batch_.ops();
-  const std::size_t name_count = batch_.names().size();
+  const auto& ops = batch_->ops();
+  const std::size_t name_count = batch_->names().size();
   std::vector<uint32_t> ordinals;  // of the kAdd ops, in order
   ordinals.reserve(ops.size());
   std::vector<std::size_t> starts(name_count + 1, 0);
@@ -214,7 +215,7 @@ bool ApplyBatch::apply_adds() {
     const auto ordinal = writes_to(op);
     if (!ordinal) return false;
     ordinals.push_back(*ordinal);
-    for (const uint32_t t : batch_.tags_of(op)) ++starts[t + 1];
+    for (const uint32_t t : batch_->tags_of(op)) ++starts[t + 1];
   }
   for (std::size_t t = 0; t < name_count; ++t) starts[t + 1] += starts[t];
   // Exclusive fields: each user keeps the last value the batch gives it.
@@ -223,7 +224,7 @@ bool ApplyBatch::apply_adds() {
     std::size_t k = 0;
     for (const auto& op : ops) {
       if (op.kind != Kind::kAdd || skipped(op)) continue;
-      for (const uint32_t t : batch_.tags_of(op)) {
+      for (const uint32_t t : batch_->tags_of(op)) {
         if (exclusive_of_[t] != kNotExclusive) last_value[uint64_t{exclusive_of_[t]} << 32 | ordinals[k]] = t;
       }
       ++k;
@@ -238,7 +239,7 @@ bool ApplyBatch::apply_adds() {
   std::size_t i = 0;
   for (const auto& op : ops) {
     if (op.kind != Kind::kAdd || skipped(op)) continue;  // the same ops as the first pass
-    for (const uint32_t t : batch_.tags_of(op)) {
+    for (const uint32_t t : batch_->tags_of(op)) {
       if (kept(t, ordinals[i])) by_tag[next[t]++] = ordinals[i];
     }
     ++i;
@@ -273,10 +274,11 @@ bool ApplyBatch::apply_adds() {
     if (n <= 64 && std::all_of(members.begin(), members.end(), [&](uint32_t o) { return current(id).contains(o); })) {
       continue;
     }
+    const bool copied_here = !working_.contains(id);
     Bitmap& bits = touch(id);
     bits.add_many(members);
     const uint64_t after = bits.cardinality();
-    if (after == before) {  // nothing new after all: publish the old bitmap
+    if (after == before && copied_here) {  // nothing new after all: publish the old bitmap
       working_.erase(id);
       touched_.pop_back();
     }
@@ -294,7 +296,7 @@ bool ApplyBatch::apply_adds() {
 
 bool ApplyBatch::apply_tag_ops() {
   const std::size_t tag_count = dictionary_->size();
-  for (const auto& op : batch_.ops()) {
+  for (const auto& op : batch_->ops()) {
     if (!is_tag_op(op)) continue;
     switch (op.kind) {
       case Kind::kAdd: {
@@ -303,7 +305,7 @@ bool ApplyBatch::apply_tag_ops() {
         const auto ordinal = writes_to(op);
         if (!ordinal) return false;
         if (!universe_now().contains(*ordinal)) touch_universe().add(*ordinal);
-        for (const uint32_t t : batch_.tags_of(op)) {
+        for (const uint32_t t : batch_->tags_of(op)) {
           const TagId id = resolved_[t];
           if (exclusive_of_[t] != kNotExclusive) leave_other_values(exclusive_of_[t], id, *ordinal);
           if (!current(id).contains(*ordinal)) {
@@ -317,7 +319,7 @@ bool ApplyBatch::apply_tag_ops() {
         ++result_.users;
         const auto ordinal = reads(op);
         if (!ordinal) break;
-        for (const uint32_t t : batch_.tags_of(op)) {
+        for (const uint32_t t : batch_->tags_of(op)) {
           const TagId id = resolved_[t];
           if (id != kNoTag && current(id).contains(*ordinal)) {
             touch(id).remove(*ordinal);
@@ -351,13 +353,13 @@ bool ApplyBatch::apply_tag_ops() {
         break;
       }
       case Kind::kClearTag: {
-        const TagId id = resolved_[batch_.tags_of(op)[0]];
+        const TagId id = resolved_[batch_->tags_of(op)[0]];
         if (id != kNoTag && !current(id).empty()) replace(id, Bitmap());
         break;
       }
       case Kind::kReplaceTag: {
-        const TagId id = resolved_[batch_.tags_of(op)[0]];
-        const Bitmap& wanted = *batch_.bitmaps()[static_cast<std::size_t>(op.value)];
+        const TagId id = resolved_[batch_->tags_of(op)[0]];
+        const Bitmap& wanted = *batch_->bitmaps()[static_cast<std::size_t>(op.value)];
         // Users deleted since the crowd was evaluated stay deleted.
         Bitmap bits(roaring_bitmap_and(wanted.get(), universe_now().get()));
         bits.optimize();
@@ -376,12 +378,12 @@ bool ApplyBatch::apply_tag_ops() {
 // adds and removes in one add_many / remove_many each (system_tags.h).
 // O(writes x 64) for the slices. False when the user table is full.
 bool ApplyBatch::apply_values() {
-  const auto& ops = batch_.ops();
+  const auto& ops = batch_->ops();
   std::vector<uint32_t> attributes;  // batch-local names, in order of first use
-  std::vector<bool> seen(batch_.names().size(), false);
+  std::vector<bool> seen(batch_->names().size(), false);
   for (const auto& op : ops) {
     if (!is_value_op(op)) continue;
-    const uint32_t a = batch_.tags_of(op)[0];
+    const uint32_t a = batch_->tags_of(op)[0];
     if (!seen[a]) {
       seen[a] = true;
       attributes.push_back(a);
@@ -399,7 +401,7 @@ bool ApplyBatch::apply_values() {
     writes.clear();
     newcomers.clear();
     for (const auto& op : ops) {
-      if (!is_value_op(op) || batch_.tags_of(op)[0] != a) continue;
+      if (!is_value_op(op) || batch_->tags_of(op)[0] != a) continue;
       if (op.kind == Kind::kSetValue) {
         if (skipped(op)) continue;
         const auto ordinal = writes_to(op);
@@ -426,7 +428,7 @@ bool ApplyBatch::apply_values() {
         clear_ordinals.push_back(writes[i].ordinal);
       }
     }
-    const std::string& name = batch_.names()[a];
+    const std::string& name = batch_->names()[a];
     update_members(*dictionary_->find(system_tags::attribute(name, -1)), set_ordinals, clear_ordinals);
     for (int b = 0; b < system_tags::kValueBits; ++b) {
       const auto slice = dictionary_->find(system_tags::attribute(name, b));
@@ -443,9 +445,8 @@ bool ApplyBatch::apply_values() {
   return true;
 }
 
-// The next view's parts: the old tags shared, the touched ones replaced, and
-// the entries after the batch's entry operations (shared when it has none).
-void ApplyBatch::publish_parts(IndexView::Parts& next) {
+// The next view's parts: the old tags shared, the touched ones replaced.
+void ApplyBatch::publish(IndexView::Parts& next) {
   next.dictionary = dictionary_;
   IndexView::Tags::Editor tags(old_.tags);
   while (tags.size() < dictionary_->size()) tags.push_back(make_bits(Bitmap()));
@@ -463,19 +464,23 @@ void ApplyBatch::publish_parts(IndexView::Parts& next) {
   next.spaces = spaces_;
   next.uidless = uidless_ ? make_bits(std::move(*uidless_)) : old_.uidless;
   next.version = old_.version + 1;
+  next.entries = entries_;
+}
 
+// The entries after the batch's entry operations (shared when it has none).
+void ApplyBatch::apply_entries() {
   std::optional<IndexView::Entries::Editor> entries;
-  for (const auto& op : batch_.ops()) {
+  for (const auto& op : batch_->ops()) {
     if (op.kind != Kind::kSetEntry && op.kind != Kind::kEraseEntry) continue;
-    if (!entries) entries.emplace(old_.entries ? *old_.entries : IndexView::Entries{});
-    const auto& e = batch_.entries()[static_cast<std::size_t>(op.value)];
+    if (!entries) entries.emplace(entries_ ? *entries_ : IndexView::Entries{});
+    const auto& e = batch_->entries()[static_cast<std::size_t>(op.value)];
     if (op.kind == Kind::kSetEntry) {
       entries->set(e.key, e.text);
     } else {
       entries->erase(e.key);
     }
   }
-  next.entries = entries ? std::make_shared<const IndexView::Entries>(std::move(*entries).finish()) : old_.entries;
+  if (entries) entries_ = std::make_shared<const IndexView::Entries>(std::move(*entries).finish());
 }
 
 const Bitmap& ApplyBatch::current(TagId id) const {

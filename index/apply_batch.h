@@ -1,8 +1,15 @@
-// ApplyBatch: one Index::apply, step by step. A WriteBatch becomes the parts
-// of the next IndexView: resolve the batch's names to tag ids (creating tags
-// and attribute slices), apply its tag operations (the ingest fast path when
-// every one adds), its attribute values and its metadata entries, then hand
-// over the tags it changed.
+// ApplyBatch: one Index::apply, step by step. WriteBatches become the parts
+// of the next IndexView: for each batch in turn, resolve its names to tag ids
+// (creating tags and attribute slices), apply its tag operations (the ingest
+// fast path when every one adds), its attribute values and its metadata
+// entries; then hand over the tags they changed.
+//
+// Several batches may go into one view (Index::apply_each): each is applied
+// whole, in order, on the state the previous ones left, exactly as if each
+// had been published -- the same ordinals, tag ids and counts -- but a tag
+// they all change is copied once, not once a batch. That is what lets a
+// replica catching up on its stream apply hundreds of messages without
+// copying every dense tag hundreds of times.
 //
 // Copy on write: a tag is cloned the first time the batch really changes it,
 // so a write publishes new bitmaps for the tags it touches only (O(touched
@@ -28,14 +35,18 @@ namespace crowd {
 
 class ApplyBatch {
  public:
-  // `plan`: plan_persons() of this batch against `old` and `users`.
-  ApplyBatch(const IndexView::Parts& old, std::shared_ptr<UserTable> users, const WriteBatch& batch,
-             const PersonPlan& plan);
+  ApplyBatch(const IndexView::Parts& old, std::shared_ptr<UserTable> users);
 
-  // Runs every step and fills the next view's parts and `result`. False, with
-  // nothing published, when the user table is full (ordinals it handed out
-  // stay handed out, as before). Call once.
-  [[nodiscard]] bool run(IndexView::Parts& next, WriteResult& result);
+  // Runs every step of one batch and fills `result`. `plan`: plan_persons()
+  // of this batch against the state before it (for the second and later
+  // batches, only batches without persons or spaces are planned the same
+  // on any state, so only those may follow another). False when the user
+  // table is full (ordinals it handed out stay handed out, as before): then
+  // publish nothing.
+  [[nodiscard]] bool apply(const WriteBatch& batch, const PersonPlan& plan, WriteResult& result);
+
+  // The next view's parts, after the last apply(). Call once.
+  void publish(IndexView::Parts& next);
 
  private:
   // The steps, in the order run() takes them.
@@ -45,7 +56,7 @@ class ApplyBatch {
   [[nodiscard]] bool apply_adds();     // every tag op adds: grouped by tag, one add_many each
   [[nodiscard]] bool apply_tag_ops();  // add, remove, erase, clear, replace, in batch order
   [[nodiscard]] bool apply_values();   // set / clear attribute values into their slices
-  void publish_parts(IndexView::Parts& next);  // moves the working set out
+  void apply_entries();                // metadata entries, in batch order
 
   // The copy-on-write working set.
   [[nodiscard]] const Bitmap& current(TagId id) const;
@@ -75,10 +86,13 @@ class ApplyBatch {
 
   const IndexView::Parts& old_;
   std::shared_ptr<UserTable> users_;
-  const WriteBatch& batch_;
-  const PersonPlan& plan_;
+  // The state the batches so far left: dictionary, spaces and entries.
   std::shared_ptr<const TagDictionary> dictionary_;
   std::shared_ptr<const IdSpaces> spaces_;
+  std::shared_ptr<const IndexView::Entries> entries_;
+  // The batch being applied and what it resolved to.
+  const WriteBatch* batch_ = nullptr;
+  const PersonPlan* plan_ = nullptr;
   std::vector<std::optional<Ordinal>> person_ordinals_;  // by person
   std::vector<TagId> resolved_;  // by batch-local name; kNoTag for an unknown name nothing creates
   // Exclusive fields (SystemView::exclusive) the batch adds values of:
@@ -87,11 +101,11 @@ class ApplyBatch {
   static constexpr uint32_t kNotExclusive = UINT32_MAX;
   std::vector<uint32_t> exclusive_of_;
   std::vector<std::string> exclusive_prefixes_;
-  // The batch's copy of each tag it touched. A map, not a vector by TagId:
+  // The copy of each tag the batches touched. A map, not a vector by TagId:
   // a write touching one tag must not cost a slot per tag.
   boost::unordered_flat_map<TagId, std::unique_ptr<Bitmap>> working_;
   std::vector<TagId> touched_;
-  std::optional<Bitmap> universe_;  // the batch's copy, once touched
+  std::optional<Bitmap> universe_;  // the working copy, once touched
   std::optional<Bitmap> uidless_;   // likewise
   const Bitmap empty_;
   WriteResult result_;

@@ -1,5 +1,6 @@
 #include "index/index.h"
 
+#include <algorithm>
 #include <optional>
 #include <span>
 
@@ -64,11 +65,38 @@ bool Index::apply(const WriteBatch& batch, WriteResult& result, const PersonPlan
   const auto base = view();
   PersonPlan computed;
   if (planned == nullptr && !check(batch, result, &computed)) return false;
-  ApplyBatch step(base->parts(), users_, batch, planned != nullptr ? *planned : computed);
+  ApplyBatch step(base->parts(), users_);
+  if (!step.apply(batch, planned != nullptr ? *planned : computed, result)) return false;
   IndexView::Parts next;
-  if (!step.run(next, result)) return false;
+  step.publish(next);
   publish(std::move(next));
   return true;
+}
+
+bool Index::joins_others(const WriteBatch& batch) {
+  if (!batch.persons().empty() || !batch.spaces().empty()) return false;
+  // An ID type's definition is checked against the state (plan_id_types).
+  const std::string id_types = system_tags::id_type_prefix();
+  return std::none_of(batch.ops().begin(), batch.ops().end(), [&](const WriteBatch::Op& op) {
+    return op.kind == WriteBatch::Kind::kSetEntry &&
+           batch.entries()[static_cast<std::size_t>(op.value)].key.starts_with(id_types);
+  });
+}
+
+std::size_t Index::apply_each(std::span<const WriteBatch> batches, std::span<WriteResult> results) {
+  const auto base = view();
+  ApplyBatch step(base->parts(), users_);
+  const PersonPlan no_persons;  // what plan_persons() makes of a batch that joins others, on any state
+  std::size_t applied = 0;
+  for (; applied < batches.size(); ++applied) {
+    if (!joins_others(batches[applied]) || !step.apply(batches[applied], no_persons, results[applied])) break;
+  }
+  if (applied > 0) {
+    IndexView::Parts next;
+    step.publish(next);
+    publish(std::move(next));
+  }
+  return applied;
 }
 
 void Index::restore(std::shared_ptr<UserTable> users, std::shared_ptr<const TagDictionary> dictionary,

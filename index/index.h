@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <memory>
+#include <span>
 #include <optional>
 #include <string_view>
 #include <string>
@@ -34,6 +35,17 @@ class Index {
   // `plan`: check()'s for this batch on the index as it is now (nothing
   // applied in between, the writer lock held throughout); null: planned here.
   [[nodiscard]] bool apply(const WriteBatch& batch, WriteResult& result, const PersonPlan* plan = nullptr);
+
+  // Applies batches in order into one new view: the same state, ordinals
+  // and per-batch results as apply() of each in turn, but a tag several of
+  // them change is copied once (apply_batch.h). Only batches that
+  // joins_others(); stops at the first that does not, or that finds the
+  // user table full, and publishes those before it. Returns how many were
+  // applied (results[i] for each).
+  [[nodiscard]] std::size_t apply_each(std::span<const WriteBatch> batches, std::span<WriteResult> results);
+  // A batch without persons, ID spaces or ID type definitions: nothing
+  // about it can be refused by state, so it can follow others into one view.
+  [[nodiscard]] static bool joins_others(const WriteBatch& batch);
 
   // Writer side: whether apply() would accept the batch's persons and spaces;
   // false with result.refusal (and refused_person) saying why. The store

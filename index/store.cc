@@ -151,17 +151,20 @@ bool Store::recover(std::string& notes, bool& needs_snapshot, std::string& error
   }
 
   const auto replay_started = std::chrono::steady_clock::now();
-  WriteBatch pending;
-  auto apply_pending = [&](std::string& why) {
-    if (pending.empty()) return true;
-    WriteResult applied;
-    if (!index_.apply(pending, applied)) {
-      // A refused batch is never logged (Store::write checks first).
-      why = applied.refusal.empty() ? "the user table filled up while replaying the log"
-                                    : "a logged batch is refused on replay: " + applied.refusal;
+  // Consecutive records that join others are applied as one group;
+  // consecutive tag-op-only records within it are first concatenated.
+  std::vector<WriteBatch> group;
+  std::size_t group_ops = 0;
+  std::vector<WriteResult> ignored;
+  auto apply_group = [&](std::string& why) {
+    if (group.empty()) return true;
+    ignored.resize(group.size());
+    if (index_.apply_each(group, ignored) != group.size()) {
+      why = "the user table filled up while replaying the log";
       return false;
     }
-    pending = WriteBatch();
+    group.clear();
+    group_ops = 0;
     return true;
   };
   const RecordSink sink = [&](std::string_view payload, uint64_t, std::string& why) {
@@ -170,17 +173,29 @@ bool Store::recover(std::string& notes, bool& needs_snapshot, std::string& error
       why = "the record's checksum is right but it does not decode as a write batch";
       return false;
     }
-    if (!tag_ops_only(batch)) {
-      if (!apply_pending(why)) return false;
-      pending = std::move(batch);
-      return apply_pending(why);
+    if (!Index::joins_others(batch)) {
+      if (!apply_group(why)) return false;
+      WriteResult applied;
+      if (!index_.apply(batch, applied)) {
+        // A refused batch is never logged (Store::write checks first).
+        why = applied.refusal.empty() ? "the user table filled up while replaying the log"
+                                      : "a logged batch is refused on replay: " + applied.refusal;
+        return false;
+      }
+      return true;
     }
-    concatenate(pending, batch);
-    return pending.ops().size() < tuning::kReplayBatchOps || apply_pending(why);
+    group_ops += batch.ops().size();
+    if (tag_ops_only(batch) && !group.empty() && tag_ops_only(group.back()) &&
+        group.back().ops().size() < tuning::kReplayBatchOps) {
+      concatenate(group.back(), batch);
+    } else {
+      group.push_back(std::move(batch));
+    }
+    return group_ops < tuning::kGroupOps || apply_group(why);
   };
   LogRecovery log;
   if (!recover_log(dir, log_start, options_.accept_log_loss, sink, log, error)) return false;
-  if (!apply_pending(error)) return false;
+  if (!apply_group(error)) return false;
   for (const auto& n : log.notes) note(n);
   for (const auto& n : log.lost) note("LOG LOSS ACCEPTED (--accept-log-loss): " + n);
   needs_snapshot = log.needs_snapshot;
@@ -260,6 +275,60 @@ WriteStatus Store::write(const WriteBatch& batch, WriteResult& result) {
     return WriteStatus::kNotDurable;
   }
   return WriteStatus::kOk;
+}
+
+WriteStatus Store::write_each(std::span<const WriteBatch> batches, std::span<WriteResult> results,
+                              std::size_t& written) {
+  written = 0;
+  for (auto& r : results) r = WriteResult();
+  std::vector<std::string> records(batches.size());
+  uint64_t ops = 0;
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    if (!Index::joins_others(batches[i])) {
+      results[i].refusal = "a batch with persons, ID spaces or ID types is written alone";
+      batches = batches.first(i);
+      break;
+    }
+    ops += batches[i].ops().size();
+    if (!wal_) continue;
+    std::string& record = records[i];
+    const std::size_t start = wal::begin_record(record);
+    batches[i].encode(record);
+    if (record.size() - wal::kRecordHeaderBytes > tuning::kMaxLogRecordBytes) {
+      note_io_error("a write batch of " + std::to_string(record.size()) + " bytes exceeds the log record limit of " +
+                    std::to_string(tuning::kMaxLogRecordBytes));
+      batches = batches.first(i);
+      break;
+    }
+    wal::seal_record(record, start);
+  }
+  const auto why_stopped = [&] {
+    if (written == records.size()) return WriteStatus::kOk;
+    return results[written].refusal.empty() ? WriteStatus::kIoError : WriteStatus::kConflict;
+  };
+  uint64_t ticket = 0;
+  {
+    std::lock_guard lock(writer_);
+    // Every op a new user: more than enough room, counted without a lookup.
+    if (index_.users().size() + ops > UINT32_MAX) return WriteStatus::kFull;
+    std::size_t logged = batches.size();
+    if (wal_) {
+      std::string error;
+      for (logged = 0; logged < batches.size(); ++logged) {
+        if (!wal_->append(records[logged], ticket, error)) {
+          note_io_error(error);
+          break;
+        }
+      }
+    }
+    // Cannot stop short: each batch joins others and there is room.
+    written = index_.apply_each(batches.first(logged), results);
+  }
+  if (written > 0 && wal_ && !wal_->wait_durable(ticket)) {
+    note_io_error("a write was applied but its log record could not be synced (see the log's earlier failure)");
+    return WriteStatus::kNotDurable;
+  }
+  return why_stopped();
 }
 
 bool Store::write_and_drop(const IndexView& view, uint64_t first_live, uint64_t covered_lsn, SnapshotInfo& info,

@@ -92,6 +92,17 @@ class Store {
   // the writer lock, then the wait for the sync (~1 ms under kBatch).
   [[nodiscard]] WriteStatus write(const WriteBatch& batch, WriteResult& result);
 
+  // Writes batches that all Index::joins_others() as one group: a log record
+  // each (the log reads as write() of each in turn), one new view with a
+  // result per batch (Index::apply_each: a tag they share is copied once),
+  // one sync. For a replica catching up on its stream. kOk: all written;
+  // otherwise the first `written` are written and the status says why the
+  // next one was not (kFull; kIoError; kConflict for a batch that does not
+  // join others, which is the caller's mistake). kNotDurable: all applied,
+  // the sync failed.
+  [[nodiscard]] WriteStatus write_each(std::span<const WriteBatch> batches, std::span<WriteResult> results,
+                                       std::size_t& written);
+
   // Runs `load` under the writer lock with direct access to the index (bulk
   // loads into an empty index at start). With a data directory a snapshot is
   // then written — still under the writer lock, so no write acknowledged

@@ -44,6 +44,13 @@ inline constexpr std::size_t kMaxLogRecordBytes = std::size_t{1} << 30;
 // 0.09 s (1M users, 10,000 tags).
 inline constexpr std::size_t kReplayBatchOps = std::size_t{1} << 16;
 
+// Records that cannot be concatenated (values, entries such as a replica's
+// stream position) are replayed, and a replica's waiting stream messages
+// applied, as groups of up to this many operations (Index::apply_each): a
+// tag the group changes is copied once, not once a record. Bounds the
+// decoded batches held at once (tens of bytes an operation).
+inline constexpr std::size_t kGroupOps = std::size_t{1} << 21;
+
 // Snapshot sections of user IDs and of tag bitmaps are cut at about this
 // size. A reader checks a section's CRC before it decodes a byte, so it
 // holds one section in memory: this bounds the extra memory of a load while

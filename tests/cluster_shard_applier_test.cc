@@ -44,10 +44,16 @@ class ShardApplierTest : public ::testing::Test {
     std::string error;
     ASSERT_TRUE(js_->publish(stream_.subject, bytes, id, 5s, error)) << error;
   }
-  // Applies until `position` is reached (bounded).
+  // Applies until `position` is reached (bounded); with `applied`, until
+  // the outcome of `position` was returned too (a group's outcomes come one
+  // a call, after its position moved).
   static void catch_up(ShardApplier& a, uint64_t position, std::vector<AppliedMessage>* applied = nullptr) {
     const auto until = std::chrono::steady_clock::now() + 30s;
-    while (a.position() < position) {
+    const auto done = [&] {
+      if (applied == nullptr) return a.position() >= position;
+      return !applied->empty() && applied->back().sequence >= position;
+    };
+    while (!done()) {
       ASSERT_LT(std::chrono::steady_clock::now(), until) << "stuck at " << a.position();
       std::string error;
       auto m = a.apply_next(500ms, error);
@@ -68,7 +74,7 @@ TEST_F(ShardApplierTest, ReplicasEndAsTheSameIndexAndResumeWithoutRepeats) {
   auto store_b = open(dir_b_.path());
   ShardApplier a(*store_a, *js_, stream_);
   {
-    ShardApplier b(*store_b, *js_, stream_);
+    ShardApplier b(*store_b, *js_, stream_, 1);  // one message at a time, to stop at 150
     EXPECT_EQ(a.position(), 0u);
     catch_up(a, 300);
     catch_up(b, 150);  // replica b stops half way
@@ -89,6 +95,45 @@ TEST_F(ShardApplierTest, ReplicasEndAsTheSameIndexAndResumeWithoutRepeats) {
   EXPECT_EQ(applied.back().sequence, 400u);
   EXPECT_EQ(test::same_index(*store_a->view(), *store_b->view()), "");
   EXPECT_GT(store_a->view()->universe().cardinality, 100u);
+}
+
+// A replica catching up takes the waiting messages in groups: every
+// message's outcome, and the index, are those of applying them one by one.
+TEST_F(ShardApplierTest, GroupedAndOneByOneReplicasAgreeOnEveryOutcome) {
+  test::Workload work(19);
+  for (int i = 0; i < 400; ++i) {
+    WriteBatch b = work.batch(20);
+    if (i % 97 == 50) {  // now and then a message that is applied alone
+      const auto person = b.add_person(900000 + static_cast<UserId>(i));
+      const uint32_t t = b.intern("by_person");
+      b.add(person, std::span<const uint32_t>(&t, 1));
+    }
+    publish(b, test::numbered("g", static_cast<uint64_t>(i)));
+  }
+  auto store_a = open(dir_a_.path());
+  auto store_b = open(dir_b_.path());
+  ShardApplier grouped(*store_a, *js_, stream_);
+  ShardApplier alone(*store_b, *js_, stream_, 1);
+  std::vector<AppliedMessage> got, expected;
+  catch_up(grouped, 400, &got);
+  catch_up(alone, 400, &expected);
+  ASSERT_EQ(got.size(), 400u);
+  ASSERT_EQ(expected.size(), 400u);
+  for (std::size_t i = 0; i < 400; ++i) {
+    ASSERT_EQ(got[i].sequence, i + 1);
+    ASSERT_EQ(got[i].sequence, expected[i].sequence);
+    ASSERT_EQ(got[i].status, expected[i].status) << i;
+    const WriteResult& g = got[i].result;
+    const WriteResult& e = expected[i].result;
+    ASSERT_EQ(g.users, e.users) << i;
+    ASSERT_EQ(g.added, e.added) << i;
+    ASSERT_EQ(g.removed, e.removed) << i;
+    ASSERT_EQ(g.erased, e.erased) << i;
+  }
+  EXPECT_EQ(test::same_index(*store_a->view(), *store_b->view()), "");
+  // Fewer views published: the grouped replica did group.
+  EXPECT_LT(store_a->view()->version() * 4, store_b->view()->version())
+      << store_a->view()->version() << " vs " << store_b->view()->version();
 }
 
 TEST_F(ShardApplierTest, ARefusedBatchStillMovesThePosition) {
