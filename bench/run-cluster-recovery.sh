@@ -37,8 +37,15 @@ now() { date +%s.%N; }
 count_at() { curl -s "$1/v1/count?q=ALL" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("count", -1))' 2>/dev/null || echo -1; }
 pid_of() { grep " $1 " "$work/cluster/pids" | cut -d' ' -f1; }
 url_of() { grep " $1 " "$work/cluster/pids" | cut -d' ' -f3; }
-wait_all() {  # URL START: until URL counts every user; prints the seconds since START
-  until [[ $(count_at "$1") == "$users" ]]; do sleep 0.05; done
+wait_all() {  # URL START: until URL counts every user (at most 2 hours); prints the seconds since START
+  local give_up=$((SECONDS + 7200))
+  until [[ $(count_at "$1") == "$users" ]]; do
+    if ((SECONDS > give_up)); then
+      echo "$1 did not reach $users users in 2 hours (at $(count_at "$1"))" >&2
+      exit 1
+    fi
+    sleep 0.05
+  done
   python3 -c "print('%.2f' % ($(now) - $2))"
 }
 

@@ -42,6 +42,9 @@ std::optional<AppliedMessage> ShardApplier::apply_next(std::chrono::milliseconds
     held_.reset();
     reader_.reset();
   }
+  // The stall clock counts time spent waiting for messages, not applying
+  // them: a group can take seconds, and its end is no sign of a stall.
+  last_progress_ = std::chrono::steady_clock::now();
   // The outcomes of what was written first; a failure after them next.
   if (auto out = next_outcome()) return out;
   error = std::exchange(deferred_error_, {});
@@ -107,6 +110,7 @@ std::optional<ShardApplier::Decoded> ShardApplier::read_next(uint64_t at, std::c
 std::optional<AppliedMessage> ShardApplier::apply_alone(Decoded& message, std::string& error) {
   AppliedMessage out{message.sequence, WriteStatus::kOk, {}, {}};
   WriteStatus status = store_.write(message.batch, out.result);
+  last_progress_ = std::chrono::steady_clock::now();  // as after a group
   if (status == WriteStatus::kConflict) {
     // Refused by the index's state, as on every replica: record the position alone.
     out.status = status;

@@ -29,6 +29,7 @@ bool ApplyBatch::apply(const WriteBatch& batch, const PersonPlan& plan, WriteRes
   batch_ = &batch;
   plan_ = &plan;
   result_ = WriteResult();
+  exclusive_prefixes_.clear();  // this batch's, found by find_exclusive()
   if (!apply_identity()) return false;
   resolve_tags();
   find_exclusive();

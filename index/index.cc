@@ -5,6 +5,7 @@
 #include <span>
 
 #include "index/apply_batch.h"
+#include "index/exclusive_fields.h"
 #include "index/person_resolver.h"
 #include "index/system_tags.h"
 
@@ -54,7 +55,12 @@ bool Index::check(const WriteBatch& batch, WriteResult& result, PersonPlan* plan
   PersonPlan local;
   PersonPlan& out = plan != nullptr ? *plan : local;
   PersonRefusal refusal;
-  if (plan_persons(batch, *view(), *users_, out, refusal)) return true;
+  const auto current = view();
+  if (plan_persons(batch, *current, *users_, out, refusal)) {
+    auto why = exclusive_refusal(batch, *current);
+    if (!why) return true;
+    refusal = PersonRefusal{0, std::move(*why)};
+  }
   result = WriteResult();
   result.refusal = std::move(refusal.why);
   result.refused_person = refusal.person;
@@ -74,7 +80,7 @@ bool Index::apply(const WriteBatch& batch, WriteResult& result, const PersonPlan
 }
 
 bool Index::joins_others(const WriteBatch& batch) {
-  if (!batch.persons().empty() || !batch.spaces().empty()) return false;
+  if (!batch.persons().empty() || !batch.spaces().empty() || makes_a_field_exclusive(batch)) return false;
   // An ID type's definition is checked against the state (plan_id_types).
   const std::string id_types = system_tags::id_type_prefix();
   return std::none_of(batch.ops().begin(), batch.ops().end(), [&](const WriteBatch::Op& op) {
@@ -88,8 +94,9 @@ std::size_t Index::apply_each(std::span<const WriteBatch> batches, std::span<Wri
   ApplyBatch step(base->parts(), users_);
   const PersonPlan no_persons;  // what plan_persons() makes of a batch that joins others, on any state
   std::size_t applied = 0;
-  for (; applied < batches.size(); ++applied) {
-    if (!joins_others(batches[applied]) || !step.apply(batches[applied], no_persons, results[applied])) break;
+  for (; applied < batches.size() && joins_others(batches[applied]); ++applied) {
+    // The working set now holds part of this batch: publish none of it.
+    if (!step.apply(batches[applied], no_persons, results[applied])) return 0;
   }
   if (applied > 0) {
     IndexView::Parts next;

@@ -39,15 +39,18 @@ class Index {
   // Applies batches in order into one new view: the same state, ordinals
   // and per-batch results as apply() of each in turn, but a tag several of
   // them change is copied once (apply_batch.h). Only batches that
-  // joins_others(); stops at the first that does not, or that finds the
-  // user table full, and publishes those before it. Returns how many were
-  // applied (results[i] for each).
+  // joins_others(): stops at the first that does not and publishes those
+  // before it. Returns how many were applied (results[i] for each). A full
+  // user table (Store::write_each rules it out first) publishes nothing and
+  // returns 0; ordinals handed out stay handed out, as with apply().
   [[nodiscard]] std::size_t apply_each(std::span<const WriteBatch> batches, std::span<WriteResult> results);
-  // A batch without persons, ID spaces or ID type definitions: nothing
-  // about it can be refused by state, so it can follow others into one view.
+  // A batch without persons, ID spaces, ID type definitions or a field made
+  // exclusive: nothing about it can be refused by state, so it can follow
+  // others into one view.
   [[nodiscard]] static bool joins_others(const WriteBatch& batch);
 
-  // Writer side: whether apply() would accept the batch's persons and spaces;
+  // Writer side: whether apply() would accept the batch's persons, spaces
+  // and exclusive fields (exclusive_fields.h);
   // false with result.refusal (and refused_person) saying why. The store
   // asks before it logs a batch, and hands the plan (`plan`, if not null) to
   // erases_nobody() and apply(). O(persons' keys).

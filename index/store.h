@@ -99,7 +99,8 @@ class Store {
   // otherwise the first `written` are written and the status says why the
   // next one was not (kFull; kIoError; kConflict for a batch that does not
   // join others, which is the caller's mistake). kNotDurable: all applied,
-  // the sync failed.
+  // the sync failed. Unlike write(), a batch that only erases unknown users
+  // is logged too (a replica's batches always record a stream position).
   [[nodiscard]] WriteStatus write_each(std::span<const WriteBatch> batches, std::span<WriteResult> results,
                                        std::size_t& written);
 

@@ -47,14 +47,16 @@ void AppliedPositions::listen(uint32_t shard, std::unique_ptr<cluster::JetStream
     a.added = j.value("added", uint64_t{0});
     a.removed = j.value("removed", uint64_t{0});
     a.erased = j.value("erased", uint64_t{0});
-    note(shard, sequence->get<uint64_t>(), std::move(a));
+    note(shard, j.value("replica", ""), sequence->get<uint64_t>(), std::move(a));
   }
 }
 
-void AppliedPositions::note(uint32_t shard, uint64_t sequence, Applied applied) {
+void AppliedPositions::note(uint32_t shard, const std::string& replica, uint64_t sequence, Applied applied) {
   {
     std::lock_guard lock(mu_);
     Shard& s = shards_[shard];
+    uint64_t& at = s.by_replica[replica];
+    at = std::max(at, sequence);
     // Every replica announces every sequence; the first word is kept (they agree).
     s.recent.try_emplace(sequence, std::move(applied));
     while (s.recent.size() > kOutcomesKept) s.recent.erase(s.recent.begin());
@@ -72,6 +74,18 @@ Applied AppliedPositions::wait(uint32_t shard, uint64_t sequence, std::chrono::s
   Applied unknown;
   unknown.outcome = AppliedOutcome::kApplied;
   return unknown;
+}
+
+bool AppliedPositions::wait_all(uint32_t shard, uint64_t sequence, const std::vector<std::string>& replicas,
+                                std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  const Shard& s = shards_[shard];
+  return advanced_.wait_until(lock, deadline, [&] {
+    return std::all_of(replicas.begin(), replicas.end(), [&](const std::string& url) {
+      const auto at = s.by_replica.find(url);
+      return at != s.by_replica.end() && at->second >= sequence;
+    });
+  });
 }
 
 uint64_t AppliedPositions::applied(uint32_t shard) const {

@@ -54,6 +54,13 @@ class AppliedPositions {
   // `deadline`.
   [[nodiscard]] Applied wait(uint32_t shard, uint64_t sequence, std::chrono::steady_clock::time_point deadline);
 
+  // Waits until each replica of `shard` named in `replicas` (URLs) has
+  // announced `sequence` or a later one, or until `deadline` (false): so
+  // that a read sent after a write to any of them sees the write. A
+  // metadata write waits so before it answers with a read.
+  [[nodiscard]] bool wait_all(uint32_t shard, uint64_t sequence, const std::vector<std::string>& replicas,
+                              std::chrono::steady_clock::time_point deadline);
+
   // The highest sequence a replica of `shard` announced (0: none yet).
   [[nodiscard]] uint64_t applied(uint32_t shard) const;
 
@@ -62,11 +69,12 @@ class AppliedPositions {
   static constexpr std::size_t kOutcomesKept = 4096;
   struct Shard {
     uint64_t applied = 0;
-    std::map<uint64_t, Applied> recent;  // by sequence
+    std::map<uint64_t, Applied> recent;                         // by sequence
+    std::map<std::string, uint64_t, std::less<>> by_replica;   // the highest each replica announced
   };
   AppliedPositions() = default;
   void listen(uint32_t shard, std::unique_ptr<cluster::JetStream::Listener> listener);
-  void note(uint32_t shard, uint64_t sequence, Applied applied);
+  void note(uint32_t shard, const std::string& replica, uint64_t sequence, Applied applied);
 
   mutable std::mutex mu_;
   std::condition_variable advanced_;

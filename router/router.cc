@@ -97,6 +97,12 @@ Reply Router::serve(server::Request& req, server::Call& call) {
     reply = tags(c);
   } else if (pattern == "/v1/fields" && method == http::verb::get) {
     reply = fields(c);
+  } else if (pattern == "/v1/fields/{field}" && method == http::verb::get) {
+    reply = field_get(c, call.path_values.at(0));
+  } else if (pattern == "/v1/fields/{field}" && method == http::verb::put) {
+    reply = field_put(req, c, call.path_values.at(0));
+  } else if (pattern == "/v1/fields/{field}" && method == http::verb::delete_) {
+    reply = field_delete(req, c, call.path_values.at(0));
   } else if (pattern == "/v1/overlap") {
     reply = overlap(req, c);
   } else if (pattern == "/v1/flow") {

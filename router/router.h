@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "index/write_batch.h"
+#include "router/applied_positions.h"
 #include "server/api_error.h"
 #include "server/call.h"
 #include "server/event_days.h"
@@ -100,6 +101,10 @@ class Router final : public server::RequestHandler {
   // router_tags.cc: the dictionary, merged by name; router_fields.cc: fields.
   server::Reply tags(Context& c);
   server::Reply fields(Context& c);
+  // router_field_library.cc: one field; its metadata, written to every shard.
+  server::Reply field_get(Context& c, const std::string& field);
+  server::Reply field_put(const server::Request& req, Context& c, const std::string& field);
+  server::Reply field_delete(const server::Request& req, Context& c, const std::string& field);
   struct MergedTag {
     uint64_t count = 0;  // holders on every shard
     bool dated = false;  // dated on some shard
@@ -134,6 +139,31 @@ class Router final : public server::RequestHandler {
   std::variant<Fanned, server::Reply> query_all(Context& c, bool lenient,
                                                 const std::function<ShardRequest(uint32_t, bool)>& request_of);
 
+  // A write request's Idempotency-Key (the client's, or a random one) and
+  // the message id it is bound to (router_writes.cc); or the 400 to give.
+  struct WriteRequest {
+    std::string key;
+    std::string id;
+  };
+  std::variant<WriteRequest, server::Reply> write_request(const server::Request& req, const Context& c) const;
+  // Publishes parts[k] to shard k's stream (message ids: the request's id,
+  // `step`, the shard and the message's place) and waits until a replica of
+  // each shard applied each message: their outcomes, refusals included; or
+  // 503 write_not_confirmed naming the key.
+  struct ShardApplied {
+    uint32_t shard;
+    uint64_t sequence;
+    Applied applied;
+  };
+  std::variant<std::vector<ShardApplied>, server::Reply> publish_messages(
+      const WriteRequest& request, std::string_view step, const std::vector<std::vector<WriteBatch>>& parts);
+  // Publishes `batch` to every shard (metadata: router_field_library.cc)
+  // and waits, after publish_messages, until every live replica applied it
+  // (bounded by --write-timeout-ms), so that a read that follows sees it.
+  std::variant<std::vector<ShardApplied>, server::Reply> publish_to_every_shard(Context& c,
+                                                                                const WriteRequest& request,
+                                                                                std::string_view step,
+                                                                                const WriteBatch& batch);
   // Publishes each shard's part of a write and waits for it to be applied.
   struct Published;
   std::variant<Published, server::Reply> publish_parts(Context& c, const server::Request& req,

@@ -104,49 +104,63 @@ struct Router::Published {
   uint64_t erased = 0;
 };
 
-std::variant<Router::Published, Reply> Router::publish_parts(Context& c, const server::Request& req,
-                                                             const WriteBatch& batch) {
-  if (batch.empty()) return Published{};  // nothing to publish (a body of blank lines)
+std::variant<Router::WriteRequest, Reply> Router::write_request(const server::Request& req, const Context& c) const {
   const auto key = idempotency_key(req);
   if (!key) {
     return server::error_reply(server::bad_request(
         "Idempotency-Key must be 1 to 128 characters of letters, digits, '.', '_', ':' and '-'"));
   }
-  const std::string id = request_id(*key, req, c.call);
-  std::string error;
-  const auto parts = split_by_shard(batch, c.layout->map, max_message_bytes(js_), error);
-  if (!parts) return server::error_reply(server::bad_request(error));
+  return WriteRequest{*key, request_id(*key, req, c.call)};
+}
+
+std::variant<std::vector<Router::ShardApplied>, Reply> Router::publish_messages(
+    const WriteRequest& request, std::string_view step, const std::vector<std::vector<WriteBatch>>& parts) {
   const auto deadline = Clock::now() + options_.write_timeout;
-  struct Sent {
-    uint32_t shard;
-    uint64_t sequence;
-  };
-  std::vector<Sent> sent;
+  std::vector<ShardApplied> sent;
   std::string data;
-  for (uint32_t k = 0; k < parts->size(); ++k) {
-    const auto& messages = (*parts)[k];
+  std::string error;
+  for (uint32_t k = 0; k < parts.size(); ++k) {
+    const auto& messages = parts[k];
     for (std::size_t m = 0; m < messages.size(); ++m) {
       data.clear();
       messages[m].encode(data);
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      // "<request id>/<shard>.<message>": a retry of the request publishes
-      // the same ids, which JetStream stores once.
-      const std::string message_id = id + "/" + std::to_string(k) + "." + std::to_string(m);
+      // "<request id><step>/<shard>.<message>": a retry of the request
+      // publishes the same ids, which JetStream stores once.
+      const std::string message_id =
+          request.id + std::string(step) + "/" + std::to_string(k) + "." + std::to_string(m);
       const auto published = js_.publish(cluster::shard_subject(options_.cluster, k), data, message_id,
                                          std::max(left, std::chrono::milliseconds(1)), error);
       if (!published) {
-        return not_confirmed(*key, "shard " + std::to_string(k) + "'s stream did not acknowledge (" + error + ")");
+        return not_confirmed(request.key,
+                             "shard " + std::to_string(k) + "'s stream did not acknowledge (" + error + ")");
       }
-      sent.push_back({k, published->sequence});
+      sent.push_back({k, published->sequence, {}});
     }
   }
-  Published out;
-  for (const auto& [k, sequence] : sent) {
-    const Applied applied = applied_.wait(k, sequence, deadline);
-    if (applied.outcome == AppliedOutcome::kTimedOut) {
-      return not_confirmed(*key, "no replica of shard " + std::to_string(k) + " applied it within " +
-                                    std::to_string(options_.write_timeout.count()) + " ms (--write-timeout-ms)");
+  for (auto& s : sent) {
+    s.applied = applied_.wait(s.shard, s.sequence, deadline);
+    if (s.applied.outcome == AppliedOutcome::kTimedOut) {
+      return not_confirmed(request.key, "no replica of shard " + std::to_string(s.shard) + " applied it within " +
+                                            std::to_string(options_.write_timeout.count()) +
+                                            " ms (--write-timeout-ms)");
     }
+  }
+  return sent;
+}
+
+std::variant<Router::Published, Reply> Router::publish_parts(Context& c, const server::Request& req,
+                                                             const WriteBatch& batch) {
+  if (batch.empty()) return Published{};  // nothing to publish (a body of blank lines)
+  auto request = write_request(req, c);
+  if (auto* reply = std::get_if<Reply>(&request)) return std::move(*reply);
+  std::string error;
+  const auto parts = split_by_shard(batch, c.layout->map, max_message_bytes(js_), error);
+  if (!parts) return server::error_reply(server::bad_request(error));
+  auto sent = publish_messages(std::get<WriteRequest>(request), "", *parts);
+  if (auto* reply = std::get_if<Reply>(&sent)) return std::move(*reply);
+  Published out;
+  for (const auto& [k, sequence, applied] : std::get<std::vector<ShardApplied>>(sent)) {
     if (applied.outcome == AppliedOutcome::kRefused) {
       return server::error_reply(server::id_conflict("shard " + std::to_string(k) + " refused its part: " +
                                                      applied.refusal + "; its part changed nothing"));

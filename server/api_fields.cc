@@ -17,13 +17,6 @@
 namespace crowd::server {
 namespace {
 
-// A field name: what a tag holds before its first ':'.
-std::optional<std::string> field_name_problem(std::string_view field) {
-  if (field.find(':') != std::string_view::npos) return std::string("a field name has no ':'");
-  if (auto p = tag_problem(field)) return "field: " + *p;
-  return std::nullopt;
-}
-
 double coverage(uint64_t users, uint64_t total) {
   return total == 0 ? 0.0 : static_cast<double>(users) / static_cast<double>(total);
 }
@@ -34,19 +27,6 @@ void write_meta(JsonWriter& w, const catalog::FieldMeta* meta, bool exclusive) {
   if (!meta->label.empty()) w.raw(",").key("label").string(meta->label);
   if (!meta->description.empty()) w.raw(",").key("description").string(meta->description);
   if (!meta->parent.empty()) w.raw(",").key("parent").string(meta->parent);
-}
-
-// How many users hold two or more tags of the field (an exclusive field has
-// none): the sum of the tags' sizes against their union's. O(field tags).
-uint64_t users_with_two_values(const IndexView& view, std::string_view field) {
-  const auto ids = view.dictionary().with_prefix(std::string(field) + ":");
-  uint64_t sum = 0;
-  Bitmap all;
-  for (const TagId id : ids) {
-    sum += view.tag(id).cardinality;
-    roaring_bitmap_or_inplace(all.get(), view.tag(id).bits.get());
-  }
-  return sum - all.cardinality();
 }
 
 }  // namespace
@@ -117,12 +97,17 @@ Reply Api::field_get(const std::string& field) {
   const uint64_t total = view->universe().cardinality;
   std::vector<TagId> by_size(ids.begin(), ids.end());
   if (const auto bare = view->find_tag(field)) by_size.push_back(*bare);  // a tag with no ':' is its own field
-  std::stable_sort(by_size.begin(), by_size.end(),
-                   [&](TagId a, TagId b) { return view->tag(a).cardinality > view->tag(b).cardinality; });
+  // Most users first; equal counts by name, so that the order does not
+  // depend on when each tag was made (a cluster router merges to the same).
+  std::sort(by_size.begin(), by_size.end(), [&](TagId a, TagId b) {
+    const uint64_t na = view->tag(a).cardinality, nb = view->tag(b).cardinality;
+    return na != nb ? na > nb : view->dictionary().name(a) < view->dictionary().name(b);
+  });
   std::string body;
   JsonWriter w(body);
   w.raw("{").key("field").string(field);
   write_meta(w, meta, view->system().exclusive(field));
+  w.raw(",").key("described").boolean(meta != nullptr);
   w.raw(",").key("values").raw("[");
   for (std::size_t i = 0; i < by_size.size(); ++i) {
     const std::string& tag = view->dictionary().name(by_size[i]);
@@ -146,37 +131,15 @@ Reply Api::field_put(const Request& req, const std::string& field) {
   WriteBatch batch;
   batch.set_field_meta(field, catalog::to_json(meta));
   batch.set_exclusive_field(field, exclusive);
-  const auto refuse = [&](uint64_t doubled) {
-    return error_reply({http::status::conflict,
-                        "field_not_exclusive",
-                        std::to_string(doubled) + " users hold two or more " + field +
-                            ":* tags, so the field cannot be exclusive: remove the extra values first "
-                            "(POST /v1/assign); nothing changed",
-                        {},
-                        {},
-                        {}});
-  };
-  if (exclusive && !store_.view()->system().exclusive(field)) {
-    // Turning exclusive on: checked and applied under the writer lock, so no
-    // write can give someone a second value in between (the planner sums
-    // an exclusive field's values as disjoint). Durable by a snapshot.
-    uint64_t doubled = 0;
-    bool applied = false;
-    std::string error;
-    const bool durable = store_.bulk_load(
-        [&](Index& index) {
-          doubled = users_with_two_values(*index.view(), field);
-          WriteResult ignored;
-          if (doubled == 0) applied = index.apply(batch, ignored);
-        },
-        error);
-    if (doubled > 0) return refuse(doubled);
-    if (!applied) return error_reply(unavailable("the field's metadata could not be applied"));
-    if (!durable) return error_reply(unavailable("applied in memory, but the snapshot failed: " + error));
-  } else {
-    WriteResult result;
-    if (auto e = write_failure(store_.write(batch, result), result)) return error_reply(*e);
+  // Turning exclusive on is refused by the index while users hold two of
+  // the field's values (index/exclusive_fields.h), checked and applied
+  // under the writer lock.
+  WriteResult result;
+  const WriteStatus status = store_.write(batch, result);
+  if (status == WriteStatus::kConflict) {
+    return error_reply({http::status::conflict, "field_not_exclusive", result.refusal, {}, {}, {}});
   }
+  if (auto e = write_failure(status, result)) return error_reply(*e);
   return field_get(field);
 }
 

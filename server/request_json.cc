@@ -56,6 +56,12 @@ std::optional<UserId> json_user_id(simdjson::dom::element value) {
   }
 }
 
+std::optional<std::string> field_name_problem(std::string_view field) {
+  if (field.find(':') != std::string_view::npos) return std::string("a field name has no ':'");
+  if (auto p = tag_problem(field)) return "field: " + *p;
+  return std::nullopt;
+}
+
 std::optional<std::string> tag_problem(std::string_view tag) {
   if (tag.empty()) return "empty tag";
   if (tag.size() > kMaxTagBytes) return "tag longer than " + std::to_string(kMaxTagBytes) + " bytes";

@@ -49,6 +49,10 @@ inline constexpr std::size_t kMaxTagBytes = 1024;
 // Checks a tag name for writing; returns why it is unacceptable, or nothing.
 [[nodiscard]] std::optional<std::string> tag_problem(std::string_view tag);
 
+// Checks a field name (what a tag holds before its first ':'), as the tag
+// library's routes take it; returns why it is unacceptable, or nothing.
+[[nodiscard]] std::optional<std::string> field_name_problem(std::string_view field);
+
 // Why an attribute name cannot be used, or nothing. Attributes are named in
 // queries as bare words before an operator, so: ASCII letters, digits, '_',
 // '.' and '-', starting with a letter or '_', at most 128 bytes, and not a

@@ -347,6 +347,47 @@ TEST_F(ClusterGolden, RouterAnswersAsOneCrowdd) {
   same("POST", "/v1/insight", R"({"q": "ALL", "top": 0})");
   same("POST", "/v1/insight", R"({"q": "ALL", "fields": ["colour"]})");
   same("POST", "/v1/funnel", R"({"steps": []})");
+
+  // 7. The tag library: one field's values summed over the shards; its
+  // metadata written to every shard, so that each answers alike.
+  for (const std::string field : {"cat", "gender", "age", "城市", "lookalike", "nope"}) {
+    same("GET", "/v1/fields/" + url_encode(field));
+  }
+  const std::string cat_meta =
+      R"({"label": "类目 Category", "description": "leaf categories", "parent": "shopping",)"
+      R"( "values": {"101": "女装", "102": {"label": "男装", "parent": "apparel"}}})";
+  EXPECT_EQ(same("PUT", "/v1/fields/cat", cat_meta).status, 200);
+  same("GET", "/v1/fields/cat");
+  same("GET", "/v1/fields");
+  same("GET", "/v1/tags?prefix=cat:10");
+  // Exclusive is refused while users hold two values: the users summed over
+  // the shards, and nothing changed on any of them.
+  EXPECT_EQ(error_code(same("PUT", "/v1/fields/gender", R"({"kind": "exclusive", "label": "性别"})")),
+            "field_not_exclusive");
+  same("GET", "/v1/fields/gender");
+  {  // a field no user holds two values of: exclusive, and then a new value replaces the old on every shard
+    std::string body;
+    for (std::size_t i = 0; i < 400; ++i) {
+      body += json{{"id", users[i]}, {"tags", {i % 2 ? "solo:odd" : "solo:even"}}}.dump() + "\n";
+    }
+    ASSERT_EQ(same("POST", "/v1/ingest", body, "application/x-ndjson").status, 200);
+    EXPECT_EQ(same("PUT", "/v1/fields/solo", R"({"kind": "exclusive"})").status, 200);
+    json add = json::array();
+    for (std::size_t i = 0; i < 100; i += 2) add.push_back({{"id", users[i]}, {"tags", {"solo:odd"}}});
+    ASSERT_EQ(same("POST", "/v1/assign", json{{"add", add}}.dump()).status, 200);
+    wait_for_replicas();
+    const auto solo = same("GET", "/v1/fields/solo");
+    EXPECT_EQ(body_json(solo)["values"][0]["count"], 250) << solo.body;  // 200 odd + the 50 moved
+    same("POST", "/v1/count", R"({"q": "solo:odd AND solo:even"})");
+  }
+  EXPECT_EQ(same("DELETE", "/v1/fields/cat").status, 200);
+  EXPECT_EQ(same("DELETE", "/v1/fields/cat").status, 404);
+  EXPECT_EQ(same("DELETE", "/v1/fields/solo").status, 200);  // exclusive, no label: still metadata
+  same("GET", "/v1/fields/cat");
+  same("DELETE", "/v1/fields/never");
+  same("PUT", "/v1/fields/a:b", "{}");
+  same("PUT", "/v1/fields/cat", R"({"kind": 3})");
+  same("PUT", "/v1/fields/cat", "not json");
 }
 
 }  // namespace
