@@ -87,6 +87,11 @@ class ShardDocs {
 // Adds a shard answer's "warnings" to `out`: each once, in the order first seen.
 void merge_warnings(simdjson::dom::element root, std::vector<std::string>& out);
 
+// What the tag library says of a field, in a shard's field answers: passed
+// on by a router as the first shard that has the field wrote them (they are
+// the same on every shard: metadata is written to every shard).
+inline constexpr std::string_view kFieldMetaMembers[] = {"kind", "label", "description", "parent"};
+
 // Readers of a parsed answer's members; a missing member reads as 0 / "".
 [[nodiscard]] uint64_t member_uint(simdjson::dom::element e, std::string_view key);
 [[nodiscard]] std::string_view member_string(simdjson::dom::element e, std::string_view key);

@@ -38,9 +38,6 @@ namespace {
 namespace http = boost::beast::http;
 using server::Reply;
 
-// The field's own members a router passes on as the first shard wrote them.
-constexpr std::string_view kFieldMeta[] = {"kind", "label", "description", "parent"};
-
 struct Value {
   uint64_t count = 0;
   bool dated = false;
@@ -89,7 +86,7 @@ Reply Router::field_get(Context& c, const std::string& field) {
     if (auto* reply = std::get_if<Reply>(&listed)) return std::move(*reply);
     const auto root = *docs.parse(answers[k].body);
     if (!found) {
-      for (const std::string_view key : kFieldMeta) {
+      for (const std::string_view key : kFieldMetaMembers) {
         if (auto v = json_member(root, key); !v.empty()) server::JsonWriter(meta).raw(",").key(key).raw(v);
       }
     }

@@ -18,9 +18,6 @@ namespace {
 namespace http = boost::beast::http;
 using server::Reply;
 
-// The members of a field entry a router passes on as they are.
-constexpr std::string_view kMeta[] = {"kind", "label", "description", "parent"};
-
 struct Field {
   uint64_t users = 0;
   bool numeric = false;
@@ -61,7 +58,7 @@ Reply Router::fields(Context& c) {
       field.users += member_uint(f, "users");
       if (!fresh) continue;
       field.numeric = member_string(f, "kind") == "numeric";
-      for (const std::string_view key : kMeta) {
+      for (const std::string_view key : kFieldMetaMembers) {
         simdjson::dom::element v;
         if (f.at_key(key).get(v)) continue;
         server::JsonWriter(field.meta).raw(",").key(key).raw(simdjson::minify(v));

@@ -18,6 +18,13 @@
 namespace crowd {
 namespace {
 
+// Adds `tag` to a person with uid `uid`: a batch that may not join a group.
+void add_to_a_person(WriteBatch& b, UserId uid, std::string_view tag) {
+  const auto person = b.add_person(uid);
+  const uint32_t t = b.intern(tag);
+  b.add(person, std::span<const uint32_t>(&t, 1));
+}
+
 // test::Workload's batches, with what they lack added at random.
 class RichWorkload {
  public:
@@ -49,11 +56,7 @@ class RichWorkload {
     }
     if (roll(10)) b.set_entry("note:" + std::to_string(pick(5)), std::to_string(pick(1000)));
     if (roll(5)) b.erase_entry("note:" + std::to_string(pick(5)));
-    if (roll(8)) {  // a person: this batch may not join a group
-      const auto person = b.add_person(2000 + pick(20));
-      const uint32_t tag = b.intern("by_person");
-      b.add(person, std::span<const uint32_t>(&tag, 1));
-    }
+    if (roll(8)) add_to_a_person(b, 2000 + pick(20), "by_person");  // this batch may not join a group
     return b;
   }
 
@@ -124,9 +127,7 @@ TEST(IndexApplyEach, StopsBeforeABatchThatMayNotJoin) {
   Index index;
   WriteBatch plain = test::add_batch(1, {"a"});
   WriteBatch with_person;
-  const auto person = with_person.add_person(2);
-  const uint32_t tag = with_person.intern("b");
-  with_person.add(person, std::span<const uint32_t>(&tag, 1));
+  add_to_a_person(with_person, 2, "b");
   std::vector<WriteBatch> batches;
   batches.push_back(std::move(plain));
   batches.push_back(std::move(with_person));
@@ -202,9 +203,7 @@ TEST(StoreWriteEach, RefusesABatchThatMayNotJoinAndWritesThoseBefore) {
   std::vector<WriteBatch> batches;
   batches.push_back(test::add_batch(1, {"a"}));
   WriteBatch with_person;
-  const auto person = with_person.add_person(2);
-  const uint32_t tag = with_person.intern("b");
-  with_person.add(person, std::span<const uint32_t>(&tag, 1));
+  add_to_a_person(with_person, 2, "b");
   batches.push_back(std::move(with_person));
   std::vector<WriteResult> results(2);
   std::size_t written = 0;
