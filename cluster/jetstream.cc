@@ -3,7 +3,13 @@
 #include <nats/nats.h>
 
 #include <algorithm>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace crowd::cluster {
 namespace {
@@ -20,12 +26,55 @@ std::string words(natsStatus s, jsErrCode code = static_cast<jsErrCode>(0)) {
   return out;
 }
 
+// Subscriptions dropped while their connection lives. libnats 3.4.1's read
+// loop finds a message's subscription, lets go of the lookup lock, copies
+// the message -- a millisecond or more for a MiB-sized one -- and only then
+// locks the subscription without having retained it. Destroying the
+// subscription in between made the read loop lock a freed mutex and abort:
+// a replica died so under a bulk load of 8 MiB messages (core dump:
+// natsConn_processMsg -> abort). So a dropped subscription is unsubscribed
+// at once (no later message finds it) and destroyed only once it has been
+// unsubscribed for kGraveTime, or when the connection is gone.
+class Graveyard {
+ public:
+  static constexpr std::chrono::seconds kGraveTime{10};
+  void bury(natsSubscription* sub) {
+    if (sub == nullptr) return;
+    (void)natsSubscription_Unsubscribe(sub);
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<natsSubscription*> old;
+    {
+      std::lock_guard lock(mu_);
+      while (!graves_.empty() && now - graves_.front().second >= kGraveTime) {
+        old.push_back(graves_.front().first);
+        graves_.pop_front();
+      }
+      graves_.emplace_back(sub, now);
+    }
+    for (natsSubscription* s : old) natsSubscription_Destroy(s);
+  }
+  // The connection is closed: no read loop is left to race with.
+  void clear() {
+    std::lock_guard lock(mu_);
+    for (const auto& grave : graves_) natsSubscription_Destroy(grave.first);
+    graves_.clear();
+  }
+  ~Graveyard() { clear(); }
+
+ private:
+  std::mutex mu_;
+  std::deque<std::pair<natsSubscription*, std::chrono::steady_clock::time_point>> graves_;
+};
+
 }  // namespace
 
 struct JetStream::Impl {
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
+  std::shared_ptr<Graveyard> graveyard = std::make_shared<Graveyard>();
   ~Impl() {
+    natsConnection_Close(nc);  // the read loop ends here
+    graveyard->clear();
     jsCtx_Destroy(js);
     natsConnection_Destroy(nc);
   }
@@ -33,12 +82,14 @@ struct JetStream::Impl {
 
 struct JetStream::Reader::Impl {
   natsSubscription* sub = nullptr;
-  ~Impl() { natsSubscription_Destroy(sub); }
+  std::shared_ptr<Graveyard> graveyard;
+  ~Impl() { graveyard->bury(sub); }
 };
 
 struct JetStream::Listener::Impl {
   natsSubscription* sub = nullptr;
-  ~Impl() { natsSubscription_Destroy(sub); }
+  std::shared_ptr<Graveyard> graveyard;
+  ~Impl() { graveyard->bury(sub); }
 };
 
 JetStream::JetStream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -47,6 +98,7 @@ JetStream::Listener::~Listener() = default;
 
 std::unique_ptr<JetStream::Listener> JetStream::listen(const std::string& subject, std::string& error) {
   auto impl = std::make_unique<Listener::Impl>();
+  impl->graveyard = impl_->graveyard;
   const natsStatus s = natsConnection_SubscribeSync(&impl->sub, impl_->nc, subject.c_str());
   if (s != NATS_OK) {
     error = "cannot listen on " + subject + ": " + words(s);
@@ -207,6 +259,7 @@ std::unique_ptr<JetStream::Reader> JetStream::read(const std::string& subject, u
   so.Config.DeliverPolicy = js_DeliverByStartSequence;
   so.Config.OptStartSeq = from;
   auto impl = std::make_unique<Reader::Impl>();
+  impl->graveyard = impl_->graveyard;
   jsErrCode code = static_cast<jsErrCode>(0);
   const natsStatus s = js_SubscribeSync(&impl->sub, impl_->js, subject.c_str(), nullptr, &so, &code);
   if (s != NATS_OK) {
