@@ -89,6 +89,8 @@ Reply Router::serve(server::Request& req, server::Call& call) {
                                                     std::string(pattern)));
   } else if (pattern == "/healthz") {
     reply = health(c);
+  } else if (pattern == "/metrics") {
+    reply = metrics(c);
   } else if (pattern == "/v1/count") {
     reply = count(req, c);
   } else if (pattern == "/v1/ids") {

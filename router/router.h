@@ -96,6 +96,8 @@ class Router final : public server::RequestHandler {
 
   // Reads (router_reads.cc).
   server::Reply health(Context& c);
+  // GET /metrics: the router's HTTP metrics and what it knows of the shards.
+  server::Reply metrics(Context& c);
   server::Reply count(const server::Request& req, Context& c);
   server::Reply ids(const server::Request& req, Context& c);
   // router_tags.cc: the dictionary, merged by name; router_fields.cc: fields.

@@ -8,6 +8,7 @@
 #include "query/estimate.h"
 #include "router/applied_positions.h"
 #include "router/router_context.h"
+#include "server/metrics.h"
 #include "server/access.h"
 #include "server/analytics_request.h"
 #include "server/json_writer.h"
@@ -83,6 +84,33 @@ std::string scoped_query(const server::QueryRequest& r, int64_t as_of, uint64_t 
 }
 
 }  // namespace
+
+Reply Router::metrics(Context& c) {
+  server::Reply r;
+  r.message.result(http::status::ok);
+  r.message.set(http::field::content_type, "text/plain; version=0.0.4");
+  std::string& b = r.message.body();
+  b = options_.metrics != nullptr ? options_.metrics->render(nullptr, 0) : std::string();
+  // What the router knows of the cluster without asking it: the map it
+  // routes by, each shard's registered replicas and the furthest sequence
+  // a replica announced (a write waits for it).
+  b += "# HELP crowd_router_map_version The shard map's version this router routes by.\n"
+       "# TYPE crowd_router_map_version gauge\n";
+  b += "crowd_router_map_version " + std::to_string(c.layout->map.version()) + "\n";
+  b += "# HELP crowd_router_shard_replicas Replicas registered for each shard.\n"
+       "# TYPE crowd_router_shard_replicas gauge\n";
+  for (uint32_t k = 0; k < c.shards(); ++k) {
+    b += "crowd_router_shard_replicas{shard=\"" + std::to_string(k) + "\"} " +
+         std::to_string(c.layout->replicas[k].size()) + "\n";
+  }
+  b += "# HELP crowd_router_shard_applied The furthest stream sequence a replica of each shard announced.\n"
+       "# TYPE crowd_router_shard_applied gauge\n";
+  for (uint32_t k = 0; k < c.shards(); ++k) {
+    b += "crowd_router_shard_applied{shard=\"" + std::to_string(k) + "\"} " + std::to_string(applied_.applied(k)) +
+         "\n";
+  }
+  return r;
+}
 
 Reply Router::health(Context& c) {
   const auto answers = fanout_.gather(

@@ -139,7 +139,7 @@ Reply Api::metrics_text() {
   r.message.result(http::status::ok);
   r.message.set(http::field::content_type, "text/plain; version=0.0.4");
   const auto view = store_.view();
-  r.message.body() = metrics_.render(*view, store_.wal_bytes());
+  r.message.body() = metrics_.render(view.get(), store_.wal_bytes());
   if (!view->id_spaces().empty()) {
     // ID types' names are [a-z][a-z0-9_]*: safe as label values unescaped.
     auto& b = r.message.body();

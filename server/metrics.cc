@@ -26,7 +26,7 @@ void Metrics::record(std::size_t slot, unsigned status, uint64_t micros) {
   r.sum_micros.fetch_add(micros, std::memory_order_relaxed);
 }
 
-std::string Metrics::render(const IndexView& view, uint64_t wal_bytes) const {
+std::string Metrics::render(const IndexView* index, uint64_t wal_bytes) const {
   std::string out;
   out.reserve(16384);
   char line[256];
@@ -73,18 +73,21 @@ std::string Metrics::render(const IndexView& view, uint64_t wal_bytes) const {
     emit("crowd_request_duration_seconds_count{route=\"%s\"} %llu\n", name, static_cast<unsigned long long>(cumulative));
   }
 
-  out += "# HELP crowd_users Users in the universe.\n# TYPE crowd_users gauge\n";
-  emit("crowd_users %llu\n", static_cast<unsigned long long>(view.universe().cardinality));
-  out += "# HELP crowd_ordinals User ordinals handed out (deleted users keep theirs).\n# TYPE crowd_ordinals gauge\n";
-  emit("crowd_ordinals %u\n", view.ordinal_count());
-  out += "# HELP crowd_tags Tags in the dictionary.\n# TYPE crowd_tags gauge\n";
-  emit("crowd_tags %zu\n", view.dictionary().user_tag_count());
-  out += "# HELP crowd_bitmap_bytes Serialized size of all tag bitmaps.\n# TYPE crowd_bitmap_bytes gauge\n";
-  emit("crowd_bitmap_bytes %llu\n", static_cast<unsigned long long>(view.bitmap_bytes()));
-  out += "# HELP crowd_wal_bytes Bytes in live write-ahead log segments.\n# TYPE crowd_wal_bytes gauge\n";
-  emit("crowd_wal_bytes %llu\n", static_cast<unsigned long long>(wal_bytes));
-  out += "# HELP crowd_index_version Writes published since start.\n# TYPE crowd_index_version counter\n";
-  emit("crowd_index_version %llu\n", static_cast<unsigned long long>(view.version()));
+  if (index != nullptr) {
+    const IndexView& view = *index;
+    out += "# HELP crowd_users Users in the universe.\n# TYPE crowd_users gauge\n";
+    emit("crowd_users %llu\n", static_cast<unsigned long long>(view.universe().cardinality));
+    out += "# HELP crowd_ordinals User ordinals handed out (deleted users keep theirs).\n# TYPE crowd_ordinals gauge\n";
+    emit("crowd_ordinals %u\n", view.ordinal_count());
+    out += "# HELP crowd_tags Tags in the dictionary.\n# TYPE crowd_tags gauge\n";
+    emit("crowd_tags %zu\n", view.dictionary().user_tag_count());
+    out += "# HELP crowd_bitmap_bytes Serialized size of all tag bitmaps.\n# TYPE crowd_bitmap_bytes gauge\n";
+    emit("crowd_bitmap_bytes %llu\n", static_cast<unsigned long long>(view.bitmap_bytes()));
+    out += "# HELP crowd_wal_bytes Bytes in live write-ahead log segments.\n# TYPE crowd_wal_bytes gauge\n";
+    emit("crowd_wal_bytes %llu\n", static_cast<unsigned long long>(wal_bytes));
+    out += "# HELP crowd_index_version Writes published since start.\n# TYPE crowd_index_version counter\n";
+    emit("crowd_index_version %llu\n", static_cast<unsigned long long>(view.version()));
+  }
   out += "# HELP crowd_open_connections Open HTTP connections.\n# TYPE crowd_open_connections gauge\n";
   emit("crowd_open_connections %lld\n", static_cast<long long>(connections_.load(std::memory_order_relaxed)));
   const auto budget = [&](const char* name, const char* what, const ByteBudget& b) {

@@ -34,8 +34,9 @@ class Metrics {
   // Bytes of replies made but not yet taken by their readers.
   [[nodiscard]] ByteBudget& queued_replies() { return queued_replies_; }
 
-  // The whole exposition. O(routes × buckets).
-  [[nodiscard]] std::string render(const IndexView& view, uint64_t wal_bytes) const;
+  // The whole exposition. O(routes × buckets). `view` null (a cluster
+  // router, which holds no index): the HTTP metrics alone.
+  [[nodiscard]] std::string render(const IndexView* view, uint64_t wal_bytes) const;
 
   // Upper bounds of the latency buckets in microseconds (the last is +Inf).
   static constexpr std::array<uint64_t, 17> kBucketsMicros = {50,     100,    250,     500,     1000,    2500,

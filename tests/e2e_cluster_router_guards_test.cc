@@ -3,7 +3,8 @@
 // caller without a token is refused (401), a token without the scope is
 // refused (403), writes and exports are audited with the caller's name and
 // never a user's ID, an export of a crowd under the floor is refused and
-// analytics cells under it are hidden; an unknown path is 404, a wrong
+// analytics cells under it are hidden; /metrics is the admin's and shows
+// the router's own requests and shards; an unknown path is 404, a wrong
 // method 405, and a route routers do not serve yet is 501, by name.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -30,6 +31,7 @@ using nlohmann::json;
 constexpr const char* kWriter = "writer-token-0123456789abcdef";
 constexpr const char* kReader = "reader-token-0123456789abcdef";
 constexpr const char* kExporter = "export-token-0123456789abcdef";
+constexpr const char* kAdmin = "admin-token-0123456789abcdefgh";
 
 TEST(RouterGuards, TokensFloorsAndTheAuditLogAtTheRouter) {
   CROWD_NEED_PROGRAM("nats-server");
@@ -38,7 +40,8 @@ TEST(RouterGuards, TokensFloorsAndTheAuditLogAtTheRouter) {
   const std::string tokens = scratch.path + "/tokens";
   {
     std::ofstream out(tokens);
-    out << "etl write " << kWriter << "\nanalyst read " << kReader << "\npartner export " << kExporter << "\n";
+    out << "etl write " << kWriter << "\nanalyst read " << kReader << "\npartner export " << kExporter << "\nops admin "
+        << kAdmin << "\n";
   }
   ::chmod(tokens.c_str(), 0600);
   const std::string audit = scratch.path + "/audit.jsonl";
@@ -96,6 +99,16 @@ TEST(RouterGuards, TokensFloorsAndTheAuditLogAtTheRouter) {
                                         "application/json", bearer(kReader));
   EXPECT_EQ(lookalike.status, 501) << lookalike.body;
   EXPECT_NE(error_message(lookalike).find("/v1/lookalike"), std::string::npos) << lookalike.body;
+
+  // Metrics: admin only; the router's own requests and what it knows of the shards.
+  EXPECT_EQ(router.request("GET", "/metrics", "", "application/json", bearer(kReader)).status, 403);
+  const auto metrics = router.request("GET", "/metrics", "", "application/json", bearer(kAdmin));
+  ASSERT_EQ(metrics.status, 200) << metrics.body;
+  EXPECT_NE(metrics.body.find("crowd_requests_total{route=\"/v1/ingest\",status=\"200\"} 1\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("crowd_router_shard_replicas{shard=\"1\"} 1\n"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("crowd_router_shard_applied{shard=\"0\"} "), std::string::npos) << metrics.body;
+  EXPECT_EQ(metrics.body.find("crowd_users "), std::string::npos) << "a router holds no index";
 
   // The audit log: the write and both exports by their callers' names; the
   // 401 is counted, not logged; no user's ID appears.
