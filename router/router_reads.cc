@@ -103,6 +103,12 @@ Reply Router::metrics(Context& c) {
     b += "crowd_router_shard_replicas{shard=\"" + std::to_string(k) + "\"} " +
          std::to_string(c.layout->replicas[k].size()) + "\n";
   }
+  b += "# HELP crowd_router_hedges_total Shard requests sent again to another replica after --hedge-after-ms.\n"
+       "# TYPE crowd_router_hedges_total counter\n";
+  b += "crowd_router_hedges_total " + std::to_string(fanout_.hedges()) + "\n";
+  b += "# HELP crowd_router_failovers_total Shard requests sent again to another replica after a failure.\n"
+       "# TYPE crowd_router_failovers_total counter\n";
+  b += "crowd_router_failovers_total " + std::to_string(fanout_.failovers()) + "\n";
   b += "# HELP crowd_router_shard_applied The furthest stream sequence a replica of each shard announced.\n"
        "# TYPE crowd_router_shard_applied gauge\n";
   for (uint32_t k = 0; k < c.shards(); ++k) {

@@ -275,6 +275,15 @@ TEST_F(ClusterFaults, AStoppedReplicaIsHedgedAroundAndWritesGoOn) {
   EXPECT_LT(took.back(), 5s) << "a read waited on the stopped replica";
   std::cerr << took.size() << " reads while a replica was stopped: median " << took[took.size() / 2].count()
             << " ms, max " << took.back().count() << " ms\n";
+  // The routers say so in their metrics: reads sent on to the other replica.
+  uint64_t hedged = 0;
+  for (const auto& router : routers_) {
+    const std::string text = HttpConnection(router.port()).get("/metrics").body;
+    const auto at = text.find("\ncrowd_router_hedges_total ");
+    ASSERT_NE(at, std::string::npos) << text;
+    hedged += std::stoull(text.substr(at + std::string_view("\ncrowd_router_hedges_total ").size()));
+  }
+  EXPECT_GT(hedged, 0u) << "no read was hedged around the stopped replica";
   ASSERT_EQ(more.failure, "");
   EXPECT_EQ(more.acknowledged, 50u) << "writes went on: the other replica applied them";
   // Resumed, it catches up.
