@@ -68,9 +68,17 @@ Reply Router::field_get(Context& c, const std::string& field) {
   const auto shards = shard_list(c.shards());
   const std::string target = field_target(field);
   const auto answers = fanout_.gather(
-      *c.layout, shards, [&](uint32_t) { return ShardRequest{"GET", target, {}}; }, c.deadline);
+      *c.layout, shards,
+      [&](uint32_t) {
+        return ShardRequest{"GET", target, {}};
+      },
+      c.deadline);
   const auto health = fanout_.gather(
-      *c.layout, shards, [](uint32_t) { return ShardRequest{"GET", "/healthz", {}}; }, c.deadline);
+      *c.layout, shards,
+      [](uint32_t) {
+        return ShardRequest{"GET", "/healthz", {}};
+      },
+      c.deadline);
   ShardDocs docs;
   uint64_t universe = 0;
   bool found = false, described = false;
@@ -105,7 +113,8 @@ Reply Router::field_get(Context& c, const std::string& field) {
   std::vector<const std::pair<const std::string, Value>*> order;
   for (const auto& entry : values) order.push_back(&entry);
   // Names are already in byte order: a stable sort by count keeps it for ties.
-  std::stable_sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->second.count > b->second.count; });
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto* a, const auto* b) { return a->second.count > b->second.count; });
   std::string body;
   server::JsonWriter w(body);
   w.raw("{").key("field").string(field).raw(meta).raw(",").key("described").boolean(described);
@@ -123,9 +132,9 @@ Reply Router::field_get(Context& c, const std::string& field) {
 }
 
 std::variant<std::vector<Router::ShardApplied>, Reply> Router::publish_to_every_shard(Context& c,
-                                                                                     const WriteRequest& request,
-                                                                                     std::string_view step,
-                                                                                     const WriteBatch& batch) {
+                                                                                      const WriteRequest& request,
+                                                                                      std::string_view step,
+                                                                                      const WriteBatch& batch) {
   auto sent = publish_messages(request, step, to_every_shard(c.shards(), batch));
   if (auto* reply = std::get_if<Reply>(&sent)) return std::move(*reply);
   // Every live replica has it before the answer is read from one of them.
@@ -179,8 +188,12 @@ Reply Router::field_put(const server::Request& req, Context& c, const std::strin
   if (auto* reply = std::get_if<Reply>(&sent)) return std::move(*reply);
   for (const auto& s : std::get<std::vector<ShardApplied>>(sent)) {
     if (s.applied.outcome == AppliedOutcome::kRefused) {  // exclusive on every shard just before: not expected
-      return server::error_reply({http::status::conflict, "field_not_exclusive",
-                                  "shard " + std::to_string(s.shard) + ": " + s.applied.refusal, {}, {}, {}});
+      return server::error_reply({http::status::conflict,
+                                  "field_not_exclusive",
+                                  "shard " + std::to_string(s.shard) + ": " + s.applied.refusal,
+                                  {},
+                                  {},
+                                  {}});
     }
   }
   return field_get(c, field);
@@ -192,12 +205,17 @@ Reply Router::field_delete(const server::Request& req, Context& c, const std::st
   // not exclusive (the same on every shard).
   const std::string target = field_target(field);
   const auto answers = fanout_.gather(
-      *c.layout, shard_list(c.shards()), [&](uint32_t) { return ShardRequest{"GET", target, {}}; }, c.deadline);
+      *c.layout, shard_list(c.shards()),
+      [&](uint32_t) {
+        return ShardRequest{"GET", target, {}};
+      },
+      c.deadline);
   ShardDocs docs;
   bool known = false;
   for (uint32_t k = 0; k < answers.size(); ++k) {
     if (answers[k].status == 404) continue;
-    if (answers[k].status != 200) return answers[k].status == 0 ? no_replica_answered(k, answers[k]) : relay(answers[k]);
+    if (answers[k].status != 200)
+      return answers[k].status == 0 ? no_replica_answered(k, answers[k]) : relay(answers[k]);
     const auto root = docs.parse(answers[k].body);
     if (!root) return server::error_reply(server::unavailable("shard " + std::to_string(k) + "'s answer is not JSON"));
     bool described = false;
