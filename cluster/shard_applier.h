@@ -61,15 +61,15 @@ class ShardApplier {
 
   // Applies the next message if one comes within `timeout` (and, with it,
   // those waiting behind it, whose outcomes the next calls return): its
-  // outcome, or nullopt (error empty: nothing came; error set: reading or writing failed,
-  // and the next call starts reading again from position() + 1).
+  // outcome, or nullopt (error empty: nothing came; error set: reading or
+  // writing failed, and the next call starts reading again from
+  // position() + 1).
   //
   // A reader can go silent for good: after a NATS server died, the client
   // may fail to re-create the ordered consumer that lived there and never
   // say so. So after kStallCheck without a message the stream's last
   // sequence is asked for, and a reader that is behind it is replaced.
   [[nodiscard]] std::optional<AppliedMessage> apply_next(std::chrono::milliseconds timeout, std::string& error);
-
 
  private:
   struct Decoded {
@@ -84,6 +84,8 @@ class ShardApplier {
   // Messages that join others, through Store::write_each; what was not
   // written goes alone. False with `error` when a write failed.
   [[nodiscard]] bool apply_group(std::vector<Decoded>& group, std::string& error);
+  // The next outcome of a group not yet returned.
+  [[nodiscard]] std::optional<AppliedMessage> next_outcome();
 
   Store& store_;
   JetStream& js_;
@@ -94,7 +96,6 @@ class ShardApplier {
   std::optional<Decoded> held_;          // read after a group, not joining it
   std::deque<AppliedMessage> outcomes_;  // of a group, not yet returned
   std::string deferred_error_;           // a group's failure, after its outcomes
-  [[nodiscard]] std::optional<AppliedMessage> next_outcome();
   std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();
 };
 

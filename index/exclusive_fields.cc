@@ -11,6 +11,7 @@ namespace {
 // The fields a batch makes exclusive, by their entries' keys.
 template <class F>
 void for_each_made_exclusive(const WriteBatch& batch, F&& f) {
+  if (batch.entries().empty()) return;  // most writes: no scan of the ops
   const std::string prefix = system_tags::exclusive_field_prefix();
   for (const auto& op : batch.ops()) {
     if (op.kind != WriteBatch::Kind::kSetEntry) continue;
@@ -32,12 +33,6 @@ uint64_t users_with_two_values(const IndexView& view, std::string_view field) {
 }
 
 }  // namespace
-
-bool makes_a_field_exclusive(const WriteBatch& batch) {
-  bool any = false;
-  for_each_made_exclusive(batch, [&](std::string_view) { any = true; });
-  return any;
-}
 
 std::optional<std::string> exclusive_refusal(const WriteBatch& batch, const IndexView& view) {
   std::optional<std::string> why;

@@ -15,9 +15,6 @@
 
 namespace crowd {
 
-// Whether the batch makes a field exclusive (whatever the field is now).
-[[nodiscard]] bool makes_a_field_exclusive(const WriteBatch& batch);
-
 // Why `view` cannot take the batch's exclusive fields (the first field
 // that is not exclusive yet and has users with two of its values), or
 // nothing. O(the field's tags) for each field turned exclusive.

@@ -80,12 +80,16 @@ bool Index::apply(const WriteBatch& batch, WriteResult& result, const PersonPlan
 }
 
 bool Index::joins_others(const WriteBatch& batch) {
-  if (!batch.persons().empty() || !batch.spaces().empty() || makes_a_field_exclusive(batch)) return false;
-  // An ID type's definition is checked against the state (plan_id_types).
+  if (!batch.persons().empty() || !batch.spaces().empty()) return false;
+  if (batch.entries().empty()) return true;  // the common case: no scan of the ops
+  // An ID type's definition (plan_id_types) and a field made exclusive
+  // (exclusive_fields.h) are checked against the state.
   const std::string id_types = system_tags::id_type_prefix();
+  const std::string exclusive = system_tags::exclusive_field_prefix();
   return std::none_of(batch.ops().begin(), batch.ops().end(), [&](const WriteBatch::Op& op) {
-    return op.kind == WriteBatch::Kind::kSetEntry &&
-           batch.entries()[static_cast<std::size_t>(op.value)].key.starts_with(id_types);
+    if (op.kind != WriteBatch::Kind::kSetEntry) return false;
+    const std::string& key = batch.entries()[static_cast<std::size_t>(op.value)].key;
+    return key.starts_with(id_types) || key.starts_with(exclusive);
   });
 }
 

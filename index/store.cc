@@ -226,6 +226,18 @@ void Store::find_uids(std::span<const UserId> uids, std::span<std::optional<Ordi
   for (std::size_t i = 0; i < uids.size(); ++i) out[i] = index_.users().find(uids[i]);
 }
 
+bool Store::encode_record(const WriteBatch& batch, std::string& record) {
+  const std::size_t start = wal::begin_record(record);
+  batch.encode(record);
+  if (record.size() - wal::kRecordHeaderBytes > tuning::kMaxLogRecordBytes) {
+    note_io_error("a write batch of " + std::to_string(record.size()) + " bytes exceeds the log record limit of " +
+                  std::to_string(tuning::kMaxLogRecordBytes));
+    return false;
+  }
+  wal::seal_record(record, start);
+  return true;
+}
+
 WriteStatus Store::write(const WriteBatch& batch, WriteResult& result) {
   if (batch.empty()) {
     result = WriteResult();
@@ -240,14 +252,7 @@ WriteStatus Store::write(const WriteBatch& batch, WriteResult& result) {
   // Encoded before taking the lock: it needs nothing but the batch, so
   // concurrent writers encode in parallel.
   std::string record;
-  const std::size_t start = wal::begin_record(record);
-  batch.encode(record);
-  if (record.size() - wal::kRecordHeaderBytes > tuning::kMaxLogRecordBytes) {
-    note_io_error("a write batch of " + std::to_string(record.size()) + " bytes exceeds the log record limit of " +
-                  std::to_string(tuning::kMaxLogRecordBytes));
-    return WriteStatus::kIoError;
-  }
-  wal::seal_record(record, start);
+  if (!encode_record(batch, record)) return WriteStatus::kIoError;
 
   uint64_t ticket = 0;
   {
@@ -290,17 +295,10 @@ WriteStatus Store::write_each(std::span<const WriteBatch> batches, std::span<Wri
       break;
     }
     ops += batches[i].ops().size();
-    if (!wal_) continue;
-    std::string& record = records[i];
-    const std::size_t start = wal::begin_record(record);
-    batches[i].encode(record);
-    if (record.size() - wal::kRecordHeaderBytes > tuning::kMaxLogRecordBytes) {
-      note_io_error("a write batch of " + std::to_string(record.size()) + " bytes exceeds the log record limit of " +
-                    std::to_string(tuning::kMaxLogRecordBytes));
+    if (wal_ && !encode_record(batches[i], records[i])) {
       batches = batches.first(i);
       break;
     }
-    wal::seal_record(record, start);
   }
   const auto why_stopped = [&] {
     if (written == records.size()) return WriteStatus::kOk;

@@ -137,6 +137,9 @@ class Store {
   [[nodiscard]] bool lock_directory(std::string& error);
   // Writer lock held: whether the batch's new users fit in the user table.
   [[nodiscard]] bool has_room(const WriteBatch& batch);
+  // `batch` as a sealed log record; false (noted as an I/O error) when it
+  // is over the record limit. Needs no lock.
+  [[nodiscard]] bool encode_record(const WriteBatch& batch, std::string& record);
   // Snapshot lock held: writes `view` as the snapshot covering the log below
   // `first_live`, then deletes those segments.
   // `ids`: the view's ID links as encode_snapshot_ids took them under the

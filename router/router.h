@@ -116,6 +116,9 @@ class Router final : public server::RequestHandler {
     std::map<std::string, MergedTag> tags;  // by name, byte order
     uint64_t universe = 0;                  // users on every shard
   };
+  // Users on every shard (their /healthz summed), or the reply to give
+  // instead when a shard has no replica that answers.
+  std::variant<uint64_t, server::Reply> universe(Context& c);
   // Every shard's tags matching `prefix` and `search`, merged.
   std::variant<TagTable, server::Reply> all_tags(Context& c, std::string_view prefix, std::string_view search);
 
@@ -159,13 +162,12 @@ class Router final : public server::RequestHandler {
   };
   std::variant<std::vector<ShardApplied>, server::Reply> publish_messages(
       const WriteRequest& request, std::string_view step, const std::vector<std::vector<WriteBatch>>& parts);
-  // Publishes `batch` to every shard (metadata: router_field_library.cc)
-  // and waits, after publish_messages, until every live replica applied it
-  // (bounded by --write-timeout-ms), so that a read that follows sees it.
-  std::variant<std::vector<ShardApplied>, server::Reply> publish_to_every_shard(Context& c,
-                                                                                const WriteRequest& request,
-                                                                                std::string_view step,
-                                                                                const WriteBatch& batch);
+  // publish_messages, then waits until every live replica of each shard
+  // applied its part (bounded by --write-timeout-ms), so that a read that
+  // follows sees it wherever it goes (metadata: router_field_library.cc).
+  std::variant<std::vector<ShardApplied>, server::Reply> publish_and_settle(
+      Context& c, const WriteRequest& request, std::string_view step,
+      const std::vector<std::vector<WriteBatch>>& parts);
   // Publishes each shard's part of a write and waits for it to be applied.
   struct Published;
   std::variant<Published, server::Reply> publish_parts(Context& c, const server::Request& req,

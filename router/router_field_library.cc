@@ -73,22 +73,14 @@ Reply Router::field_get(Context& c, const std::string& field) {
         return ShardRequest{"GET", target, {}};
       },
       c.deadline);
-  const auto health = fanout_.gather(
-      *c.layout, shards,
-      [](uint32_t) {
-        return ShardRequest{"GET", "/healthz", {}};
-      },
-      c.deadline);
+  auto users = universe(c);
+  if (auto* reply = std::get_if<Reply>(&users)) return std::move(*reply);
+  const uint64_t total = std::get<uint64_t>(users);
   ShardDocs docs;
-  uint64_t universe = 0;
   bool found = false, described = false;
   std::string meta;  // ,"kind":...,"label":... as the first shard that has the field wrote them
   std::map<std::string, Value> values;
   for (uint32_t k = 0; k < shards.size(); ++k) {
-    if (health[k].status != 200) return no_replica_answered(k, health[k]);
-    const auto users = docs.parse(health[k].body);
-    if (!users) return server::error_reply(server::unavailable("a shard's health is not JSON"));
-    universe += member_uint(*users, "users");
     if (answers[k].status == 404) continue;  // neither tags nor an entry there
     auto listed = answer_array(docs, k, answers[k], "values");
     if (auto* reply = std::get_if<Reply>(&listed)) return std::move(*reply);
@@ -122,7 +114,7 @@ Reply Router::field_get(Context& c, const std::string& field) {
   for (std::size_t i = 0; i < order.size(); ++i) {
     const auto& [tag, v] = *order[i];
     w.raw(i ? "," : "").raw("{").key("tag").string(tag).raw(",").key("count").number(v.count);
-    w.raw(",").key("coverage").real(universe == 0 ? 0.0 : static_cast<double>(v.count) / static_cast<double>(universe));
+    w.raw(",").key("coverage").real(total == 0 ? 0.0 : static_cast<double>(v.count) / static_cast<double>(total));
     if (!v.label.empty()) w.raw(",").key("label").raw(v.label);
     if (!v.parent.empty()) w.raw(",").key("parent").raw(v.parent);
     w.raw(",").key("kind").string(v.dated ? "dated" : "tag").raw("}");
@@ -131,11 +123,9 @@ Reply Router::field_get(Context& c, const std::string& field) {
   return server::json_reply(http::status::ok, std::move(body));
 }
 
-std::variant<std::vector<Router::ShardApplied>, Reply> Router::publish_to_every_shard(Context& c,
-                                                                                      const WriteRequest& request,
-                                                                                      std::string_view step,
-                                                                                      const WriteBatch& batch) {
-  auto sent = publish_messages(request, step, to_every_shard(c.shards(), batch));
+std::variant<std::vector<Router::ShardApplied>, Reply> Router::publish_and_settle(
+    Context& c, const WriteRequest& request, std::string_view step, const std::vector<std::vector<WriteBatch>>& parts) {
+  auto sent = publish_messages(request, step, parts);
   if (auto* reply = std::get_if<Reply>(&sent)) return std::move(*reply);
   // Every live replica has it before the answer is read from one of them.
   const auto deadline = Clock::now() + options_.write_timeout;
@@ -161,7 +151,7 @@ Reply Router::field_put(const server::Request& req, Context& c, const std::strin
   if (exclusive) {
     WriteBatch on;
     on.set_exclusive_field(field, true);
-    auto sent = publish_to_every_shard(c, r, ".exclusive", on);
+    auto sent = publish_and_settle(c, r, ".exclusive", to_every_shard(c.shards(), on));
     if (auto* reply = std::get_if<Reply>(&sent)) return std::move(*reply);
     uint64_t doubled = 0;
     std::vector<std::vector<WriteBatch>> undo(c.shards());
@@ -175,7 +165,7 @@ Reply Router::field_put(const server::Request& req, Context& c, const std::strin
       }
     }
     if (refused) {
-      auto undone = publish_messages(r, ".undo", undo);
+      auto undone = publish_and_settle(c, r, ".undo", undo);  // read back by the GET that may follow
       if (auto* reply = std::get_if<Reply>(&undone)) return std::move(*reply);
       return server::error_reply(
           {http::status::conflict, "field_not_exclusive", not_exclusive_words(doubled, field), {}, {}, {}});
@@ -184,7 +174,7 @@ Reply Router::field_put(const server::Request& req, Context& c, const std::strin
   WriteBatch batch;
   batch.set_field_meta(field, catalog::to_json(meta));
   batch.set_exclusive_field(field, exclusive);
-  auto sent = publish_to_every_shard(c, r, "", batch);
+  auto sent = publish_and_settle(c, r, "", to_every_shard(c.shards(), batch));
   if (auto* reply = std::get_if<Reply>(&sent)) return std::move(*reply);
   for (const auto& s : std::get<std::vector<ShardApplied>>(sent)) {
     if (s.applied.outcome == AppliedOutcome::kRefused) {  // exclusive on every shard just before: not expected
@@ -228,7 +218,7 @@ Reply Router::field_delete(const server::Request& req, Context& c, const std::st
   WriteBatch batch;
   batch.erase_field_meta(field);
   batch.set_exclusive_field(field, false);
-  auto sent = publish_to_every_shard(c, std::get<WriteRequest>(request), "", batch);
+  auto sent = publish_and_settle(c, std::get<WriteRequest>(request), "", to_every_shard(c.shards(), batch));
   if (auto* reply = std::get_if<Reply>(&sent)) return std::move(*reply);
   std::string body;
   server::JsonWriter w(body);

@@ -26,6 +26,20 @@ constexpr uint64_t kShardLimit = 100'000;
 
 }  // namespace
 
+std::variant<uint64_t, Reply> Router::universe(Context& c) {
+  const auto health = fanout_.gather(
+      *c.layout, shard_list(c.shards()), [](uint32_t) { return ShardRequest{"GET", "/healthz", {}}; }, c.deadline);
+  ShardDocs docs;
+  uint64_t users = 0;
+  for (uint32_t k = 0; k < health.size(); ++k) {
+    if (health[k].status != 200) return no_replica_answered(k, health[k]);
+    const auto root = docs.parse(health[k].body);
+    if (!root) return server::error_reply(server::unavailable("a shard's health is not JSON"));
+    users += member_uint(*root, "users");
+  }
+  return users;
+}
+
 std::variant<Router::TagTable, Reply> Router::all_tags(Context& c, std::string_view prefix, std::string_view search) {
   const auto encode = [](std::string_view v) { return boost::urls::encode(v, boost::urls::unreserved_chars); };
   std::string target = "/v1/tags?limit=" + std::to_string(kShardLimit);
@@ -34,25 +48,21 @@ std::variant<Router::TagTable, Reply> Router::all_tags(Context& c, std::string_v
   const auto shards = shard_list(c.shards());
   const auto answers = fanout_.gather(
       *c.layout, shards, [&](uint32_t) { return ShardRequest{"GET", target, {}}; }, c.deadline);
-  const auto health = fanout_.gather(
-      *c.layout, shards, [](uint32_t) { return ShardRequest{"GET", "/healthz", {}}; }, c.deadline);
   TagTable table;
   ShardDocs docs;
   for (uint32_t k = 0; k < shards.size(); ++k) {
     auto listed = answer_array(docs, k, answers[k], "tags");
     if (auto* reply = std::get_if<Reply>(&listed)) return std::move(*reply);
-    const auto list = std::get<simdjson::dom::array>(listed);
-    if (health[k].status != 200) return no_replica_answered(k, health[k]);
-    const auto users = docs.parse(health[k].body);
-    if (!users) return server::error_reply(server::unavailable("a shard's health is not JSON"));
-    table.universe += member_uint(*users, "users");
-    for (const auto t : list) {
+    for (const auto t : std::get<simdjson::dom::array>(listed)) {
       MergedTag& m = table.tags[std::string(member_string(t, "tag"))];
       m.count += member_uint(t, "count");
       m.dated = m.dated || member_string(t, "kind") == "dated";
       if (m.label.empty()) m.label = std::string(member_string(t, "label"));
     }
   }
+  auto users = universe(c);
+  if (auto* reply = std::get_if<Reply>(&users)) return std::move(*reply);
+  table.universe = std::get<uint64_t>(users);
   return table;
 }
 

@@ -54,7 +54,8 @@ LocalCluster::LocalCluster(LocalClusterOptions options) : dir_(temp_dir("crowd-c
 LocalCluster::~LocalCluster() {
   stop();
   std::error_code ignored;
-  std::filesystem::remove_all(dir_, ignored);
+  // CROWD_KEEP_CLUSTER=1 keeps the directory (every process's log) to look at a failure.
+  if (std::getenv("CROWD_KEEP_CLUSTER") == nullptr) std::filesystem::remove_all(dir_, ignored);
 }
 
 bool LocalCluster::stop() {
